@@ -1,0 +1,141 @@
+"""The ``execlog`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from execlog_otel.config import ConfigError, Settings
+from execlog_otel.store.client import StoreError
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _fail(message: str) -> None:
+    click.echo(f"execlog: {message}", err=True)
+    sys.exit(1)
+
+
+store_options = [
+    click.option("--data", "data_dir", metavar="DIR", help="Data directory of the embedded store "
+                 "[EXECLOG_DATA_DIR]."),
+    click.option("--clickhouse", "clickhouse_url", metavar="URL",
+                 help="ClickHouse URL, e.g. http://user:pass@host:8123/otel [EXECLOG_CLICKHOUSE_URL]."),
+    click.option("--database", metavar="NAME", help="Database holding otel_traces [EXECLOG_DATABASE]."),
+    click.option("--retention-days", type=int, metavar="N", help="Days to keep spans [EXECLOG_RETENTION_DAYS]."),
+]
+
+
+def with_store_options(func):
+    for option in reversed(store_options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def main(verbose: bool) -> None:
+    """execlog: an execution log for AI agents and workflow automations."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@with_store_options
+@click.option("--host", help="Address to bind [EXECLOG_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [EXECLOG_PORT, default 4318; 0 picks a free one].")
+def serve(host, port, **store_opts) -> None:
+    """Serve the OTLP/HTTP receiver, the JSON API and the viewer on one port."""
+    from execlog_otel import server
+
+    settings = _settings(host=host, port=port, **store_opts)
+    try:
+        running = server.start(settings)
+    except (StoreError, ConfigError) as exc:
+        _fail(str(exc))
+    server.install_signal_handlers()
+    click.echo(server.describe(running), nl=False)
+    sys.stdout.flush()
+    running.serve_forever()
+    click.echo("execlog: stopped; everything received is stored.")
+
+
+@main.command()
+@with_store_options
+@click.option("--host", help="Address to bind [default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [default 4318; 0 picks a free one].")
+@click.option("--runs", type=int, default=1, show_default=True, help="Rounds of sample executions to feed.")
+@click.option("--exit", "exit_after", is_flag=True, help="Exit once the samples are stored (for scripts).")
+def demo(host, port, runs, exit_after, **store_opts) -> None:
+    """Start serve on an embedded store and feed it sample agent and automation runs."""
+    from execlog_otel import demo as demo_mod
+    from execlog_otel import server
+
+    settings = _settings(host=host, port=port, **store_opts)
+    try:
+        running = server.start(settings)
+    except (StoreError, ConfigError) as exc:
+        _fail(str(exc))
+    server.install_signal_handlers()
+    running.start_background()
+    click.echo(server.describe(running), nl=False)
+    try:
+        count = demo_mod.feed(running.url, rounds=runs)
+        click.echo(f"execlog demo: sent {count} sample executions. Open {running.url}/ to see them.")
+        sys.stdout.flush()
+        if exit_after:
+            return
+        click.echo("Press Ctrl-C to stop.")
+        while True:
+            demo_mod.sleep_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
+
+
+@main.command()
+@click.option("--database", default=None, metavar="NAME", help="Database name [EXECLOG_DATABASE, default otel].")
+@click.option("--retention-days", type=int, default=None, metavar="N", help="TTL in days [default 30].")
+@click.option("--cluster", metavar="NAME", help="Print ON CLUSTER DDL with Replicated engines.")
+def schema(database, retention_days, cluster) -> None:
+    """Print the DDL of every table, view and materialized view."""
+    from execlog_otel.store import schema as schema_mod
+
+    settings = _settings(database=database, retention_days=retention_days)
+    try:
+        click.echo(schema_mod.ddl(settings.database, settings.retention_days, cluster), nl=False)
+    except schema_mod.SchemaError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@with_store_options
+@click.option("--host", help="Address to bind [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 8080].")
+def viewer(host, port, **store_opts) -> None:
+    """Serve only the viewer and API over any ClickHouse URL (no receiver)."""
+    from waitress import serve as waitress_serve
+
+    from execlog_otel.store.store import Store
+    from execlog_otel.viewer.app import create_app
+
+    settings = _settings(host=host, port=port if port is not None else 8080, **store_opts)
+    try:
+        store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False)
+    except StoreError as exc:
+        _fail(str(exc))
+    app = create_app(settings, store, receiver=False)
+    click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
+    waitress_serve(app, host=settings.host, port=settings.port, threads=8, ident="execlog")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,177 @@
+"""Settings from the environment and the command line, read in one place.
+
+Every ``EXECLOG_*`` variable the project understands is listed in ``SETTINGS``
+(name, default, meaning); README's configuration table is generated from the
+same list (``execlog settings``). Command-line options override the
+environment through ``Settings.from_env(**overrides)``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message says which and why."""
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "execlog"
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r}: must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    attr: str
+    env: str
+    default: Any
+    help: str
+    parse: str = "str"  # str | int | float | bool | list
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("clickhouse_url", "EXECLOG_CLICKHOUSE_URL", "",
+            "Store URL: empty for the embedded store in the data directory, chdb:///path, "
+            "or http(s)://user:password@host:port/database for a ClickHouse server"),
+    Setting("data_dir", "EXECLOG_DATA_DIR", "", "Data directory of the embedded store "
+            "(default ~/.local/share/execlog)"),
+    Setting("database", "EXECLOG_DATABASE", "otel", "ClickHouse database holding otel_traces"),
+    Setting("retention_days", "EXECLOG_RETENTION_DAYS", 30, "Days spans are kept (TTL of every table)", "int"),
+    Setting("host", "EXECLOG_HOST", "127.0.0.1", "Address execlog serve binds"),
+    Setting("port", "EXECLOG_PORT", 4318, "Port of execlog serve (OTLP/HTTP, API and viewer)", "int"),
+    Setting("max_body_bytes", "EXECLOG_MAX_BODY_BYTES", 16 * 1024 * 1024,
+            "Largest OTLP request body accepted, after decompression", "int"),
+    Setting("endpoint", "EXECLOG_ENDPOINT", "",
+            "Where the SDK sends OTLP/HTTP (default OTEL_EXPORTER_OTLP_ENDPOINT or http://127.0.0.1:4318)"),
+    Setting("service_name", "EXECLOG_SERVICE_NAME", "", "service.name of the runner (default OTEL_SERVICE_NAME)"),
+    Setting("payload_cap_bytes", "EXECLOG_PAYLOAD_CAP", 64 * 1024, "Largest payload kept per attribute", "int"),
+    Setting("flush_interval_ms", "EXECLOG_FLUSH_INTERVAL_MS", 500, "How often the SDK exports spans", "int"),
+    Setting("capture_code", "EXECLOG_CAPTURE_CODE", True, "Record source code of executions and steps", "bool"),
+    Setting("redact_keys", "EXECLOG_REDACT_KEYS",
+            ("password", "passwd", "secret", "token", "authorization", "api_key", "apikey", "cookie",
+             "private_key", "credential"),
+            "Comma-separated key fragments whose values are masked in payloads", "list"),
+    Setting("automations", "EXECLOG_AUTOMATIONS", (),
+            "Comma-separated module:function callables run as automations", "list"),
+    Setting("max_attempts", "EXECLOG_MAX_ATTEMPTS", 3, "Attempts per execution, first included", "int"),
+    Setting("retry_secret", "EXECLOG_RETRY_SECRET", "", "Shared secret signing retry requests"),
+    Setting("retry_listen", "EXECLOG_RETRY_LISTEN", "",
+            "host:port where the runner's retry listener listens (empty: no listener)"),
+    Setting("auth_token", "EXECLOG_AUTH_TOKEN", "", "Token protecting the viewer and API"),
+    Setting("ingest_token", "EXECLOG_INGEST_TOKEN", "", "Token required by the OTLP receiver"),
+    Setting("query_timeout_s", "EXECLOG_QUERY_TIMEOUT_S", 10.0, "Longest a viewer query may run", "float"),
+    Setting("base_url", "EXECLOG_BASE_URL", "", "Public URL of the viewer, for permalinks"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    clickhouse_url: str = ""
+    data_dir: str = ""
+    database: str = "otel"
+    retention_days: int = 30
+    host: str = "127.0.0.1"
+    port: int = 4318
+    max_body_bytes: int = 16 * 1024 * 1024
+    endpoint: str = ""
+    service_name: str = ""
+    payload_cap_bytes: int = 64 * 1024
+    flush_interval_ms: int = 500
+    capture_code: bool = True
+    redact_keys: tuple[str, ...] = field(default_factory=tuple)
+    automations: tuple[str, ...] = field(default_factory=tuple)
+    max_attempts: int = 3
+    retry_secret: str = ""
+    retry_listen: str = ""
+    auth_token: str = ""
+    ingest_token: str = ""
+    query_timeout_s: float = 10.0
+    base_url: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw = env.get(s.env)
+            if raw is None:
+                values[s.attr] = s.default
+                continue
+            if s.parse == "int":
+                values[s.attr] = _int(s.env, raw, minimum=1 if s.attr in ("retention_days", "max_attempts") else 0)
+            elif s.parse == "float":
+                values[s.attr] = _float(s.env, raw)
+            elif s.parse == "bool":
+                values[s.attr] = _bool(s.env, raw)
+            elif s.parse == "list":
+                values[s.attr] = tuple(p.strip() for p in raw.split(",") if p.strip())
+            else:
+                values[s.attr] = raw.strip()
+        if not values["service_name"]:
+            values["service_name"] = env.get("OTEL_SERVICE_NAME", "")
+        if not values["endpoint"]:
+            values["endpoint"] = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "") or "http://127.0.0.1:4318"
+        settings = cls(**values)
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean) if clean else settings
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
+
+    @property
+    def store_url(self) -> str:
+        """The clickhouse-connect DSN of the store: explicit URL, or chDB in the data directory."""
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{self.resolved_data_dir / 'clickhouse'}"
+
+    @property
+    def embedded(self) -> bool:
+        return self.store_url.startswith("chdb:")
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to show: secrets masked, passwords stripped from URLs."""
+        from execlog_otel.store.client import redact_url
+
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("retry_secret", "auth_token", "ingest_token"):
+                value = "***" if value else ""
+            elif f.name == "clickhouse_url":
+                value = redact_url(value)
+            out[f.name] = value
+        return out

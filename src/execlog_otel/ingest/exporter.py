@@ -1,0 +1,86 @@
+"""``ClickHouseSpanExporter``: an OpenTelemetry SDK SpanExporter writing ``otel_traces``.
+
+Registered as the ``execlog`` traces exporter, so ``OTEL_TRACES_EXPORTER=execlog``
+works; built with no arguments it reads ``EXECLOG_*`` settings. Spans are
+mapped by ``store.rows`` (the same mapping the OTLP receiver uses) and inserted
+column-oriented, one insert per batch.
+
+When the store is the embedded one and ``execlog serve`` already owns its data
+directory, the exporter sends OTLP/HTTP to that server instead: chDB lets only
+one process open a directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from execlog_otel.config import Settings
+from execlog_otel.store.client import DataDirLock, StoreError, chdb_path
+from execlog_otel.store.rows import SpanColumns
+from execlog_otel.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ClickHouseSpanExporter(SpanExporter):
+    def __init__(self, url: str | None = None, database: str | None = None, *, store: Store | None = None,
+                 settings: Settings | None = None, migrate: bool = True):
+        self.settings = settings or Settings.from_env()
+        self._store = store
+        self._delegate: SpanExporter | None = None
+        self._lock = threading.Lock()
+        self._shutdown = False
+        if store is None:
+            url = url or self.settings.store_url
+            database = database or self.settings.database
+            path = chdb_path(url)
+            if path is not None:
+                data_dir = path.parent if path.name == "clickhouse" else path
+                owner = DataDirLock(data_dir).owner()
+                if owner and owner.get("url"):
+                    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+                    endpoint = owner["url"].rstrip("/") + "/v1/traces"
+                    log.info("the embedded store is owned by execlog serve (pid %s); exporting to %s",
+                             owner.get("pid"), endpoint)
+                    self._delegate = OTLPSpanExporter(endpoint=endpoint)
+                    return
+                if owner:
+                    raise StoreError(f"the data directory {data_dir} is in use by process {owner.get('pid')}")
+            self._store = Store.open(url, database, self.settings.retention_days, migrate=migrate)
+
+    @property
+    def store(self) -> Store | None:
+        return self._store
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._shutdown:
+            return SpanExportResult.FAILURE
+        if self._delegate is not None:
+            return self._delegate.export(spans)
+        columns = SpanColumns()
+        cache: dict[int, tuple[dict[str, str], str]] = {}
+        for span in spans:
+            columns.add_readable_span(span, cache)
+        try:
+            with self._lock:
+                self._store.insert_span_columns(columns.columns)
+        except Exception as exc:  # noqa: BLE001 - the SDK expects a result, not an exception
+            log.error("could not write %d spans to ClickHouse: %s", len(columns), exc)
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        if self._delegate is not None:
+            return self._delegate.force_flush(timeout_millis)
+        return True
+
+    def shutdown(self) -> None:
+        self._shutdown = True
+        if self._delegate is not None:
+            self._delegate.shutdown()

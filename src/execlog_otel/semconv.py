@@ -1,0 +1,143 @@
+"""Every span attribute name and status value the project writes or reads.
+
+OpenTelemetry GenAI semantic conventions where they exist, ``code.*`` for code
+location, OpenInference names for spans from other instrumentations, and
+``execlog.*`` for what no convention covers. The SQL in ``store/sql`` reads
+the same names; ``tests/test_semconv.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# --- GenAI semantic conventions (current) ---------------------------------
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+
+# --- GenAI deprecated names (read, never written) --------------------------
+GEN_AI_SYSTEM = "gen_ai.system"
+GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"
+GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"
+
+# gen_ai.operation.name values
+OP_INVOKE_AGENT = "invoke_agent"
+OP_INVOKE_WORKFLOW = "invoke_workflow"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_CHAT = "chat"
+
+# --- OpenInference (read, never written) -----------------------------------
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+LLM_TOKEN_COUNT_PROMPT = "llm.token_count.prompt"
+LLM_TOKEN_COUNT_COMPLETION = "llm.token_count.completion"
+LLM_TOKEN_COUNT_TOTAL = "llm.token_count.total"
+LLM_MODEL_NAME = "llm.model_name"
+TOOL_NAME = "tool.name"
+INPUT_VALUE = "input.value"
+OUTPUT_VALUE = "output.value"
+
+# --- Code location ---------------------------------------------------------
+CODE_FUNCTION_NAME = "code.function.name"
+CODE_FILE_PATH = "code.file.path"
+CODE_LINE_NUMBER = "code.line.number"
+# Not a convention: the function's source, for Download Code.
+CODE_SOURCE = "execlog.code.source"
+
+# --- execlog.* ---------------------------------------------------------------
+# Execution (set on the root span of a trace)
+KIND = "execlog.kind"  # Kind values
+EXECUTION_NAME = "execlog.execution.name"
+STATUS = "execlog.status"  # Status values, on roots and steps
+INPUT = "execlog.input"  # JSON
+OUTPUT = "execlog.output"  # JSON
+TRIGGER = "execlog.trigger"  # trigger name / type of an automation
+TRIGGER_PAYLOAD = "execlog.trigger.payload"  # JSON
+TRIGGER_FINGERPRINT = "execlog.trigger.fingerprint"  # hash of the trigger configuration
+# Start of the execution (first attempt), ns since epoch, on state markers and retry attempts
+EXECUTION_START = "execlog.execution.start_time_unix_nano"
+TIMEOUT_MS = "execlog.execution.timeout_ms"
+ATTEMPT = "execlog.attempt"  # 1, 2, 3 ...
+RETRY_OF = "execlog.retry_of"  # execution id (trace id of the first attempt)
+MAX_ATTEMPTS = "execlog.max_attempts"
+RETRYABLE = "execlog.retryable"  # "false" to forbid retries
+NOT_RETRYABLE_REASON = "execlog.not_retryable_reason"
+RETRY_TARGET = "execlog.retry.target"  # "module:function" the runner re-runs
+
+# The third reference document's fields
+EVENT = "execlog.event"
+TARGET = "execlog.target"
+TARGET_RECORD_ID = "execlog.target_record_id"
+REQUEST_ID = "execlog.request_id"
+TRIGGERED_BY = "execlog.triggered_by"
+VALIDATION_MESSAGE = "execlog.validation_message"
+RAISED_ACTION = "execlog.raised_action"
+EXECUTED_ACTION_IDS = "execlog.executed_action_ids"  # JSON list
+
+# Steps
+STEP_KIND = "execlog.step.kind"  # StepKind values
+STEP_STATUS = "execlog.step.status"  # StepStatus values
+CONNECTOR = "execlog.connector"
+TOOL = "execlog.tool"  # when not a GenAI tool call
+SKIP_REASON = "execlog.skip_reason"
+
+# Payload capping
+TRUNCATED_SUFFIX = ".truncated"  # e.g. execlog.input.truncated = "true"
+ORIGINAL_SIZE_SUFFIX = ".original_size"  # e.g. execlog.input.original_size = "123456"
+
+# Live-state marker: a zero-length child span of the root that carries the
+# execution's current state while the root span is still open.
+MARKER = "execlog.marker"
+MARKER_STATE = "state"
+STATE_SPAN_NAME = "execlog.state"
+
+# Resource attributes
+RESOURCE_RETRY_URL = "execlog.retry.url"  # the runner's retry listener
+
+
+class Kind(StrEnum):
+    AGENT = "agent"
+    AUTOMATION = "automation"
+    OTHER = "other"  # a trace from another instrumentation that is neither
+
+
+class Status(StrEnum):
+    SUCCESS = "Success"
+    FAILED = "Failed"
+    PARTIALLY_EXECUTED = "Partially Executed"
+    RUNNING = "Running"
+    QUEUED = "Queued"
+    PENDING = "Pending"
+    PAUSED = "Paused"
+    REJECTED = "Rejected"
+
+
+LIVE_STATUSES = (Status.RUNNING, Status.QUEUED, Status.PENDING, Status.PAUSED)
+FAILED_STATUSES = (Status.FAILED, Status.REJECTED)
+
+
+class StepStatus(StrEnum):
+    SUCCESS = "Success"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
+    RUNNING = "Running"
+
+
+class StepKind(StrEnum):
+    TRIGGER = "trigger"
+    ACTION = "action"
+    CONNECTOR = "connector"
+    TOOL = "tool"
+    LLM = "llm"
+    PAUSE = "pause"
+    RESPONSE = "response"  # answered the caller synchronously: not retryable
+    NODE = "node"
+    STEP = "step"

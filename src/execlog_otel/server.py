@@ -1,0 +1,131 @@
+"""``execlog serve``: one process owning the store, serving receiver, API and viewer on one port."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from execlog_otel.config import Settings
+from execlog_otel.store.client import DataDirLock, StoreError, redact_url
+from execlog_otel.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningServer:
+    """A started server: its URL, and how to stop it (flushing what it received)."""
+
+    url: str
+    settings: Settings
+    store: Store
+    _server: object
+    _lock: DataDirLock | None
+    _sink: object
+    _owns_store: bool = True
+    _thread: threading.Thread | None = None
+    _closed: bool = field(default=False)
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run()  # type: ignore[attr-defined]
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.close()
+
+    def start_background(self) -> RunningServer:
+        self._thread = threading.Thread(target=self._run_quiet, name="execlog-serve", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_quiet(self) -> None:
+        try:
+            self._server.run()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - closed underneath us during shutdown
+            pass
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._server.close()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        close = getattr(self._sink, "close", None)
+        if close:
+            close()
+        if self._owns_store:
+            self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+
+
+def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None = None,
+          threads: int = 8, store: Store | None = None) -> RunningServer:
+    """Open (and lock) the store, build the app and bind the port. Raises StoreError with a clear message.
+
+    Tests pass ``store`` (their process already holds the embedded engine); it is then not locked
+    nor closed by the server."""
+    from waitress import create_server
+
+    from execlog_otel.ingest.sink import StoreSink
+    from execlog_otel.viewer.app import create_app
+
+    lock = None
+    owns_store = store is None
+    if owns_store and settings.embedded:
+        lock = DataDirLock(settings.resolved_data_dir)
+        lock.acquire()
+    try:
+        if store is None:
+            store = Store.open(settings.store_url, settings.database, settings.retention_days)
+    except Exception:
+        if lock:
+            lock.release()
+        raise
+    sink = StoreSink(store)
+    app = create_app(settings, store, sink=sink)
+    try:
+        server = create_server(app, host=settings.host, port=settings.port, threads=threads,
+                               channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
+                               clear_untrusted_proxy_headers=True, ident="execlog")
+    except OSError as exc:
+        if owns_store:
+            store.close()
+        if lock:
+            lock.release()
+        raise StoreError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    url = f"http://{host}:{server.effective_port}"  # type: ignore[attr-defined]
+    if lock:
+        lock.set_url(url)
+    running = RunningServer(url=url, settings=settings, store=store, _server=server, _lock=lock, _sink=sink,
+                            _owns_store=owns_store)
+    if on_ready:
+        on_ready(running)
+    return running
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM stops like Ctrl-C: the serve loop ends and ``close()`` flushes."""
+
+    def stop(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def describe(running: RunningServer) -> str:
+    s = running.settings
+    store = f"embedded store in {s.resolved_data_dir}" if s.embedded else redact_url(s.store_url)
+    return (f"execlog serving {store}\n"
+            f"  viewer:   {running.url}/\n"
+            f"  API:      {running.url}/api/executions\n"
+            f"  runners:  export OTEL_EXPORTER_OTLP_ENDPOINT={running.url}\n")

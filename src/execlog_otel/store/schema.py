@@ -1,0 +1,137 @@
+"""The schema: SQL files loaded, parameterised and applied in one place.
+
+Migrations are the numbered files in ``sql/`` (``NNN_name.sql``). Each is
+idempotent DDL; the versions applied are recorded in
+``execlog_schema_migrations``, so a newer release opening an older store
+applies only what is missing, and a migration that adds a derived table
+back-fills it from ``otel_traces`` without touching the spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+SQL_PACKAGE = "execlog_otel.store.sql"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+# Tables whose TTL follows the retention setting, with the column it counts from.
+TTL_TABLES: dict[str, str] = {
+    "otel_traces": "toDateTime(Timestamp)",
+    "otel_traces_trace_id_ts": "toDateTime(Start)",
+    "execlog_executions": "toDateTime(Start)",
+    "execlog_trace_rollups": "toDateTime(Start)",
+}
+
+# Derived tables and the SELECT (file) that feeds them, for back-filling.
+BACKFILL: dict[str, tuple[str, str]] = {
+    # migration name -> (target table, select fragment)
+    "002_executions": ("execlog_executions", "executions_select"),
+    "003_trace_rollups": ("execlog_trace_rollups", "rollups_select"),
+}
+
+
+class SchemaError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def check_identifier(name: str, what: str = "name") -> str:
+    """Identifiers cannot be bound as parameters in DDL, so they are validated instead."""
+    if not _IDENT.match(name or ""):
+        raise SchemaError(f"invalid {what} {name!r}: use letters, digits and underscores")
+    return name
+
+
+def _read(name: str) -> str:
+    return resources.files(SQL_PACKAGE).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def migrations() -> list[Migration]:
+    out = []
+    for entry in resources.files(SQL_PACKAGE).iterdir():
+        m = re.match(r"^(\d{3})_([a-z0-9_]+)\.sql$", entry.name)
+        if m:
+            out.append(Migration(int(m.group(1)), entry.name[:-4], entry.read_text(encoding="utf-8")))
+    return sorted(out, key=lambda m: m.version)
+
+
+def _engines(cluster: str | None) -> dict[str, str]:
+    if not cluster:
+        return {
+            "engine_mergetree": "MergeTree",
+            "engine_replacing_version": "ReplacingMergeTree(Version)",
+            "engine_replacing_applied": "ReplacingMergeTree(AppliedAt)",
+            "engine_replacing_updated": "ReplacingMergeTree(UpdatedAt)",
+            "engine_aggregating": "AggregatingMergeTree",
+        }
+    path = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+    return {
+        "engine_mergetree": f"ReplicatedMergeTree({path})",
+        "engine_replacing_version": f"ReplicatedReplacingMergeTree({path}, Version)",
+        "engine_replacing_applied": f"ReplicatedReplacingMergeTree({path}, AppliedAt)",
+        "engine_replacing_updated": f"ReplicatedReplacingMergeTree({path}, UpdatedAt)",
+        "engine_aggregating": f"ReplicatedAggregatingMergeTree({path})",
+    }
+
+
+def render(sql: str, database: str, retention_days: int = 30, cluster: str | None = None) -> str:
+    """Fill the placeholders of a schema file. Only known names are substituted."""
+    check_identifier(database, "database name")
+    if cluster:
+        check_identifier(cluster, "cluster name")
+    if not isinstance(retention_days, int) or retention_days < 1:
+        raise SchemaError(f"retention must be a whole number of days >= 1, got {retention_days!r}")
+    values: dict[str, Any] = {
+        "database": database,
+        "retention_days": retention_days,
+        "on_cluster": f"ON CLUSTER {cluster}" if cluster else "",
+        **_engines(cluster),
+    }
+
+    def fragment(name: str) -> str:
+        return _strip_comments(_read(name)).strip()
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key in values:
+            return str(values[key])
+        if key in ("executions_select", "rollups_select"):
+            return _PLACEHOLDER.sub(sub, fragment(key))
+        # Leave ClickHouse macros ({shard}, {replica}, {table}) alone.
+        return m.group(0)
+
+    return _PLACEHOLDER.sub(sub, sql)
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+
+
+def statements(sql: str) -> list[str]:
+    """Split a rendered file into statements (no statement contains a ';' literal)."""
+    return [s.strip() for s in _strip_comments(sql).split(";") if s.strip()]
+
+
+def select_fragment(name: str, database: str) -> str:
+    return render("{" + name + "}", database)
+
+
+def ddl(database: str, retention_days: int = 30, cluster: str | None = None) -> str:
+    """All DDL as one script, for users who manage the schema themselves."""
+    parts = [f"CREATE DATABASE IF NOT EXISTS {check_identifier(database)}"
+             f"{' ON CLUSTER ' + cluster if cluster else ''};\n"]
+    for m in migrations():
+        parts.append(f"-- migration {m.name}\n")
+        for stmt in statements(render(m.sql, database, retention_days, cluster)):
+            parts.append(stmt + ";\n")
+    return "\n".join(parts)

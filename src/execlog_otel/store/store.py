@@ -1,0 +1,123 @@
+"""A store: one clickhouse-connect client and the database holding the tables."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from execlog_otel.store import schema
+from execlog_otel.store.client import connect
+from execlog_otel.store.rows import COLUMNS
+
+log = logging.getLogger(__name__)
+
+SPAN_TABLE = "otel_traces"
+
+
+class Store:
+    """Reads and writes go through ``client``; ``database`` names where the tables live."""
+
+    def __init__(self, client: Client, database: str = "otel", retention_days: int = 30):
+        self.client = client
+        self.database = schema.check_identifier(database, "database name")
+        self.retention_days = retention_days
+        self.query_timeout_s: float = 10.0
+        self._migrate_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str, database: str = "otel", retention_days: int = 30, migrate: bool = True,
+             readonly: bool = False, settings: dict[str, Any] | None = None) -> Store:
+        store = cls(connect(url, database=None, settings=settings, readonly=readonly), database, retention_days)
+        if migrate:
+            store.migrate()
+        return store
+
+    def table(self, name: str) -> str:
+        return f"{self.database}.{name}"
+
+    # --- schema ------------------------------------------------------------
+    def applied_versions(self) -> set[int]:
+        exists = self.client.query(
+            "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'execlog_schema_migrations'",
+            parameters={"db": self.database}).result_rows[0][0]
+        if not exists:
+            return set()
+        rows = self.client.query(f"SELECT DISTINCT Version FROM {self.table('execlog_schema_migrations')}").result_rows
+        return {r[0] for r in rows}
+
+    def migrate(self, up_to: int | None = None) -> list[str]:
+        """Apply the migrations this store lacks (up to ``up_to``), then the retention."""
+        with self._migrate_lock:
+            self.client.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            applied = self.applied_versions()
+            done = []
+            for m in schema.migrations():
+                if up_to is not None and m.version > up_to:
+                    break
+                if m.version in applied:
+                    continue
+                had_spans = self._span_count() if m.name in schema.BACKFILL else 0
+                for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days)):
+                    self.client.command(stmt)
+                if had_spans:
+                    target, fragment = schema.BACKFILL[m.name]
+                    log.info("back-filling %s from %d spans", target, had_spans)
+                    self.client.command(
+                        f"INSERT INTO {self.table(target)} {schema.select_fragment(fragment, self.database)}")
+                self.client.command(
+                    f"INSERT INTO {self.table('execlog_schema_migrations')} (Version, Name) VALUES "
+                    "({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
+                done.append(m.name)
+            self.apply_retention()
+            return done
+
+    def _span_count(self) -> int:
+        exists = self.client.query(
+            "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            parameters={"db": self.database, "t": SPAN_TABLE}).result_rows[0][0]
+        if not exists:
+            return 0
+        return int(self.client.query(f"SELECT count() FROM {self.table(SPAN_TABLE)}").result_rows[0][0])
+
+    def table_ttl(self, table: str) -> str:
+        rows = self.client.query(
+            "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            parameters={"db": self.database, "t": table}).result_rows
+        if not rows:
+            return ""
+        text = rows[0][0]
+        start = text.find(" TTL ")
+        if start < 0:
+            return ""
+        end = text.find(" SETTINGS ", start)
+        return text[start + 5:end if end > 0 else None].strip()
+
+    def apply_retention(self) -> None:
+        """Make every table's TTL match ``retention_days`` (ALTER … MODIFY TTL when it differs)."""
+        for table, column in schema.TTL_TABLES.items():
+            wanted = f"{column} + toIntervalDay({self.retention_days})"
+            current = self.table_ttl(table)
+            if current and current != wanted:
+                log.info("retention of %s: %s -> %s", table, current, wanted)
+                self.client.command(f"ALTER TABLE {self.table(table)} MODIFY TTL {wanted}")
+        self.client.command(
+            f"INSERT INTO {self.table('execlog_meta')} (Key, Value) VALUES ('retention_days', {{v:String}})",
+            parameters={"v": str(self.retention_days)})
+
+    # --- writes --------------------------------------------------------------
+    def insert_span_columns(self, columns: list[list[Any]], settings: dict[str, Any] | None = None) -> int:
+        """Insert spans given column-oriented, in ``rows.COLUMNS`` order."""
+        n = len(columns[0]) if columns else 0
+        if n:
+            self.client.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
+                               settings=settings)
+        return n
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001 - closing must never raise
+            pass
