@@ -128,7 +128,7 @@ def select_fragment(name: str, database: str) -> str:
 
 def ddl(database: str, retention_days: int = 30, cluster: str | None = None) -> str:
     """All DDL as one script, for users who manage the schema themselves."""
-    parts = [f"CREATE DATABASE IF NOT EXISTS {check_identifier(database)}"
+    parts = [f"CREATE DATABASE IF NOT EXISTS {check_identifier(database, 'database name')}"
              f"{' ON CLUSTER ' + cluster if cluster else ''};\n"]
     for m in migrations():
         parts.append(f"-- migration {m.name}\n")

@@ -1,0 +1,191 @@
+"""Schema: exact otel_traces contract, derived tables, migrations, retention/TTL, printed DDL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from click.testing import CliRunner
+
+from execlog_otel.cli import main
+from execlog_otel.store import schema
+from execlog_otel.store.rows import SpanColumns
+from execlog_otel.store.store import Store
+
+EXPECTED_COLUMNS = [
+    ("Timestamp", "DateTime64(9)", "CODEC(Delta(8), ZSTD(1))"),
+    ("TraceId", "String", "CODEC(ZSTD(1))"),
+    ("SpanId", "String", "CODEC(ZSTD(1))"),
+    ("ParentSpanId", "String", "CODEC(ZSTD(1))"),
+    ("TraceState", "String", "CODEC(ZSTD(1))"),
+    ("SpanName", "LowCardinality(String)", "CODEC(ZSTD(1))"),
+    ("SpanKind", "LowCardinality(String)", "CODEC(ZSTD(1))"),
+    ("ServiceName", "LowCardinality(String)", "CODEC(ZSTD(1))"),
+    ("ResourceAttributes", "Map(LowCardinality(String), String)", "CODEC(ZSTD(1))"),
+    ("ScopeName", "String", "CODEC(ZSTD(1))"),
+    ("ScopeVersion", "String", "CODEC(ZSTD(1))"),
+    ("SpanAttributes", "Map(LowCardinality(String), String)", "CODEC(ZSTD(1))"),
+    ("Duration", "UInt64", "CODEC(ZSTD(1))"),
+    ("StatusCode", "LowCardinality(String)", "CODEC(ZSTD(1))"),
+    ("StatusMessage", "String", "CODEC(ZSTD(1))"),
+    ("Events.Timestamp", "Array(DateTime64(9))", "CODEC(ZSTD(1))"),
+    ("Events.Name", "Array(LowCardinality(String))", "CODEC(ZSTD(1))"),
+    ("Events.Attributes", "Array(Map(LowCardinality(String), String))", "CODEC(ZSTD(1))"),
+    ("Links.TraceId", "Array(String)", "CODEC(ZSTD(1))"),
+    ("Links.SpanId", "Array(String)", "CODEC(ZSTD(1))"),
+    ("Links.TraceState", "Array(String)", "CODEC(ZSTD(1))"),
+    ("Links.Attributes", "Array(Map(LowCardinality(String), String))", "CODEC(ZSTD(1))"),
+]
+
+
+def _create(store: Store, table: str) -> str:
+    return store.client.query(f"SHOW CREATE TABLE {store.table(table)}").result_rows[0][0]
+
+
+def test_otel_traces_matches_the_collector_exporter_contract(store):
+    cols = store.client.query(
+        "SELECT name, type, compression_codec FROM system.columns WHERE database = {db:String} "
+        "AND table = 'otel_traces' ORDER BY position", parameters={"db": store.database}).result_rows
+    assert [tuple(c) for c in cols] == EXPECTED_COLUMNS
+    ddl = _create(store, "otel_traces")
+    for fragment in [
+        "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+        "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
+        "ENGINE = MergeTree",
+        "PARTITION BY toDate(Timestamp)",
+        "ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))",
+        "TTL toDateTime(Timestamp) + toIntervalDay(30)",
+        "index_granularity = 8192",
+        "ttl_only_drop_parts = 1",
+    ]:
+        assert fragment in ddl, fragment
+    lookup = _create(store, "otel_traces_trace_id_ts")
+    assert "ORDER BY (TraceId, Start)" in lookup and "TTL toDateTime(Start) + toIntervalDay(30)" in lookup
+    mv = _create(store, "otel_traces_trace_id_ts_mv")
+    assert f"TO {store.database}.otel_traces_trace_id_ts" in mv and "min(Timestamp) AS Start" in mv
+
+
+def test_derived_tables_share_the_retention(store):
+    for table in ("execlog_executions", "execlog_trace_rollups"):
+        assert "TTL toDateTime(Start) + toIntervalDay(30)" in _create(store, table)
+
+
+def test_migrate_is_idempotent_and_recorded(store):
+    assert store.migrate() == []
+    assert store.applied_versions() == {m.version for m in schema.migrations()}
+
+
+def _span_rows(trace_id: str, start_ns: int, n_steps: int = 2, service: str = "svc") -> SpanColumns:
+    cols = SpanColumns()
+    root = uuid.uuid4().hex[:16]
+    cols.add(start_ns=start_ns, end_ns=start_ns + 5_000_000, trace_id=trace_id, span_id=root, parent_span_id="",
+             trace_state="", name="job", kind="Internal", service_name=service, resource={"service.name": service},
+             scope_name="t", scope_version="1", attributes={"execlog.kind": "automation",
+                                                            "execlog.execution.name": "job"},
+             status_code="Unset", status_message="")
+    for i in range(n_steps):
+        cols.add(start_ns=start_ns + i, end_ns=start_ns + 1000 + i, trace_id=trace_id, span_id=uuid.uuid4().hex[:16],
+                 parent_span_id=root, trace_state="", name=f"step{i}", kind="Internal", service_name=service,
+                 resource={"service.name": service}, scope_name="t", scope_version="1",
+                 attributes={"gen_ai.usage.input_tokens": "10", "gen_ai.usage.output_tokens": "5",
+                             "gen_ai.request.model": "m1"},
+                 status_code="Unset", status_message="")
+    return cols
+
+
+def test_upgrade_from_an_older_store_backfills_without_losing_rows(ch_client):
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
+    try:
+        assert store.migrate(up_to=1) == ["000_schema_migrations", "001_otel_traces"]
+        now = time.time_ns()
+        for i in range(3):
+            store.insert_span_columns(_span_rows(uuid.uuid4().hex, now + i, n_steps=2).columns)
+        applied = store.migrate()
+        assert "002_executions" in applied and "003_trace_rollups" in applied
+        assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 9
+        n_exec = store.client.query(f"SELECT count() FROM {store.table('execlog_executions')} FINAL").result_rows[0][0]
+        assert n_exec == 3
+        tokens = store.client.query(
+            f"SELECT sum(TotalTokens) FROM {store.table('execlog_trace_rollups')}").result_rows[0][0]
+        assert tokens == 3 * 2 * 15
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_changing_retention_alters_every_table(ch_client):
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}", retention_days=30)
+    try:
+        store.migrate()
+        reopened = Store(ch_client, store.database, retention_days=7)
+        reopened.migrate()
+        for table, column in schema.TTL_TABLES.items():
+            assert reopened.table_ttl(table) == f"{column} + toIntervalDay(7)", table
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_ttl_deletes_rows_older_than_the_retention(store):
+    now = time.time_ns()
+    old = now - 40 * 86400 * 10**9
+    store.insert_span_columns(_span_rows("a" * 32, old).columns)
+    store.insert_span_columns(_span_rows("b" * 32, now).columns)
+    for table in schema.TTL_TABLES:
+        store.client.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
+    traces = store.client.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
+    assert traces == [("b" * 32,)]
+    execs = store.client.query(f"SELECT ExecutionId FROM {store.table('execlog_executions')} FINAL").result_rows
+    assert execs == [("b" * 32,)]
+
+
+def test_summary_table_agrees_with_direct_aggregation(store):
+    now = time.time_ns()
+    for i in range(5):
+        store.insert_span_columns(_span_rows(uuid.uuid4().hex, now + i, n_steps=i + 1).columns)
+    direct = store.client.query(f"""
+        SELECT TraceId, countIf(ParentSpanId != '') AS steps,
+               sumIf(toUInt64OrZero(SpanAttributes['gen_ai.usage.input_tokens'])
+                     + toUInt64OrZero(SpanAttributes['gen_ai.usage.output_tokens']), ParentSpanId != '') AS tokens
+        FROM {store.table('otel_traces')} GROUP BY TraceId ORDER BY TraceId""").result_rows
+    summary = store.client.query(f"""
+        SELECT TraceId, sum(Steps), sum(TotalTokens) FROM {store.table('execlog_trace_rollups')}
+        GROUP BY TraceId ORDER BY TraceId""").result_rows
+    assert [tuple(r) for r in direct] == [tuple(r) for r in summary]
+
+
+def test_schema_command_prints_ddl_that_creates_the_same_tables(ch_client, store):
+    result = CliRunner().invoke(main, ["schema", "--database", f"p_{store.database}"])
+    assert result.exit_code == 0, result.output
+    db = f"p_{store.database}"
+    try:
+        for stmt in schema.statements(result.output):
+            ch_client.command(stmt)
+        q = "SELECT name, engine FROM system.tables WHERE database = {db:String} ORDER BY name"
+        printed = ch_client.query(q, parameters={"db": db}).result_rows
+        created = ch_client.query(q, parameters={"db": store.database}).result_rows
+        assert printed == created
+        assert {r[0] for r in printed} >= {"otel_traces", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts_mv",
+                                           "execlog_executions", "execlog_trace_rollups"}
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {db} SYNC")
+
+
+def test_cluster_ddl_parses_with_the_engine_parser(ch_client):
+    result = CliRunner().invoke(main, ["schema", "--cluster", "prod"])
+    assert result.exit_code == 0, result.output
+    stmts = schema.statements(result.output)
+    assert stmts and all("ON CLUSTER prod" in s for s in stmts)
+    assert "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')" in result.output
+    for stmt in stmts:
+        # EXPLAIN AST runs ClickHouse's own parser without executing the statement.
+        ast = ch_client.query(f"EXPLAIN AST {stmt}").result_rows
+        assert ast, stmt
+
+
+def test_schema_rejects_unsafe_names():
+    result = CliRunner().invoke(main, ["schema", "--database", "otel; DROP TABLE x"])
+    assert result.exit_code == 1
+    assert "invalid database name" in result.output
