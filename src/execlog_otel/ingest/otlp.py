@@ -64,7 +64,7 @@ def read_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
     if len(out) > limit or inflater.unconsumed_tail:
         raise PayloadError(413, f"decompressed body exceeds the limit of {limit} bytes")
     if not inflater.eof:
-        raise PayloadError(400, f"body is truncated {encoding} data")
+        raise PayloadError(400, f"body is not valid {encoding}: the data is truncated")
     return out
 
 
