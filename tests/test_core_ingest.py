@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import urllib.error
@@ -48,7 +49,8 @@ def make_spans():
 def fetch_rows(store):
     cols = ", ".join(f"`{c}`" for c in COLUMNS).replace("`Timestamp`", "toUnixTimestamp64Nano(Timestamp)")
     cols = cols.replace("`Events.Timestamp`", "arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`)")
-    return [tuple(r) for r in store.client.query(ROW_SQL.format(cols=cols, table=store.table("otel_traces"))).result_rows]
+    sql = ROW_SQL.format(cols=cols, table=store.table("otel_traces"))
+    return [tuple(r) for r in store.client.query(sql).result_rows]
 
 
 def test_exporter_rows_match_golden_values(store):
@@ -88,10 +90,10 @@ def _otlp_json(spans) -> bytes:
             for sp in ss["spans"]:
                 for key in ("traceId", "spanId", "parentSpanId"):
                     if key in sp:
-                        sp[key] = __import__("base64").b64decode(sp[key]).hex()
+                        sp[key] = base64.b64decode(sp[key]).hex()
                 for link in sp.get("links", []):
                     for key in ("traceId", "spanId"):
-                        link[key] = __import__("base64").b64decode(link[key]).hex()
+                        link[key] = base64.b64decode(link[key]).hex()
     return json.dumps(data).encode()
 
 

@@ -45,6 +45,10 @@ def main(verbose: bool) -> None:
     """execlog: an execution log for AI agents and workflow automations."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Driver retries are reported once, as our own one-line error.
+        for noisy in ("urllib3", "clickhouse_connect"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 @main.command()

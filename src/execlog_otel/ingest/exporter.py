@@ -35,6 +35,7 @@ class ClickHouseSpanExporter(SpanExporter):
         self._delegate: SpanExporter | None = None
         self._lock = threading.Lock()
         self._shutdown = False
+        self._dir_lock: DataDirLock | None = None
         if store is None:
             url = url or self.settings.store_url
             database = database or self.settings.database
@@ -52,6 +53,9 @@ class ClickHouseSpanExporter(SpanExporter):
                     return
                 if owner:
                     raise StoreError(f"the data directory {data_dir} is in use by process {owner.get('pid')}")
+                # Hold the directory like execlog serve does, so others learn who has it.
+                self._dir_lock = DataDirLock(data_dir)
+                self._dir_lock.acquire()
             self._store = Store.open(url, database, self.settings.retention_days, migrate=migrate)
 
     @property
@@ -84,3 +88,7 @@ class ClickHouseSpanExporter(SpanExporter):
         self._shutdown = True
         if self._delegate is not None:
             self._delegate.shutdown()
+        if self._dir_lock is not None:
+            if self._store is not None:
+                self._store.close()
+            self._dir_lock.release()

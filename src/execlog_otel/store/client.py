@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse, urlunparse
@@ -130,6 +131,9 @@ def connect(url: str, database: str | None = None, settings: dict[str, Any] | No
                                              connect_timeout=5, send_receive_timeout=60)
     except Exception as exc:  # noqa: BLE001 - any driver failure becomes one clear line
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", reason)
+        if errno:
+            reason = errno.group(1).strip()
         if "Cannot lock file" in reason:
             raise StoreError(f"cannot open {shown}: another process has this data directory open") from None
         raise StoreError(f"cannot reach ClickHouse at {shown}: {reason}") from None
