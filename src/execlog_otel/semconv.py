@@ -51,6 +51,8 @@ CODE_FILE_PATH = "code.file.path"
 CODE_LINE_NUMBER = "code.line.number"
 # Not a convention: the function's source, for Download Code.
 CODE_SOURCE = "execlog.code.source"
+# JSON: what the source needs from its module to re-run (imports, constants, helper sources).
+CODE_CONTEXT = "execlog.code.context"
 
 # --- execlog.* ---------------------------------------------------------------
 # Execution (set on the root span of a trace)

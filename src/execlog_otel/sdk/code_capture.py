@@ -1,23 +1,256 @@
 """What the SDK records about the code an execution or step ran (for Download Code).
 
 ``code_attributes(fn)`` returns the ``code.*`` attributes (qualified name, file,
-line) and the function's source. Results are cached per function: the
-cost is paid once per function, not per call.
+line), the function's source (``execlog.code.source``) and, as JSON in
+``execlog.code.context``, what that source needs from its module to run again
+elsewhere: standard-library imports, literal constants, the source of the
+helper functions and classes it calls (followed transitively), which names are
+the execlog SDK, and which are objects from outside the standard library (the
+replay answers those from the log or says it cannot). Results are cached per
+function: the cost is paid once per function, not per call. Capturing never
+raises into the caller's code.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import json
+import logging
+import math
+import re
+import site
+import sys
+import sysconfig
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from execlog_otel import semconv as sc
 
+DEFAULT_MAX_BYTES = 64 * 1024  # Settings.payload_cap_bytes default
+MAX_DEFINITIONS = 40
+MAX_LITERAL_CHARS = 4096
+CONTEXT_VERSION = 1
+
+_SDK_PACKAGE = "execlog_otel"
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = set()
+    try:
+        roots.update(site.getsitepackages())
+    except AttributeError:  # some virtualenv builds lack it
+        pass
+    try:
+        roots.add(site.getusersitepackages())
+    except AttributeError:
+        pass
+    paths = sysconfig.get_paths()
+    roots.update(p for p in (paths.get("stdlib"), paths.get("platstdlib"), paths.get("purelib"),
+                             paths.get("platlib")) if p)
+    return tuple(str(Path(r).resolve()) for r in roots if r)
+
+
+_LIBRARY_ROOTS = _library_roots()
+
+
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def _is_stdlib(module: str) -> bool:
+    return _top(module) in sys.stdlib_module_names and _top(module) != "__main__"
+
+
+def _is_sdk(module: str) -> bool:
+    return _top(module) == _SDK_PACKAGE
+
+
+def _is_user_module(module: str) -> bool:
+    """Code of the application (not the standard library, not an installed package, not the SDK)."""
+    if not module or _is_stdlib(module) or _is_sdk(module):
+        return False
+    mod = sys.modules.get(module)
+    path = getattr(mod, "__file__", None)
+    if module == "__main__" or path is None:
+        return module == "__main__"
+    resolved = str(Path(path).resolve())
+    if "site-packages" in resolved or "dist-packages" in resolved:
+        return False
+    return not any(resolved.startswith(root + "/") for root in _LIBRARY_ROOTS)
+
+
+def _source(obj: Any) -> str | None:
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError, IndentationError):
+        return None  # built-ins, REPL code, generated code: nothing to show
+
+
+def _loaded_names(source: str) -> list[str]:
+    """Names the source reads (in first-use order); locals that shadow nothing are filtered later."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    seen: dict[str, None] = {}
+    bound: set[str] = set()
+    declared_global: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                seen.setdefault(node.id, None)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Global):
+            declared_global.update(node.names)
+    # A name the code binds itself (parameter, assignment) is a local, not a module global.
+    return [n for n in seen if n not in bound or n in declared_global]
+
+
+def _literal(value: Any, depth: int = 0) -> bool:
+    if depth > 6:
+        return False
+    if value is None or isinstance(value, (bool, int, str, bytes)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return len(value) <= 200 and all(_literal(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 200 and all(_literal(k, depth + 1) and _literal(v, depth + 1)
+                                         for k, v in value.items())
+    if isinstance(value, set):
+        return 0 < len(value) <= 200 and all(_literal(v, depth + 1) for v in value)
+    return False
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+class _ContextBuilder:
+    """Walks from a function to everything its source reads from module globals."""
+
+    def __init__(self, max_bytes: int):
+        self.budget = max_bytes
+        self.imports: list[dict[str, str]] = []
+        self.constants: list[dict[str, Any]] = []
+        self.definitions: list[dict[str, Any]] = []
+        self.sdk: list[str] = []
+        self.external: list[dict[str, str]] = []
+        self.omitted: list[dict[str, str]] = []
+        self.done: set[str] = set()
+
+    def _spend(self, text: str) -> bool:
+        cost = len(text.encode("utf-8", "replace"))
+        if cost > self.budget:
+            return False
+        self.budget -= cost
+        return True
+
+    def walk(self, source: str, namespace: dict[str, Any]) -> None:
+        for name in _loaded_names(source):
+            if name in self.done:
+                continue
+            if name not in namespace:
+                continue  # a local, a parameter or a builtin
+            self.done.add(name)
+            self.add(name, namespace[name])
+
+    def add(self, name: str, value: Any) -> None:
+        if inspect.ismodule(value):
+            module = value.__name__
+            if _is_stdlib(module):
+                self.imports.append({"name": name, "module": module})
+            elif _is_sdk(module):
+                self.sdk.append(name)
+            else:
+                self.external.append({"name": name, "type": f"module {module}"})
+            return
+        module = getattr(value, "__module__", None) or ""
+        if (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)) and module:
+            if _is_sdk(module):
+                self.sdk.append(name)
+                return
+            qualname = getattr(value, "__qualname__", "")
+            if _is_stdlib(module) and "." not in qualname and "<" not in qualname:
+                if getattr(sys.modules.get(module), qualname, None) is value:
+                    self.imports.append({"name": name, "module": module, "attr": qualname})
+                    return
+            target = inspect.unwrap(value) if inspect.isfunction(value) else value
+            if _is_user_module(getattr(target, "__module__", "") or ""):
+                self.add_definition(name, value, target)
+                return
+            self.external.append({"name": name, "type": f"{module}.{qualname}"})
+            return
+        if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+            entry = {"name": name, "kind": "regex", "pattern": value.pattern, "flags": int(value.flags)}
+            if self._spend(value.pattern):
+                self.constants.append(entry)
+            else:
+                self.omitted.append({"name": name, "reason": "larger than the payload cap"})
+            return
+        if isinstance(value, logging.Logger):
+            self.constants.append({"name": name, "kind": "logger", "logger": value.name})
+            return
+        if _literal(value):
+            text = repr(value)
+            if len(text) <= MAX_LITERAL_CHARS and self._spend(text):
+                self.constants.append({"name": name, "kind": "literal", "literal": text})
+            else:
+                self.omitted.append({"name": name, "reason": "larger than the payload cap"})
+            return
+        self.external.append({"name": name, "type": _type_name(value)})
+
+    def add_definition(self, name: str, value: Any, target: Any) -> None:
+        if len(self.definitions) >= MAX_DEFINITIONS:
+            self.omitted.append({"name": name, "reason": f"more than {MAX_DEFINITIONS} helper definitions"})
+            return
+        source = _source(target)
+        if source is None:
+            self.external.append({"name": name, "type": f"{target.__module__}.{target.__qualname__}"})
+            return
+        if not self._spend(source):
+            self.omitted.append({"name": name, "reason": "larger than the payload cap"})
+            return
+        self.definitions.append({
+            "name": name,
+            "function": f"{target.__module__}.{target.__qualname__}",
+            "kind": "class" if inspect.isclass(target) else "function",
+            "decorated": target is not value,
+            "source": source,
+        })
+        if inspect.isclass(target):
+            namespace = vars(sys.modules[target.__module__]) if target.__module__ in sys.modules else {}
+        else:
+            namespace = getattr(target, "__globals__", {})
+        self.walk(source, namespace)
+
+    def result(self) -> dict[str, Any]:
+        return {"v": CONTEXT_VERSION, "imports": self.imports, "constants": self.constants,
+                "definitions": self.definitions, "sdk": self.sdk, "external": self.external,
+                "omitted": self.omitted}
+
+
+def _context(target: Callable[..., Any], source: str, max_bytes: int) -> str | None:
+    namespace = getattr(target, "__globals__", None)
+    if not isinstance(namespace, dict):
+        return None
+    builder = _ContextBuilder(max_bytes - len(source.encode("utf-8", "replace")))
+    builder.done.add(getattr(target, "__name__", ""))  # recursion refers to itself
+    builder.walk(source, namespace)
+    return json.dumps(builder.result(), separators=(",", ":"), ensure_ascii=False)
+
 
 @functools.lru_cache(maxsize=4096)
-def _code_attributes(fn: Callable[..., Any], with_source: bool) -> tuple[tuple[str, str], ...]:
+def _code_attributes(fn: Callable[..., Any], with_source: bool, max_bytes: int) -> tuple[tuple[str, str], ...]:
     target = inspect.unwrap(fn)
     attrs: dict[str, str] = {
         sc.CODE_FUNCTION_NAME: f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}".lstrip("."),
@@ -27,16 +260,32 @@ def _code_attributes(fn: Callable[..., Any], with_source: bool) -> tuple[tuple[s
         attrs[sc.CODE_FILE_PATH] = code.co_filename
         attrs[sc.CODE_LINE_NUMBER] = str(code.co_firstlineno)
     if with_source:
-        try:
-            attrs[sc.CODE_SOURCE] = textwrap.dedent(inspect.getsource(target))
-        except (OSError, TypeError):
-            pass  # built-ins, REPL code: nothing to show, the replay file says so
+        source = _source(target)
+        if source is not None and len(source.encode("utf-8", "replace")) <= max_bytes:
+            attrs[sc.CODE_SOURCE] = source
+            try:
+                context = _context(target, source, max_bytes)
+            except Exception:  # noqa: BLE001 - capturing must never break the user's code
+                context = None
+            if context is not None:
+                attrs[sc.CODE_CONTEXT] = context
+        elif source is not None:
+            attrs[sc.CODE_SOURCE + sc.TRUNCATED_SUFFIX] = "true"
+            attrs[sc.CODE_SOURCE + sc.ORIGINAL_SIZE_SUFFIX] = str(len(source.encode("utf-8", "replace")))
     return tuple(attrs.items())
 
 
-def code_attributes(fn: Callable[..., Any], capture_source: bool = True) -> dict[str, str]:
-    """``code.*`` attributes of ``fn`` (and its source when ``capture_source``)."""
+def code_attributes(fn: Callable[..., Any], capture_source: bool = True,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
+    """``code.*`` attributes of ``fn``; with ``capture_source``, its source and what the source needs.
+
+    ``max_bytes`` bounds the source plus its context (the payload cap). Never raises."""
     try:
-        return dict(_code_attributes(fn, capture_source))
+        return dict(_code_attributes(fn, capture_source, max_bytes))
     except TypeError:  # unhashable callable
-        return dict(_code_attributes.__wrapped__(fn, capture_source))
+        try:
+            return dict(_code_attributes.__wrapped__(fn, capture_source, max_bytes))
+        except Exception:  # noqa: BLE001
+            return {}
+    except Exception:  # noqa: BLE001 - capturing must never break the user's code
+        return {}
