@@ -93,7 +93,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest_token", "EXECLOG_INGEST_TOKEN", "", "Token required by the OTLP receiver"),
     Setting("query_timeout_s", "EXECLOG_QUERY_TIMEOUT_S", 10.0, "Longest a viewer query may run", "float"),
     Setting("base_url", "EXECLOG_BASE_URL", "", "Public URL of the viewer, for permalinks"),
+    Setting("auth_users", "EXECLOG_AUTH_USERS", (),
+            "Comma-separated user:password-hash pairs allowed to sign in to the viewer "
+            "(hashes from `execlog hash-password`)", "list"),
+    Setting("secret_key", "EXECLOG_SECRET_KEY", "",
+            "Key signing viewer sessions and CSRF tokens (default: random per start; sign-ins end at restart)"),
+    Setting("insecure_allow_remote", "EXECLOG_INSECURE_ALLOW_REMOTE", False,
+            "Let execlog serve/viewer listen on a non-loopback address without authentication", "bool"),
+    Setting("spool_dir", "EXECLOG_SPOOL_DIR", "",
+            "Directory of the on-disk spool kept while ClickHouse is unreachable (default DATA_DIR/spool)"),
+    Setting("spool_max_bytes", "EXECLOG_SPOOL_MAX_BYTES", 256 * 1024 * 1024,
+            "Largest size of the spool; past it the oldest spans are dropped, counted and logged (0: no spool)",
+            "int"),
 )
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table, for README."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = ",".join(s.default) if isinstance(s.default, tuple) else s.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        lines.append(f"| `{s.env}` | {shown} | {s.help.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -119,6 +143,11 @@ class Settings:
     ingest_token: str = ""
     query_timeout_s: float = 10.0
     base_url: str = ""
+    auth_users: tuple[str, ...] = field(default_factory=tuple)
+    secret_key: str = ""
+    insecure_allow_remote: bool = False
+    spool_dir: str = ""
+    spool_max_bytes: int = 256 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -152,6 +181,14 @@ class Settings:
         return Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
 
     @property
+    def resolved_spool_dir(self) -> Path:
+        return Path(self.spool_dir).expanduser() if self.spool_dir else self.resolved_data_dir / "spool"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_token or self.auth_users)
+
+    @property
     def store_url(self) -> str:
         """The clickhouse-connect DSN of the store: explicit URL, or chDB in the data directory."""
         if self.clickhouse_url:
@@ -169,7 +206,10 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("retry_secret", "auth_token", "ingest_token"):
+            if f.name in ("retry_secret", "auth_token", "ingest_token", "secret_key"):
+                value = "***" if value else ""
+            elif f.name == "auth_users":
+                value = tuple(u.split(":", 1)[0] + ":***" for u in value)
                 value = "***" if value else ""
             elif f.name == "clickhouse_url":
                 value = redact_url(value)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from execlog_otel.config import Settings
+from execlog_otel.config import ConfigError, Settings
 from execlog_otel.store.client import DataDirLock, StoreError, redact_url
 from execlog_otel.store.store import Store
 
@@ -76,8 +77,10 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     from waitress import create_server
 
     from execlog_otel.ingest.sink import StoreSink
+    from execlog_otel.ingest.spool import SpoolError
     from execlog_otel.viewer.app import create_app
 
+    check_bind(settings)
     lock = None
     owns_store = store is None
     if owns_store and settings.embedded:
@@ -90,13 +93,21 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
         if lock:
             lock.release()
         raise
-    sink = StoreSink(store)
+    try:
+        sink = StoreSink(store, open_spool(settings, owns_store))
+    except SpoolError as exc:
+        if owns_store:
+            store.close()
+        if lock:
+            lock.release()
+        raise StoreError(str(exc)) from None
     app = create_app(settings, store, sink=sink)
     try:
         server = create_server(app, host=settings.host, port=settings.port, threads=threads,
                                channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
                                clear_untrusted_proxy_headers=True, ident="execlog")
     except OSError as exc:
+        sink.close()
         if owns_store:
             store.close()
         if lock:
@@ -111,6 +122,40 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     if on_ready:
         on_ready(running)
     return running
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse to expose an unauthenticated viewer and API beyond this machine unless told to."""
+    if is_loopback(settings.host) or settings.auth_enabled or settings.insecure_allow_remote:
+        return
+    raise ConfigError(
+        f"refusing to listen on {settings.host}: it is reachable from other machines and no authentication "
+        "is set. Set EXECLOG_AUTH_TOKEN or EXECLOG_AUTH_USERS, or pass --insecure-allow-remote "
+        "(EXECLOG_INSECURE_ALLOW_REMOTE=true) if something in front already controls access.")
+
+
+def open_spool(settings: Settings, owns_store: bool):
+    """The ingest spool of a server: in the data directory (or EXECLOG_SPOOL_DIR); none when disabled.
+
+    A server over a store it was handed (tests) spools only where EXECLOG_SPOOL_DIR says."""
+    from execlog_otel.ingest.spool import Spool
+
+    if settings.spool_max_bytes <= 0 or (not owns_store and not settings.spool_dir):
+        return None
+    return Spool(settings.resolved_spool_dir, settings.spool_max_bytes)
 
 
 def install_signal_handlers() -> None:

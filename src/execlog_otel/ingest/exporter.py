@@ -13,24 +13,41 @@ one process open a directory.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from execlog_otel.config import Settings
+from execlog_otel.ingest.sink import StoreSink
+from execlog_otel.ingest.spool import Spool, SpoolError
 from execlog_otel.store.client import DataDirLock, StoreError, chdb_path
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.store.store import Store
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
+
+
+def _open_spool(directory: Path, max_bytes: int) -> Spool:
+    """The exporter's spool; a second runner process on the same machine gets its own directory."""
+    try:
+        return Spool(directory, max_bytes or DEFAULT_SPOOL_BYTES)
+    except SpoolError:
+        own = directory.with_name(f"{directory.name}-{os.getpid()}")
+        log.warning("spool %s is in use by another process; spooling to %s", directory, own)
+        return Spool(own, max_bytes or DEFAULT_SPOOL_BYTES)
+
 
 class ClickHouseSpanExporter(SpanExporter):
     def __init__(self, url: str | None = None, database: str | None = None, *, store: Store | None = None,
-                 settings: Settings | None = None, migrate: bool = True):
+                 settings: Settings | None = None, migrate: bool = True, spool_dir: str | Path | None = None):
         self.settings = settings or Settings.from_env()
+        self._sink: StoreSink | None = None
         self._store = store
         self._delegate: SpanExporter | None = None
         self._lock = threading.Lock()
@@ -57,6 +74,11 @@ class ClickHouseSpanExporter(SpanExporter):
                 self._dir_lock = DataDirLock(data_dir)
                 self._dir_lock.acquire()
             self._store = Store.open(url, database, self.settings.retention_days, migrate=migrate)
+            if spool_dir is None and self.settings.spool_max_bytes > 0:
+                spool_dir = self.settings.resolved_spool_dir / "exporter"
+        # While ClickHouse refuses inserts, batches wait in an on-disk spool (see ingest.sink).
+        self._sink = StoreSink(self._store, _open_spool(Path(spool_dir), self.settings.spool_max_bytes)
+                               if spool_dir is not None else None)
 
     @property
     def store(self) -> Store | None:
@@ -73,7 +95,7 @@ class ClickHouseSpanExporter(SpanExporter):
             columns.add_readable_span(span, cache)
         try:
             with self._lock:
-                self._store.insert_span_columns(columns.columns)
+                self._sink.write(columns)
         except Exception as exc:  # noqa: BLE001 - the SDK expects a result, not an exception
             log.error("could not write %d spans to ClickHouse: %s", len(columns), exc)
             return SpanExportResult.FAILURE
@@ -86,6 +108,8 @@ class ClickHouseSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         self._shutdown = True
+        if self._sink is not None:
+            self._sink.close()
         if self._delegate is not None:
             self._delegate.shutdown()
         if self._dir_lock is not None:

@@ -1,30 +1,152 @@
-"""Where received spans go: straight into the store, one insert per request."""
+"""Where received spans go: into the store, or durably into the spool when the store is down.
+
+``StoreSink.write`` returns only once a batch is durable: inserted into
+ClickHouse, or fsynced in the spool (``ingest.spool``). While anything is
+spooled, new batches queue behind it, so batches reach the store in the order
+they arrived. A background thread drains the spool when the store is back.
+
+Every batch carries a random id, sent as ``insert_deduplication_token``; with
+the deduplication window of migration ``004_dedup_window`` (and deduplication
+in the materialized views' tables) a batch inserted twice — the insert
+succeeded but the process died before marking it written — is stored once.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import uuid
+from typing import Any
 
+from execlog_otel.ingest.spool import Spool
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.store.store import Store
 
+log = logging.getLogger(__name__)
+
+
+def dedup_settings(batch_id: str) -> dict[str, Any]:
+    """Insert settings that make repeating the insert of one batch a no-op."""
+    return {"insert_deduplicate": 1, "insert_deduplication_token": batch_id,
+            "deduplicate_blocks_in_dependent_materialized_views": 1}
+
 
 class StoreSink:
-    """Writes each batch in one insert; the lock keeps one writer on the embedded engine at a time."""
+    """Writes batches in order, one insert per batch, spooling what the store does not take.
 
-    def __init__(self, store: Store):
+    Without a spool a failed insert raises (the receiver answers 503 and the client retries)."""
+
+    def __init__(self, store: Store, spool: Spool | None = None, *, retry_interval_s: float = 0.5,
+                 max_retry_interval_s: float = 15.0):
         self.store = store
-        self._lock = threading.Lock()
+        self.spool = spool
+        self._lock = threading.Lock()  # one writer at a time (the embedded engine, and batch order)
         self.spans_written = 0
+        self.spans_spooled = 0
+        self.last_error = ""
+        self._retry_interval_s = retry_interval_s
+        self._max_retry_interval_s = max_retry_interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._drainer: threading.Thread | None = None
+        if spool is not None:
+            self._drainer = threading.Thread(target=self._drain_loop, name="execlog-spool-drain", daemon=True)
+            self._drainer.start()
+            if spool.pending_batches:
+                log.warning("spool %s holds %d spans from before; writing them to the store",
+                            spool.directory, spool.pending_spans)
+
+    def _insert(self, columns: list[list[Any]], batch_id: str) -> None:
+        self.store.insert_span_columns(columns, settings=dedup_settings(batch_id))
 
     def write(self, columns: SpanColumns) -> None:
-        if not len(columns):
+        n = len(columns)
+        if not n:
             return
+        batch_id = uuid.uuid4().hex
         with self._lock:
-            self.store.insert_span_columns(columns.columns)
-            self.spans_written += len(columns)
+            if self.spool is None or not self.spool.pending_batches:
+                try:
+                    self._insert(columns.columns, batch_id)
+                    self.spans_written += n
+                    return
+                except Exception as exc:  # noqa: BLE001 - any store failure: spool, or let the caller answer 503
+                    if self.spool is None:
+                        raise
+                    self._note_failure(exc)
+            self.spool.append(batch_id, columns.columns, n)
+            self.spans_spooled += n
+        self._wake.set()
 
-    def status(self) -> dict:
-        return {"spans_written": self.spans_written}
+    def _note_failure(self, exc: Exception) -> None:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if reason != self.last_error:
+            log.error("the store refused spans (%s); keeping them in the spool %s until it is back",
+                      reason, self.spool.directory if self.spool else "")
+        self.last_error = reason
+
+    def drain(self) -> bool:
+        """Write spooled batches, oldest first, until the spool is empty (True) or an insert fails (False)."""
+        if self.spool is None:
+            return True
+        while True:
+            with self._lock:
+                batch = self.spool.next_batch()
+                if batch is None:
+                    if self.last_error:
+                        log.warning("the store is back; the spool is drained")
+                    self.last_error = ""
+                    return True
+                try:
+                    self._insert(batch.columns, batch.batch_id)
+                except Exception as exc:  # noqa: BLE001 - keep it spooled, retry later
+                    self._note_failure(exc)
+                    return False
+                self.spool.mark_written(batch)
+                self.spans_written += batch.spans
+
+    def _drain_loop(self) -> None:
+        delay = self._retry_interval_s
+        while not self._stop.is_set():
+            self._wake.wait(timeout=delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            if self.spool.pending_batches:
+                if self.drain():
+                    delay = self._retry_interval_s
+                else:
+                    delay = min(delay * 2, self._max_retry_interval_s)
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Block until the spool is empty (tests and shutdown); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.spool is not None and self.spool.pending_batches:
+            if time.monotonic() > deadline:
+                return False
+            self._wake.set()
+            time.sleep(0.05)
+        return True
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"spans_written": self.spans_written, "spans_spooled": self.spans_spooled,
+                               "store_error": self.last_error}
+        out["spool"] = self.spool.status() if self.spool is not None else None
+        return out
 
     def close(self) -> None:
-        pass
+        """Stop the drainer after one last attempt; what is still spooled stays on disk for next time."""
+        if self.spool is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        if self._drainer is not None:
+            self._drainer.join(timeout=10)
+        try:
+            self.drain()
+        finally:
+            if self.spool.pending_batches:
+                log.warning("%d spans stay in the spool %s; they are written at the next start",
+                            self.spool.pending_spans, self.spool.directory)
+            self.spool.close()

@@ -1,0 +1,242 @@
+"""Durability: no span lost and none duplicated across a store outage, a spool replay and a kill -9."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from tests.reliability_support import ServeProcess, otlp_json, post_spans, span_ids, stored_span_ids
+
+from execlog_otel import server as server_mod
+from execlog_otel.config import Settings
+from execlog_otel.ingest.exporter import ClickHouseSpanExporter
+from execlog_otel.ingest.sink import StoreSink
+from execlog_otel.ingest.spool import Spool, SpoolError
+from execlog_otel.store.rows import SpanColumns
+
+
+def columns_for(ids: list[tuple[str, str]], parent: str = "") -> SpanColumns:
+    cols = SpanColumns()
+    now = time.time_ns()
+    for tid, sid in ids:
+        cols.add(start_ns=now, end_ns=now + 10, trace_id=tid, span_id=sid, parent_span_id=parent, trace_state="",
+                 name="step", kind="Internal", service_name="svc", resource={"service.name": "svc"},
+                 scope_name="t", scope_version="", attributes={"k": "v"}, status_code="Unset", status_message="")
+    return cols
+
+
+def span_counts(store) -> tuple[int, int]:
+    """(rows, distinct span ids) in otel_traces."""
+    return tuple(store.client.query(f"SELECT count(), uniqExact(SpanId) FROM {store.table('otel_traces')}")
+                 .result_rows[0])
+
+
+class TableAway:
+    """A real outage of the store: otel_traces renamed away, so every insert fails (UNKNOWN_TABLE)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        self.store.client.command(f"RENAME TABLE {self.store.table('otel_traces')} TO "
+                                  f"{self.store.table('otel_traces_away')}")
+        return self
+
+    def __exit__(self, *exc):
+        self.store.client.command(f"RENAME TABLE {self.store.table('otel_traces_away')} TO "
+                                  f"{self.store.table('otel_traces')}")
+
+
+# --- the spool itself ---------------------------------------------------------------------------------
+
+def test_spool_replays_in_order_across_reopen_and_ignores_a_torn_tail(tmp_path: Path):
+    spool = Spool(tmp_path, max_bytes=10_000_000, segment_bytes=600)  # small segments: several files
+    for i in range(12):
+        spool.append(f"b{i}", columns_for(span_ids(2, 1)).columns, 2)
+    assert len(list(tmp_path.glob("seg-*.log"))) > 1
+    first = spool.next_batch()
+    spool.mark_written(first)
+    spool.close()
+    # A crash in mid-append leaves a partial record at the end of the newest segment.
+    newest = max(tmp_path.glob("seg-*.log"))
+    with open(newest, "ab") as f:
+        f.write(b"EXS1\x00\x00\x10\x00garbage")
+    spool = Spool(tmp_path, max_bytes=10_000_000, segment_bytes=600)
+    assert spool.pending_batches == 11 and spool.pending_spans == 22
+    seen = []
+    while (batch := spool.next_batch()) is not None:
+        seen.append(batch.batch_id)
+        spool.mark_written(batch)
+    assert seen == [f"b{i}" for i in range(1, 12)]
+    assert spool.pending_batches == 0 and spool.size_bytes == 0
+    spool.close()
+
+
+def test_spool_is_bounded_drops_oldest_counts_and_logs(tmp_path: Path, caplog):
+    spool = Spool(tmp_path, max_bytes=4000, segment_bytes=1000)
+    caplog.set_level(logging.ERROR, logger="execlog_otel.ingest.spool")
+    for i in range(40):
+        spool.append(f"b{i}", columns_for(span_ids(3, 2)).columns, 3)
+        assert spool.size_bytes <= 4000
+    status = spool.status()
+    assert status["dropped_batches"] > 0 and status["dropped_spans"] == 3 * status["dropped_batches"]
+    assert status["pending_batches"] + status["dropped_batches"] == 40
+    assert "dropped the oldest" in caplog.text
+    # What survived is the newest, still in order.
+    kept = []
+    while (batch := spool.next_batch()) is not None:
+        kept.append(int(batch.batch_id[1:]))
+        spool.mark_written(batch)
+    assert kept == list(range(40 - len(kept), 40))
+    spool.close()
+    # The count of dropped spans survives a restart.
+    assert Spool(tmp_path, max_bytes=4000).status()["dropped_spans"] == status["dropped_spans"]
+
+
+def test_spool_directory_has_one_owner(tmp_path: Path):
+    spool = Spool(tmp_path, max_bytes=1000)
+    with pytest.raises(SpoolError, match="in use by another process"):
+        Spool(tmp_path, max_bytes=1000)
+    spool.close()
+
+
+# --- the sink: spool while the store refuses, drain when it is back, no duplicates -------------------
+
+def test_receiver_acknowledges_during_outage_and_stores_every_span_once(store, settings, tmp_path: Path):
+    settings = Settings(**{**settings.__dict__, "spool_dir": str(tmp_path / "spool")})
+    running = server_mod.start(settings, store=store).start_background()
+    try:
+        sent: list[str] = []
+
+        def send(n: int) -> None:
+            ids = span_ids(n, 3)
+            status, body = post_spans(running.url, otlp_json(ids))
+            assert status == 200, body
+            sent.extend(sid for _, sid in ids)
+
+        send(5)
+        with TableAway(store):
+            for _ in range(6):
+                send(7)  # acknowledged: durable in the spool while the table is gone
+            sink = running._sink
+            assert sink.spool.pending_spans == 42
+            assert "does not exist" in sink.status()["store_error"]
+        send(3)  # arrives while the backlog drains: queued behind it, in order
+        assert sink.wait_drained(30), sink.status()
+        rows, distinct = span_counts(store)
+        assert (rows, distinct) == (len(sent), len(sent)) == (50, 50)
+        stored = {r[0] for r in store.client.query(f"SELECT SpanId FROM {store.table('otel_traces')}").result_rows}
+        assert stored == set(sent)
+        assert sink.status()["store_error"] == ""
+    finally:
+        running.close()
+
+
+def test_replaying_a_batch_already_inserted_does_not_duplicate(store, tmp_path: Path):
+    """A crash after the insert but before the spool marked it written: the replay is deduplicated."""
+    trace = span_ids(1, 4)[0]
+    root = columns_for([trace])
+    children = columns_for(span_ids(4, 4), parent=trace[1])
+    # Same trace id for the children, so the rollup (a sum) would double on a duplicate insert.
+    children.columns[1] = [trace[0]] * 4
+    spool = Spool(tmp_path, max_bytes=10_000_000)
+    spool.append("batch-root", root.columns, 1)
+    spool.append("batch-children", children.columns, 4)
+    sink = StoreSink(store)  # the "previous process": it inserted both, then died before marking them
+    from execlog_otel.ingest.sink import dedup_settings
+
+    store.insert_span_columns(root.columns, settings=dedup_settings("batch-root"))
+    store.insert_span_columns(children.columns, settings=dedup_settings("batch-children"))
+    sink = StoreSink(store, spool)
+    assert sink.wait_drained(30)
+    sink.close()
+    assert span_counts(store) == (5, 5)
+    steps = store.client.query(f"SELECT sum(Steps) FROM {store.table('execlog_trace_rollups')} "
+                               "WHERE TraceId = {t:String}", parameters={"t": trace[0]}).result_rows[0][0]
+    assert steps == 4
+    ranges = store.client.query(f"SELECT count() FROM {store.table('otel_traces_trace_id_ts')} "
+                                "WHERE TraceId = {t:String}", parameters={"t": trace[0]}).result_rows[0][0]
+    assert ranges == 2  # one per insert, not one per replay
+
+
+def test_exporter_spools_while_clickhouse_refuses_and_writes_later(store, tmp_path: Path):
+    exporter = ClickHouseSpanExporter(store=store, settings=Settings.from_env(environ={}),
+                                      spool_dir=tmp_path / "exporter-spool")
+    provider = TracerProvider(resource=Resource.create({"service.name": "exporter-outage"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    try:
+        with TableAway(store):
+            for i in range(10):
+                with tracer.start_as_current_span(f"during-{i}"):
+                    pass
+            assert exporter._sink.spool.pending_spans == 10
+        with tracer.start_as_current_span("after"):
+            pass
+        assert exporter._sink.wait_drained(30)
+        names = [r[0] for r in store.client.query(
+            f"SELECT SpanName FROM {store.table('otel_traces')} ORDER BY Timestamp").result_rows]
+        assert sorted(names) == sorted([f"during-{i}" for i in range(10)] + ["after"])
+        assert span_counts(store) == (11, 11)
+    finally:
+        provider.shutdown()
+
+
+def test_sink_without_spool_refuses_so_the_client_retries(store, settings):
+    running = server_mod.start(settings, store=store).start_background()
+    try:
+        with TableAway(store):
+            status, body = post_spans(running.url, otlp_json(span_ids(2, 5)))
+        assert status == 503 and b"could not accept" in body
+        status, _ = post_spans(running.url, otlp_json(span_ids(2, 5)))
+        assert status == 200
+    finally:
+        running.close()
+
+
+# --- kill -9 of execlog serve during ingest ------------------------------------------------------------
+
+def test_every_acknowledged_span_survives_kill_9_of_serve(tmp_path: Path):
+    data = tmp_path / "data"
+    serve = ServeProcess(data)
+    acked: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sender(prefix: int) -> None:
+        while not stop.is_set():
+            ids = span_ids(25, prefix)
+            try:
+                status, _ = post_spans(serve.url, otlp_json(ids))
+            except OSError:
+                return  # the server died under us: this request was never acknowledged
+            if status == 200:
+                with lock:
+                    acked.extend(sid for _, sid in ids)
+
+    threads = [threading.Thread(target=sender, args=(10 + i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(acked) < 1000 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    serve.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acked) >= 1000, serve.stderr()
+    # Restart on the same directory (it must come up after the crash), then stop it cleanly.
+    again = ServeProcess(data)
+    status, _ = post_spans(again.url, otlp_json(span_ids(1, 20)))
+    assert status == 200
+    assert again.stop() == 0, again.stderr()
+    stored = stored_span_ids(data)
+    missing = set(acked) - set(stored)
+    assert not missing, f"{len(missing)} acknowledged spans lost"
+    assert len(stored) == len(set(stored)), "duplicated spans"
