@@ -120,6 +120,14 @@ def schema(database, retention_days, cluster) -> None:
         _fail(str(exc))
 
 
+@main.command("settings")
+def settings_cmd() -> None:
+    """Print every EXECLOG_* setting as a Markdown table (README's configuration table)."""
+    from execlog_otel.config import settings_table
+
+    click.echo(settings_table(), nl=False)
+
+
 @main.command()
 @with_store_options
 @click.option("--host", help="Address to bind [default 127.0.0.1].")
