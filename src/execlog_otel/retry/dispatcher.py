@@ -1,0 +1,245 @@
+"""The viewer side of a retry: decide, then ask the runner's listener to start attempt N — once.
+
+Requests for one execution are serialized (a lock per execution id), and an attempt the runner
+accepted is remembered until the store shows it, so a double click or ten concurrent requests
+start one attempt; the idempotency key ``<execution id>:<attempt>`` makes the runner drop any
+duplicate that still reaches it (another viewer process, a network retry). An attempt counts
+only once the runner answered 202: every other outcome leaves the execution as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+
+from execlog_otel.config import Settings
+from execlog_otel.retry import policy, signing
+from execlog_otel.retry.listener import AttemptRequest
+from execlog_otel.retry.policy import Decision, RetryCandidate
+from execlog_otel.store import retry_queries
+from execlog_otel.store.store import Store
+
+PENDING_TTL_S = 600  # an accepted attempt that never shows up in the store stops blocking after this
+
+
+@dataclass
+class Outcome:
+    """The answer to one retry request: HTTP status for the API, a code and a message for people."""
+
+    execution_id: str
+    http_status: int
+    code: str
+    message: str
+    attempt: int | None = None
+    decision: dict[str, Any] | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.code in ("accepted", policy.ALREADY_STARTED)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.execution_id, "code": self.code, "accepted": self.accepted,
+                               "attempt": self.attempt, "decision": self.decision}
+        out["message" if self.accepted else "error"] = self.message
+        return out
+
+
+class RunnerClient:
+    """Signed POSTs to a runner's retry listener (no redirects; one re-signed retry on a lost connection)."""
+
+    def __init__(self, secret: str, timeout_s: float = 10.0) -> None:
+        self.secret = secret
+        self.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
+                                        retries=False, maxsize=8)
+
+    def post(self, url: str, payload: dict[str, Any], idempotency_key: str = "") -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON answer). Raises ConnectionError with a readable reason when unreachable."""
+        body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+        last: Exception | None = None
+        for _ in range(2):
+            headers = {"Content-Type": "application/json", **signing.sign(self.secret, body)}
+            if idempotency_key:
+                headers["Idempotency-Key"] = idempotency_key
+            try:
+                resp = self.http.request("POST", url, body=body, headers=headers, redirect=False)
+            except urllib3.exceptions.NewConnectionError as exc:
+                raise ConnectionError(_reason(exc)) from None  # nothing was sent: no point retrying
+            except urllib3.exceptions.HTTPError as exc:
+                last = exc  # sent, answer lost: re-sign and send again; the idempotency key dedupes
+                continue
+            try:
+                answer = json.loads(resp.data or b"{}")
+            except ValueError:
+                answer = {}
+            if not isinstance(answer, dict):
+                answer = {}
+            return resp.status, answer
+        raise ConnectionError(_reason(last))
+
+
+def _reason(exc: Exception | None) -> str:
+    text = str(getattr(exc, "reason", None) or exc or "no answer")
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text.split(": ", 1)[-1][:200]
+
+
+def check_url(url: str) -> str:
+    """The retry URL from a span's resource is untrusted: only plain http(s) URLs are called."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValueError(f"the announced retry URL {url!r} is not an http(s) URL; check the runner's "
+                         "execlog.retry.url resource attribute")
+    return url
+
+
+@dataclass
+class RetryDispatcher:
+    store: Store
+    settings: Settings
+    client: RunnerClient | None = None
+    _locks: weakref.WeakValueDictionary[str, threading.Lock] = field(default_factory=weakref.WeakValueDictionary)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    _pending: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.client is None:
+            self.client = RunnerClient(self.settings.retry_secret)
+
+    # --- deciding ----------------------------------------------------------------------------
+    def _pending_attempt(self, execution_id: str, candidate: RetryCandidate | None) -> int:
+        entry = self._pending.get(execution_id)
+        if entry is None:
+            return 0
+        attempt, at = entry
+        if time.monotonic() - at > PENDING_TTL_S or (candidate and candidate.attempts_used >= attempt):
+            self._pending.pop(execution_id, None)  # the store caught up (or it never will)
+            return 0
+        return attempt
+
+    def decisions(self, execution_ids: list[str], ask_runner: bool = True) -> list[Decision]:
+        """The decision for each id, in order; with ``ask_runner`` the runners confirm that they know the
+        automation and that its trigger configuration is unchanged (one signed check per runner)."""
+        candidates = retry_queries.retry_candidates(self.store, execution_ids)
+        out = []
+        for eid in execution_ids:
+            eid = eid.strip().lower()
+            c = candidates.get(eid)
+            out.append(policy.decide(c, self.settings.max_attempts, execution_id=eid,
+                                     pending_attempt=self._pending_attempt(eid, c)))
+        if ask_runner:
+            self._ask_runners([d for d in out if d.retryable], candidates)
+        return out
+
+    def _ask_runners(self, decisions: list[Decision], candidates: dict[str, RetryCandidate]) -> None:
+        by_url: dict[str, list[Decision]] = {}
+        for d in decisions:
+            by_url.setdefault(candidates[d.execution_id].retry_url, []).append(d)
+        for url, group in by_url.items():
+            if not self.settings.retry_secret:
+                for d in group:
+                    _refuse(d, policy.NOT_CONFIGURED, _not_configured())
+                continue
+            items = [{"name": candidates[d.execution_id].name,
+                      "trigger_fingerprint": candidates[d.execution_id].trigger_fingerprint} for d in group]
+            try:
+                status, answer = self.client.post(check_url(url).rstrip("/") + "/check", {"items": items})
+            except (ConnectionError, ValueError) as exc:
+                for d in group:
+                    _refuse(d, policy.RUNNER_UNREACHABLE, _unreachable(url, str(exc)))
+                continue
+            verdicts = answer.get("items") if status == 200 else None
+            if not isinstance(verdicts, list) or len(verdicts) != len(group):
+                code, message = _runner_refusal(url, status, answer)
+                for d in group:
+                    _refuse(d, code, message)
+                continue
+            for d, v in zip(group, verdicts, strict=True):
+                if isinstance(v, dict) and not v.get("ok"):
+                    _refuse(d, str(v.get("code") or policy.RUNNER_ERROR), str(v.get("error") or "refused"))
+
+    # --- retrying ----------------------------------------------------------------------------
+    def _lock_for(self, execution_id: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(execution_id)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[execution_id] = lock
+            return lock
+
+    def retry(self, execution_id: str) -> Outcome:
+        """Start the next attempt of one execution, or say exactly why not."""
+        eid = execution_id.strip().lower()
+        lock = self._lock_for(eid)  # held in a local: the weak dictionary keeps it while we wait
+        with lock:
+            candidates = retry_queries.retry_candidates(self.store, [eid])
+            c = candidates.get(eid)
+            d = policy.decide(c, self.settings.max_attempts, execution_id=eid,
+                              pending_attempt=self._pending_attempt(eid, c))
+            if d.code == policy.ALREADY_STARTED:
+                return Outcome(eid, 202, d.code, d.reason, self._pending[eid][0], d.to_json())
+            if not d.retryable or c is None:
+                return Outcome(eid, 404 if d.code == policy.NOT_FOUND else 409, d.code, d.reason, None, d.to_json())
+            if not self.settings.retry_secret:
+                return Outcome(eid, 503, policy.NOT_CONFIGURED, _not_configured(), None, d.to_json())
+            if not isinstance(c.trigger_payload, dict) and c.trigger_payload is not None:
+                return Outcome(eid, 409, policy.BAD_PAYLOAD, "The recorded trigger payload is not a JSON object "
+                               "of parameters, so the automation cannot be called with it again; start a new "
+                               "execution.", None, d.to_json())
+            assert d.next_attempt is not None
+            req = AttemptRequest(eid, d.next_attempt, c.name, c.trigger_payload or {}, c.trigger_fingerprint,
+                                 c.execution_start_ns, c.first_root_span_id)
+            try:
+                status, answer = self.client.post(check_url(c.retry_url), req.to_json(), req.idempotency_key)
+            except (ConnectionError, ValueError) as exc:
+                return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, str(exc)), None,
+                               d.to_json())
+            if status in (200, 202) and answer.get("status") in ("accepted", "duplicate"):
+                self._pending[eid] = (req.attempt, time.monotonic())
+                d.attempt, d.attempts_left, d.next_attempt = req.attempt, max(d.max_attempts - req.attempt, 0), None
+                if answer["status"] == "duplicate":
+                    return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {req.attempt} of {d.max_attempts} "
+                                   "was already started by the runner.", req.attempt, d.to_json())
+                return Outcome(eid, 202, "accepted", f"Attempt {req.attempt} of {d.max_attempts} started.",
+                               req.attempt, d.to_json())
+            code, message = _runner_refusal(c.retry_url, status, answer)
+            http = 502 if code in (policy.BAD_SIGNATURE, policy.RUNNER_ERROR) else 409
+            return Outcome(eid, http, code, message, None, d.to_json())
+
+    def bulk(self, execution_ids: list[str]) -> list[Outcome]:
+        return [self.retry(eid) for eid in execution_ids]
+
+
+def _refuse(d: Decision, code: str, reason: str) -> None:
+    d.retryable, d.code, d.reason, d.next_attempt = False, code, reason, None
+
+
+def _not_configured() -> str:
+    return ("Retry is not configured on this viewer: set EXECLOG_RETRY_SECRET to the secret the runner's retry "
+            "listener uses.")
+
+
+def _unreachable(url: str, reason: str) -> str:
+    return (f"The runner's retry listener at {url} is unreachable ({reason}). Is the runner running? Nothing was "
+            "retried; try again once it is up.")
+
+
+def _runner_refusal(url: str, status: int, answer: dict[str, Any]) -> tuple[str, str]:
+    code = str(answer.get("code") or "")
+    error = str(answer.get("error") or "")
+    if code in ("bad_signature", "stale", "replayed"):
+        return policy.BAD_SIGNATURE, (f"The runner at {url} rejected the signed request ({error}). Viewer and runner "
+                                      "must share EXECLOG_RETRY_SECRET and have synchronised clocks.")
+    if code in (policy.UNKNOWN_AUTOMATION, policy.TRIGGER_CHANGED, policy.BAD_PAYLOAD) and error:
+        return code, error[:2000]
+    detail = f": {error[:300]}" if error else ""
+    return policy.RUNNER_ERROR, f"The runner at {url} answered HTTP {status}{detail}; nothing was retried."

@@ -1,0 +1,107 @@
+"""What a retry needs to know about executions, read with bound parameters only.
+
+One query reads the executions' rows (latest attempt's status, listener URL, fingerprint);
+one reads the root spans of all their attempts (first attempt's trigger payload and span id,
+attempt numbers, recorded limits and not-retryable marks); one looks for Response connector
+steps. All bounded in time by the oldest execution's start, so they stay cheap in large stores.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from execlog_otel import semconv as sc
+from execlog_otel.retry.policy import RetryCandidate
+from execlog_otel.store.queries import _settings, check_execution_id
+from execlog_otel.store.store import Store
+
+MAX_IDS = 200
+
+
+def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryCandidate]:
+    """The retry facts of each execution found, by execution id (missing ids are absent)."""
+    ids = list(dict.fromkeys(check_execution_id(i) for i in execution_ids))
+    if not ids:
+        return {}
+    if len(ids) > MAX_IDS:
+        raise ValueError(f"at most {MAX_IDS} executions at a time")
+    rows_sql = f"""
+        SELECT ExecutionId, toUnixTimestamp64Nano(Start) AS StartNs, TraceId, Attempt, Name, Kind, Status,
+               ServiceName, TriggerFingerprint, RetryUrl, Retryable, NotRetryableReason, Version
+        FROM {store.table('execlog_executions')} FINAL
+        WHERE ExecutionId IN {{ids:Array(String)}}"""
+    newest: dict[str, dict[str, Any]] = {}
+    for r in store.client.query(rows_sql, parameters={"ids": ids}, settings=_settings(store)).named_results():
+        if r["ExecutionId"] not in newest or r["Version"] > newest[r["ExecutionId"]]["Version"]:
+            newest[r["ExecutionId"]] = r
+    if not newest:
+        return {}
+    lo = min(r["StartNs"] for r in newest.values())
+    roots_sql = f"""
+        SELECT TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS StartNs,
+               if(SpanAttributes[{{k_retry_of:String}}] != '', SpanAttributes[{{k_retry_of:String}}], TraceId)
+                   AS ExecutionId,
+               greatest(toUInt16OrZero(SpanAttributes[{{k_attempt:String}}]), 1) AS Attempt,
+               multiIf(SpanAttributes[{{k_status:String}}] != '', SpanAttributes[{{k_status:String}}],
+                       StatusCode = 'Error', 'Failed', 'Success') AS Status,
+               SpanAttributes[{{k_payload:String}}] AS Payload,
+               SpanAttributes[{{k_payload_truncated:String}}] = 'true' AS PayloadTruncated,
+               SpanAttributes[{{k_fingerprint:String}}] AS Fingerprint,
+               toUInt32OrZero(SpanAttributes[{{k_max:String}}]) AS MaxAttempts,
+               SpanAttributes[{{k_retryable:String}}] = 'false' AS NotRetryable,
+               SpanAttributes[{{k_reason:String}}] AS Reason
+        FROM {store.table('otel_traces')}
+        WHERE ParentSpanId = '' AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
+          AND (TraceId IN {{ids:Array(String)}} OR SpanAttributes[{{k_retry_of:String}}] IN {{ids:Array(String)}})
+        ORDER BY Attempt, StartNs"""
+    params = {"ids": list(newest), "lo": lo, "k_retry_of": sc.RETRY_OF, "k_attempt": sc.ATTEMPT,
+              "k_status": sc.STATUS, "k_payload": sc.TRIGGER_PAYLOAD,
+              "k_payload_truncated": sc.TRIGGER_PAYLOAD + sc.TRUNCATED_SUFFIX, "k_fingerprint": sc.TRIGGER_FINGERPRINT,
+              "k_max": sc.MAX_ATTEMPTS, "k_retryable": sc.RETRYABLE, "k_reason": sc.NOT_RETRYABLE_REASON}
+    roots: dict[str, list[dict[str, Any]]] = {}
+    for r in store.client.query(roots_sql, parameters=params, settings=_settings(store)).named_results():
+        roots.setdefault(r["ExecutionId"], []).append(r)
+    trace_ids = [r["TraceId"] for rs in roots.values() for r in rs] or [r["TraceId"] for r in newest.values()]
+    response_sql = f"""
+        SELECT DISTINCT TraceId FROM {store.table('otel_traces')}
+        WHERE TraceId IN {{trace_ids:Array(String)}}
+          AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
+          AND SpanAttributes[{{k_step_kind:String}}] = {{response:String}}"""
+    with_response = {r[0] for r in store.client.query(
+        response_sql, parameters={"trace_ids": trace_ids, "lo": lo, "k_step_kind": sc.STEP_KIND,
+                                  "response": sc.StepKind.RESPONSE.value}, settings=_settings(store)).result_rows}
+    out: dict[str, RetryCandidate] = {}
+    for eid, row in newest.items():
+        attempts = roots.get(eid, [])
+        first = next((a for a in attempts if a["TraceId"] == eid), None)
+        head = first or (attempts[0] if attempts else None)
+        payload: Any = None
+        if head is not None and head["Payload"]:
+            try:
+                payload = json.loads(head["Payload"])
+            except ValueError:
+                payload = head["Payload"]
+        not_retryable = [a for a in attempts if a["NotRetryable"]]
+        recorded_max = next((int(a["MaxAttempts"]) for a in reversed(attempts) if a["MaxAttempts"]), None)
+        out[eid] = RetryCandidate(
+            execution_id=eid,
+            name=row["Name"],
+            kind=row["Kind"],
+            status=row["Status"],
+            service=row["ServiceName"],
+            attempts_used=max([int(row["Attempt"])] + [int(a["Attempt"]) for a in attempts]),
+            recorded_max_attempts=recorded_max,
+            retryable=bool(row["Retryable"]) and not not_retryable,
+            not_retryable_reason=row["NotRetryableReason"] or (not_retryable[0]["Reason"] if not_retryable else ""),
+            has_response_step=any(a["TraceId"] in with_response for a in attempts) or row["TraceId"] in with_response,
+            retry_url=row["RetryUrl"],
+            trigger_payload=payload,
+            trigger_payload_truncated=bool(head and head["PayloadTruncated"]),
+            trigger_fingerprint=(first or {}).get("Fingerprint") or row["TriggerFingerprint"],
+            execution_start_ns=int(row["StartNs"]),
+            first_root_span_id=first["SpanId"] if first else "",
+            attempt_statuses=[{"attempt": int(a["Attempt"]), "trace_id": a["TraceId"], "status": a["Status"]}
+                              for a in attempts],
+        )
+    return out
