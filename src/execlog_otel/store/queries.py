@@ -215,6 +215,7 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
     rows = rows[: f.limit]
     rollups = trace_rollups(store, [r["TraceId"] for r in rows])
     items = [execution_item(r, rollups.get(r["TraceId"], {})) for r in rows]
+    add_max_attempts(store, items)
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
@@ -522,4 +523,135 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
         steps_truncated=len(spans) >= MAX_STEPS,
     )
     item["execution_time_ms"] = item["duration_ms"]
+    return item
+
+
+# --- Viewer additions: live polling by id, table neighbours, names per kind, summaries ---------------
+
+MAX_IDS = MAX_PAGE
+MAX_NAMES = 1_000
+
+
+def parse_ids(raw: str | None) -> list[str]:
+    """A comma-separated list of execution ids (the listing polls its live rows with it)."""
+    ids = [check_execution_id(p) for p in (raw or "").split(",") if p.strip()]
+    if len(ids) > MAX_IDS:
+        raise QueryError(f"ids: at most {MAX_IDS} execution ids per request")
+    return list(dict.fromkeys(ids))
+
+
+def executions_by_id(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+    """The current state of the given executions (for in-place updates of live rows)."""
+    if not ids:
+        return []
+    sql = (f"SELECT {_EXEC_COLUMNS} FROM {store.table('execlog_executions')} FINAL "
+           "WHERE ExecutionId IN {ids:Array(String)}")
+    rows = list(store.client.query(sql, parameters={"ids": ids}, settings=_settings(store)).named_results())
+    # FINAL collapses rows per sorting key; an execution has one Start, so one row each.
+    newest: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["ExecutionId"] not in newest or r["AttemptStartNs"] > newest[r["ExecutionId"]]["AttemptStartNs"]:
+            newest[r["ExecutionId"]] = r
+    rows = [newest[i] for i in ids if i in newest]
+    rollups = trace_rollups(store, [r["TraceId"] for r in rows])
+    items = [execution_item(r, rollups.get(r["TraceId"], {})) for r in rows]
+    add_max_attempts(store, items)
+    return items
+
+
+def add_max_attempts(store: Store, items: list[dict[str, Any]]) -> None:
+    """Set ``max_attempts`` on retried items (read from their latest attempt's root span)."""
+    retried = [it for it in items if it["attempt"] > 1]
+    for it in items:
+        it.setdefault("max_attempts", None)
+    if not retried:
+        return
+    lo = min(parse_time(it["attempt_started_at"], "attempt_started_at") or 0 for it in retried)
+    sql = (f"SELECT TraceId, SpanAttributes[{{key:String}}] AS MaxAttempts FROM {store.table('otel_traces')} "
+           "WHERE TraceId IN {ids:Array(String)} AND ParentSpanId = '' "
+           "AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND")
+    result = store.client.query(sql, parameters={"key": sc.MAX_ATTEMPTS, "ids": [it["trace_id"] for it in retried],
+                                                 "lo": lo}, settings=_settings(store))
+    found = {r["TraceId"]: r["MaxAttempts"] for r in result.named_results()}
+    for it in retried:
+        raw = found.get(it["trace_id"], "")
+        it["max_attempts"] = int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def neighbors(store: Store, f: ListFilter, execution_id: str) -> dict[str, Any]:
+    """The executions before and after ``execution_id`` in the listing's order under filter ``f``.
+
+    Keyset lookups on (sort value, ExecutionId), the same order the listing pages through, so a
+    detail page can step through the listing it was opened from without holding its pages."""
+    row = get_execution_row(store, execution_id)
+    if row is None:
+        return {"prev": None, "next": None}
+    value = row["StartNs"] if f.sort == "started_at" else row["DurationNs"]
+    sort_expr = "toUnixTimestamp64Nano(Start)" if f.sort == "started_at" else f"greatest({_DURATION_NS}, 0)"
+    out: dict[str, Any] = {}
+    ex = store.table("execlog_executions")
+    # "next" follows the listing's order; "prev" walks it backwards.
+    for key, desc in (("next", f.order == "desc"), ("prev", f.order != "desc")):
+        params: dict[str, Any] = {"c_value": value, "c_id": row["ExecutionId"]}
+        where = _where(f, params)
+        cmp, direction = ("<", "DESC") if desc else (">", "ASC")
+        where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
+        if f.sort == "started_at":
+            where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
+        sql = (f"SELECT ExecutionId, Name FROM {ex} FINAL WHERE {' AND '.join(where)} "
+               f"ORDER BY {sort_expr} {direction}, ExecutionId {direction} LIMIT 1")
+        rows = store.client.query(sql, parameters=params, settings=_settings(store)).result_rows
+        out[key] = {"id": rows[0][0], "name": rows[0][1]} if rows else None
+    return out
+
+
+def execution_names(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every agent / automation name with its execution count and latest start (the scope picker)."""
+    params: dict[str, Any] = {"limit": MAX_NAMES}
+    where = ""
+    if kind:
+        where = "WHERE Kind = {kind:String}"
+        params["kind"] = kind
+    # No FINAL: uniqExact over ExecutionId is exact without collapsing replaced rows.
+    sql = (f"SELECT Name, Kind, uniqExact(ExecutionId) AS Executions, toUnixTimestamp64Nano(max(Start)) AS LastNs "
+           f"FROM {store.table('execlog_executions')} {where} GROUP BY Name, Kind ORDER BY Name, Kind "
+           "LIMIT {limit:UInt32}")
+    rows = store.client.query(sql, parameters=params, settings=_settings(store)).named_results()
+    return [{"name": r["Name"], "kind": r["Kind"], "executions": int(r["Executions"]),
+             "last_started_at": iso(r["LastNs"])} for r in rows]
+
+
+def execution_summary(store: Store, execution_id: str) -> dict[str, Any] | None:
+    """The execution's header, input and output without its steps (Quick View): reads only the root
+    span and state markers of the latest attempt, so it stays fast for executions of any size."""
+    row = get_execution_row(store, execution_id)
+    if row is None:
+        return None
+    roll = trace_rollups(store, [row["TraceId"]]).get(row["TraceId"], {})
+    item = execution_item(row, roll)
+    add_max_attempts(store, [item])
+    sql = f"""
+        SELECT SpanAttributes, toUnixTimestamp64Nano(Timestamp) AS StartNs, ParentSpanId
+        FROM {store.table('otel_traces')}
+        WHERE TraceId = {{id:String}} AND (ParentSpanId = '' OR SpanAttributes[{{marker:String}}] = {{state:String}})
+          AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
+        ORDER BY ParentSpanId = '' DESC, StartNs DESC LIMIT 1"""
+    heads = list(store.client.query(sql, parameters={"id": row["TraceId"], "marker": sc.MARKER,
+                                                     "state": sc.MARKER_STATE, "lo": row["AttemptStartNs"]},
+                                    settings=_settings(store)).named_results())
+    a = heads[0]["SpanAttributes"] if heads else {}
+    try:
+        action_ids = json.loads(a.get(sc.EXECUTED_ACTION_IDS, "[]"))
+    except ValueError:
+        action_ids = [a.get(sc.EXECUTED_ACTION_IDS)]
+    item.update(
+        input=span_payload(a, sc.INPUT, sc.INPUT_VALUE),
+        output=span_payload(a, sc.OUTPUT, sc.OUTPUT_VALUE),
+        trigger=a.get(sc.TRIGGER, ""),
+        validation_message=a.get(sc.VALIDATION_MESSAGE, "") or (item["status_message"] if item["status"] in
+                                                                 sc.FAILED_STATUSES else ""),
+        raised_action=a.get(sc.RAISED_ACTION, ""),
+        executed_action_ids=action_ids if isinstance(action_ids, list) else [action_ids],
+        execution_time_ms=item["duration_ms"],
+    )
     return item

@@ -1,0 +1,53 @@
+"""HTML pages of the viewer: the executions listing and the execution detail.
+
+The pages are shells: their scripts (``static/``) fetch everything they show from
+``/api/``, so the API and the pages never disagree. Templates only render values
+the server controls (settings, the validated execution id), autoescaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from execlog_otel import semconv as sc
+from execlog_otel.store import queries
+
+# Templates and static files are the app's own (``viewer/templates``, ``viewer/static`` at /static).
+bp = Blueprint("pages", __name__)
+
+
+def _page_context() -> dict[str, Any]:
+    settings = current_app.config["EXECLOG_SETTINGS"]
+    return {"base_url": settings.base_url.rstrip("/"), "statuses": [s.value for s in sc.Status],
+            "live_statuses": ",".join(s.value for s in sc.LIVE_STATUSES)}
+
+
+@bp.get("/")
+@bp.get("/executions")
+def listing():
+    return render_template("listing.html", **_page_context())
+
+
+@bp.get("/agents/<path:name>")
+def agent_executions(name: str):
+    """An agent's own Executions tab: the listing scoped to it."""
+    return redirect(url_for("pages.listing", kind=sc.Kind.AGENT.value, name=name))
+
+
+@bp.get("/automations/<path:name>")
+def automation_executions(name: str):
+    return redirect(url_for("pages.listing", kind=sc.Kind.AUTOMATION.value, name=name))
+
+
+@bp.get("/executions/<execution_id>")
+def detail(execution_id: str):
+    try:
+        eid = queries.check_execution_id(execution_id)
+    except queries.QueryError as exc:
+        abort(404, description=str(exc))
+    if eid != execution_id:
+        # One permalink per execution: lowercase id.
+        return redirect(url_for("pages.detail", execution_id=eid, **request.args.to_dict(flat=True)), 301)
+    return render_template("detail.html", execution_id=eid, **_page_context())

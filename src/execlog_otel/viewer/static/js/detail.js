@@ -1,0 +1,409 @@
+// The execution detail page: header metrics, the steps waterfall, step and execution payloads.
+import {
+  LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
+  initTimeZoneLabel, isTyping, jsonText, permalink, renderJSON, setBadge, setPayloadNote, setTime, showError,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 2000;
+const STEPS_PER_PAGE = 200;
+
+const root = $("detail");
+const executionId = root.dataset.executionId;
+const pageParams = new URLSearchParams(window.location.search);
+// The listing this page was opened from: carried in ?list=, else the last listing of this tab.
+const listQuery = new URLSearchParams(pageParams.get("list") ?? sessionStorage.getItem("execlog.listing") ?? "");
+
+const state = {
+  item: null,
+  attempt: pageParams.get("attempt") || "",
+  selected: (window.location.hash.match(/^#step=([0-9a-f]{1,32})$/) || [])[1] || null,
+  stepPage: 0,
+  onlyProblems: false,
+  neighbors: {prev: null, next: null},
+  pollTimer: null,
+};
+
+function visibleSteps() {
+  const steps = state.item ? state.item.steps : [];
+  return state.onlyProblems ? steps.filter((s) => s.status === "Failed" || s.status === "Skipped") : steps;
+}
+
+// --- loading ---------------------------------------------------------------------------------------
+
+async function load() {
+  try {
+    const item = await api(`/api/executions/${encodeURIComponent(executionId)}`,
+      state.attempt ? {attempt: state.attempt} : null);
+    showError($("error-banner"), null);
+    const first = state.item === null;
+    state.item = item;
+    render(first);
+    schedulePoll();
+  } catch (err) {
+    showError($("error-banner"), err);
+    if (!state.item) $("exec-name").textContent = err.status === 404 ? "Execution not found" : "Could not load";
+    if (err.status !== 404 && err.status !== 400) schedulePoll(true);
+  }
+}
+
+function schedulePoll(force = false) {
+  clearTimeout(state.pollTimer);
+  const live = state.item && LIVE_STATUSES.has(state.item.status) && !state.attempt;
+  $("live-indicator").hidden = !live;
+  if (live || force) state.pollTimer = setTimeout(load, POLL_MS);
+}
+
+async function loadNeighbors() {
+  try {
+    state.neighbors = await api(`/api/executions/${encodeURIComponent(executionId)}/neighbors`, apiParams(listQuery));
+  } catch (err) {
+    state.neighbors = {prev: null, next: null};
+  }
+  for (const [key, button] of [["prev", $("prev-exec")], ["next", $("next-exec")]]) {
+    const n = state.neighbors[key];
+    button.disabled = !n;
+    button.title = n ? `${key === "prev" ? "Previous" : "Next"}: ${n.name} (${key === "prev" ? "←" : "→"})` : "";
+  }
+}
+
+function goToNeighbor(key) {
+  const n = state.neighbors[key];
+  if (!n) return;
+  const q = listQuery.toString();
+  window.location.href = `/executions/${encodeURIComponent(n.id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`;
+}
+
+/** Milliseconds as a plain number (Execution Time (ms)): exact enough for sub-millisecond runs. */
+function formatMs(ms) {
+  return ms < 10 ? ms.toFixed(3) : formatInt(Math.round(ms));
+}
+
+// --- header ---------------------------------------------------------------------------------------
+
+function metric(dl, label, value, options = {}) {
+  if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+  const dd = el("dd", {class: options.class || ""});
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = Array.isArray(value) ? value.join(", ") : String(value);
+  if (options.title) dd.title = options.title;
+  dl.append(el("div", {class: "metric"}, el("dt", {text: label}), dd));
+}
+
+function renderHeader(item) {
+  $("exec-name").textContent = item.name || "(unnamed)";
+  document.title = `${item.name} · ${item.status} · execlog`;
+  setBadge($("exec-status"), item.status);
+  $("exec-kind").textContent = item.kind;
+  const back = new URLSearchParams(listQuery);
+  $("back-link").href = `/executions${back.toString() ? `?${back}` : ""}`;
+
+  const dl = clear($("metrics"));
+  metric(dl, "Started At", setTime(el("time"), item.started_at));
+  metric(dl, "Duration", formatDuration(item.duration_ms),
+    {title: `${item.duration_ms} ms${LIVE_STATUSES.has(item.status) ? " so far" : ""}`});
+  metric(dl, "Total Tokens", formatInt(item.total_tokens),
+    {title: `${formatInt(item.input_tokens)} input · ${formatInt(item.output_tokens)} output`});
+  metric(dl, item.models.length > 1 ? "Models" : "Model", item.models.length ? item.models : "—");
+  metric(dl, "Status", badge(item.status));
+  const attemptText = item.attempts && item.attempts.length > 1
+    ? `${item.shown_attempt} of ${item.max_attempts || item.attempts.length}` : attemptsLabel(item) || "1";
+  metric(dl, "Attempt", attemptText);
+  metric(dl, "Steps", `${formatInt(item.steps.length)}${item.failed_steps ? ` · ${item.failed_steps} failed` : ""}${
+    item.skipped_steps ? ` · ${item.skipped_steps} skipped` : ""}`);
+  metric(dl, "Connectors Used", item.connectors);
+  metric(dl, "Tools Used", item.tools);
+  metric(dl, "Service", item.service);
+  metric(dl, "Event", item.event);
+  metric(dl, "Target", item.target);
+  metric(dl, "Target Record ID", item.target_record_id, {class: "mono"});
+  metric(dl, "Request ID", item.request_id, {class: "mono"});
+  metric(dl, "Triggered By", item.triggered_by);
+  metric(dl, "Trigger", item.trigger);
+  metric(dl, "Validation Message", item.validation_message, {class: "wrap"});
+  metric(dl, "Raised Action", item.raised_action);
+  metric(dl, "Executed Action IDs", item.executed_action_ids, {class: "mono wrap"});
+  metric(dl, "Execution Time (ms)", LIVE_STATUSES.has(item.status) ? "" : formatMs(item.execution_time_ms),
+    {title: `${item.execution_time_ms} ms`});
+  metric(dl, "Ended At", item.ended_at ? setTime(el("time"), item.ended_at) : "");
+  metric(dl, "Conversation ID", item.conversation_id, {class: "mono"});
+  metric(dl, "Execution ID", item.id, {class: "mono"});
+  if (item.trace_id !== item.id) metric(dl, "Trace ID (this attempt)", item.trace_id, {class: "mono"});
+
+  const banner = $("validation-banner");
+  const message = item.validation_message || (item.status === "Failed" || item.status === "Rejected" ? item.status_message : "");
+  banner.hidden = !message;
+  banner.textContent = message ? `${item.raised_action ? `${item.raised_action}: ` : ""}${message}` : "";
+  banner.classList.toggle("error", item.status === "Failed" || item.status === "Rejected");
+
+  const picker = $("attempt-picker");
+  const select = $("attempt-select");
+  picker.hidden = !(item.attempts && item.attempts.length > 1);
+  clear(select);
+  for (const a of item.attempts || []) {
+    const option = el("option", {text: `Attempt ${a.attempt} · ${a.status}`, attrs: {value: String(a.attempt)}});
+    if (a.attempt === item.shown_attempt) option.selected = true;
+    select.append(option);
+  }
+}
+
+// --- waterfall -------------------------------------------------------------------------------------
+
+const KIND_ICONS = {trigger: "⚡", action: "▶", connector: "⇄", tool: "🔧", llm: "✦", pause: "❚❚",
+  response: "↩", node: "◆", step: "•", agent: "◆", automation: "◆"};
+
+function timelineTotal(item) {
+  let total = item.duration_ms || 0;
+  for (const s of item.steps) total = Math.max(total, s.offset_ms + s.duration_ms);
+  return total || 1;
+}
+
+function renderAxis(total) {
+  const axis = clear($("wf-axis"));
+  axis.append(el("span", {class: "wf-axis-label", text: "Step"}));
+  const ticks = el("div", {class: "wf-ticks"});
+  for (let i = 0; i <= 4; i += 1) {
+    const tick = el("span", {class: "wf-tick", text: formatDuration((total * i) / 4)});
+    tick.style.left = `${i * 25}%`;
+    ticks.append(tick);
+  }
+  axis.append(ticks);
+}
+
+function stepRow(step, total) {
+  const li = el("li", {class: "wf-row", attrs: {role: "option", "aria-selected": "false", tabindex: "-1"}});
+  li.dataset.spanId = step.span_id;
+  li.dataset.status = step.status;
+  li.dataset.kind = step.kind;
+  const label = el("div", {class: "wf-label"});
+  label.style.paddingLeft = `${0.5 + Math.min(step.depth, 12) * 1.1}rem`;
+  label.append(el("span", {class: "wf-icon", text: KIND_ICONS[step.kind] || "•", title: step.kind,
+    attrs: {"aria-hidden": "true"}}));
+  label.append(el("span", {class: "wf-name", text: step.name, title: `${step.name} (${step.kind})`}));
+  const chipsBox = el("span", {class: "wf-chips"});
+  if (step.model) chipsBox.append(el("span", {class: "chip model", text: step.model, title: "Model"}));
+  if (step.tool) chipsBox.append(el("span", {class: "chip tool", text: step.tool, title: "Tool"}));
+  if (step.connector) chipsBox.append(el("span", {class: "chip connector", text: step.connector, title: "Connector"}));
+  if (step.total_tokens) {
+    chipsBox.append(el("span", {class: "chip tokens", text: `${formatInt(step.total_tokens)} tok`,
+      title: `${formatInt(step.input_tokens)} input · ${formatInt(step.output_tokens)} output tokens`}));
+  }
+  label.append(chipsBox);
+  const status = badge(step.status);
+  status.classList.add("small");
+  const track = el("div", {class: "wf-track"});
+  const bar = el("span", {class: "wf-bar"});
+  bar.style.left = `${Math.min(100, (step.offset_ms / total) * 100)}%`;
+  bar.style.width = `${Math.max(0.4, Math.min(100, (step.duration_ms / total) * 100))}%`;
+  bar.title = `starts at +${formatDuration(step.offset_ms)}, takes ${formatDuration(step.duration_ms)}`;
+  track.append(bar);
+  const duration = el("span", {class: "wf-dur", text: formatDuration(step.duration_ms), title: `${step.duration_ms} ms`});
+  li.append(label, status, track, duration);
+  if (step.status === "Failed" && step.error) {
+    li.append(el("div", {class: "wf-note error", text: `✕ ${step.error}`}));
+  } else if (step.status === "Skipped") {
+    li.append(el("div", {class: "wf-note skipped", text: `Skipped${step.skip_reason ? ` — ${step.skip_reason}` : ""}`}));
+  }
+  return li;
+}
+
+function renderSteps() {
+  const item = state.item;
+  const steps = visibleSteps();
+  const total = timelineTotal(item);
+  renderAxis(total);
+  const pages = Math.max(1, Math.ceil(steps.length / STEPS_PER_PAGE));
+  state.stepPage = Math.min(state.stepPage, pages - 1);
+  const start = state.stepPage * STEPS_PER_PAGE;
+  const rows = clear($("wf-rows"));
+  const frag = document.createDocumentFragment();
+  for (const step of steps.slice(start, start + STEPS_PER_PAGE)) frag.append(stepRow(step, total));
+  rows.append(frag);
+  $("steps-empty").hidden = steps.length > 0;
+  $("steps-count").textContent = `${formatInt(item.steps.length)} step${item.steps.length === 1 ? "" : "s"}${
+    state.onlyProblems ? ` · ${formatInt(steps.length)} failed or skipped` : ""} · ${formatDuration(total)} total`;
+  $("steps-pager").hidden = pages <= 1;
+  $("steps-page-label").textContent = `${formatInt(start + 1)}–${formatInt(Math.min(steps.length, start + STEPS_PER_PAGE))} of ${
+    formatInt(steps.length)}`;
+  $("steps-prev").disabled = state.stepPage === 0;
+  $("steps-next").disabled = state.stepPage >= pages - 1;
+  const truncated = $("steps-truncated");
+  truncated.hidden = !item.steps_truncated;
+  truncated.textContent = item.steps_truncated
+    ? `Showing the first ${formatInt(item.steps.length)} spans of this execution; the rest are in otel_traces.` : "";
+  markSelected();
+}
+
+function markSelected() {
+  for (const li of $("wf-rows").children) {
+    const on = li.dataset.spanId === state.selected;
+    li.classList.toggle("selected", on);
+    li.setAttribute("aria-selected", String(on));
+  }
+}
+
+// --- step panel ------------------------------------------------------------------------------------
+
+function selectStep(spanId, {scroll = true, focus = false} = {}) {
+  const steps = visibleSteps();
+  const index = steps.findIndex((s) => s.span_id === spanId);
+  if (index < 0) return;
+  state.selected = spanId;
+  const page = Math.floor(index / STEPS_PER_PAGE);
+  if (page !== state.stepPage) {
+    state.stepPage = page;
+    renderSteps();
+  }
+  markSelected();
+  history.replaceState(null, "", `${window.location.pathname}${window.location.search}#step=${spanId}`);
+  const li = $("wf-rows").querySelector(`li[data-span-id="${CSS.escape(spanId)}"]`);
+  if (li && scroll) li.scrollIntoView({block: "nearest"});
+  if (li && focus) li.focus({preventScroll: true});
+  renderStepPanel(steps[index]);
+}
+
+function renderStepPanel(step) {
+  $("step-placeholder").hidden = true;
+  $("step-detail").hidden = false;
+  $("step-detail").dataset.spanId = step.span_id;
+  $("step-name").textContent = step.name;
+  setBadge($("step-status"), step.status);
+  const error = $("step-error");
+  error.hidden = !(step.status === "Failed" && step.error);
+  error.textContent = step.status === "Failed" ? step.error : "";
+  const skip = $("step-skip");
+  skip.hidden = step.status !== "Skipped";
+  skip.textContent = step.status === "Skipped" ? `Skipped: ${step.skip_reason || "no reason recorded"}` : "";
+  const dl = clear($("step-meta"));
+  const row = (label, value, cls = "") => {
+    if (value === undefined || value === null || value === "" || value === 0) return;
+    dl.append(el("dt", {text: label}), el("dd", {class: cls, text: value}));
+  };
+  row("Kind", step.kind);
+  row("Started At", setTime(el("time"), step.started_at).textContent);
+  row("Offset", `+${formatDuration(step.offset_ms)}`);
+  row("Duration", `${formatDuration(step.duration_ms)} (${step.duration_ms} ms)`);
+  row("Model", step.model);
+  row("Tokens", step.total_tokens ? `${formatInt(step.total_tokens)} (${formatInt(step.input_tokens)} in · ${
+    formatInt(step.output_tokens)} out)` : "");
+  row("Tool", step.tool);
+  row("Connector", step.connector);
+  row("Service", step.service !== state.item.service ? step.service : "");
+  row("Function", step.code && step.code.function ? `${step.code.function}${step.code.file ? ` — ${step.code.file}${
+    step.code.line ? `:${step.code.line}` : ""}` : ""}` : "", "mono");
+  row("Span", step.span_name !== step.name ? `${step.span_name} · ${step.span_id}` : step.span_id, "mono");
+  renderJSON($("step-input"), step.input, "No input recorded for this step.");
+  setPayloadNote($("step-input-note"), step.input);
+  // A trigger has an input (its payload) only.
+  const isTrigger = step.kind === "trigger";
+  $("step-output-section").hidden = isTrigger;
+  renderJSON($("step-output"), step.output, step.status === "Skipped" ? "Skipped: no output."
+    : step.status === "Failed" ? "No output: the step failed." : "No output recorded for this step.");
+  setPayloadNote($("step-output-note"), step.output);
+  const events = clear($("step-events"));
+  $("step-events-wrap").hidden = !step.events.length;
+  for (const ev of step.events) {
+    const li = el("li", {}, el("strong", {text: ev.name}), " ", setTime(el("time"), ev.time));
+    const stack = ev.attributes && ev.attributes["exception.stacktrace"];
+    const message = ev.attributes && ev.attributes["exception.message"];
+    if (message) li.append(el("div", {class: "ev-msg", text: `${ev.attributes["exception.type"] || ""}: ${message}`}));
+    if (stack) li.append(el("pre", {class: "stack", text: stack}));
+    events.append(li);
+  }
+  renderJSON($("step-attrs"), {value: step.attributes});
+}
+
+function moveStep(delta) {
+  const steps = visibleSteps();
+  if (!steps.length) return;
+  let index = steps.findIndex((s) => s.span_id === state.selected);
+  index = index < 0 ? (delta > 0 ? 0 : steps.length - 1) : Math.max(0, Math.min(steps.length - 1, index + delta));
+  selectStep(steps[index].span_id, {focus: true});
+}
+
+// --- render ----------------------------------------------------------------------------------------
+
+function render(first) {
+  const item = state.item;
+  renderHeader(item);
+  renderSteps();
+  renderJSON($("exec-input"), item.input, "No input recorded.");
+  setPayloadNote($("input-note"), item.input);
+  renderJSON($("exec-output"), item.output, LIVE_STATUSES.has(item.status) ? "Not finished yet." : "No output recorded.");
+  setPayloadNote($("output-note"), item.output);
+  renderJSON($("exec-attrs"), {value: {span: item.attributes, resource: item.resource}});
+  const steps = visibleSteps();
+  if (state.selected && steps.some((s) => s.span_id === state.selected)) {
+    selectStep(state.selected, {scroll: first});
+  } else if (first && steps.length) {
+    // Open on the first failed step when there is one: that is what people come for.
+    const failed = steps.find((s) => s.status === "Failed");
+    if (failed) selectStep(failed.span_id);
+  }
+  root.dataset.loaded = item.trace_id;
+  emit("execlog:detail", {root, item});
+}
+
+// --- events ----------------------------------------------------------------------------------------
+
+$("wf-rows").addEventListener("click", (event) => {
+  const li = event.target.closest("li.wf-row");
+  if (li) selectStep(li.dataset.spanId, {scroll: false});
+});
+$("steps-prev").addEventListener("click", () => { state.stepPage -= 1; renderSteps(); });
+$("steps-next").addEventListener("click", () => { state.stepPage += 1; renderSteps(); });
+$("only-problems").addEventListener("change", () => {
+  state.onlyProblems = $("only-problems").checked;
+  state.stepPage = 0;
+  renderSteps();
+});
+$("attempt-select").addEventListener("change", () => {
+  state.attempt = $("attempt-select").value;
+  const latest = state.item && state.item.attempts.length
+    && String(state.item.attempts[state.item.attempts.length - 1].attempt) === state.attempt;
+  const params = new URLSearchParams(window.location.search);
+  if (latest) {
+    state.attempt = "";
+    params.delete("attempt");
+  } else {
+    params.set("attempt", state.attempt);
+  }
+  state.selected = null;
+  history.replaceState(null, "", `${window.location.pathname}${params.toString() ? `?${params}` : ""}`);
+  state.item = null;
+  load();
+});
+$("copy-link").addEventListener("click", () => copyText(permalink(executionId), "Link copied"));
+$("prev-exec").addEventListener("click", () => goToNeighbor("prev"));
+$("next-exec").addEventListener("click", () => goToNeighbor("next"));
+root.addEventListener("click", (event) => {
+  const copy = event.target.closest(".copy-json");
+  if (!copy || !state.item) return;
+  const steps = visibleSteps();
+  const step = steps.find((s) => s.span_id === state.selected);
+  const payload = {
+    input: state.item.input, output: state.item.output,
+    "step-input": step && step.input, "step-output": step && step.output,
+  }[copy.dataset.copy];
+  copyText(payload ? jsonText(payload.value) : "", "JSON copied");
+});
+document.addEventListener("keydown", (event) => {
+  if (isTyping(event) || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === "ArrowLeft" || event.key === "k") {
+    event.preventDefault();
+    goToNeighbor("prev");
+  } else if (event.key === "ArrowRight" || event.key === "j") {
+    event.preventDefault();
+    goToNeighbor("next");
+  } else if (event.key === "ArrowDown" && (state.selected || document.activeElement === $("wf-rows"))) {
+    event.preventDefault();
+    moveStep(1);
+  } else if (event.key === "ArrowUp" && (state.selected || document.activeElement === $("wf-rows"))) {
+    event.preventDefault();
+    moveStep(-1);
+  }
+});
+
+initTimeZoneLabel();
+load();
+loadNeighbors();

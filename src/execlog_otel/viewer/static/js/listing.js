@@ -1,0 +1,543 @@
+// The executions listing: filters in the URL, keyset pages, live rows, Quick View.
+import {
+  LIVE_STATUSES, api, apiParams, attemptsLabel, clear, copyText, el, emit, formatDuration, formatInt,
+  initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
+  showError,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 2000;
+const SEARCH_DEBOUNCE_MS = 300;
+
+const state = {
+  params: new URLSearchParams(window.location.search),
+  cursors: [null],   // cursor of each page visited; [0] is the first page
+  page: 0,
+  items: [],
+  nextCursor: null,
+  loading: null,
+  quickIndex: -1,
+  quickItem: null,
+  loadSeq: 0,
+};
+
+// A reload keeps the page it was on (its cursor is in the URL), not the pages before it.
+if (state.params.get("cursor")) {
+  state.cursors = [null, state.params.get("cursor")];
+  state.page = 1;
+}
+
+// --- URL state ------------------------------------------------------------------------------------
+
+function setParam(key, value) {
+  if (value === null || value === undefined || value === "") state.params.delete(key);
+  else state.params.set(key, value);
+}
+
+function writeUrl() {
+  const q = listingQuery(state.params);
+  const cursor = state.cursors[state.page];
+  if (cursor) q.set("cursor", cursor);
+  const qs = q.toString();
+  history.replaceState(null, "", `${window.location.pathname}${qs ? `?${qs}` : ""}`);
+  // The detail page steps through this listing when opened from it.
+  sessionStorage.setItem("execlog.listing", listingQuery(state.params).toString());
+}
+
+function resetPages() {
+  state.cursors = [null];
+  state.page = 0;
+}
+
+// --- loading ---------------------------------------------------------------------------------------
+
+async function load() {
+  const seq = ++state.loadSeq;
+  const params = apiParams(state.params);
+  const cursor = state.cursors[state.page];
+  if (cursor) params.set("cursor", cursor);
+  writeUrl();
+  syncControls();
+  document.body.classList.add("loading");
+  try {
+    const data = await api("/api/executions", params);
+    if (seq !== state.loadSeq) return;  // a newer request superseded this one
+    showError($("error-banner"), null);
+    state.items = data.items;
+    state.nextCursor = data.next_cursor;
+    renderRows();
+    renderCount(data);
+  } catch (err) {
+    if (seq !== state.loadSeq) return;
+    showError($("error-banner"), err);
+    if (err.status === 400 && cursor) {
+      // A stale or foreign cursor: start over from the first page.
+      resetPages();
+      return load();
+    }
+  } finally {
+    if (seq === state.loadSeq) document.body.classList.remove("loading");
+  }
+}
+
+function renderCount(data) {
+  const n = data.count_capped ? `${formatInt(data.count)}+` : formatInt(data.count);
+  $("count").textContent = `${n} execution${data.count === 1 && !data.count_capped ? "" : "s"}`;
+  $("count").dataset.count = data.count_capped ? `${data.count}+` : String(data.count);
+  const first = state.page * (Number(state.params.get("limit")) || 50) + 1;
+  $("page-label").textContent = state.items.length
+    ? `Page ${state.page + 1} · rows ${formatInt(first)}–${formatInt(first + state.items.length - 1)}`
+    : `Page ${state.page + 1}`;
+  $("page-prev").disabled = state.page === 0;
+  $("page-first").disabled = state.page === 0;
+  $("page-next").disabled = !state.nextCursor;
+}
+
+async function goToPage(index) {
+  if (index < 0) return false;
+  if (index > state.page && !state.nextCursor) return false;
+  if (index > state.page) state.cursors[index] = state.nextCursor;
+  state.page = index;
+  state.cursors.length = index + 1;
+  await load();
+  return true;
+}
+
+// --- rows ------------------------------------------------------------------------------------------
+
+function detailHref(id) {
+  const q = listingQuery(state.params).toString();
+  return `/executions/${encodeURIComponent(id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`;
+}
+
+function scopeHref(item) {
+  const q = new URLSearchParams({kind: item.kind, name: item.name});
+  return `/executions?${q}`;
+}
+
+function chips(cell, values, max = 3) {
+  clear(cell);
+  if (!values || !values.length) {
+    cell.append(el("span", {class: "muted", text: "—"}));
+    return;
+  }
+  for (const v of values.slice(0, max)) cell.append(el("span", {class: "chip", text: v, title: v}));
+  if (values.length > max) {
+    cell.append(el("span", {class: "chip more", text: `+${values.length - max}`, title: values.slice(max).join(", ")}));
+  }
+}
+
+function fillRow(tr, item) {
+  tr.dataset.id = item.id;
+  tr.dataset.status = item.status;
+  tr.classList.toggle("is-live", LIVE_STATUSES.has(item.status));
+  const link = tr.querySelector(".name-link");
+  link.textContent = item.name || "(unnamed)";
+  link.href = detailHref(item.id);
+  link.title = `Open ${item.name} (${item.id})`;
+  const kindLabel = tr.querySelector(".kind-label");
+  clear(kindLabel);
+  const scope = el("a", {class: "scope-link", text: item.kind, title: `Only executions of ${item.name}`});
+  scope.href = scopeHref(item);
+  kindLabel.append(scope);
+  if (item.request_id) kindLabel.append(el("span", {class: "req", text: ` · ${item.request_id}`, title: "Request ID"}));
+  setBadge(tr.querySelector(".badge"), item.status);
+  tr.querySelector(".attempts").textContent = attemptsLabel(item);
+  setTime(tr.querySelector("time"), item.started_at);
+  const dur = tr.querySelector(".c-duration");
+  dur.textContent = formatDuration(item.duration_ms);
+  dur.title = `${item.duration_ms} ms${LIVE_STATUSES.has(item.status) ? " so far" : ""}`;
+  const steps = tr.querySelector(".c-steps");
+  clear(steps);
+  steps.append(formatInt(item.steps));
+  if (item.failed_steps) steps.append(el("span", {class: "sub-num failed", text: `${item.failed_steps} failed`}));
+  if (item.skipped_steps) steps.append(el("span", {class: "sub-num skipped", text: `${item.skipped_steps} skipped`}));
+  chips(tr.querySelector(".c-connectors"), item.connectors);
+  chips(tr.querySelector(".c-tools"), item.tools);
+  const tokens = tr.querySelector(".c-tokens");
+  tokens.textContent = item.total_tokens ? formatInt(item.total_tokens) : "—";
+  tokens.title = item.total_tokens ? `${formatInt(item.input_tokens)} in · ${formatInt(item.output_tokens)} out` : "";
+  chips(tr.querySelector(".c-model"), item.models, 2);
+  const view = tr.querySelector(".act-view");
+  view.href = detailHref(item.id);
+  emit("execlog:row", {row: tr, item});
+}
+
+function renderRows() {
+  const tbody = $("rows");
+  clear(tbody);
+  const template = $("row-template");
+  state.items.forEach((item, index) => {
+    const tr = template.content.firstElementChild.cloneNode(true);
+    tr.dataset.index = String(index);
+    fillRow(tr, item);
+    tbody.append(tr);
+  });
+  $("empty").hidden = state.items.length > 0;
+  $("executions").classList.toggle("is-empty", state.items.length === 0);
+  updateLiveIndicator();
+}
+
+function rowFor(id) {
+  return $("rows").querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+}
+
+$("rows").addEventListener("click", async (event) => {
+  const tr = event.target.closest("tr.row");
+  if (!tr) return;
+  const index = Number(tr.dataset.index);
+  const item = state.items[index];
+  if (event.target.closest(".act-copy")) {
+    await copyText(permalink(item.id), "Link copied");
+  } else if (event.target.closest(".act-quick")) {
+    openQuickView(index);
+  } else if (!event.target.closest("a, button, .slot")) {
+    // A click anywhere else on the row opens it, as the reference's "click a specific log".
+    window.location.href = detailHref(item.id);
+  }
+});
+
+// --- live rows ---------------------------------------------------------------------------------------
+
+function liveIds() {
+  return state.items.filter((it) => LIVE_STATUSES.has(it.status)).map((it) => it.id);
+}
+
+function updateLiveIndicator() {
+  $("live-indicator").hidden = liveIds().length === 0;
+}
+
+async function pollLive() {
+  const ids = liveIds();
+  if (!ids.length || document.hidden) return;
+  try {
+    const data = await api("/api/executions", {ids: ids.join(",")});
+    for (const fresh of data.items) {
+      const index = state.items.findIndex((it) => it.id === fresh.id);
+      if (index < 0) continue;
+      state.items[index] = fresh;
+      const tr = rowFor(fresh.id);
+      if (tr) fillRow(tr, fresh);
+      if (state.quickIndex === index && $("quick-view").open && !LIVE_STATUSES.has(fresh.status)) {
+        openQuickView(index);  // finished while open: show its output
+      }
+    }
+    updateLiveIndicator();
+  } catch (err) {
+    // Keep the rows as they are; the next poll tries again.
+  }
+}
+
+setInterval(pollLive, POLL_MS);
+
+// --- controls ------------------------------------------------------------------------------------
+
+function syncControls() {
+  const kind = state.params.get("kind") || "all";
+  for (const b of $("kind-switch").querySelectorAll("button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+  }
+  $("search").value = state.params.get("q") || "";
+  const statuses = (state.params.get("status") || "").split(",").filter(Boolean);
+  for (const box of $("status-filter").querySelectorAll("input[type=checkbox]")) {
+    box.checked = statuses.includes(box.value);
+  }
+  $("status-summary").textContent = statuses.length ? statuses.join(", ") : "All";
+  $("status-filter").classList.toggle("active", statuses.length > 0);
+  const range = state.params.get("range") || "";
+  for (const b of $("date-presets").querySelectorAll("button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.range === range));
+  }
+  $("custom-range").hidden = range !== "custom";
+  if (range === "custom") {
+    $("range-from").value = toLocalInput(state.params.get("from"));
+    $("range-to").value = toLocalInput(state.params.get("to"));
+  }
+  const sort = state.params.get("sort") || "started_at";
+  const order = state.params.get("order") || "desc";
+  for (const th of document.querySelectorAll("th[data-sort-col]")) {
+    const active = th.dataset.sortCol === sort;
+    if (active) th.setAttribute("aria-sort", order === "desc" ? "descending" : "ascending");
+    else th.removeAttribute("aria-sort");
+    th.querySelector(".sort-mark").textContent = active ? (order === "desc" ? "▼" : "▲") : "↕";
+  }
+  const name = state.params.get("name");
+  $("scope-tabs").hidden = !name;
+  $("page-title").textContent = name || (kind === "agent" ? "Agents · Execution Log"
+    : kind === "automation" ? "Automations · Execution Log" : "Execution Log");
+  $("scope-kind").textContent = name ? (kind === "agent" ? "Agent" : kind === "automation" ? "Automation" : "All kinds") : "";
+  document.title = `${$("page-title").textContent} · execlog`;
+  if ($("scope-select").value !== (name || "")) selectScope(name || "");
+}
+
+function toLocalInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
+    pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function selectScope(name) {
+  const select = $("scope-select");
+  if (name && ![...select.options].some((o) => o.value === name)) {
+    select.append(el("option", {text: name, attrs: {value: name}}));
+  }
+  select.value = name;
+}
+
+async function loadNames() {
+  const kind = state.params.get("kind") || "all";
+  const select = $("scope-select");
+  try {
+    const data = await api("/api/names", {kind});
+    clear(select);
+    const label = kind === "agent" ? "All agents" : kind === "automation" ? "All automations" : "All names";
+    select.append(el("option", {text: label, attrs: {value: ""}}));
+    for (const n of data.items) {
+      const suffix = kind === "all" ? ` (${n.kind})` : "";
+      const option = el("option", {text: `${n.name}${suffix} · ${formatInt(n.executions)}`, attrs: {value: n.name}});
+      option.dataset.kind = n.kind;
+      select.append(option);
+    }
+    selectScope(state.params.get("name") || "");
+  } catch (err) {
+    showError($("error-banner"), err);
+  }
+}
+
+function changeFilter(mutate) {
+  mutate();
+  resetPages();
+  load();
+}
+
+$("filters").addEventListener("submit", (event) => event.preventDefault());
+
+$("kind-switch").addEventListener("click", (event) => {
+  const b = event.target.closest("button[data-kind]");
+  if (!b) return;
+  changeFilter(() => {
+    setParam("kind", b.dataset.kind === "all" ? "" : b.dataset.kind);
+    setParam("name", "");  // a name belongs to one kind
+  });
+  loadNames();
+});
+
+$("scope-select").addEventListener("change", () => {
+  const option = $("scope-select").selectedOptions[0];
+  changeFilter(() => {
+    setParam("name", $("scope-select").value);
+    if (option && option.dataset.kind && !state.params.get("kind")) setParam("kind", option.dataset.kind);
+  });
+});
+
+$("clear-scope").addEventListener("click", (event) => {
+  event.preventDefault();
+  changeFilter(() => setParam("name", ""));
+});
+
+let searchTimer = null;
+$("search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => changeFilter(() => setParam("q", $("search").value.trim())), SEARCH_DEBOUNCE_MS);
+});
+$("search").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    clearTimeout(searchTimer);
+    changeFilter(() => setParam("q", $("search").value.trim()));
+  }
+});
+
+$("status-filter").addEventListener("change", () => {
+  const chosen = [...$("status-filter").querySelectorAll("input:checked")].map((b) => b.value);
+  changeFilter(() => setParam("status", chosen.join(",")));
+});
+$("status-clear").addEventListener("click", () => changeFilter(() => setParam("status", "")));
+document.addEventListener("click", (event) => {
+  // Close the status dropdown on an outside click.
+  if (!event.target.closest("#status-filter")) $("status-filter").open = false;
+});
+
+$("date-presets").addEventListener("click", (event) => {
+  const b = event.target.closest("button[data-range]");
+  if (!b) return;
+  if (b.dataset.range === "custom") {
+    setParam("range", "custom");
+    syncControls();
+    $("range-from").focus();
+    return;
+  }
+  changeFilter(() => {
+    setParam("range", b.dataset.range);
+    setParam("from", "");
+    setParam("to", "");
+  });
+});
+
+$("range-apply").addEventListener("click", () => {
+  const from = $("range-from").value;
+  const to = $("range-to").value;
+  if (from && to && new Date(from) > new Date(to)) {
+    showError($("error-banner"), new Error("The custom range starts after it ends."));
+    return;
+  }
+  changeFilter(() => {
+    setParam("range", "custom");
+    // datetime-local is the viewer's local time; the URL and API get exact UTC instants.
+    setParam("from", from ? new Date(from).toISOString() : "");
+    setParam("to", to ? new Date(to).toISOString() : "");
+  });
+});
+
+$("clear-filters").addEventListener("click", () => {
+  changeFilter(() => {
+    for (const k of ["name", "q", "status", "range", "from", "to", "sort", "order"]) setParam(k, "");
+  });
+});
+
+document.querySelector("thead").addEventListener("click", (event) => {
+  const b = event.target.closest("button[data-sort]");
+  if (!b) return;
+  const current = state.params.get("sort") || "started_at";
+  const order = state.params.get("order") || "desc";
+  changeFilter(() => {
+    if (current === b.dataset.sort) {
+      setParam("order", order === "desc" ? "asc" : "");
+    } else {
+      setParam("sort", b.dataset.sort === "started_at" ? "" : b.dataset.sort);
+      setParam("order", "");
+    }
+  });
+});
+
+$("page-next").addEventListener("click", () => goToPage(state.page + 1));
+$("page-prev").addEventListener("click", () => goToPage(state.page - 1));
+$("page-first").addEventListener("click", () => goToPage(0));
+
+// --- Quick View ------------------------------------------------------------------------------------
+
+const dialog = $("quick-view");
+
+function metaRow(dl, label, value, options = {}) {
+  if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+  const dd = el("dd", {class: options.class || ""});
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = Array.isArray(value) ? value.join(", ") : String(value);
+  if (options.title) dd.title = options.title;
+  dl.append(el("dt", {text: label}), dd);
+}
+
+function fillQuickMeta(item) {
+  const dl = clear($("qv-meta"));
+  metaRow(dl, "Kind", item.kind);
+  metaRow(dl, "Execution ID", item.id, {class: "mono"});
+  metaRow(dl, "Started At", setTime(el("time"), item.started_at));
+  metaRow(dl, "Duration", formatDuration(item.duration_ms), {title: `${item.duration_ms} ms`});
+  metaRow(dl, "Attempts", attemptsLabel(item));
+  metaRow(dl, "Steps", `${formatInt(item.steps)}${item.failed_steps ? ` · ${item.failed_steps} failed` : ""}${
+    item.skipped_steps ? ` · ${item.skipped_steps} skipped` : ""}`);
+  metaRow(dl, "Total Tokens", item.total_tokens ? formatInt(item.total_tokens) : "",
+    {title: `${item.input_tokens} in · ${item.output_tokens} out`});
+  metaRow(dl, "Model", item.models);
+  metaRow(dl, "Connectors Used", item.connectors);
+  metaRow(dl, "Tools Used", item.tools);
+  metaRow(dl, "Service", item.service);
+  metaRow(dl, "Event", item.event);
+  metaRow(dl, "Target", item.target);
+  metaRow(dl, "Target Record ID", item.target_record_id);
+  metaRow(dl, "Request ID", item.request_id, {class: "mono"});
+  metaRow(dl, "Triggered By", item.triggered_by);
+  metaRow(dl, "Trigger", item.trigger);
+  metaRow(dl, "Raised Action", item.raised_action);
+  metaRow(dl, "Executed Action IDs", item.executed_action_ids);
+  metaRow(dl, "Execution Time", item.execution_time_ms !== undefined ? `${item.execution_time_ms < 10 ? item.execution_time_ms.toFixed(3) : formatInt(Math.round(item.execution_time_ms))} ms` : "");
+}
+
+async function openQuickView(index) {
+  const listed = state.items[index];
+  if (!listed) return;
+  state.quickIndex = index;
+  state.quickItem = listed;
+  for (const tr of $("rows").querySelectorAll("tr.current")) tr.classList.remove("current");
+  const tr = rowFor(listed.id);
+  if (tr) {
+    tr.classList.add("current");
+    tr.scrollIntoView({block: "nearest"});
+  }
+  $("qv-title").textContent = listed.name;
+  setBadge($("qv-status"), listed.status);
+  setTime($("qv-time"), listed.started_at);
+  $("qv-position").textContent = `${index + 1} of ${state.items.length} on page ${state.page + 1}`;
+  $("qv-open").href = detailHref(listed.id);
+  $("qv-prev").disabled = index === 0 && state.page === 0;
+  $("qv-next").disabled = index === state.items.length - 1 && !state.nextCursor;
+  fillQuickMeta(listed);
+  renderJSON($("qv-input"), null, "Loading…");
+  renderJSON($("qv-output"), null, "Loading…");
+  dialog.dataset.id = listed.id;
+  if (!dialog.open) dialog.showModal();
+  try {
+    const item = await api(`/api/executions/${encodeURIComponent(listed.id)}`, {steps: "false"});
+    if (state.quickItem !== listed) return;  // moved on meanwhile
+    state.quickItem = item;
+    showError($("qv-error"), item.validation_message ? new Error(item.validation_message) : null);
+    fillQuickMeta(item);
+    setBadge($("qv-status"), item.status);
+    renderJSON($("qv-input"), item.input, "No input recorded.");
+    setPayloadNote($("qv-input-note"), item.input);
+    renderJSON($("qv-output"), item.output, LIVE_STATUSES.has(item.status) ? "Not finished yet." : "No output recorded.");
+    setPayloadNote($("qv-output-note"), item.output);
+    dialog.dataset.loaded = item.id;
+    emit("execlog:quickview", {dialog, item});
+  } catch (err) {
+    showError($("qv-error"), err);
+  }
+}
+
+async function moveQuickView(step) {
+  const target = state.quickIndex + step;
+  if (target >= 0 && target < state.items.length) return openQuickView(target);
+  // Cross into the next / previous page, following the table's order.
+  if (step > 0 && state.nextCursor) {
+    if (await goToPage(state.page + 1)) return openQuickView(0);
+  } else if (step < 0 && state.page > 0) {
+    if (await goToPage(state.page - 1)) return openQuickView(state.items.length - 1);
+  }
+  return undefined;
+}
+
+$("qv-prev").addEventListener("click", () => moveQuickView(-1));
+$("qv-next").addEventListener("click", () => moveQuickView(1));
+$("qv-close").addEventListener("click", () => dialog.close());
+$("qv-copy").addEventListener("click", () => state.quickItem && copyText(permalink(state.quickItem.id), "Link copied"));
+dialog.addEventListener("click", (event) => {
+  if (event.target === dialog) dialog.close();  // a click on the backdrop
+  const copy = event.target.closest(".copy-json");
+  if (copy && state.quickItem) {
+    const payload = state.quickItem[copy.dataset.copy];
+    copyText(payload ? JSON.stringify(payload.value, null, 2) : "", `${copy.dataset.copy === "input" ? "Input" : "Output"} copied`);
+  }
+});
+dialog.addEventListener("close", () => {
+  state.quickItem = null;
+  delete dialog.dataset.id;
+  delete dialog.dataset.loaded;
+});
+document.addEventListener("keydown", (event) => {
+  if (!dialog.open || isTyping(event)) return;
+  if (event.key === "ArrowRight") {
+    event.preventDefault();
+    moveQuickView(1);
+  } else if (event.key === "ArrowLeft") {
+    event.preventDefault();
+    moveQuickView(-1);
+  }
+});
+
+// --- start ---------------------------------------------------------------------------------------
+
+initTimeZoneLabel();
+loadNames();
+load();
