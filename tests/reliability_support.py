@@ -64,12 +64,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 class ServeProcess:
     """``execlog serve`` as a real subprocess on a data directory; ``url`` once it listens."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 60):
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 60,
+                 verbose: bool = False):
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"serve-{time.time_ns()}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "execlog_otel.cli", "serve", "--data", str(data_dir), "--port", "0", *args],
+            [sys.executable, "-m", "execlog_otel.cli", *(["-v"] if verbose else []), "serve",
+             "--data", str(data_dir), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=self._log, env=env or clean_env())
         self.url = ""
         deadline = time.monotonic() + timeout_s
@@ -88,7 +90,8 @@ class ServeProcess:
             raise AssertionError(f"execlog serve did not start: {''.join(lines)} {self.stderr()}")
 
     def stderr(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def kill9(self) -> None:

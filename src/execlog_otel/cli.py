@@ -55,11 +55,13 @@ def main(verbose: bool) -> None:
 @with_store_options
 @click.option("--host", help="Address to bind [EXECLOG_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [EXECLOG_PORT, default 4318; 0 picks a free one].")
-def serve(host, port, **store_opts) -> None:
+@click.option("--insecure-allow-remote", is_flag=True, default=None,
+              help="Listen on a non-loopback address without authentication [EXECLOG_INSECURE_ALLOW_REMOTE].")
+def serve(host, port, insecure_allow_remote, **store_opts) -> None:
     """Serve the OTLP/HTTP receiver, the JSON API and the viewer on one port."""
     from execlog_otel import server
 
-    settings = _settings(host=host, port=port, **store_opts)
+    settings = _settings(host=host, port=port, insecure_allow_remote=insecure_allow_remote, **store_opts)
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -132,21 +134,44 @@ def settings_cmd() -> None:
 @with_store_options
 @click.option("--host", help="Address to bind [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default 8080].")
-def viewer(host, port, **store_opts) -> None:
-    """Serve only the viewer and API over any ClickHouse URL (no receiver)."""
+@click.option("--insecure-allow-remote", is_flag=True, default=None,
+              help="Listen on a non-loopback address without authentication [EXECLOG_INSECURE_ALLOW_REMOTE].")
+def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
+    """Serve only the viewer and API over any ClickHouse URL (no receiver), read-only on a server."""
     from waitress import serve as waitress_serve
 
-    from execlog_otel.store.store import Store
+    from execlog_otel.server import check_bind, viewer_store
     from execlog_otel.viewer.app import create_app
 
-    settings = _settings(host=host, port=port if port is not None else 8080, **store_opts)
+    settings = _settings(host=host, port=port if port is not None else 8080,
+                         insecure_allow_remote=insecure_allow_remote, **store_opts)
     try:
-        store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False)
-    except StoreError as exc:
+        check_bind(settings)
+        store = viewer_store(settings)
+    except (StoreError, ConfigError) as exc:
         _fail(str(exc))
     app = create_app(settings, store, receiver=False)
     click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
     waitress_serve(app, host=settings.host, port=settings.port, threads=8, ident="execlog")
+
+
+@main.command()
+@with_store_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json, **store_opts) -> None:
+    """Show the store, the retention in force, the spool (size, limit, dropped) and spans written."""
+    from execlog_otel.status import status_command
+
+    status_command(_settings(**store_opts), as_json)
+
+
+@main.command("hash-password")
+@click.password_option(prompt="Password", help="The password (prompted when omitted).")
+def hash_password(password) -> None:
+    """Print a password hash for EXECLOG_AUTH_USERS=user:<hash>."""
+    from execlog_otel.viewer.auth import hash_password as make_hash
+
+    click.echo(make_hash(password))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -158,6 +158,11 @@ def open_spool(settings: Settings, owns_store: bool):
     return Spool(settings.resolved_spool_dir, settings.spool_max_bytes)
 
 
+def viewer_store(settings: Settings) -> Store:
+    """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only)."""
+    return Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True)
+
+
 def install_signal_handlers() -> None:
     """SIGTERM stops like Ctrl-C: the serve loop ends and ``close()`` flushes."""
 

@@ -121,7 +121,10 @@ def connect(url: str, database: str | None = None, settings: dict[str, Any] | No
             path = chdb_path(url)
             if path is not None:
                 path.mkdir(parents=True, exist_ok=True)
-            return clickhouse_connect.get_client(dsn=url, settings=settings or {})
+            chdb_settings = dict(settings or {})
+            if readonly:
+                chdb_settings.setdefault("readonly", 2)  # per client: this client reads, others may write
+            return clickhouse_connect.get_client(dsn=url, settings=chdb_settings)
         db = database or (parsed.path.strip("/") or None)
         client_settings = dict(settings or {})
         if readonly:

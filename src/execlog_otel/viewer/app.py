@@ -29,6 +29,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     from execlog_otel.viewer import api
 
     app.register_blueprint(api.bp)
+    from execlog_otel.viewer import retry_api
+
+    app.register_blueprint(retry_api.bp)
+    from execlog_otel.viewer import pages
+
+    app.register_blueprint(pages.bp)
+    # Access control, CSRF, security headers, query limits and status: see those modules.
+    from execlog_otel import status as status_mod
+    from execlog_otel.viewer import auth, limits, security
+
+    auth.init_app(app, settings)
+    security.init_app(app)
+    limits.init_app(app)
+    app.register_blueprint(status_mod.bp)
     if receiver:
         from execlog_otel.ingest import receiver as receiver_mod
 

@@ -1,0 +1,138 @@
+"""``execlog status`` and ``GET /api/status``: the store, the retention in force, the spool, what was written.
+
+One ``collect`` serves both. The command asks a running ``execlog serve`` (it
+owns the embedded store and the spool) when there is one, and otherwise reads
+the store and the spool directory itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from typing import Any
+
+import click
+from flask import Blueprint, current_app, jsonify
+
+from execlog_otel.config import Settings
+from execlog_otel.store.client import DataDirLock, StoreError, redact_url
+from execlog_otel.store.store import SPAN_TABLE, Store
+
+bp = Blueprint("status", __name__)
+
+_TTL_DAYS = re.compile(r"toIntervalDay\((\d+)\)")
+
+
+def store_status(store: Store, settings: Settings) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "url": "embedded" if settings.embedded else redact_url(settings.store_url),
+        "data_dir": str(settings.resolved_data_dir) if settings.embedded else None,
+        "database": store.database,
+        "reachable": True,
+        "error": "",
+        "spans_stored": None,
+        "retention_days": settings.retention_days,
+    }
+    try:
+        out["spans_stored"] = int(store.client.query(f"SELECT count() FROM {store.table(SPAN_TABLE)}",
+                                                     settings={"max_execution_time": 5}).result_rows[0][0])
+        ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
+        if ttl:
+            out["retention_days"] = int(ttl.group(1))  # the TTL in force on the table, not only the setting
+    except Exception as exc:  # noqa: BLE001 - status reports the failure instead of failing
+        out["reachable"] = False
+        out["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return out
+
+
+def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any]:
+    """Everything ``execlog status`` shows, as JSON-ready data."""
+    from execlog_otel.store import queries
+
+    ingest = sink.status() if sink is not None else {"spans_written": None, "spans_spooled": None,
+                                                    "store_error": "", "spool": None}
+    s = store_status(store, settings)
+    return {
+        "store": s,
+        "retention_days": s["retention_days"],
+        "ingest": ingest,
+        "limits": {"query_timeout_s": settings.query_timeout_s, "max_body_bytes": settings.max_body_bytes,
+                   "steps_per_page": queries.MAX_STEPS, "executions_per_page": queries.MAX_PAGE,
+                   "spool_max_bytes": settings.spool_max_bytes},
+        "access": {"auth": settings.auth_enabled, "ingest_token": bool(settings.ingest_token),
+                   "host": settings.host},
+    }
+
+
+@bp.get("/api/status")
+def api_status() -> Any:
+    app = current_app
+    return jsonify(collect(app.extensions["execlog_store"], app.config["EXECLOG_SETTINGS"],
+                           app.extensions.get("execlog_sink")))
+
+
+def format_status(data: dict[str, Any]) -> str:
+    s, ingest = data["store"], data["ingest"]
+    where = f"embedded ({s['data_dir']})" if s["url"] == "embedded" else s["url"]
+    lines = [f"store:      {where}, database {s['database']}"
+             + ("" if s["reachable"] else f" — NOT REACHABLE: {s['error']}")]
+    if s["spans_stored"] is not None:
+        lines.append(f"spans:      {s['spans_stored']} stored")
+    lines.append(f"retention:  {data['retention_days']} days")
+    if ingest.get("spans_written") is not None:
+        lines.append(f"written:    {ingest['spans_written']} spans since start"
+                     f" ({ingest.get('spans_spooled') or 0} went through the spool)")
+    spool = ingest.get("spool")
+    if spool:
+        lines.append(f"spool:      {spool['bytes']} of {spool['max_bytes']} bytes, {spool['pending_spans']} spans "
+                     f"waiting, {spool['dropped_spans']} dropped ({spool['directory']})")
+    else:
+        lines.append("spool:      off")
+    if ingest.get("store_error"):
+        lines.append(f"last error: {ingest['store_error']}")
+    return "\n".join(lines) + "\n"
+
+
+def _from_server(url: str, settings: Settings) -> dict[str, Any]:
+    headers = {"Accept": "application/json"}
+    if settings.auth_token:
+        headers["Authorization"] = f"Bearer {settings.auth_token}"
+    req = urllib.request.Request(url.rstrip("/") + "/api/status", headers=headers)
+    with urllib.request.urlopen(req, timeout=15) as resp:
+        return json.loads(resp.read())
+
+
+def local_status(settings: Settings) -> dict[str, Any]:
+    """Status without a server: open the store read-only where possible and read the spool directory."""
+    from execlog_otel.ingest.spool import read_status
+
+    store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False,
+                       readonly=True)
+    try:
+        data = collect(store, settings)
+    finally:
+        store.close()
+    spool_dir = settings.resolved_spool_dir
+    data["ingest"]["spool"] = (read_status(spool_dir, settings.spool_max_bytes)
+                               if settings.spool_max_bytes > 0 else None)
+    return data
+
+
+def status_command(settings: Settings, as_json: bool) -> None:
+    owner = DataDirLock(settings.resolved_data_dir).owner() if settings.embedded else None
+    try:
+        if owner and owner.get("url"):
+            data = _from_server(owner["url"], settings)
+            data["server"] = owner["url"]
+        else:
+            data = local_status(settings)
+    except (StoreError, urllib.error.URLError, OSError) as exc:
+        raise click.ClickException(str(getattr(exc, "reason", exc))) from None
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        if data.get("server"):
+            click.echo(f"server:     {data['server']} (pid {owner.get('pid')})")
+        click.echo(format_status(data), nl=False)

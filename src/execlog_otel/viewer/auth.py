@@ -1,0 +1,211 @@
+"""Access control of the viewer and API: sign-in, sessions, bearer token, CSRF.
+
+Authentication is on when ``EXECLOG_AUTH_TOKEN`` and/or ``EXECLOG_AUTH_USERS``
+(``user:hash`` pairs, werkzeug scrypt hashes from ``execlog hash-password``)
+are set. Then every route needs a signed-in session (``/login``) or an
+``Authorization: Bearer <token>`` header, except the sign-in page itself, the
+health check, static files (the app's own code, no data) and the OTLP
+receiver, which has its own ``EXECLOG_INGEST_TOKEN``.
+
+State-changing requests (anything but GET/HEAD/OPTIONS) from a browser need
+a CSRF token — also when authentication is off, since a page on another site
+can still make the browser post to a viewer on localhost. The token lives in
+the ``execlog_csrf`` cookie (HttpOnly, SameSite=Strict) and must come back in
+an ``X-CSRF-Token`` header or a ``csrf_token`` form field: another site can
+neither read it nor send that header. Templates get it from the
+``csrf_token()`` Jinja global; scripts from ``GET /api/session`` (or
+``GET /api/retry/csrf``, the same token). Bearer-token requests carry no
+ambient credentials and need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from execlog_otel.config import Settings
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_COOKIE = "execlog_csrf"  # shared with viewer.retry_api
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reachable without signing in: the sign-in page, the health check, the app's own static files, and the
+# receiver (guarded by its own ingest token).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.health", "static", "ingest.traces"})
+# Not browser-facing, or guarded otherwise: OTLP clients do not hold a session.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"ingest.traces"})
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash for ``EXECLOG_AUTH_USERS``."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def parse_users(entries: tuple[str, ...]) -> dict[str, str]:
+    users = {}
+    for entry in entries:
+        name, sep, hashed = entry.partition(":")
+        if not sep or not name or not hashed:
+            raise ValueError("EXECLOG_AUTH_USERS: expected comma-separated user:hash pairs "
+                             "(make a hash with `execlog hash-password`)")
+        users[name] = hashed
+    return users
+
+
+def _settings() -> Settings:
+    return current_app.config["EXECLOG_SETTINGS"]
+
+
+def csrf_token() -> str:
+    """The browser's CSRF token; a new one is set as a cookie on this response when it has none."""
+    token = getattr(g, "execlog_new_csrf", None) or request.cookies.get(CSRF_COOKIE, "")
+    if len(token) < 32:
+        token = g.execlog_new_csrf = secrets.token_urlsafe(32)
+    return token
+
+
+def _set_csrf_cookie(response: Response) -> Response:
+    token = getattr(g, "execlog_new_csrf", None)
+    if token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
+                            path="/")
+    return response
+
+
+def _bearer_ok(settings: Settings) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not settings.auth_token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), settings.auth_token.encode())
+
+
+def current_user() -> str | None:
+    """Who is signed in (``"token"`` for bearer-token requests), or None."""
+    return getattr(g, "execlog_user", None)
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _deny(status: int, message: str) -> Response:
+    if _wants_json():
+        resp = jsonify(error=message)
+        resp.status_code = status
+        if status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="execlog"'
+        return resp
+    if status == 401:
+        return redirect(url_for("auth.login", next=_local_path(request.full_path)))
+    return Response(f"{status}: {message}\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _local_path(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    target = (target or "").rstrip("?")
+    parsed = urlparse(target)
+    if not target.startswith("/") or target.startswith("//") or parsed.scheme or parsed.netloc or "\\" in target:
+        return "/"
+    return target
+
+
+def check_request() -> Response | None:
+    """before_request: authenticate, then check CSRF on state-changing requests."""
+    settings = _settings()
+    endpoint = request.endpoint or ""
+    bearer = _bearer_ok(settings)
+    g.execlog_user = "token" if bearer else session.get("user")
+    if settings.auth_enabled and endpoint not in PUBLIC_ENDPOINTS and not g.execlog_user:
+        return _deny(401, "sign in first: open /login, or send 'Authorization: Bearer <token>'")
+    if request.method not in SAFE_METHODS and endpoint not in CSRF_EXEMPT_ENDPOINTS and not bearer:
+        sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if len(expected) < 32 or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+            return _deny(403, f"missing or wrong CSRF token: send the page's token in the {CSRF_HEADER} header "
+                              "(reload the page if it has expired)")
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    settings = _settings()
+    target = _local_path(request.values.get("next"))
+    if not settings.auth_enabled:
+        return redirect(target)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        users = current_app.extensions["execlog_users"]
+        name = request.form.get("user", "")
+        password = request.form.get("password", "")
+        token = request.form.get("token", "")
+        user = None
+        if token and settings.auth_token and hmac.compare_digest(token.encode(), settings.auth_token.encode()):
+            user = "token"
+        elif name in users and password and check_password_hash(users[name], password):
+            user = name
+        if user:
+            session.clear()
+            session["user"] = user
+            g.execlog_new_csrf = secrets.token_urlsafe(32)  # a fresh CSRF token after sign-in
+            log.info("signed in: %s", user)
+            return redirect(target)
+        log.warning("failed sign-in from %s", request.remote_addr)
+        error, status = "Wrong user name, password or token.", 401
+    return render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),
+                           with_token=bool(settings.auth_token)), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/api/session")
+def session_info() -> Any:
+    """Who is signed in and the CSRF token scripts send with state-changing requests."""
+    return jsonify(user=current_user(), auth_enabled=_settings().auth_enabled, csrf_token=csrf_token())
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Install sign-in, the access check and CSRF protection on ``app``."""
+    app.secret_key = settings.secret_key or secrets.token_hex(32)
+    app.config.update(SESSION_COOKIE_NAME="execlog_session", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Strict")
+    try:
+        app.extensions["execlog_users"] = parse_users(settings.auth_users)
+    except ValueError as exc:
+        from execlog_otel.config import ConfigError
+
+        raise ConfigError(str(exc)) from None
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+    app.register_blueprint(bp)
+    app.before_request(check_request)
+    app.after_request(_set_csrf_cookie)
