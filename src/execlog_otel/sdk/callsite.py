@@ -1,0 +1,39 @@
+"""Code location of a ``with automation(...)`` / ``with step(...)`` block: its caller's frame.
+
+Decorated functions go through ``code_capture.code_attributes(fn)``; a context
+manager has no function of its own, so the block is located by the frame that
+entered it (function name, file, line of the ``with``) and, when source capture
+is on, the source of the enclosing function. Cached per (code object, line).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import textwrap
+from types import CodeType
+
+from execlog_otel import semconv as sc
+
+
+@functools.lru_cache(maxsize=4096)
+def _location(code: CodeType, line: int, module: str, with_source: bool) -> tuple[tuple[str, str], ...]:
+    qualname = getattr(code, "co_qualname", code.co_name)
+    attrs = {
+        sc.CODE_FUNCTION_NAME: f"{module}.{qualname}" if module else qualname,
+        sc.CODE_FILE_PATH: code.co_filename,
+        sc.CODE_LINE_NUMBER: str(line),
+    }
+    if with_source and code.co_name != "<module>":
+        try:
+            attrs[sc.CODE_SOURCE] = textwrap.dedent(inspect.getsource(code))
+        except (OSError, TypeError):
+            pass
+    return tuple(attrs.items())
+
+
+def frame_attributes(frame, with_source: bool) -> tuple[tuple[str, str], ...]:
+    """``code.*`` attributes for the frame entering a block (``sys._getframe(1)`` of ``__enter__``)."""
+    if frame is None:
+        return ()
+    return _location(frame.f_code, frame.f_lineno, frame.f_globals.get("__name__", ""), with_source)

@@ -1,0 +1,139 @@
+"""Payloads (inputs, outputs, trigger payloads) as span attributes.
+
+Any value becomes JSON: JSON types as they are, pydantic models, dataclasses,
+dates, sets, bytes and the like through a readable fallback, anything else as
+its ``repr``. Values under keys that look secret (``Settings.redact_keys``
+fragments: password, token, api_key, ...) are masked; a hook set with
+``configure(redact=...)`` sees every payload after that. A payload longer than
+the cap (``Settings.payload_cap_bytes``) is cut at the cap and marked with
+``<key>.truncated = true`` and ``<key>.original_size = <bytes>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import functools
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+from execlog_otel import semconv as sc
+from execlog_otel.sdk.runtime import RUNTIME
+
+log = logging.getLogger(__name__)
+
+MASK = "***"
+MAX_REPR = 2048
+MAX_DEPTH = 32
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_secret_key(key: str, fragments: tuple[str, ...]) -> bool:
+    # Compare without separators and case so api_key, apiKey and X-Api-Key all match "api_key";
+    # token *counts* (input_tokens, max_tokens, token_count) are numbers, not credentials.
+    norm = _SEPARATORS.sub("", key.lower())
+    if norm.endswith("tokens") or "tokencount" in norm:
+        return False
+    return any(_SEPARATORS.sub("", f.lower()) in norm for f in fragments if f)
+
+
+def _fallback(value: Any) -> Any:
+    """A JSON-friendly stand-in for a value json cannot encode."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (decimal.Decimal, uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(raw).decode("ascii")}
+    if isinstance(value, (set, frozenset)):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
+    dump = getattr(value, "model_dump", None)  # pydantic v2
+    if callable(dump):
+        try:
+            return dump(mode="json")
+        except Exception:  # noqa: BLE001 - fall through to repr
+            pass
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    text = repr(value)
+    return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "..."
+
+
+def _mask(value: Any, fragments: tuple[str, ...], depth: int = 0) -> Any:
+    """A copy of ``value`` with secret-looking keys masked (containers only are copied)."""
+    if depth > MAX_DEPTH:
+        return "..."
+    if isinstance(value, Mapping):
+        return {k: (MASK if isinstance(k, str) and _is_secret_key(k, fragments) and v not in (None, "")
+                    else _mask(v, fragments, depth + 1)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask(v, fragments, depth + 1) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    converted = _fallback(value)
+    if isinstance(converted, (Mapping, list)):
+        return _mask(converted, fragments, depth + 1)
+    return converted
+
+
+def to_json(value: Any, key: str = sc.INPUT) -> str:
+    """``value`` as compact JSON, secrets masked and the redaction hook applied; never raises."""
+    runtime = RUNTIME
+    try:
+        value = _mask(value, runtime.settings.redact_keys)
+        if runtime.redactor is not None:
+            value = runtime.redactor(key, value)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_fallback)
+    except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
+        log.debug("payload %s could not be encoded: %s", key, exc)
+        return json.dumps({"unserializable": _fallback(value) if not isinstance(value, Mapping) else repr(value)})
+
+
+def capped(key: str, text: str, cap: int | None = None) -> dict[str, Any]:
+    """Attributes for a payload text: ``{key: text}``, cut at the cap with the truncation markers."""
+    cap = RUNTIME.settings.payload_cap_bytes if cap is None else cap
+    if cap <= 0 or len(text) * 4 <= cap:  # at most 4 bytes per character: surely under the cap
+        return {key: text}
+    raw = text.encode("utf-8")
+    if len(raw) <= cap:
+        return {key: text}
+    return {key: raw[:cap].decode("utf-8", errors="ignore"),
+            key + sc.TRUNCATED_SUFFIX: True,
+            key + sc.ORIGINAL_SIZE_SUFFIX: len(raw)}
+
+
+def payload_attributes(key: str, value: Any) -> dict[str, Any]:
+    """``value`` as the attributes of payload ``key`` (JSON, masked, capped)."""
+    return capped(key, to_json(value, key))
+
+
+def set_payload(span: Any, key: str, value: Any) -> dict[str, Any]:
+    """Record payload ``key`` on ``span``; returns the attributes set (markers reset if shorter now)."""
+    attrs = payload_attributes(key, value)
+    if key + sc.TRUNCATED_SUFFIX not in attrs:
+        previous = getattr(span, "attributes", None) or {}
+        if previous.get(key + sc.TRUNCATED_SUFFIX):
+            attrs[key + sc.TRUNCATED_SUFFIX] = False
+            attrs[key + sc.ORIGINAL_SIZE_SUFFIX] = len(attrs[key].encode("utf-8"))
+    span.set_attributes(attrs)
+    return attrs
