@@ -68,6 +68,8 @@ TRIGGER_FINGERPRINT = "execlog.trigger.fingerprint"  # hash of the trigger confi
 EXECUTION_START = "execlog.execution.start_time_unix_nano"
 TIMEOUT_MS = "execlog.execution.timeout_ms"
 ATTEMPT = "execlog.attempt"  # 1, 2, 3 ...
+# Start of the current attempt, ns since epoch, on state markers (the marker's own time is "now")
+ATTEMPT_START = "execlog.attempt.start_time_unix_nano"
 RETRY_OF = "execlog.retry_of"  # execution id (trace id of the first attempt)
 MAX_ATTEMPTS = "execlog.max_attempts"
 RETRYABLE = "execlog.retryable"  # "false" to forbid retries
