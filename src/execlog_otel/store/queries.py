@@ -596,6 +596,8 @@ def neighbors(store: Store, f: ListFilter, execution_id: str) -> dict[str, Any]:
         where = _where(f, params)
         cmp, direction = ("<", "DESC") if desc else (">", "ASC")
         where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
+        # A live execution's duration grows between the two reads: never answer with itself.
+        where.append("ExecutionId != {c_id:String}")
         if f.sort == "started_at":
             where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
         sql = (f"SELECT ExecutionId, Name FROM {ex} FINAL WHERE {' AND '.join(where)} "

@@ -1,5 +1,5 @@
 // Shared helpers of the viewer pages. Every value that comes from a span is untrusted: the
-// pages build DOM with createElement / textContent only, never innerHTML with data.
+// pages build DOM with createElement / textContent only, never markup strings.
 //
 // Extension points for other features (Download Code, Retry): the pages dispatch
 //   document "execlog:row"        {detail: {row, item}}   after a listing row is rendered or updated

@@ -1,0 +1,148 @@
+"""The viewer's HTML pages through the Flask test client: routes, escaping, CSP, no inline script,
+static files, and the WSGI entry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import pytest
+
+from execlog_otel.viewer.app import create_app
+
+EID = "0123456789abcdef0123456789abcdef"
+
+
+class MarkupAudit(HTMLParser):
+    """Collects what a strict CSP would refuse: inline scripts, event-handler attributes, inline styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.handlers: list[str] = []
+        self.inline_styles: list[str] = []
+        self._in_script = False
+        self.inline_script_text = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script":
+            self.scripts.append(a)
+            self._in_script = True
+        if tag == "style":
+            self.inline_styles.append("<style>")
+        for name, _ in attrs:
+            if name.lower().startswith("on"):
+                self.handlers.append(f"{tag}[{name}]")
+            if name.lower() == "style":
+                self.inline_styles.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.inline_script_text += data.strip()
+
+
+@pytest.fixture
+def client(store, settings):
+    return create_app(settings, store, receiver=False).test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/executions", "/executions?kind=agent&status=Failed",
+                                  f"/executions/{EID}"])
+def test_pages_render_with_strict_csp_and_no_inline_code(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    audit = MarkupAudit()
+    audit.feed(r.get_data(as_text=True))
+    assert audit.scripts and all(s.get("src", "").startswith("/static/js/") for s in audit.scripts)
+    assert all(s.get("type") == "module" for s in audit.scripts)
+    assert audit.inline_script_text == ""
+    assert audit.handlers == [] and audit.inline_styles == []
+
+
+def test_listing_page_has_every_column_filter_and_row_action(client):
+    html = client.get("/").get_data(as_text=True)
+    for column in ("Name", "Status", "Started At", "Duration", "Steps", "Connectors Used", "Tools Used",
+                   "Total Tokens", "Model", "Actions"):
+        assert f">{column}" in html, column
+    for status in ("Success", "Failed", "Partially Executed", "Running", "Queued", "Pending", "Paused", "Rejected"):
+        assert f'value="{status}"' in html, status
+    for control in ('data-kind="agent"', 'data-kind="automation"', 'data-range="1h"', 'data-range="24h"',
+                    'data-range="7d"', 'data-range="30d"', 'data-range="custom"', 'id="search"',
+                    'class="act act-view"', 'class="act act-copy"', 'class="act act-quick"',
+                    'data-slot="download-code"', 'data-slot="retry"', 'data-slot="quickview-code"',
+                    '<dialog class="quick-view"'):
+        assert control in html, control
+
+
+def test_detail_page_has_header_slots_and_steps(client):
+    html = client.get(f"/executions/{EID}").get_data(as_text=True)
+    assert f'data-execution-id="{EID}"' in html
+    for part in ('id="waterfall"', 'id="step-panel"', 'id="exec-input"', 'id="exec-output"', 'id="attempt-select"',
+                 'data-slot="retry"', 'data-slot="download-code"', 'id="prev-exec"', 'id="next-exec"'):
+        assert part in html, part
+
+
+def test_detail_ids_are_validated_and_canonical(client):
+    assert client.get("/executions/not-an-id").status_code == 404
+    assert client.get("/executions/" + "g" * 32).status_code == 404
+    upper = client.get(f"/executions/{EID.upper()}?list=kind%3Dagent")
+    assert upper.status_code == 301
+    assert upper.headers["Location"].endswith(f"/executions/{EID}?list=kind%3Dagent")
+
+
+@pytest.mark.parametrize("prefix, kind", [("agents", "agent"), ("automations", "automation")])
+def test_agent_and_automation_tabs_scope_the_listing(client, prefix, kind):
+    r = client.get(f"/{prefix}/sync%20inventory")
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"/executions?kind={kind}&name=sync+inventory"
+
+
+def test_templates_autoescape_settings_values(store, settings):
+    hostile = replace(settings, base_url='https://x.example/"><script>alert(1)</script>')
+    html = create_app(hostile, store, receiver=False).test_client().get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_static_assets_are_served_with_types(client):
+    for path, mimetype in (("/static/js/common.js", "text/javascript"), ("/static/js/listing.js", "text/javascript"),
+                           ("/static/js/detail.js", "text/javascript"), ("/static/css/viewer.css", "text/css")):
+        r = client.get(path)
+        assert r.status_code == 200 and r.mimetype == mimetype, path
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_scripts_never_write_html_from_data():
+    from importlib.resources import files
+
+    for name in ("common.js", "listing.js", "detail.js"):
+        text = files("execlog_otel.viewer").joinpath("static", "js", name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert sink not in text, f"{name} uses {sink}"
+
+
+def test_wsgi_entry_serves_the_viewer_without_receiver(store, settings, monkeypatch):
+    from execlog_otel.viewer import wsgi
+
+    app = wsgi.make_app(settings)
+    client = app.test_client()
+    assert client.get("/api/executions").status_code == 200
+    assert client.get("/").status_code == 200
+    assert not any(rule.rule == "/v1/traces" for rule in app.url_map.iter_rules())  # viewer only
+    # The module-level entry opens its store from EXECLOG_* on the first request.
+    monkeypatch.setenv("EXECLOG_CLICKHOUSE_URL", settings.clickhouse_url)
+    monkeypatch.setenv("EXECLOG_DATABASE", store.database)
+    lazy = wsgi._LazyApp()
+    statuses = []
+    body = lazy({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "SERVER_NAME": "t", "SERVER_PORT": "80",
+                 "wsgi.url_scheme": "http", "wsgi.input": None, "wsgi.errors": None},
+                lambda status, headers: statuses.append(status))
+    assert statuses == ["200 OK"] and b"ok" in b"".join(body)
