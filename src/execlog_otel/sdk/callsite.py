@@ -36,4 +36,13 @@ def frame_attributes(frame, with_source: bool) -> tuple[tuple[str, str], ...]:
     """``code.*`` attributes for the frame entering a block (``sys._getframe(1)`` of ``__enter__``)."""
     if frame is None:
         return ()
-    return _location(frame.f_code, frame.f_lineno, frame.f_globals.get("__name__", ""), with_source)
+    attrs = _location(frame.f_code, frame.f_lineno, frame.f_globals.get("__name__", ""), with_source)
+    if with_source and attrs and attrs[-1][0] == sc.CODE_SOURCE:
+        # What the enclosing function needs to re-run (Download Code); cached per code object.
+        from execlog_otel.sdk.code_capture import block_context_attributes
+        from execlog_otel.sdk.runtime import RUNTIME
+
+        extra = block_context_attributes(frame.f_code, frame.f_globals, attrs[-1][1],
+                                         RUNTIME.settings.payload_cap_bytes)
+        attrs = attrs + tuple(extra.items())
+    return attrs

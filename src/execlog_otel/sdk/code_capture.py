@@ -26,6 +26,7 @@ import sysconfig
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from execlog_otel import semconv as sc
@@ -225,6 +226,8 @@ class _ContextBuilder:
             "function": f"{target.__module__}.{target.__qualname__}",
             "kind": "class" if inspect.isclass(target) else "function",
             "decorated": target is not value,
+            # The line a decorated step's spans carry (code.line.number), to tell them from `with step()` blocks.
+            "line": getattr(getattr(target, "__code__", None), "co_firstlineno", 0),
             "source": source,
         })
         if inspect.isclass(target):
@@ -243,10 +246,36 @@ def _context(target: Callable[..., Any], source: str, max_bytes: int) -> str | N
     namespace = getattr(target, "__globals__", None)
     if not isinstance(namespace, dict):
         return None
+    return _context_of(source, namespace, getattr(target, "__name__", ""), max_bytes)
+
+
+def _context_of(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> str:
     builder = _ContextBuilder(max_bytes - len(source.encode("utf-8", "replace")))
-    builder.done.add(getattr(target, "__name__", ""))  # recursion refers to itself
+    builder.done.add(own_name)  # recursion refers to itself
     builder.walk(source, namespace)
     return json.dumps(builder.result(), separators=(",", ":"), ensure_ascii=False)
+
+
+# (code object, cap) -> context JSON: a code object belongs to one module, so its globals are fixed.
+_BLOCK_CONTEXTS: dict[tuple[CodeType, int], str] = {}
+
+
+def block_context_attributes(code: CodeType, namespace: dict[str, Any], source: str,
+                             max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
+    """``execlog.code.context`` for the function enclosing a ``with agent()/automation()/step()`` block
+    (``code`` its code object, ``namespace`` its globals, ``source`` its recorded source). Never raises."""
+    try:
+        if not source or len(source.encode("utf-8", "replace")) > max_bytes:
+            return {}
+        key = (code, max_bytes)
+        context = _BLOCK_CONTEXTS.get(key)
+        if context is None:
+            context = _context_of(source, namespace, code.co_name, max_bytes)
+            if len(_BLOCK_CONTEXTS) < 4096:
+                _BLOCK_CONTEXTS[key] = context
+        return {sc.CODE_CONTEXT: context}
+    except Exception:  # noqa: BLE001 - capturing must never break the user's code
+        return {}
 
 
 @functools.lru_cache(maxsize=4096)
