@@ -1,0 +1,158 @@
+"""Bad input never breaks the server: hostile OTLP bodies get a clear 4xx with nothing written, and every
+page and API route answers any query string and path with 2xx/3xx/4xx, never 5xx."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from tests.hostile_data import SQL, write_hostile_executions
+from tests.reliability_support import otlp_json, span_ids
+
+from execlog_otel.viewer.app import create_app
+
+SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css"}
+QUERY_KEYS = ["kind", "status", "name", "q", "service", "from", "to", "limit", "cursor", "sort", "order",
+              "attempt", "id", "ids", "format", "check_runner", "tab", "step", "page", "x"]
+NASTY = st.sampled_from(["", "0", "-1", "999999999999999999999", "1e309", "NaN", "null", "[]", "{}", "%00", "\x00",
+                         "'", "\"", "\\", "%", "_", "' OR 1=1 --", "<script>", "../../etc/passwd", "\ud7ff",
+                         "2026-13-45T99:99:99Z", "Failed,Running", "all", "desc", "duration", "agent",
+                         "AAAA", "W10", "eyJ4IjoxfQ", "0123456789abcdef0123456789abcdef", "x" * 500])
+VALUES = st.one_of(NASTY, st.text(max_size=60))
+
+
+@pytest.fixture
+def app(store, settings):
+    write_hostile_executions(store)
+    app = create_app(settings, store)
+    app.testing = False  # errors become responses, as in production
+    return app
+
+
+def span_rows(store) -> int:
+    return int(store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
+
+
+# --- the receiver --------------------------------------------------------------------------------------
+
+def _post(client, body: bytes, content_type: str = "application/json", **headers):
+    return client.post("/v1/traces", data=body, headers={"Content-Type": content_type, **headers})
+
+
+def test_receiver_rejects_bad_bodies_clearly_and_writes_nothing(app, store):
+    client = app.test_client()
+    before = span_rows(store)
+    limit = app.config["EXECLOG_SETTINGS"].max_body_bytes
+    bomb = gzip.compress(b"\x00" * (limit + 1024 * 1024))  # ~17 MiB of zeros in a few KiB
+    cases = [
+        (b"\x0a\xff\xff\xff\xff\x0f", "application/x-protobuf", {}, 400, "not a valid OTLP protobuf"),
+        (b"{not json", "application/json", {}, 400, "not valid JSON"),
+        (b"[1, 2, 3]", "application/json", {}, 400, "JSON object"),
+        (json.dumps({"resourceSpans": "nope"}).encode(), "application/json", {}, 400, "OTLP JSON"),
+        (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 12, "spanId": True}]}]}]}).encode(),
+         "application/json", {}, 400, "OTLP JSON"),
+        (b"\xff\xfe\x00garbage", "application/json", {}, 400, "JSON"),
+        (b"x" * (limit + 1), "application/json", {}, 413, "exceeds the limit"),
+        (bomb, "application/json", {"Content-Encoding": "gzip"}, 413, "exceeds the limit"),
+        (b"\x1f\x8b\x08\x00garbage", "application/json", {"Content-Encoding": "gzip"}, 400, "not valid gzip"),
+        (zlib.compress(b"{}")[:-3], "application/json", {"Content-Encoding": "deflate"}, 400, "truncated"),
+        (b"{}", "application/json", {"Content-Encoding": "br"}, 415, "Content-Encoding"),
+        (b"{}", "text/plain", {}, 415, "Content-Type"),
+    ]
+    for body, ctype, headers, status, message in cases:
+        resp = _post(client, body, ctype, **headers)
+        assert resp.status_code == status, (message, resp.status_code, resp.data[:200])
+        text = resp.data.decode(errors="replace")
+        assert message in text, (message, text[:200])
+    assert span_rows(store) == before
+    # Invalid ids are rejected span by span (OTLP partial success); the valid ones of the request are kept.
+    good = span_ids(2, 40)
+    bad_ids = [("00" * 16, "11" * 8), ("ab" * 15, "22" * 8), ("cd" * 16, "00" * 8)]
+    resp = _post(client, otlp_json(good + bad_ids))
+    assert resp.status_code == 200
+    assert resp.get_json()["partialSuccess"]["rejectedSpans"] == "3"
+    assert "trace id must be 16 non-zero bytes" in resp.get_json()["partialSuccess"]["errorMessage"]
+    assert span_rows(store) == before + 2
+    # And it keeps serving.
+    assert client.get("/api/health").status_code == 200
+    assert _post(client, otlp_json(span_ids(1, 41))).status_code == 200
+
+
+@hsettings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.binary(max_size=400), protobuf=st.booleans(), gzipped=st.booleans())
+def test_receiver_answers_any_bytes_with_200_or_4xx(app, body, protobuf, gzipped):
+    client = app.test_client()
+    data = gzip.compress(body) if gzipped else body
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    resp = _post(client, data, "application/x-protobuf" if protobuf else "application/json", **headers)
+    assert resp.status_code == 200 or 400 <= resp.status_code < 500, (resp.status_code, resp.data[:300])
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(trace_id=st.binary(max_size=20), span_id=st.binary(max_size=10), parent=st.binary(max_size=10),
+       kind=st.integers(min_value=0, max_value=50), code=st.integers(min_value=0, max_value=50),
+       start=st.integers(min_value=0, max_value=2**64 - 1), end=st.integers(min_value=0, max_value=2**64 - 1),
+       name=st.text(max_size=30), value=st.one_of(st.text(max_size=30), st.integers(-2**63, 2**63 - 1),
+                                                  st.floats(), st.booleans(), st.binary(max_size=10)))
+def test_receiver_survives_odd_but_well_formed_protobuf(app, trace_id, span_id, parent, kind, code, start, end, name,
+                                                        value):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    span = req.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.parent_span_id = trace_id, span_id, parent
+    span.kind, span.status.code = kind, code
+    span.start_time_unix_nano, span.end_time_unix_nano, span.name = start, end, name
+    attr = span.attributes.add()
+    attr.key = name
+    field = {str: "string_value", int: "int_value", float: "double_value", bool: "bool_value",
+             bytes: "bytes_value"}[type(value)]
+    setattr(attr.value, field, value)
+    resp = app.test_client().post("/v1/traces", data=req.SerializeToString(),
+                                  headers={"Content-Type": "application/x-protobuf"})
+    assert resp.status_code == 200 or 400 <= resp.status_code < 500, (resp.status_code, resp.data[:300])
+
+
+# --- every page and API route --------------------------------------------------------------------------
+
+def _get_routes(app) -> list[tuple[str, list[str]]]:
+    out = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods:
+            out.append((rule.rule, sorted(rule.arguments)))
+    return out
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_get_route_answers_any_query_without_a_server_error(app, data):
+    client = app.test_client()
+    for rule, args in _get_routes(app):
+        path = rule
+        for arg in args:
+            value = data.draw(st.one_of(st.just(SAMPLE_ARGS[arg]), VALUES.filter(lambda v: v and "/" not in v
+                                                                                  and v not in (".", ".."))))
+            value = quote(value, safe="")
+            path = path.replace(f"<path:{arg}>", value).replace(f"<{arg}>", value)
+        query = data.draw(st.lists(st.tuples(st.sampled_from(QUERY_KEYS), VALUES), max_size=5))
+        resp = client.get(path, query_string=query)
+        assert resp.status_code < 500, (rule, path, query, resp.status_code, resp.data[:300])
+
+
+def test_search_matches_sql_metacharacters_literally(app, store):
+    client = app.test_client()
+    everything = client.get("/api/executions").get_json()
+    assert everything["count"] == 2
+    # The hostile executions carry SQL in their request id; nothing else does, and nothing is injected.
+    for q, expected in ((SQL, 2), ("' OR '1'='1", 2), ("%", 2), ("_\\", 2), ("' OR 1=1 --", 0),
+                        ("%%%", 0), ("\\'", 0), ("*", 0), (".*", 0)):
+        resp = client.get("/api/executions", query_string={"q": q})
+        assert resp.status_code == 200, (q, resp.data)
+        assert resp.get_json()["count"] == expected, q
+    # The tables are all still there.
+    assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] > 0

@@ -1,0 +1,117 @@
+"""Limits and retention: query timeout answered clearly, steps per page capped, TTL deletes old data, and the
+retention in force, the spool and the spans written are visible through ``/api/status`` and ``execlog status``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+
+from tests.reliability_support import ServeProcess, clean_env, http, otlp_json, post_spans, span_ids
+
+from execlog_otel import server as server_mod
+from execlog_otel.store import queries, schema
+from execlog_otel.store.rows import SpanColumns
+from execlog_otel.viewer.app import create_app
+
+
+def root_and_steps(trace_id: str, steps: int, start_ns: int) -> SpanColumns:
+    cols = SpanColumns()
+    root = "1" * 16
+    common = dict(trace_id=trace_id, trace_state="", kind="Internal", service_name="svc",
+                  resource={"service.name": "svc"}, scope_name="t", scope_version="", status_code="Unset",
+                  status_message="")
+    cols.add(start_ns=start_ns, end_ns=start_ns + 10**9, span_id=root, parent_span_id="", name="run",
+             attributes={"execlog.kind": "agent", "execlog.execution.name": "big", "execlog.status": "Success"},
+             **common)
+    for i in range(steps):
+        cols.add(start_ns=start_ns + i, end_ns=start_ns + i + 1, span_id=format(i + 2, "016x"), parent_span_id=root,
+                 name=f"step {i}", attributes={"execlog.step.kind": "tool"}, **common)
+    return cols
+
+
+def test_a_slow_query_is_cancelled_and_answered_with_504(store, settings):
+    store.insert_span_columns(root_and_steps("a" * 32, 50, time.time_ns()).columns)
+    app = create_app(dataclasses.replace(settings, query_timeout_s=0.000001), store)
+    client = app.test_client()
+    for path in ("/api/executions", "/api/executions/" + "a" * 32):
+        resp = client.get(path)
+        assert resp.status_code == 504, (path, resp.status_code, resp.data[:300])
+        assert "took longer than 1e-06 s and was cancelled" in resp.get_json()["error"]
+    # With the normal budget the same queries answer.
+    ok = create_app(settings, store).test_client()
+    assert ok.get("/api/executions").status_code == 200
+
+
+def test_steps_per_page_are_capped(store, settings):
+    store.insert_span_columns(root_and_steps("b" * 32, queries.MAX_STEPS + 20, time.time_ns()).columns)
+    client = create_app(settings, store).test_client()
+    item = client.get("/api/executions/" + "b" * 32).get_json()
+    assert item["steps_truncated"] is True
+    assert len(item["steps"]) <= queries.MAX_STEPS
+    assert client.get("/api/status").get_json()["limits"]["steps_per_page"] == queries.MAX_STEPS
+
+
+def test_retention_deletes_backdated_data_and_is_shown(ch_client, settings):
+    from tests.conftest import new_store
+
+    store = new_store(ch_client, retention_days=7)
+    try:
+        s = dataclasses.replace(settings, database=store.database, retention_days=7)
+        running = server_mod.start(s, store=store).start_background()
+        try:
+            now = time.time_ns()
+            old = root_and_steps("c" * 32, 3, now - 10 * 86400 * 10**9)  # 10 days old: past a 7-day retention
+            store.insert_span_columns(old.columns)
+            assert post_spans(running.url, otlp_json(span_ids(2, 50)))[0] == 200
+            status, _, body = http("GET", running.url + "/api/status")
+            data = json.loads(body)
+            assert status == 200 and data["retention_days"] == 7 and data["store"]["retention_days"] == 7
+            # (Expired rows may already be gone: ClickHouse can drop an expired part right at insert.)
+            assert data["store"]["spans_stored"] in (2, 6)
+            for table in schema.TTL_TABLES:
+                store.client.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
+            left = store.client.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
+            assert ("c" * 32,) not in left and len(left) == 2
+            _, _, body = http("GET", running.url + "/api/executions")
+            assert all(i["id"] != "c" * 32 for i in json.loads(body)["items"])
+            assert json.loads(http("GET", running.url + "/api/status")[2])["store"]["spans_stored"] == 2
+        finally:
+            running.close()
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp_path):
+    data = tmp_path / "data"
+    env = clean_env(EXECLOG_SPOOL_MAX_BYTES="123456789", EXECLOG_RETENTION_DAYS="12")
+    serve = ServeProcess(data, env=env)
+    try:
+        assert post_spans(serve.url, otlp_json(span_ids(5, 60)))[0] == 200
+        status, _, body = http("GET", serve.url + "/api/status")
+        api = json.loads(body)
+        assert status == 200
+        assert api["retention_days"] == 12
+        assert api["ingest"]["spans_written"] == 5
+        spool = api["ingest"]["spool"]
+        assert spool["max_bytes"] == 123456789 and spool["dropped_spans"] == 0 and spool["pending_spans"] == 0
+        assert spool["directory"] == str(data / "spool")
+        # The command asks the running server (it owns the embedded store).
+        out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "status", "--data", str(data)],
+                             capture_output=True, text=True, timeout=120, env=env)
+        assert out.returncode == 0, out.stderr
+        assert f"server:     {serve.url}" in out.stdout
+        assert "retention:  12 days" in out.stdout
+        assert "written:    5 spans" in out.stdout
+        assert "of 123456789 bytes, 0 spans waiting, 0 dropped" in out.stdout
+    finally:
+        assert serve.stop() == 0
+    # Without a server it reads the store and the spool directory itself.
+    out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "status", "--data", str(data), "--json"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    local = json.loads(out.stdout)
+    assert local["store"]["spans_stored"] == 5 and local["retention_days"] == 12
+    assert local["ingest"]["spool"]["max_bytes"] == 123456789
