@@ -8,6 +8,7 @@ import sys
 import click
 
 from execlog_otel.config import ConfigError, Settings
+from execlog_otel.sqlcmd import sql as sql_command
 from execlog_otel.store.client import StoreError
 
 
@@ -173,6 +174,8 @@ def hash_password(password) -> None:
 
     click.echo(make_hash(password))
 
+
+main.add_command(sql_command)  # execlog sql "…" (execlog_otel/sqlcmd.py)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

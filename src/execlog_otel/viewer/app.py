@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     from execlog_otel.viewer import code_api
 
     app.register_blueprint(code_api.bp)
+    from execlog_otel.viewer import sql_api
+
+    app.register_blueprint(sql_api.bp)
     # Access control, CSRF, security headers, query limits and status: see those modules.
     from execlog_otel import status as status_mod
     from execlog_otel.viewer import auth, limits, security
