@@ -102,16 +102,44 @@ def step_call(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_keys(step: dict[str, Any]) -> list[str]:
-    """Names a step may be called by in the recorded code: its function, tool and step names."""
+    """Keys a step may be found by: ``fn:<function>@<line>`` (a decorated step's spans carry its function
+    and first line; a ``with step()`` block's carry the enclosing function and the ``with`` line), and
+    ``name:<step name>`` / ``name:<tool name>``."""
     keys = []
-    function = (step.get("code") or {}).get("function") or ""
-    if function:
-        keys.append("fn:" + function)
-        keys.append("name:" + function.rsplit(".", 1)[-1])
-    for name in (step.get("tool"), step.get("name")):
+    code = step.get("code") or {}
+    if code.get("function"):
+        keys.append(f"fn:{code['function']}@{code.get('line', '')}")
+    for name in dict.fromkeys((step.get("tool"), step.get("name"))):
         if name:
             keys.append("name:" + str(name))
     return keys
+
+
+def _sdk_calls(tree: ast.AST, sdk: set[str]) -> tuple[set[str], bool, bool]:
+    """(names given to ``step("...")`` calls, decorated by agent/automation, has ``with agent/automation``)."""
+    names: set[str] = set()
+    decorated = has_block = False
+
+    def sdk_function(node: ast.expr) -> str:
+        func = node.func if isinstance(node, ast.Call) else node
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in sdk:
+            return func.attr
+        if isinstance(func, ast.Name) and func.id in sdk:
+            return func.id
+        return ""
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and sdk_function(node) == "step" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.add(first.value)
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            has_block = has_block or any(sdk_function(item.context_expr) in ("agent", "automation")
+                                         for item in node.items if isinstance(item.context_expr, ast.Call))
+    top = tree.body[0] if isinstance(tree, ast.Module) and tree.body else None
+    if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        decorated = any(sdk_function(d) in ("agent", "automation") for d in top.decorator_list)
+    return names, decorated, has_block
 
 
 @dataclass
@@ -128,6 +156,8 @@ class ReplayPlan:
     logged_calls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     redact_keys: tuple[str, ...] = ()
+    mode: str = "function"  # or "block": the execution is a `with agent/automation(...)` inside the function
+    logged_blocks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _context(execution: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +218,8 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
     by_key = _steps_by_key(execution.get("steps") or [])
     claimed: set[str] = set()
 
-    def calls_for(name: str, function: str = "") -> list[dict[str, Any]] | None:
-        steps = (by_key.get("fn:" + function) if function else None) or by_key.get("name:" + name)
+    def calls_for(name: str, fn_key: str = "") -> list[dict[str, Any]] | None:
+        steps = (by_key.get(fn_key) if fn_key else None) or by_key.get("name:" + name)
         if not steps:
             return None
         fresh = [s for s in steps if s.get("span_id") not in claimed]
@@ -245,8 +275,8 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
     for d in reversed(defs):
         name = d["name"]
         function = str(d.get("function", ""))
-        is_step = bool(d.get("decorated") and (by_key.get("fn:" + function) or by_key.get("name:" + name))) \
-            or bool(function and by_key.get("fn:" + function))
+        fn_key = f"fn:{function}@{d.get('line', '')}"
+        is_step = bool(by_key.get(fn_key)) or bool(d.get("decorated") and by_key.get("name:" + name))
         try:
             # A step answered from the log is replaced anyway: only standard-library decorators stay.
             parsed = definition(str(d.get("source", "")), stdlib_keep if is_step else keep)
@@ -258,7 +288,7 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         if parsed.name != name:
             text += f"{name} = {parsed.name}\n"
         # A decorated helper may be a step (matched by function, else by name); a plain one only by function.
-        calls = calls_for(name, function) if is_step else None
+        calls = calls_for(name, fn_key) if is_step else None
         if calls is not None:
             p.logged_calls[name] = calls
             text += (f"{name} = _logged_step({name!r}, LOGGED_CALLS[{name!r}], original={name})"
@@ -266,6 +296,21 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         blocks.append(text)
     blocks.append(p.root.text)
     p.code_blocks = blocks
+    # `with step("name")` blocks in the recorded code: their logged results, by step name.
+    step_names: set[str] = set()
+    for text in [source, *(str(d.get("source", "")) for d in defs)]:
+        try:
+            tree = ast.parse(text.replace("\r\n", "\n"))
+        except (SyntaxError, ValueError):
+            continue
+        names, decorated, has_block = _sdk_calls(tree, sdk)
+        step_names |= names
+        if text is source:
+            p.mode = "block" if has_block and not decorated else "function"
+    for name in sorted(step_names):
+        calls = calls_for(name)
+        if calls:
+            p.logged_blocks[name] = calls
 
     _, output_present, output_truncated = _payload(execution.get("output"))
     status = execution.get("status")
@@ -313,13 +358,15 @@ def _data_section(p: ReplayPlan) -> str:
            f"LOGGED_INPUT = {literal(value if present else None)}",
            f"EXPECTED = {literal(expected_outcome(e))}",
            f"LOGGED_CALLS = {literal(p.logged_calls)}",
+           f"LOGGED_BLOCKS = {literal(p.logged_blocks)}  # results of `with step(name)` blocks",
            f"REDACT_KEYS = {literal(list(p.redact_keys))}  # masked as the log masks them", ""]
     return "\n".join(out)
 
 
 def _replayable_file(p: ReplayPlan) -> str:
     assert p.root is not None
-    called = ", ".join(f"{n}() ({len(c)} call{'s' if len(c) != 1 else ''})" for n, c in p.logged_calls.items())
+    called = ", ".join([f"{n}() ({len(c)} call{'s' if len(c) != 1 else ''})" for n, c in p.logged_calls.items()]
+                       + [f"step {n!r} ({len(c)})" for n, c in p.logged_blocks.items()])
     lines = _header(p)
     lines += [
         "# Run:  python3 <this file>   (standard library only; no network, no execlog needed)",
@@ -338,7 +385,8 @@ def _replayable_file(p: ReplayPlan) -> str:
               ""]
     lines.append("\n\n".join(p.code_blocks))
     lines += ["", "if __name__ == \"__main__\":",
-              f"    _sys.exit(_replay_main({p.root.name}, LOGGED_INPUT, EXPECTED, {p.compare_note!r}))", ""]
+              f"    _sys.exit(_replay_main({p.root.name}, LOGGED_INPUT, EXPECTED, {p.compare_note!r}, "
+              f"{p.mode!r}, LOGGED_BLOCKS))", ""]
     return "\n".join(lines)
 
 

@@ -194,9 +194,103 @@ def _logged_step(name, calls, original=None):
     return _LoggedStep(name, calls, original)
 
 
+class _Replay:
+    """What the stand-ins share while the recorded code runs."""
+
+    mode = "function"  # "function": the execution is the function; "block": a `with agent/automation` in it
+    logged_input = None
+    blocks = {}  # step name -> _LoggedCalls for `with step("name")` blocks
+    active = []  # the `with step(...)` blocks open now, innermost last
+    in_execution = True  # inside the replayed execution (always, in "function" mode)
+    execution_seen = False
+
+
+class _Finished(BaseException):
+    """The replayed `with agent/automation(...)` block ended: its output is the outcome."""
+
+    def __init__(self, output):
+        super().__init__("finished")
+        self.output = output
+
+
+class _ExecutionBlock:
+    """`with agent(...)` / `with automation(...)` during a replay: records `set_output(...)`."""
+
+    def __init__(self, kwargs):
+        self.kwargs = kwargs
+        self.output = None
+        self.replayed = False
+
+    def set_output(self, value):
+        self.output = value
+        return self
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _SdkStandIn(f"execution.{attr}")
+
+    def __enter__(self):
+        if _Replay.mode == "block" and not _Replay.execution_seen:
+            given = self.kwargs.get("input", _Replay.logged_input)
+            if _as_logged(given) == _as_logged(_Replay.logged_input):
+                _Replay.execution_seen = self.replayed = True
+                _Replay.in_execution = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.replayed:
+            _Replay.in_execution = False
+            if exc is None:
+                raise _Finished(self.output)
+        return False
+
+    async def __aenter__(self):
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return self.__exit__(exc_type, exc, tb)
+
+
+class _StepBlock:
+    """`with step("name") as s:` during a replay: the body runs; calls in it on objects from outside the
+    standard library are answered with this step's logged result."""
+
+    def __init__(self, name):
+        self.name = name
+        self.call = None
+
+    def __enter__(self):
+        answers = _Replay.blocks.get(self.name)
+        if _Replay.in_execution and answers is not None and answers.used < len(answers.calls):
+            self.call = answers.calls[answers.used]
+            answers.used += 1
+        _Replay.active.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        if _Replay.active and _Replay.active[-1] is self:
+            _Replay.active.pop()
+        return False
+
+    async def __aenter__(self):
+        return self.__enter__()
+
+    async def __aexit__(self, *exc):
+        return self.__exit__(*exc)
+
+    def __call__(self, fn):  # @step("name") used as a decorator
+        return fn
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _SdkStandIn(f"step.{attr}")
+
+
 class _SdkStandIn:
-    """The execlog SDK during a replay: decorators return the function unchanged; `with step(...)`
-    blocks run their body; recording methods (`s.record_llm(...)`, `s.skip()`) do nothing."""
+    """The execlog SDK during a replay: decorators return the function unchanged, `with step(...)`
+    blocks run their body, recording methods (`s.record_llm(...)`, `s.skip()`) do nothing."""
 
     def __init__(self, name):
         self._name = name
@@ -204,6 +298,11 @@ class _SdkStandIn:
     def __call__(self, *args, **kwargs):
         if len(args) == 1 and not kwargs and (_inspect.isfunction(args[0]) or _inspect.isclass(args[0])):
             return args[0]
+        base = self._name.rsplit(".", 1)[-1]
+        if base == "step" and args and isinstance(args[0], str):
+            return _StepBlock(args[0])
+        if base in ("agent", "automation"):
+            return _ExecutionBlock(kwargs)
         return _SdkStandIn(self._name)
 
     def __getattr__(self, attr):
@@ -225,7 +324,8 @@ class _SdkStandIn:
 
 
 class _Unavailable:
-    """An object from outside the standard library whose use was not logged as a step."""
+    """An object from outside the standard library. Inside a `with step(...)` block whose result was
+    logged, a call on it is answered with that result; anywhere else it cannot run."""
 
     def __init__(self, name, what):
         self._name = name
@@ -237,6 +337,13 @@ class _Unavailable:
         return _Unavailable(f"{self._name}.{attr}", self._what)
 
     def __call__(self, *args, **kwargs):
+        block = _Replay.active[-1] if _Replay.active else None
+        if block is not None and block.call is not None:
+            print(f"note: {self._name}(...) answered with the logged result of step {block.name!r}",
+                  file=_sys.stderr)
+            if block.call.get("error"):
+                raise _logged_exception(block.call["error"])
+            return _logged_value(block.call.get("output"))
         root = self._name.split(".", 1)[0]
         raise _ReplayUnavailable(
             f"{self._name}(...) cannot run in this replay: `{root}` is {self._what}, which is not in the "
@@ -244,12 +351,19 @@ class _Unavailable:
             f"you expect, or import the real `{root}` at its line below.")
 
 
-def _bind_input(fn, logged_input):
+def _configure(mode, logged_input, blocks):
+    _Replay.mode = mode
+    _Replay.logged_input = logged_input
+    _Replay.blocks = {name: _LoggedCalls(name, calls) for name, calls in blocks.items()}
+    _Replay.in_execution = mode == "function"
+
+
+def _bind_input(fn, logged_input, quiet=False):
     """Positional and keyword arguments for `fn` from the logged input (parameter name -> value)."""
     if logged_input is None:
         return [], {}
     if not isinstance(logged_input, dict):
-        return [_logged_value(logged_input)], {}
+        return ([], {}) if quiet else ([_logged_value(logged_input)], {})
     args, kwargs = [], {}
     params = _inspect.signature(fn).parameters
     for name, param in params.items():
@@ -265,7 +379,7 @@ def _bind_input(fn, logged_input):
         else:
             kwargs[name] = value
     unknown = [k for k in logged_input if k not in params]
-    if unknown and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    if unknown and not quiet and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         print(f"note: the logged input has {', '.join(unknown)}, which {fn.__name__}() does not take; "
               "left out.", file=_sys.stderr)
     return args, kwargs
@@ -288,11 +402,14 @@ def _same_outcome(expected, actual):
     return "output" in actual and actual["output"] == expected["output"]
 
 
-def _replay_main(fn, logged_input, expected, cannot_compare=""):
+def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function", blocks=None):
     """Run `fn` with the logged input, print its output, compare it with the logged one.
 
+    mode "function": the execution is `fn` (its return value is the output); "block": the execution is
+    a `with agent(...)`/`with automation(...)` block inside `fn` (its `set_output(...)` is the output).
     Exit status: 0 same as logged, 1 different (with a diff), 2 cannot be re-executed or compared."""
-    args, kwargs = _bind_input(fn, logged_input)
+    _configure(mode, logged_input, blocks or {})
+    args, kwargs = _bind_input(fn, logged_input, quiet=mode == "block")
     print(f"Replaying {fn.__name__}() with the logged input ...", file=_sys.stderr)
     try:
         result = fn(*args, **kwargs)
@@ -300,7 +417,12 @@ def _replay_main(fn, logged_input, expected, cannot_compare=""):
             async def finish():
                 return await result
             result = _asyncio.run(finish())
+        if mode == "block":
+            raise _ReplayUnavailable(f"{fn.__name__}() ended without entering the logged execution's "
+                                     "`with agent/automation(...)` block with the logged input")
         actual = {"output": _as_logged(result)}
+    except _Finished as done:
+        actual = {"output": _as_logged(done.output)}
     except _ReplayUnavailable as exc:
         print(f"\nThe replay cannot continue: {exc}", file=_sys.stderr)
         return 2

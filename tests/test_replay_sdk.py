@@ -1,0 +1,107 @@
+"""Download Code with the real SDK: decorated executions and steps, ``with step()`` blocks and a
+``with agent()`` block, sent over OTLP/HTTP to the real server, downloaded and replayed offline."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+from tests.replay_support import attachment_name, fetch, run_replay
+
+import execlog_otel as ex
+
+DISCOUNTS = {"gold": 0.1, "silver": 0.05}
+
+
+class PaymentsClient:
+    """Stands for a remote payment API: the replay cannot reach it."""
+
+    def charge(self, customer: str, amount: float) -> dict:
+        return {"charge_id": f"ch_{customer}_{int(amount * 100)}", "captured": True}
+
+
+class ChatModel:
+    """Stands for an LLM client: the replay cannot reach it."""
+
+    def complete(self, prompt: str) -> dict:
+        return {"content": f"Summary: {prompt[:24]}", "tokens": len(prompt.split())}
+
+
+PAYMENTS = PaymentsClient()
+MODEL = ChatModel()
+
+
+@ex.step(kind="connector", connector="CRM")
+def load_customer(customer: str) -> dict:
+    return {"id": customer, "tier": "gold" if customer.startswith("g") else "silver", "cart": [12.5, 7.25, 30.0]}
+
+
+def price(cart: list[float], tier: str) -> float:
+    return round(sum(cart) * (1 - DISCOUNTS.get(tier, 0.0)), 2)
+
+
+@ex.automation("checkout", trigger="http")
+def checkout(customer: str) -> dict:
+    profile = load_customer(customer)
+    amount = price(profile["cart"], profile["tier"])
+    with ex.step("Charge card", kind="connector", connector="Payments") as s:
+        charge = PAYMENTS.charge(customer, amount)
+        s.set_output(charge)
+    return {"customer": customer, "amount": amount, "charge": charge["charge_id"], "items": len(profile["cart"])}
+
+
+def answer(question: str) -> None:
+    with ex.agent("qa-agent", input={"question": question}) as run:
+        with ex.step("chat", kind="llm") as s:
+            reply = MODEL.complete(question)
+            s.record_llm(model="fake-1", input_tokens=reply["tokens"], output_tokens=5)
+            s.set_output(reply)
+        run.set_output({"answer": reply["content"].upper(), "words": reply["tokens"]})
+
+
+@pytest.fixture
+def telemetry(server):
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="replay-sdk-tests")
+    yield handle
+    handle.shutdown()
+
+
+def _wait_for_execution(server, name: str) -> dict:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        items = json.loads(urllib.request.urlopen(f"{server.url}/api/executions?name={name}").read())["items"]
+        if items and items[0]["status"] not in ("Running", "Pending", "Queued"):
+            return json.loads(urllib.request.urlopen(f"{server.url}/api/executions/{items[0]['id']}").read())
+        time.sleep(0.1)
+    raise AssertionError(f"{name} never finished in the store")
+
+
+def _download_and_run(server, execution: dict, tmp_path):
+    body, headers = fetch(f"{server.url}/executions/{execution['id']}/code")
+    path = tmp_path / attachment_name(headers)
+    path.write_bytes(body)
+    return path, run_replay(path, tmp_path)
+
+
+def test_decorated_automation_with_step_block_replays(telemetry, server, tmp_path):
+    checkout("gina")
+    telemetry.force_flush()
+    execution = _wait_for_execution(server, "checkout")
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 0, path.read_text() + run.stderr
+    assert json.loads(run.stdout) == execution["output"]["value"]
+    assert "PAYMENTS.charge(...) answered with the logged result of step 'Charge card'" in run.stderr
+    text = path.read_text()
+    assert "load_customer = _logged_step(" in text and "def price(" in text
+
+
+def test_with_agent_block_replays_its_set_output(telemetry, server, tmp_path):
+    answer("why is the sky blue today")
+    telemetry.force_flush()
+    execution = _wait_for_execution(server, "qa-agent")
+    assert execution["output"]["value"]["answer"].startswith("SUMMARY:")
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 0, path.read_text() + run.stderr
+    assert json.loads(run.stdout) == execution["output"]["value"]
