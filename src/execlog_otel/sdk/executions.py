@@ -215,9 +215,10 @@ class Execution:
             attrs[sc.RETRY_OF] = attempt.execution_id
             attrs[sc.ATTEMPT] = attempt.attempt
             try:
-                first = SpanContext(int(attempt.execution_id, 16), int(attempt.first_root_span_id or "0", 16),
-                                    is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
-                links.append(Link(first, {"execlog.link": "first_attempt"}))
+                if attempt.first_root_span_id:
+                    first = SpanContext(int(attempt.execution_id, 16), int(attempt.first_root_span_id, 16),
+                                        is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+                    links.append(Link(first, {"execlog.link": "first_attempt"}))
             except ValueError:
                 pass  # not hex ids: the attributes still tie the attempt to its execution
         else:
@@ -580,3 +581,32 @@ def _make(kind: str, name: Any, config: dict[str, Any]) -> Any:
             return decorate(fn, kind, fn.__name__, config)
         return decorator
     return Execution(kind, name, **config)
+
+
+def record_detached_state(kind: str, name: str, status: str, *, execution_id: str, execution_start_ns: int,
+                          attempt: int = 1, message: str | None = None,
+                          attributes: dict[str, Any] | None = None) -> None:
+    """The state of an execution whose root span does not exist (yet) in this process.
+
+    A live status (Pending, Queued: a runner knows of the run before any code of it runs) is a
+    state marker; a final one (e.g. Rejected: revoked before it ever started) is a zero-length root.
+    Either joins the execution ``execution_id`` that later roots name in ``execlog.retry_of``."""
+    status = str(sc.Status(status))
+    now = time.time_ns()
+    attrs: dict[str, Any] = {sc.KIND: str(kind), sc.EXECUTION_NAME: name, sc.STATUS: status,
+                             sc.RETRY_OF: execution_id, sc.ATTEMPT: attempt,
+                             sc.EXECUTION_START: execution_start_ns, sc.ATTEMPT_START: now,
+                             sc.MAX_ATTEMPTS: RUNTIME.settings.max_attempts}
+    if kind == sc.Kind.AGENT:
+        attrs[sc.GEN_AI_AGENT_NAME] = name
+    attrs.update(attributes or {})
+    final = sc.Status(status) in FINAL_STATES
+    if not final:
+        attrs[sc.MARKER] = sc.MARKER_STATE
+    if message:
+        attrs[sc.VALIDATION_MESSAGE] = message
+    span = RUNTIME.tracer.start_span(name if final else sc.STATE_SPAN_NAME, context=otel_context.Context(),
+                                     attributes=attrs, start_time=now)
+    if final and status in sc.FAILED_STATUSES:
+        span.set_status(OtelStatus(StatusCode.ERROR, message or status))
+    span.end(end_time=now)

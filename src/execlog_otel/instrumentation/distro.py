@@ -1,0 +1,35 @@
+"""``OTEL_PYTHON_DISTRO=execlog opentelemetry-instrument python app.py`` needs nothing else.
+
+The distro makes the ``execlog`` configurator the one that runs; the
+configurator calls ``execlog_otel.configure()`` (target from ``EXECLOG_*``:
+the local ``execlog serve`` by default, or ClickHouse with
+``EXECLOG_CLICKHOUSE_URL``) before the instrumentors load, so the Celery,
+LangChain/LangGraph, OpenAI and callables instrumentations all record into it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+log = logging.getLogger(__name__)
+
+
+class ExeclogDistro(BaseDistro):
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", "execlog")
+
+
+class ExeclogConfigurator(_BaseConfigurator):
+    def _configure(self, **kwargs: Any) -> None:
+        from execlog_otel.config import ConfigError
+        from execlog_otel.sdk.telemetry import configure
+
+        try:
+            configure()
+        except ConfigError as exc:  # say what to fix; the application still runs, unrecorded
+            log.error("execlog: not recording executions: %s", exc)

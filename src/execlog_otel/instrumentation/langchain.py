@@ -1,0 +1,309 @@
+"""LangChain / LangGraph: a graph or agent invocation is an agent execution.
+
+Built on OpenTelemetry's official ``opentelemetry-instrumentation-genai-langchain``,
+which records the LLM calls (``chat <model>``: model, tokens), the tool calls
+(``execute_tool <tool>``) and the agent/workflow invocation spans. This adds
+what it lacks for an execution log:
+
+- the execution: each top-level ``invoke`` / ``ainvoke`` / ``stream`` /
+  ``astream`` of a LangGraph graph (``create_agent`` agents included) is an
+  ``agent`` execution named after the graph (``run_name`` of the config wins),
+  with its input (the messages / state, JSON) and output (the final state), its
+  live Running state and its status (an exception -> Failed); the official
+  spans nest under it. Inside an execution already running (e.g. a graph
+  called from an ``@automation``), the graph is a step of that execution.
+- graph nodes as steps (``execlog.step.kind=node``), with their input, output and status.
+
+The official instrumentor declares a dependency on the ``langchain`` package; it
+only needs ``langchain-core``, so it is switched on here without that check.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.trace import Status as OtelStatus
+from opentelemetry.trace import StatusCode
+
+from execlog_otel import semconv as sc
+from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
+from execlog_otel.sdk.executions import Execution
+from execlog_otel.sdk.payloads import set_payload
+from execlog_otel.sdk.runtime import RUNTIME
+
+log = logging.getLogger(__name__)
+
+_instruments = ("langchain-core >= 0.3",)
+_GRAPH_METHODS = ("invoke", "ainvoke", "stream", "astream")
+_SKIP_NODES = {"__start__", "__end__"}
+# Set while one of our wrappers runs a graph: invoke() calls stream() internally, which must not record twice.
+_IN_GRAPH: contextvars.ContextVar[bool] = contextvars.ContextVar("execlog_in_graph", default=False)
+_CONTROL_FLOW = ("GraphInterrupt", "GraphBubbleUp", "ParentCommand", "NodeInterrupt")
+
+
+def simplify(value: Any, depth: int = 0) -> Any:
+    """LangChain messages and documents as small JSON objects (role, content, tool calls)."""
+    if depth > 12:
+        return repr(value)
+    try:
+        from langchain_core.messages import BaseMessage
+    except ImportError:  # pragma: no cover - langchain-core is a dependency of this module
+        BaseMessage = ()  # type: ignore[assignment]  # noqa: N806
+    if isinstance(value, BaseMessage):
+        out: dict[str, Any] = {"role": value.type, "content": value.content}
+        if getattr(value, "name", None):
+            out["name"] = value.name
+        tool_calls = getattr(value, "tool_calls", None)
+        if tool_calls:
+            out["tool_calls"] = [{"name": c.get("name"), "args": c.get("args"), "id": c.get("id")} for c in tool_calls]
+        if getattr(value, "tool_call_id", None):
+            out["tool_call_id"] = value.tool_call_id
+        return out
+    if isinstance(value, dict):
+        return {str(k): simplify(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [simplify(v, depth + 1) for v in value]
+    if hasattr(value, "page_content"):
+        return {"page_content": value.page_content, "metadata": getattr(value, "metadata", {})}
+    return value
+
+
+def _graph_name(instance: Any, config: Any) -> str:
+    if isinstance(config, dict) and config.get("run_name"):
+        return str(config["run_name"])
+    return str(getattr(instance, "name", None) or type(instance).__name__)
+
+
+def _graph_call(method: str):
+    """A wrapt wrapper running a graph call as an agent execution."""
+    def _start(instance: Any, args: tuple, kwargs: dict) -> tuple[Execution, contextvars.Token]:
+        config = kwargs.get("config", args[1] if len(args) > 1 else None)
+        graph_input = kwargs.get("input", args[0] if args else None)
+        run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
+                        attributes={"langgraph.method": method})
+        token = _IN_GRAPH.set(True)
+        run.start()
+        return run, token
+
+    def _finish(run: Execution, token: contextvars.Token, error: BaseException | None, output: Any) -> None:
+        try:
+            if error is None and output is not None:
+                run.set_output(simplify(output))
+            if error is not None and type(error).__name__ in _CONTROL_FLOW:
+                run.set_status(sc.Status.SUCCESS, f"interrupted: {error_text(error)}")
+                run.end()
+            else:
+                run.end(error)
+        finally:
+            try:
+                _IN_GRAPH.reset(token)
+            except ValueError:
+                _IN_GRAPH.set(False)
+
+    if method == "invoke":
+        def wrapper(wrapped, instance, args, kwargs):
+            if _IN_GRAPH.get():
+                return wrapped(*args, **kwargs)
+            run, token = _start(instance, args, kwargs)
+            try:
+                result = wrapped(*args, **kwargs)
+            except BaseException as exc:
+                _finish(run, token, exc, None)
+                raise
+            _finish(run, token, None, result)
+            return result
+    elif method == "ainvoke":
+        async def wrapper(wrapped, instance, args, kwargs):
+            if _IN_GRAPH.get():
+                return await wrapped(*args, **kwargs)
+            run, token = _start(instance, args, kwargs)
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                _finish(run, token, exc, None)
+                raise
+            _finish(run, token, None, result)
+            return result
+    elif method == "stream":
+        def wrapper(wrapped, instance, args, kwargs):
+            if _IN_GRAPH.get():
+                return wrapped(*args, **kwargs)
+
+            def generate():
+                run, token = _start(instance, args, kwargs)
+                last = None
+                try:
+                    for chunk in wrapped(*args, **kwargs):
+                        last = chunk
+                        yield chunk
+                except GeneratorExit:  # the consumer stopped reading: not a failure of the graph
+                    _finish(run, token, None, last)
+                    raise
+                except BaseException as exc:
+                    _finish(run, token, exc, None)
+                    raise
+                _finish(run, token, None, last)
+            return generate()
+    else:
+        def wrapper(wrapped, instance, args, kwargs):
+            if _IN_GRAPH.get():
+                return wrapped(*args, **kwargs)
+
+            async def agenerate():
+                run, token = _start(instance, args, kwargs)
+                last = None
+                try:
+                    async for chunk in wrapped(*args, **kwargs):
+                        last = chunk
+                        yield chunk
+                except GeneratorExit:
+                    _finish(run, token, None, last)
+                    raise
+                except BaseException as exc:
+                    _finish(run, token, exc, None)
+                    raise
+                _finish(run, token, None, last)
+            return agenerate()
+    return wrapper
+
+
+def _node_handler_class():
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class NodeStepHandler(BaseCallbackHandler):
+        """LangGraph nodes as step spans (callbacks: no context to attach, spans parented explicitly)."""
+
+        run_inline = True
+        raise_error = False
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.enabled = True
+            self._lock = threading.Lock()
+            self._spans: dict[UUID, Any] = {}
+            self._parents: dict[UUID, UUID | None] = {}
+
+        def _parent_context(self, parent_run_id: UUID | None):
+            seen = 0
+            while parent_run_id is not None and seen < 256:
+                span = self._spans.get(parent_run_id)
+                if span is not None:
+                    return trace.set_span_in_context(span)
+                parent_run_id = self._parents.get(parent_run_id)
+                seen += 1
+            return None  # the current context: the execution's root
+
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
+                           metadata: dict | None = None, **kwargs: Any) -> None:
+            if not self.enabled:
+                return
+            with self._lock:
+                self._parents[run_id] = parent_run_id
+            node = (metadata or {}).get("langgraph_node")
+            name = kwargs.get("name") or (serialized or {}).get("name")
+            if not node or node in _SKIP_NODES or name != node or CURRENT_EXECUTION.get() is None:
+                return
+            try:
+                span = RUNTIME.tracer.start_span(
+                    str(node), context=self._parent_context(parent_run_id),
+                    attributes={sc.STEP_KIND: "node", "langgraph.node": str(node),
+                                "langgraph.step": int((metadata or {}).get("langgraph_step") or 0)})
+                set_payload(span, sc.INPUT, simplify(inputs))
+                with self._lock:
+                    self._spans[run_id] = span
+            except Exception:  # noqa: BLE001 - never break the graph
+                log.debug("execlog: node start", exc_info=True)
+
+        def _end(self, run_id: UUID, error: BaseException | None, outputs: Any = None) -> None:
+            with self._lock:
+                span = self._spans.pop(run_id, None)
+                self._parents.pop(run_id, None)
+            if span is None:
+                return
+            try:
+                if error is not None and type(error).__name__ not in _CONTROL_FLOW:
+                    span.record_exception(error)
+                    span.set_status(OtelStatus(StatusCode.ERROR, error_text(error)))
+                    span.set_attribute(sc.STEP_STATUS, "Failed")
+                    execution = CURRENT_EXECUTION.get()
+                    if execution is not None:
+                        execution._note_step("Failed")
+                else:
+                    if outputs is not None:
+                        set_payload(span, sc.OUTPUT, simplify(outputs))
+                    span.set_attribute(sc.STEP_STATUS, "Success")
+                span.end()
+            except Exception:  # noqa: BLE001
+                log.debug("execlog: node end", exc_info=True)
+
+        def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+            self._end(run_id, None, outputs)
+
+        def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+            self._end(run_id, error)
+
+    return NodeStepHandler
+
+
+class LangChainInstrumentor(BaseInstrumentor):
+    """Agent executions for LangGraph graphs and node steps, on top of the official GenAI LangChain instrumentation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not hasattr(self, "_handler"):
+            self._handler: Any = None
+            self._official: Any = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        from wrapt import wrap_function_wrapper
+
+        try:
+            from opentelemetry.instrumentation.genai.langchain import LangChainInstrumentor as Official
+
+            official = Official()
+            if not official.is_instrumented_by_opentelemetry:
+                official.instrument(skip_dep_check=True, tracer_provider=kwargs.get("tracer_provider"))
+                self._official = official
+        except ImportError:
+            log.info("execlog: opentelemetry-instrumentation-genai-langchain is not installed; "
+                     "LLM and tool calls are not recorded as steps")
+        self._handler = handler = _node_handler_class()()
+
+        def add_handler(wrapped, instance, args, kwargs):
+            wrapped(*args, **kwargs)
+            if handler.enabled and not any(h is handler for h in instance.inheritable_handlers):
+                instance.add_handler(handler, inherit=True)
+
+        wrap_function_wrapper("langchain_core.callbacks", "BaseCallbackManager.__init__", add_handler)
+        try:
+            for method in _GRAPH_METHODS:
+                wrap_function_wrapper("langgraph.pregel", f"Pregel.{method}", _graph_call(method))
+        except (ImportError, AttributeError):
+            log.info("execlog: langgraph is not installed; only LangChain calls inside executions are recorded")
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        from opentelemetry.instrumentation.utils import unwrap
+
+        if self._handler is not None:
+            self._handler.enabled = False
+        unwrap("langchain_core.callbacks.base.BaseCallbackManager", "__init__")
+        try:
+            import langgraph.pregel
+
+            for method in _GRAPH_METHODS:
+                unwrap(langgraph.pregel.Pregel, method)
+        except ImportError:
+            pass
+        if self._official is not None:
+            self._official.uninstrument()
+            self._official = None
