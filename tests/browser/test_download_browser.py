@@ -116,8 +116,9 @@ def test_download_code_zip_and_quick_view_code(browser, three_executions, artifa
     expect(code.locator(".tok-keyword", has_text="def").first).to_be_visible()
     expect(code.locator(".tok-string", has_text='"<b>not markup</b>"')).to_have_count(1)
     assert code.locator("b").count() == 0  # span data stays text
+    listed = json.loads(urllib.request.urlopen(url + "/api/executions?name=ship-order").read())["items"]
     expect(page.locator('#quick-view [data-slot="quickview-actions"] a')).to_have_attribute(
-        "href", f"/executions/{json.loads(urllib.request.urlopen(url + '/api/executions?name=ship-order').read())['items'][1]['id']}/code")
+        "href", f"/executions/{listed[1]['id']}/code")
     page.screenshot(path=str(artifacts / "download-quick-view-code.png"), full_page=True)
     assert errors == []
     context.close()
