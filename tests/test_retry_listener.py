@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import urllib3
+from tests.retry_support import SECRET, signed
 
 from execlog_otel.retry.listener import RetryListener, parse_listen, start_retry_listener
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.attempts import current_attempt
-from tests.retry_support import SECRET, signed
 
 EXEC_ID = "ab" * 16
 

@@ -122,6 +122,7 @@ def test_response_connector_execution_is_not_retryable():
     ({"status": "Partially Executed"}, policy.NOT_FAILED),
     ({"retry_url": ""}, policy.NO_LISTENER),
     ({"trigger_payload_truncated": True}, policy.PAYLOAD_TRUNCATED),
+    ({"trigger_payload": {"user": "ann", "auth": {"api_key": "***"}}}, policy.PAYLOAD_REDACTED),
 ])
 def test_other_refusals_have_their_own_code(kw, code):
     d = policy.decide(candidate(**kw), 3)
@@ -138,3 +139,9 @@ def test_an_accepted_attempt_not_yet_in_the_store_blocks_another():
 def test_unknown_execution():
     d = policy.decide(None, 3, execution_id="b" * 32)
     assert (d.retryable, d.code) == (False, policy.NOT_FOUND)
+
+
+def test_mask_constant_matches_the_sdk():
+    from execlog_otel.sdk.payloads import MASK
+
+    assert policy.MASK == MASK

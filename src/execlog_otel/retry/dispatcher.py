@@ -176,17 +176,29 @@ class RetryDispatcher:
                 self._locks[execution_id] = lock
             return lock
 
-    def retry(self, execution_id: str) -> Outcome:
-        """Start the next attempt of one execution, or say exactly why not."""
+    def retry(self, execution_id: str, attempt: int | None = None) -> Outcome:
+        """Start the next attempt of one execution, or say exactly why not.
+
+        ``attempt`` is the attempt the caller means to start (what its Retry button showed): requests
+        sent at the same moment for the same attempt start it once, even when it ends before the last
+        of them is handled. Without it, the next attempt is started."""
         eid = execution_id.strip().lower()
         lock = self._lock_for(eid)  # held in a local: the weak dictionary keeps it while we wait
         with lock:
             candidates = retry_queries.retry_candidates(self.store, [eid])
             c = candidates.get(eid)
-            d = policy.decide(c, self.settings.max_attempts, execution_id=eid,
-                              pending_attempt=self._pending_attempt(eid, c))
+            pending = self._pending_attempt(eid, c)
+            d = policy.decide(c, self.settings.max_attempts, execution_id=eid, pending_attempt=pending)
             if d.code == policy.ALREADY_STARTED:
-                return Outcome(eid, 202, d.code, d.reason, self._pending[eid][0], d.to_json())
+                return Outcome(eid, 202, d.code, d.reason, pending, d.to_json())
+            if attempt is not None and c is not None:
+                started = max(c.attempts_used, pending)
+                if attempt <= started:
+                    return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {attempt} of {d.max_attempts} "
+                                   "was already started.", attempt, d.to_json())
+                if d.retryable and attempt != d.next_attempt:
+                    return Outcome(eid, 409, policy.NOT_NEXT_ATTEMPT, f"Attempt {attempt} cannot be started: the "
+                                   f"next attempt of this execution is {d.next_attempt}.", None, d.to_json())
             if not d.retryable or c is None:
                 return Outcome(eid, 404 if d.code == policy.NOT_FOUND else 409, d.code, d.reason, None, d.to_json())
             if not self.settings.retry_secret:
@@ -215,8 +227,8 @@ class RetryDispatcher:
             http = 502 if code in (policy.BAD_SIGNATURE, policy.RUNNER_ERROR) else 409
             return Outcome(eid, http, code, message, None, d.to_json())
 
-    def bulk(self, execution_ids: list[str]) -> list[Outcome]:
-        return [self.retry(eid) for eid in execution_ids]
+    def bulk(self, execution_ids: list[str], attempts: dict[str, int] | None = None) -> list[Outcome]:
+        return [self.retry(eid, (attempts or {}).get(eid)) for eid in execution_ids]
 
 
 def _refuse(d: Decision, code: str, reason: str) -> None:

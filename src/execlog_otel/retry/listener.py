@@ -317,8 +317,13 @@ class RunningListener:
     _thread: threading.Thread
 
     def close(self) -> None:
+        """Stop serving: close the listening socket and every open connection (keep-alive ones too,
+        which would otherwise keep waitress's loop running), then the worker threads."""
+        from waitress import wasyncore
+
         try:
-            self._server.close()
+            wasyncore.close_all(self._server._map)
+            self._server.task_dispatcher.shutdown(timeout=5)
         finally:
             self._thread.join(timeout=5)
 

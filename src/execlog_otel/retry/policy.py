@@ -25,7 +25,9 @@ NOT_RETRYABLE = "not_retryable"
 LIMIT_REACHED = "limit_reached"
 NO_LISTENER = "no_listener"
 PAYLOAD_TRUNCATED = "payload_truncated"
+PAYLOAD_REDACTED = "payload_redacted"
 ALREADY_STARTED = "already_started"
+NOT_NEXT_ATTEMPT = "not_next_attempt"
 # Answered by the runner (or the way to it)
 TRIGGER_CHANGED = "trigger_changed"
 UNKNOWN_AUTOMATION = "unknown_automation"
@@ -34,6 +36,8 @@ BAD_SIGNATURE = "bad_signature"
 RUNNER_UNREACHABLE = "runner_unreachable"
 RUNNER_ERROR = "runner_error"
 NOT_CONFIGURED = "retry_not_configured"
+
+MASK = "***"  # what the SDK records instead of a secret (sdk.payloads.MASK)
 
 RESPONSE_CONNECTOR_REASON = ("its automation answered the caller synchronously through a Response connector "
                              "step, and running it again cannot answer that caller again")
@@ -126,5 +130,23 @@ def decide(candidate: RetryCandidate | None, default_max_attempts: int, *, execu
         return refuse(PAYLOAD_TRUNCATED, "The trigger payload was truncated when it was recorded (larger than "
                                          "EXECLOG_PAYLOAD_CAP), so the execution cannot be re-run with it; start "
                                          "a new execution.")
+    masked = masked_keys(candidate.trigger_payload)
+    if masked:
+        return refuse(PAYLOAD_REDACTED, f"The recorded trigger payload has masked secret values "
+                                        f"({', '.join(masked[:5])}), so a retry would run with '***' instead of "
+                                        "them; start a new execution.")
     return Decision(retryable=True, code=OK, next_attempt=used + 1,
                     reason=f"Retry as attempt {used + 1} of {limit}.", **base)
+
+
+def masked_keys(payload: Any, prefix: str = "") -> list[str]:
+    """Paths of values the SDK masked (redacted secrets) in a recorded payload."""
+    found: list[str] = []
+    if isinstance(payload, dict):
+        for k, v in payload.items():
+            path = f"{prefix}.{k}" if prefix else str(k)
+            found += [path] if v == MASK else masked_keys(v, path)
+    elif isinstance(payload, list):
+        for i, v in enumerate(payload):
+            found += [f"{prefix}[{i}]"] if v == MASK else masked_keys(v, f"{prefix}[{i}]")
+    return found

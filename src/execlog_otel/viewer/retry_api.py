@@ -1,26 +1,28 @@
 """Retry from the viewer: ``POST /api/executions/<id>/retry``, bulk preview and bulk retry.
 
-State-changing requests need a CSRF token: ``GET /api/retry/csrf`` returns it (and sets it as a
-SameSite=Strict, HttpOnly cookie); the request sends it back in ``X-CSRF-Token``. A page on another
-site can neither read the token nor send that header, so it cannot trigger a retry.
+State-changing requests need a CSRF token (``viewer.auth`` checks it for every route, and
+signs users in when authentication is configured): ``GET /api/retry/csrf`` returns it (and sets
+it as a SameSite=Strict, HttpOnly cookie); the request sends it back in ``X-CSRF-Token``. A page
+on another site can neither read the token nor send that header, so it cannot trigger a retry.
+The views check it again, so a retry is never started by an app built without ``viewer.auth``.
 The rules live in ``retry.policy``, the calls to the runner in ``retry.dispatcher``.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
 from execlog_otel.retry.dispatcher import RetryDispatcher
 from execlog_otel.store import queries
+from execlog_otel.viewer import auth
 
 bp = Blueprint("retry_api", __name__, url_prefix="/api")
 
-CSRF_COOKIE = "execlog_csrf"
-CSRF_HEADER = "X-CSRF-Token"
+CSRF_COOKIE = auth.CSRF_COOKIE
+CSRF_HEADER = auth.CSRF_HEADER
 MAX_BULK = 100
 
 
@@ -39,7 +41,7 @@ def bad_query(exc: queries.QueryError):
 def _csrf_ok() -> bool:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    return bool(cookie) and bool(header) and hmac.compare_digest(cookie.encode(), header.encode())
+    return len(cookie) >= 32 and bool(header) and hmac.compare_digest(cookie.encode(), header.encode())
 
 
 def _csrf_refusal():
@@ -49,10 +51,8 @@ def _csrf_refusal():
 
 @bp.get("/retry/csrf")
 def csrf_token():
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    resp = jsonify(token=token, header=CSRF_HEADER)
-    resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure, path="/")
-    return resp
+    """The CSRF token for scripts (the same as ``GET /api/session``'s); viewer.auth sets the cookie."""
+    return jsonify(token=auth.csrf_token(), header=CSRF_HEADER)
 
 
 def _ids_from_body() -> list[str]:
@@ -63,6 +63,17 @@ def _ids_from_body() -> list[str]:
     if len(ids) > MAX_BULK:
         raise queries.QueryError(f"ids: at most {MAX_BULK} executions at a time")
     return list(dict.fromkeys(queries.check_execution_id(i) for i in ids))
+
+
+def _attempt_from_body() -> int | None:
+    """The attempt the caller means to start (optional): what its Retry button offered."""
+    data: Any = request.get_json(silent=True)
+    attempt = data.get("attempt") if isinstance(data, dict) else None
+    if attempt is None:
+        return None
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or not 2 <= attempt <= 1000:
+        raise queries.QueryError("attempt: expected the number of the attempt to start (2 or more)")
+    return attempt
 
 
 @bp.get("/executions/<execution_id>/retry")
@@ -79,7 +90,7 @@ def retry_execution(execution_id: str):
     if not _csrf_ok():
         return _csrf_refusal()
     eid = queries.check_execution_id(execution_id)
-    outcome = dispatcher().retry(eid)
+    outcome = dispatcher().retry(eid, _attempt_from_body())
     return jsonify(outcome.to_json()), outcome.http_status
 
 
@@ -98,6 +109,16 @@ def retry_preview():
 def retry_bulk():
     if not _csrf_ok():
         return _csrf_refusal()
-    outcomes = dispatcher().bulk(_ids_from_body())
+    ids = _ids_from_body()
+    data: Any = request.get_json(silent=True)
+    raw = data.get("attempts") if isinstance(data, dict) else None
+    attempts: dict[str, int] = {}
+    if raw is not None:
+        if not isinstance(raw, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2
+                                                for v in raw.values()):
+            raise queries.QueryError('attempts: expected {"<execution id>": <attempt to start>, ...} '
+                                     "(the preview's next_attempt values)")
+        attempts = {queries.check_execution_id(k): v for k, v in raw.items()}
+    outcomes = dispatcher().bulk(ids, attempts)
     return jsonify(items=[o.to_json() for o in outcomes], accepted=sum(1 for o in outcomes if o.accepted),
                    refused=sum(1 for o in outcomes if not o.accepted))
