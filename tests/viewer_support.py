@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Span, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from execlog_otel import semconv as sc
@@ -49,9 +49,14 @@ class StepSpec:
 class SpanWriter:
     """A tracer provider exporting synchronously into ``store``."""
 
-    def __init__(self, store: Store, service: str = "viewer-tests"):
+    def __init__(self, store: Store, service: str = "viewer-tests", batch: bool = False):
         self.provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        self.provider.add_span_processor(SimpleSpanProcessor(ClickHouseSpanExporter(store=store)))
+        exporter = ClickHouseSpanExporter(store=store)
+        # Batches for big executions (one insert per few thousand spans), else one insert per span.
+        self.provider.add_span_processor(
+            BatchSpanProcessor(exporter, max_queue_size=20_000, max_export_batch_size=5_000,
+                               schedule_delay_millis=60_000)
+            if batch else SimpleSpanProcessor(exporter))
         self.tracer = self.provider.get_tracer("tests.viewer")
 
     def close(self) -> None:
@@ -201,3 +206,23 @@ def populate(writer: SpanWriter, base_ns: int | None = None) -> ViewerData:
 
 def finish_watcher(writer: SpanWriter, d: ViewerData) -> None:
     writer.finish(d.watcher_root, "Success", end_ns=now_ns(), output={"seen": 3})
+
+
+def big_execution(store: Store, steps: int = 5_000, start_ns: int | None = None) -> str:
+    """An agent execution with ``steps`` steps (LLM and tool calls, every 50th failed), nested two deep."""
+    writer = SpanWriter(store, batch=True)
+    start = start_ns or now_ns() - 20 * 60 * SECOND
+    specs = []
+    for i in range(steps // 2):
+        failed = i % 50 == 49
+        specs.append(StepSpec(f"turn {i + 1}", sc.StepKind.NODE.value, i * 2, 2, children=[
+            StepSpec(f"chat {i + 1}", sc.StepKind.LLM.value, 0, 1, attrs={
+                sc.GEN_AI_REQUEST_MODEL: "gpt-4o-mini", sc.GEN_AI_USAGE_INPUT_TOKENS: 10,
+                sc.GEN_AI_USAGE_OUTPUT_TOKENS: 5}),
+        ], status="Failed" if failed else "Success", error=f"turn {i + 1} failed" if failed else ""))
+    trace_id, _ = writer.execution("long-agent", "agent", "Partially Executed", start_ns=start,
+                                   duration_ms=steps + 10, steps=specs, input={"goal": "many steps"},
+                                   output={"done": True})
+    writer.provider.force_flush()
+    writer.close()
+    return trace_id

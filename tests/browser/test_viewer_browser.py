@@ -22,7 +22,7 @@ from conftest import new_store
 from execlog_otel import demo
 from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
-from viewer_support import XSS_NAME, SpanWriter, finish_watcher, populate
+from viewer_support import XSS_NAME, SpanWriter, big_execution, finish_watcher, populate
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIME_ZONE = "Europe/Berlin"  # not the server's UTC: the listing must show the viewer's own zone
+BIG_STEPS = 5_000
 expect.set_options(timeout=10_000)
 
 
@@ -47,6 +48,7 @@ def viewer(ch_client, chdb_url):
     try:
         sent = demo.feed(running.url)
         data = populate(writer)
+        data.ids_by_name["long-agent"] = big_execution(store, BIG_STEPS)
         expected = sent + len(data.ids_by_name)
         deadline = time.monotonic() + 30
         while get_json(f"{running.url}/api/executions?limit=1")["count"] < expected:
@@ -381,3 +383,25 @@ def test_truncated_payload_says_so_with_original_size(page, viewer, artifacts):
     page.check("#only-problems")
     expect(page.locator("#wf-rows li.wf-row")).to_have_count(1)
     shot(page, artifacts, "13-truncated")
+
+
+def test_execution_of_5000_steps_stays_usable(page, viewer, artifacts):
+    url, data, _, _ = viewer
+    eid = data.ids_by_name["long-agent"]
+    started = time.monotonic()
+    page.goto(f"{url}/executions/{eid}")
+    expect(page.locator("#detail")).to_have_attribute("data-loaded", eid, timeout=30_000)
+    loaded_s = time.monotonic() - started
+    print(f"\n5,000-step detail page: loaded and rendered in {loaded_s:.2f} s")
+    expect(page.locator("#steps-count")).to_contain_text("5,000 steps")
+    expect(page.locator("#wf-rows li.wf-row")).to_have_count(200)  # paginated, not 5,000 rows
+    expect(page.locator("#steps-page-label")).to_have_text("1–200 of 5,000")
+    # It opened on the first failed step; its error is shown.
+    expect(page.locator("#step-name")).to_have_text("turn 50")
+    expect(page.locator("#step-error")).to_have_text("turn 50 failed")
+    page.click("#steps-next")
+    expect(page.locator("#steps-page-label")).to_have_text("201–400 of 5,000")
+    page.check("#only-problems")
+    expect(page.locator("#wf-rows li.wf-row")).to_have_count(50)
+    expect(page.locator("#wf-rows li.wf-row").first).to_contain_text("turn 50 failed")
+    shot(page, artifacts, "14-5000-steps")

@@ -484,8 +484,11 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
             raise QueryError(f"attempt={attempt}: this execution has attempts "
                              f"{', '.join(str(a['attempt']) for a in all_attempts) or 'none'}")
         trace_id = match["trace_id"]
-    spans = trace_spans(store, trace_id)
+    # The root, up to MAX_STEPS steps, and one more span to tell whether there were more.
+    spans = trace_spans(store, trace_id, MAX_STEPS + 2)
     root, steps, marker = build_steps(spans)
+    steps_truncated = len(spans) >= MAX_STEPS + 2 or len(steps) > MAX_STEPS
+    steps = steps[:MAX_STEPS]
     roll = trace_rollups(store, [trace_id]).get(trace_id, {})
     item = execution_item(row, roll)
     if trace_id != row["TraceId"] and root is not None:
@@ -520,7 +523,7 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
         attributes=a,
         resource=res,
         steps=steps,
-        steps_truncated=len(spans) >= MAX_STEPS,
+        steps_truncated=steps_truncated,
     )
     item["execution_time_ms"] = item["duration_ms"]
     return item

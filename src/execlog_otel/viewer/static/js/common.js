@@ -73,6 +73,10 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
   hour12: false,
 });
+// This year's times leave the year out: the listing stays narrow.
+const shortTimeFormat = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+});
 const numberFormat = new Intl.NumberFormat();
 
 export function timeZoneName() {
@@ -83,7 +87,7 @@ export function formatTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return timeFormat.format(d);
+  return (d.getFullYear() === new Date().getFullYear() ? shortTimeFormat : timeFormat).format(d);
 }
 
 /** A <time> element: local time as text, the exact ISO time (UTC, ns precision as stored) on hover. */

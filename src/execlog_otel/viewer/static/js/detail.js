@@ -134,7 +134,9 @@ function renderHeader(item) {
   const message = item.validation_message || (item.status === "Failed" || item.status === "Rejected" ? item.status_message : "");
   banner.hidden = !message;
   banner.textContent = message ? `${item.raised_action ? `${item.raised_action}: ` : ""}${message}` : "";
-  banner.classList.toggle("error", item.status === "Failed" || item.status === "Rejected");
+  const failed = item.status === "Failed" || item.status === "Rejected";
+  banner.classList.toggle("error", failed);
+  banner.classList.toggle("warn", !failed);
 
   const picker = $("attempt-picker");
   const select = $("attempt-select");

@@ -150,10 +150,15 @@ function fillRow(tr, item) {
   const steps = tr.querySelector(".c-steps");
   clear(steps);
   steps.append(formatInt(item.steps));
-  if (item.failed_steps) steps.append(el("span", {class: "sub-num failed", text: `${item.failed_steps} failed`}));
-  if (item.skipped_steps) steps.append(el("span", {class: "sub-num skipped", text: `${item.skipped_steps} skipped`}));
-  chips(tr.querySelector(".c-connectors"), item.connectors);
-  chips(tr.querySelector(".c-tools"), item.tools);
+  if (item.failed_steps || item.skipped_steps) {
+    const sub = el("span", {class: "sub-num"});
+    if (item.failed_steps) sub.append(el("span", {class: "failed", text: `${item.failed_steps} failed`}));
+    if (item.failed_steps && item.skipped_steps) sub.append(" · ");
+    if (item.skipped_steps) sub.append(el("span", {class: "skipped", text: `${item.skipped_steps} skipped`}));
+    steps.append(sub);
+  }
+  chips(tr.querySelector(".c-connectors"), item.connectors, 2);
+  chips(tr.querySelector(".c-tools"), item.tools, 2);
   const tokens = tr.querySelector(".c-tokens");
   tokens.textContent = item.total_tokens ? formatInt(item.total_tokens) : "—";
   tokens.title = item.total_tokens ? `${formatInt(item.input_tokens)} in · ${formatInt(item.output_tokens)} out` : "";
