@@ -115,3 +115,17 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
     local = json.loads(out.stdout)
     assert local["store"]["spans_stored"] == 5 and local["retention_days"] == 12
     assert local["ingest"]["spool"]["max_bytes"] == 123456789
+
+
+def test_viewer_pages_show_the_retention_in_force(ch_client, settings):
+    from tests.conftest import new_store
+
+    store = new_store(ch_client, retention_days=9)
+    try:
+        # The setting says 30; the table's TTL (what actually deletes) says 9: the page shows 9.
+        client = create_app(dataclasses.replace(settings, database=store.database), store).test_client()
+        for path in ("/", "/executions/" + "d" * 32):
+            page = client.get(path).get_data(as_text=True)
+            assert "Executions are kept for 9 days" in page, path
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")

@@ -66,6 +66,27 @@ def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any
     }
 
 
+def retention_in_force(app: Any) -> int:
+    """The retention the store applies (its TTL), read once per app; the setting if the table says nothing."""
+    cached = app.extensions.get("execlog_retention_days")
+    if cached is None:
+        store, settings = app.extensions["execlog_store"], app.config["EXECLOG_SETTINGS"]
+        cached = settings.retention_days
+        try:
+            ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
+            cached = int(ttl.group(1)) if ttl else cached
+        except Exception:  # noqa: BLE001 - unreachable store: show the setting, the page reports the rest
+            pass
+        app.extensions["execlog_retention_days"] = cached
+    return cached
+
+
+@bp.app_context_processor
+def retention_context() -> dict[str, Any]:
+    """``retention_days`` for every template (the footer of the viewer's pages)."""
+    return {"retention_days": retention_in_force(current_app)}
+
+
 @bp.get("/api/status")
 def api_status() -> Any:
     app = current_app
