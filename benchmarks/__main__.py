@@ -1,0 +1,154 @@
+"""``python -m benchmarks [--size smoke|1m|10m] [--only sdk,exporter,ingest,listing] [--out FILE]``
+
+Runs each measurement in its own process and writes one Markdown report: the
+machine, then a table of medians with their spread and the ratio to a baseline
+measured in the same run. ``listing`` also reports bytes on disk per span. The
+1m/10m datasets are generated once under /tmp and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import SIZES
+from benchmarks.stats import fmt
+
+MEASUREMENTS = ("sdk", "exporter", "ingest", "listing")
+ROOT = Path(__file__).resolve().parent.parent
+
+TARGETS = {
+    "listing": (100.0, 300.0),  # p50, p95 ms
+    "detail": 150.0,  # p50 ms
+}
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(x for x in meminfo if x.startswith("MemTotal")).split()[1])
+        ram = f"{kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{os.cpu_count()} CPUs (nproc {nproc}), {ram}, {cpu or platform.processor()}; "
+            f"Python {platform.python_version()}, {platform.system()}")
+
+
+def run_module(module: str, args: list[str]) -> dict[str, Any]:
+    """Run ``python -m benchmarks.<module>`` and return the result it printed."""
+    cmd = [sys.executable, "-m", f"benchmarks.{module}", *args]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("BENCH-RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}); see its output above")
+    return json.loads(lines[-1].removeprefix("BENCH-RESULT "))
+
+
+def _spread(s: dict[str, float], unit: str = "", digits: int = 1) -> str:
+    lo, hi = fmt(s["min"], digits), fmt(s["max"], digits)
+    return f"p95 {fmt(s['p95'], digits)}{unit}, min–max {lo}–{hi}{unit} (n={s['n']})"
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = ["| measurement | median (p50) | spread | baseline, same run (p50) | ratio (p50) | target | met |",
+            "|---|---|---|---|---|---|---|"]
+    if "sdk" in results:
+        r = results["sdk"]
+        rows.append(f"| SDK: µs per `step()` with typical attributes | {fmt(r['sdk_us']['p50'])} µs | "
+                    f"{_spread(r['sdk_us'], ' µs')} | bare OTel span, same attributes: {fmt(r['bare_us']['p50'])} µs "
+                    f"| {r['ratio']['p50']:.2f}× (p95 {r['ratio']['p95']:.2f}×) | ≤ 1.3× | "
+                    f"{_met(r['ratio']['p50'] <= 1.3)} |")
+    if "exporter" in results:
+        r = results["exporter"]
+        ok = r["exporter"]["p50"] >= 50_000 and r["ratio"]["p50"] >= 0.5
+        rows.append(f"| Exporter: spans/s, ReadableSpans → `ClickHouseSpanExporter` → embedded store, one core, "
+                    f"batches of {r['batch']} | {fmt(r['exporter']['p50'])} | {_spread(r['exporter'])} | "
+                    f"raw clickhouse-connect column insert of the built rows: {fmt(r['raw']['p50'])} spans/s | "
+                    f"{r['ratio']['p50']:.2f}× | ≥ 50,000 spans/s and ≥ 0.5× | {_met(ok)} |")
+    if "ingest" in results:
+        r = results["ingest"]
+        base = results.get("exporter", {}).get("raw", {}).get("p50")
+        base_txt = f"raw column insert (above): {fmt(base)} spans/s" if base else "–"
+        ratio = f"{r['spans_per_s']['p50'] / base:.2f}×" if base else "–"
+        rows.append(f"| OTLP ingest: spans/s persisted by `execlog serve` from {r['clients']} OTLP/HTTP protobuf "
+                    f"clients ({r['stored']:,} of {r['sent']:,} spans stored) | {fmt(r['spans_per_s']['p50'])} | "
+                    f"{_spread(r['spans_per_s'])} | {base_txt} | {ratio} | ≥ 25,000 spans/s (Phoenix ≈ 250) | "
+                    f"{_met(r['spans_per_s']['p50'] >= 25_000)} |")
+    for ds in results.get("listing", []):
+        label = f"{ds['spans'] / 1e6:.2f} M spans / {ds['executions']:,} executions"
+        base = ds["baseline_select1_ms"]["p50"]
+        for name, s in ds["cases"].items():
+            if name.startswith("detail"):
+                target, ok = "p50 ≤ 150 ms", s["p50"] <= TARGETS["detail"]
+            else:
+                target = "p50 ≤ 100 ms, p95 ≤ 300 ms"
+                ok = s["p50"] <= TARGETS["listing"][0] and s["p95"] <= TARGETS["listing"][1]
+            rows.append(f"| {label}: {name} | {fmt(s['p50'])} ms | {_spread(s, ' ms')} | `SELECT 1` round trip: "
+                        f"{fmt(base, 2)} ms | {s['p50'] / base:.0f}× | {target} | {_met(ok)} |")
+        st = ds["storage"]
+        rows.append(f"| {label}: bytes on disk per span | {st['otel_traces_bytes_per_span']:.1f} B (otel_traces) | "
+                    f"{st['total_bytes_per_span']:.1f} B with derived tables | – | – | ≤ 100 B/span | "
+                    f"{_met(st['total_bytes_per_span'] <= 100)} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--size", default="smoke", choices=sorted(SIZES))
+    p.add_argument("--only", default=",".join(MEASUREMENTS),
+                   help=f"comma-separated subset of {', '.join(MEASUREMENTS)}")
+    p.add_argument("--out", type=Path, help="write the Markdown report here too")
+    p.add_argument("--data-root", type=Path, help="where the listing datasets live (default /tmp)")
+    a = p.parse_args(argv)
+    only = [m.strip() for m in a.only.split(",") if m.strip()]
+    unknown = set(only) - set(MEASUREMENTS)
+    if unknown:
+        p.error(f"--only: unknown measurement(s) {', '.join(sorted(unknown))}; choose from {', '.join(MEASUREMENTS)}")
+    size = SIZES[a.size]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results: dict[str, Any] = {}
+    modules = {"sdk": "sdk_overhead", "exporter": "exporter_throughput", "ingest": "otlp_ingest"}
+    for m in MEASUREMENTS:
+        if m not in only:
+            continue
+        if m == "listing":
+            results["listing"] = []
+            for executions in size.executions:
+                extra = ["--executions", str(executions)]
+                if a.data_root:
+                    extra += ["--data-root", str(a.data_root)]
+                results["listing"].append(run_module("listing_detail", ["--size", a.size, *extra]))
+        else:
+            results[m] = run_module(modules[m], ["--size", a.size])
+    report = (f"Size `{a.size}`, run {started} on: {machine()}.\n\n{table(results)}\n")
+    sys.stdout.write("\n" + report)
+    if a.out:
+        a.out.write_text(report)
+        a.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Helpers shared by the measurement modules: size presets, result output, span builders."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    sdk_spans: int  # spans per timed SDK round
+    sdk_rounds: int
+    export_spans: int  # spans per exporter round
+    export_rounds: int
+    ingest_spans: int  # spans per OTLP client
+    ingest_clients: int
+    ingest_rounds: int  # each round a fresh execlog serve
+    executions: list[int]  # datasets for the listing/detail measurement
+    query_repeats: int
+
+
+SIZES = {
+    "smoke": Size("smoke", 200, 3, 1024, 2, 1024, 2, 1, [300], 3),
+    "1m": Size("1m", 5_000, 15, 51_200, 7, 51_200, 4, 3, [100_000], 30),
+    "10m": Size("10m", 5_000, 15, 51_200, 7, 51_200, 4, 3, [100_000, 1_000_000], 30),
+}
+
+# A typical step's attributes: name, kind, tool, model, tokens and ~200-byte JSON input and output.
+STEP_INPUT = json.dumps({"query": "open invoices for account 4711 created after 2026-01-01", "limit": 50,
+                         "fields": ["id", "amount", "currency", "due_date", "status"], "page": 1,
+                         "requested_by": "ops@example.com"}, separators=(",", ":"))
+STEP_OUTPUT = json.dumps({"rows": 17, "total": 48211.5, "currency": "EUR", "ids": [10341, 10342, 10355, 10367],
+                          "next_page": 2, "elapsed_ms": 41, "source": "erp-primary"}, separators=(",", ":"))
+
+
+def step_attributes(i: int = 0) -> dict[str, Any]:
+    return {
+        "execlog.step.kind": "tool", "execlog.step.status": "Success", "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "sql_query", "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 812 + i % 50, "gen_ai.usage.output_tokens": 164 + i % 30,
+        "execlog.input": STEP_INPUT, "execlog.output": STEP_OUTPUT,
+    }
+
+
+def readable_spans(count: int, spans_per_trace: int = 10) -> list[ReadableSpan]:
+    """Real SDK spans (a root and steps per trace) with typical attributes, recorded in memory."""
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench-runner"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("execlog_otel", "0.1.0")
+    made = 0
+    while made < count:
+        with tracer.start_as_current_span("nightly-sync", attributes={
+                "execlog.kind": "automation", "execlog.execution.name": "nightly-sync",
+                "execlog.status": "Success", "execlog.input": STEP_INPUT, "execlog.output": STEP_OUTPUT}):
+            made += 1
+            for i in range(min(spans_per_trace - 1, count - made)):
+                with tracer.start_as_current_span("sql_query", attributes=step_attributes(i)):
+                    pass
+                made += 1
+    provider.shutdown()
+    return list(memory.get_finished_spans())
+
+
+def emit(result: dict[str, Any]) -> None:
+    """The measurement's result, as the last line of stdout (read by ``__main__``)."""
+    sys.stdout.write("BENCH-RESULT " + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def wait_merges(client: Any, database: str, timeout_s: float = 600) -> float:
+    """Wait until no merge or mutation runs in ``database`` (background merges settled); seconds waited."""
+    t = time.perf_counter()
+    quiet = 0
+    while time.perf_counter() - t < timeout_s:
+        busy = client.query("SELECT count() FROM system.merges WHERE database = {db:String}",
+                            parameters={"db": database}).result_rows[0][0]
+        quiet = quiet + 1 if not busy else 0
+        if quiet >= 3:
+            break
+        time.sleep(1)
+    return time.perf_counter() - t

@@ -1,0 +1,122 @@
+"""Listing and detail latency over a generated execution log (see ``dataset``).
+
+Server time of the real API: the Flask test client against ``create_app`` over
+the dataset's store, so each figure includes the queries, the Python around
+them and the JSON answer, but no network. Each request kind runs with varying
+parameters (statuses, search texts, day windows, starting executions) so no
+answer is the previous one repeated. Baseline, same process and store: the
+cheapest ClickHouse round trip (``SELECT 1``), so the ratios show how far the
+requests are from the engine's fixed cost on this machine. Measured after the
+background merges settled, without ``OPTIMIZE … FINAL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import SIZES, emit, log, wait_merges
+from benchmarks.dataset import open_or_generate
+from benchmarks.stats import summary
+from benchmarks.storage import bytes_per_span
+from execlog_otel.config import Settings
+from execlog_otel.viewer.app import create_app
+
+DATA_ROOT = Path("/tmp")
+
+
+def data_dir_for(executions: int, root: Path = DATA_ROOT) -> Path:
+    """Where a dataset of this size is kept between runs (outside the repository)."""
+    spans_m, rest = divmod(executions * 10, 1_000_000)
+    return root / (f"execlog-bench-{spans_m}m" if spans_m and not rest else f"execlog-bench-{executions}e")
+
+
+def _timed(client: Any, url: str) -> tuple[float, dict]:
+    t = time.perf_counter()
+    resp = client.get(url)
+    ms = (time.perf_counter() - t) * 1000
+    if resp.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {resp.status_code}: {resp.get_data(as_text=True)[:300]}")
+    return ms, resp.get_json()
+
+
+def run(executions: int, repeats: int, data_dir: Path) -> dict:
+    store, ds = open_or_generate(data_dir, executions, log=log)
+    waited = wait_merges(store.client, store.database)
+    log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
+    settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0)
+    app = create_app(settings, store, receiver=False)
+    client = app.test_client()
+    rng = random.Random(7)
+    day_ns = 86_400 * 10**9
+    oldest = ds.newest_ns - int(29.5 * day_ns)
+
+    # Search texts that exist in the data: request ids, target record ids, a name fragment, an execution id.
+    sample = client.get("/api/executions?limit=200&status=Success").get_json()["items"]
+    searches = [it["request_id"] for it in sample if it["request_id"]][:3]
+    searches += [it["target_record_id"] for it in sample if it["target_record_id"]][:3]
+    searches += ["invoice", sample[0]["id"]]
+    statuses = ["Failed", "Running", "Paused", "Partially Executed", "Rejected,Failed", "Queued"]
+    cases: dict[str, Any] = {
+        "listing: default page": lambda i: "/api/executions",
+        "listing: status filter": lambda i: f"/api/executions?status={statuses[i % len(statuses)]}",
+        "listing: search": lambda i: f"/api/executions?q={searches[i % len(searches)]}",
+        "listing: 24-hour range": lambda i: day_window(oldest + rng.randrange(int(28 * day_ns)), day_ns),
+        "listing: next page (cursor)": None,
+        f"detail: {ds_big_steps(store, ds)}-step execution": lambda i: f"/api/executions/{ds.big_execution_id}",
+        "Quick View next": None,
+    }
+    baseline = []
+    out: dict[str, dict] = {}
+    for _ in range(repeats):
+        t = time.perf_counter()
+        store.client.query("SELECT 1")
+        baseline.append((time.perf_counter() - t) * 1000)
+    # Warm-up: each kind once (page cache, compiled expressions), not counted.
+    for make in cases.values():
+        if make is not None:
+            _timed(client, make(0))
+    cursor_pages = client.get("/api/executions").get_json()
+    page_ids = [it["id"] for it in cursor_pages["items"]]
+    for name, make in cases.items():
+        samples = []
+        for i in range(repeats):
+            if name == "listing: next page (cursor)":
+                ms, page = _timed(client, f"/api/executions?cursor={cursor_pages['next_cursor']}")
+                cursor_pages = page
+            elif name == "Quick View next":
+                # The viewer's Quick View "next": the neighbour of the open row, then its summary.
+                current = page_ids[rng.randrange(len(page_ids))] if i else page_ids[0]
+                ms1, nb = _timed(client, f"/api/executions/{current}/neighbors")
+                ms2, _ = _timed(client, f"/api/executions/{nb['next']['id']}?steps=false")
+                ms = ms1 + ms2
+            else:
+                ms, _ = _timed(client, make(i))
+            samples.append(ms)
+        out[name] = summary(samples)
+        log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms")
+    disk = bytes_per_span(store.client, store.database, ds.spans)
+    store.close()
+    return {"executions": ds.executions, "spans": ds.spans, "baseline_select1_ms": summary(baseline),
+            "cases": out, "merges_waited_s": waited, "storage": disk}
+
+
+def day_window(lo_ns: int, day_ns: int) -> str:
+    return f"/api/executions?from={lo_ns // 10**6}&to={(lo_ns + day_ns) // 10**6}"
+
+
+def ds_big_steps(store: Any, ds: Any) -> int:
+    return int(store.client.query(f"SELECT count() - 1 FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}}",
+                                  parameters={"t": ds.big_execution_id}).result_rows[0][0])
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--size", default="smoke", choices=sorted(SIZES))
+    p.add_argument("--executions", type=int, required=True)
+    p.add_argument("--data-root", type=Path, default=DATA_ROOT, help="directory holding the kept datasets")
+    a = p.parse_args()
+    emit(run(a.executions, SIZES[a.size].query_repeats, data_dir_for(a.executions, a.data_root)))

@@ -1,0 +1,116 @@
+"""OTLP ingest: spans/s accepted and persisted by a real ``execlog serve`` subprocess.
+
+Several client processes send the same kind of spans through the real
+OpenTelemetry OTLP/HTTP exporter (protobuf, batches of 512, as the
+BatchSpanProcessor sends them). The clock runs from the moment all clients
+start sending until the last one has its answers (the receiver answers after
+the insert). Then the server is stopped and its data directory opened to count
+what was stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import SIZES, Size, emit, log, readable_spans
+from benchmarks.stats import summary
+
+BATCH = 512
+
+
+def _client(endpoint: str, spans: int, ready: mp.Barrier, results: mp.Queue) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    made = readable_spans(spans)
+    exporter = OTLPSpanExporter(endpoint=endpoint, timeout=60)
+    failed = 0
+    ready.wait()
+    for i in range(0, len(made), BATCH):
+        if exporter.export(made[i:i + BATCH]) != SpanExportResult.SUCCESS:
+            failed += len(made[i:i + BATCH])
+    results.put((time.perf_counter(), len(made), failed))
+    exporter.shutdown()
+
+
+def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    exe = Path(sys.executable).with_name("execlog")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "execlog_otel.cli"]
+    proc = subprocess.Popen(cmd + ["serve", "--port", "0", "--data", str(data_dir)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "EXECLOG_SPOOL_MAX_BYTES": "0"})
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", line)
+        if m:
+            return proc, m.group(1)
+    proc.kill()
+    raise RuntimeError("execlog serve did not start:\n" + "".join(lines))
+
+
+def run(size_name: str) -> dict:
+    """Rounds of ``one_round``, each against a fresh server and data directory."""
+    size = SIZES[size_name]
+    rounds = [one_round(size) for _ in range(size.ingest_rounds)]
+    return {"spans_per_s": summary([r["spans_per_s"] for r in rounds]), "rounds": rounds,
+            "sent": sum(r["sent"] for r in rounds), "stored": sum(r["stored"] for r in rounds),
+            "failed": sum(r["failed"] for r in rounds), "clients": size.ingest_clients, "batch": BATCH}
+
+
+def one_round(size: Size) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-serve-"))
+    try:
+        proc, url = _start_server(data_dir)
+        log(f"execlog serve at {url}; {size.ingest_clients} clients x {size.ingest_spans:,} spans")
+        ctx = mp.get_context("fork")
+        ready = ctx.Barrier(size.ingest_clients + 1)
+        results = ctx.Queue()
+        clients = [ctx.Process(target=_client, args=(url + "/v1/traces", size.ingest_spans, ready, results))
+                   for _ in range(size.ingest_clients)]
+        for c in clients:
+            c.start()
+        ready.wait()
+        t0 = time.perf_counter()
+        done = [results.get(timeout=600) for _ in clients]
+        for c in clients:
+            c.join()
+        wall = max(d[0] for d in done) - t0
+        sent = sum(d[1] for d in done)
+        failed = sum(d[2] for d in done)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        from execlog_otel.config import Settings
+        from execlog_otel.store.store import Store
+
+        url = Settings.from_env(environ={}, data_dir=str(data_dir)).store_url  # where serve keeps it
+        store = Store.open(url, "otel", migrate=False)
+        stored = int(store.client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0])
+        store.close()
+        log(f"{stored:,} of {sent:,} spans stored in {wall:.2f} s")
+        return {"spans_per_s": stored / wall, "seconds": wall, "sent": sent, "failed": failed, "stored": stored}
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--size", default="smoke", choices=sorted(SIZES))
+    emit(run(p.parse_args().size))
