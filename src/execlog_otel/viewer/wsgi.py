@@ -4,7 +4,8 @@
     waitress-serve --port 8080 execlog_otel.viewer.wsgi:app
 
 Settings come from the ``EXECLOG_*`` environment (``config.Settings.from_env``). The viewer only
-reads: it does not create or migrate tables, so it can point at any ClickHouse holding them.
+reads (a read-only client, as ``execlog viewer``): it does not create or migrate tables, so it can
+point at any ClickHouse holding them.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import threading
 from flask import Flask
 
 from execlog_otel.config import Settings
-from execlog_otel.store.store import Store
 from execlog_otel.viewer.app import create_app
 
 
 def make_app(settings: Settings | None = None) -> Flask:
+    from execlog_otel.server import viewer_store
+
     settings = settings or Settings.from_env()
-    store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False)
-    return create_app(settings, store, receiver=False)
+    return create_app(settings, viewer_store(settings), receiver=False)
 
 
 class _LazyApp:
