@@ -96,6 +96,8 @@ def test_writes_are_refused_with_a_clear_message(server, loaded, statement):
     "SELECT * FROM file('/etc/hostname', 'LineAsString')",  # would read any file of the server process
     "SELECT count() FROM otel_traces SETTINGS readonly = 0",
     "SELECT 1; DROP TABLE otel_traces",
+    "SELECT file('/etc/hostname') AS f",  # the file() function reads in readonly=1 too: refused by parsing
+    "select `file` /* x */ ('/etc/hostname')",
 ])
 def test_the_engine_refuses_what_looks_like_a_read(server, loaded, statement):
     before = table_counts(loaded.store)
@@ -103,6 +105,13 @@ def test_the_engine_refuses_what_looks_like_a_read(server, loaded, statement):
     assert res.exit_code == 1 and res.output.startswith("Error: ")
     assert ("read-only" in res.output) or ("ClickHouse rejected the query" in res.output)
     assert table_counts(loaded.store) == before
+
+
+def test_into_outfile_writes_nothing(server, loaded, tmp_path):
+    target = tmp_path / "out.txt"
+    res = invoke("--server", server.url, f"SELECT 1 INTO/**/OUTFILE '{target}'")
+    assert res.exit_code == 1 and "local files" in res.output
+    assert not target.exists()
 
 
 def test_the_read_only_session_refuses_writes_in_clickhouse_itself(store, chdb_url):

@@ -49,6 +49,10 @@ FORMATS = ("table", "csv", "json")
 # refuse it too: the client is read-only).
 READ_STATEMENTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS", "(")
 _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+# Local files: `INTO OUTFILE` (the embedded engine would write it) and the file() function, which
+# readonly=1 does not stop (it does stop the file() *table* function). Matched on ClickHouse's own
+# formatting of the query, so comments, quoting and case cannot hide them.
+_LOCAL_FILES = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.I)
 _READONLY_ERROR = re.compile(r"\bCode: 164\b|READONLY|readonly mode", re.I)
 _TIMEOUT_ERROR = re.compile(r"\bCode: 159\b|TIMEOUT_EXCEEDED|Timeout exceeded")
 
@@ -141,24 +145,41 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+def _rejected(exc: ClickHouseError) -> SqlError:
+    message = str(exc)
+    if _READONLY_ERROR.search(message):
+        return SqlError(WRITE_REFUSED.format(what="a statement that writes, changes settings or reads "
+                                                  "files or URLs"))
+    if _TIMEOUT_ERROR.search(message):
+        return SqlTimeout("the query ran past its time limit and was cancelled; narrow it "
+                          "(a time filter on Start or Timestamp) or raise EXECLOG_QUERY_TIMEOUT_S")
+    first = next((line for line in message.splitlines() if line.strip()), type(exc).__name__)
+    first = re.sub(r"^.*?DB::Exception: ", "", first)
+    return SqlError(f"ClickHouse rejected the query: {first}")
+
+
+def check_with_parser(client: Client, text: str) -> None:
+    """Parse the statement with ClickHouse (formatQuerySingleLine) and refuse local file access."""
+    try:
+        formatted = client.query("SELECT formatQuerySingleLine({q:String})", parameters={"q": text}).result_rows[0][0]
+    except ClickHouseError as exc:
+        if re.search(r"\bCode: 46\b|UNKNOWN_FUNCTION", str(exc)):
+            return  # a server older than formatQuery; it has no OUTFILE and confines file() to user_files
+        raise _rejected(exc) from None
+    if _LOCAL_FILES.search(formatted):
+        raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
+
+
 def run_read_only(client: Client, sql: str, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
     """Run one read statement on a read-only client; errors become SqlError with ClickHouse's reason."""
     text = check_query(sql)
     if not 1 <= max_rows <= MAX_ROWS_LIMIT:
         raise SqlError(f"max rows must be between 1 and {MAX_ROWS_LIMIT}, got {max_rows}")
+    check_with_parser(client, text)
     try:
         result = client.query(text)
     except ClickHouseError as exc:
-        message = str(exc)
-        if _READONLY_ERROR.search(message):
-            raise SqlError(WRITE_REFUSED.format(what="a statement that writes, changes settings or reads "
-                                                     "files or URLs")) from None
-        if _TIMEOUT_ERROR.search(message):
-            raise SqlTimeout("the query ran past its time limit and was cancelled; narrow it "
-                             "(a time filter on Start or Timestamp) or raise EXECLOG_QUERY_TIMEOUT_S") from None
-        first = next((line for line in message.splitlines() if line.strip()), type(exc).__name__)
-        first = re.sub(r"^.*?DB::Exception: ", "", first)
-        raise SqlError(f"ClickHouse rejected the query: {first}") from None
+        raise _rejected(exc) from None
     rows = result.result_rows
     truncated = len(rows) > max_rows
     return QueryResult(list(result.column_names), [t.name for t in result.column_types],
