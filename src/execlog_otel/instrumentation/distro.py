@@ -23,6 +23,13 @@ class ExeclogDistro(BaseDistro):
     def _configure(self, **kwargs: Any) -> None:
         os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", "execlog")
 
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        # execlog's instrumentors switch on the official GenAI ones they build on; when the official
+        # entry point comes later, it finds its instrumentor on already: skip it quietly.
+        instrumentor = entry_point.load()()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(**kwargs)
+
 
 class ExeclogConfigurator(_BaseConfigurator):
     def _configure(self, **kwargs: Any) -> None:

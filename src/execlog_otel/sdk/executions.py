@@ -30,6 +30,7 @@ import functools
 import hashlib
 import inspect
 import json
+import random
 import sys
 import threading
 import time
@@ -605,7 +606,18 @@ def record_detached_state(kind: str, name: str, status: str, *, execution_id: st
         attrs[sc.MARKER] = sc.MARKER_STATE
     if message:
         attrs[sc.VALIDATION_MESSAGE] = message
-    span = RUNTIME.tracer.start_span(name if final else sc.STATE_SPAN_NAME, context=otel_context.Context(),
+    context = otel_context.Context()
+    if not final:
+        # A marker is never a root (a root is an attempt): it hangs under a placeholder root span id, in the
+        # trace named by the execution id when that is a trace id.
+        try:
+            trace_id = int(execution_id, 16) if len(execution_id) == 32 else 0
+        except ValueError:
+            trace_id = 0
+        placeholder = SpanContext(trace_id or random.getrandbits(128), random.getrandbits(64) or 1,
+                                  is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+        context = trace.set_span_in_context(trace.NonRecordingSpan(placeholder))
+    span = RUNTIME.tracer.start_span(name if final else sc.STATE_SPAN_NAME, context=context,
                                      attributes=attrs, start_time=now)
     if final and status in sc.FAILED_STATUSES:
         span.set_status(OtelStatus(StatusCode.ERROR, message or status))
