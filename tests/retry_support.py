@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
+
+import urllib3
 
 from execlog_otel import semconv as sc
 from execlog_otel.retry import signing
 from execlog_otel.store.rows import SpanColumns
 
 SECRET = "test-retry-secret"
+RUNNER = Path(__file__).with_name("retry_runner.py")
+WAIT_S = 60  # generous bound for a busy machine; tests finish as soon as the state is reached
 
 
 def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: str | None = None, attempt: int = 1,
@@ -47,3 +57,77 @@ def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: s
 def signed(body: dict | bytes, secret: str = SECRET, now: float | None = None) -> tuple[bytes, dict[str, str]]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return raw, {"Content-Type": "application/json", **signing.sign(secret, raw, now=now)}
+
+
+class Runner:
+    def __init__(self, endpoint: str, state: Path, listen: str = "", **env: str) -> None:
+        self.state = state
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "EXECLOG_"))}
+        environ.update(EXECLOG_ENDPOINT=endpoint, EXECLOG_RETRY_SECRET=SECRET, EXECLOG_FLUSH_INTERVAL_MS="100",
+                       EXECLOG_RETRY_LISTEN=listen, PYTHONUNBUFFERED="1", **env)
+        self.proc = subprocess.Popen([sys.executable, str(RUNNER), str(state)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
+        line = self.proc.stdout.readline().split()
+        if line[:1] != ["ready"]:
+            raise AssertionError(f"runner did not start: {line} {self.proc.stderr.read()}")
+        self.url = line[1]
+
+    def run(self, name: str, payload: dict) -> tuple[str, str]:
+        self.proc.stdin.write(f"run {name} {json.dumps(payload)}\n")
+        self.proc.stdin.flush()
+        _, execution_id, status = self.proc.stdout.readline().split()
+        return execution_id, status
+
+    def calls(self, name: str) -> int:
+        path = self.state / f"{name}.calls"
+        return int(path.read_text()) if path.exists() else 0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def free_listen() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
+
+
+class Viewer:
+    """The viewer's JSON API as a browser script uses it: CSRF cookie + header."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = urllib3.PoolManager(maxsize=10)
+        self.token = self.http.request("GET", url + "/api/retry/csrf").json()["token"]
+
+    def get(self, path: str) -> dict:
+        resp = self.http.request("GET", self.url + path)
+        return resp.json()
+
+    def retry(self, execution_id: str, attempt: int | None = None) -> tuple[int, dict]:
+        resp = self.http.request("POST", f"{self.url}/api/executions/{execution_id}/retry",
+                                 body=json.dumps({"attempt": attempt} if attempt else {}),
+                                 headers={"X-CSRF-Token": self.token, "Cookie": f"execlog_csrf={self.token}",
+                                          "Content-Type": "application/json"})
+        return resp.status, resp.json()
+
+    def row(self, execution_id: str) -> dict | None:
+        items = self.get(f"/api/executions?ids={execution_id}")["items"]
+        return items[0] if items else None
+
+    def wait_row(self, execution_id: str, **expected) -> dict:
+        deadline = time.monotonic() + WAIT_S
+        row = None
+        while time.monotonic() < deadline:
+            row = self.row(execution_id)
+            if row and all(row.get(k) == v for k, v in expected.items()):
+                return row
+            time.sleep(0.1)
+        raise AssertionError(f"execution {execution_id} never reached {expected}; last seen {row}")

@@ -96,10 +96,13 @@ def retry_execution(execution_id: str):
 
 @bp.post("/retry/preview")
 def retry_preview():
-    """Which of the selected executions a bulk retry would retry, and why not the others. Changes nothing."""
+    """Which of the selected executions a bulk retry would retry, and why not the others. Changes nothing.
+    ``check_runner: false`` skips asking the runners (the listing's per-row Retry affordances)."""
     if not _csrf_ok():
         return _csrf_refusal()
-    decisions = dispatcher().decisions(_ids_from_body())
+    data: Any = request.get_json(silent=True)
+    ask = not (isinstance(data, dict) and data.get("check_runner") is False)
+    decisions = dispatcher().decisions(_ids_from_body(), ask_runner=ask)
     items = [d.to_json() for d in decisions]
     return jsonify(items=items, will_retry=sum(1 for d in decisions if d.retryable),
                    will_not_retry=sum(1 for d in decisions if not d.retryable))

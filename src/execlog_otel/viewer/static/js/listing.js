@@ -235,6 +235,18 @@ async function pollLive() {
 
 setInterval(pollLive, POLL_MS);
 
+// Other modules (Retry) hand over the fresh state of a row they changed: show it like a live update
+// (a row that became live again is then followed by pollLive).
+document.addEventListener("execlog:item", (event) => {
+  const fresh = event.detail && event.detail.item;
+  const index = fresh ? state.items.findIndex((it) => it.id === fresh.id) : -1;
+  if (index < 0) return;
+  state.items[index] = fresh;
+  const tr = rowFor(fresh.id);
+  if (tr) fillRow(tr, fresh);
+  updateLiveIndicator();
+});
+
 // --- controls ------------------------------------------------------------------------------------
 
 function syncControls() {

@@ -1,0 +1,408 @@
+// Retry in the viewer: the Retry affordance with attempts left (or why not) on failed listing rows and
+// on the detail page, and bulk retry of the listing's selected rows with a preview before confirming.
+// It fills the data-slot="retry" elements the pages leave and listens to their execlog:row /
+// execlog:detail events. Values from spans (names, reasons from the runner) are untrusted: DOM is
+// built with textContent only (el()).
+
+import {ApiError, LIVE_STATUSES, api, attemptsLabel, clear, el, emit, setBadge, toast} from "./common.js";
+
+const FAILED = new Set(["Failed", "Rejected"]);
+const POLL_MS = 1000;
+const POLL_LIMIT = 600;  // stop following an attempt after ~10 minutes
+
+// Short labels for refusals in the narrow row; the full reason is next to it and in the title.
+const SHORT = {
+  limit_reached: "Retry limit reached",
+  not_retryable: "Not retryable",
+  no_listener: "No retry listener",
+  payload_truncated: "Cannot retry",
+  payload_redacted: "Cannot retry",
+  trigger_changed: "Trigger changed",
+  unknown_automation: "Unknown to runner",
+  runner_unreachable: "Runner unreachable",
+  bad_signature: "Bad signature",
+  retry_not_configured: "Retry not configured",
+  in_progress: "Attempt running",
+  already_started: "Retry started",
+};
+
+// --- API -------------------------------------------------------------------------------------------
+
+let csrfPromise = null;
+
+function csrfToken() {
+  if (!csrfPromise) {
+    csrfPromise = api("/api/retry/csrf").then((data) => data.token).catch((err) => {
+      csrfPromise = null;
+      throw err;
+    });
+  }
+  return csrfPromise;
+}
+
+/** POST JSON with the CSRF token; resolves to {status, body} whatever the status (refusals are answers). */
+async function post(path, payload) {
+  const token = await csrfToken();
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token},
+      body: JSON.stringify(payload || {}),
+    });
+  } catch (err) {
+    throw new ApiError(`Cannot reach the server (${err.message}). Is execlog still running?`);
+  }
+  let body = {};
+  try {
+    body = await response.json();
+  } catch (err) {
+    body = {error: `${response.status} ${response.statusText}`};
+  }
+  if (response.status === 403) csrfPromise = null;  // a new token next time (e.g. after signing in again)
+  return {status: response.status, body};
+}
+
+function retriesLeftText(d) {
+  const n = d.attempts_left;
+  return `${n} ${n === 1 ? "retry" : "retries"} left`;
+}
+
+/** Follow an execution until attempt >= ``attempt`` has ended; ``onItem`` gets each fresh state. */
+function follow(id, attempt, onItem, onDone) {
+  let polls = 0;
+  const timer = setInterval(async () => {
+    polls += 1;
+    if (polls > POLL_LIMIT) {
+      clearInterval(timer);
+      return;
+    }
+    try {
+      const data = await api("/api/executions", {ids: id});
+      const item = data.items && data.items[0];
+      if (!item || item.attempt < attempt) return;
+      onItem(item);
+      if (!LIVE_STATUSES.has(item.status)) {
+        clearInterval(timer);
+        if (onDone) onDone(item);
+      }
+    } catch (err) {
+      // try again at the next tick
+    }
+  }, POLL_MS);
+}
+
+// --- listing rows ----------------------------------------------------------------------------------
+
+const decisions = new Map();  // execution id -> latest decision (from the preview endpoint)
+let pendingRows = new Map();  // execution id -> row, waiting for one batched decision request
+let batchTimer = null;
+
+function queueDecision(row, item) {
+  pendingRows.set(item.id, row);
+  if (!batchTimer) batchTimer = setTimeout(fetchDecisions, 30);
+}
+
+async function fetchDecisions() {
+  batchTimer = null;
+  const rows = pendingRows;
+  pendingRows = new Map();
+  const ids = [...rows.keys()];
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    try {
+      const {status, body} = await post("/api/retry/preview", {ids: chunk, check_runner: false});
+      if (status !== 200) throw new ApiError(body.error || `HTTP ${status}`);
+      for (const d of body.items) {
+        decisions.set(d.execution_id, d);
+        const row = rows.get(d.execution_id);
+        if (row && row.isConnected && row.dataset.id === d.execution_id) renderRowSlot(row, d);
+      }
+    } catch (err) {
+      for (const id of chunk) {
+        const row = rows.get(id);
+        const slot = row && row.querySelector('[data-slot="retry"]');
+        if (slot) clear(slot).append(el("span", {class: "retry-why", text: "Retry unavailable", title: err.message}));
+      }
+    }
+  }
+}
+
+function renderRowSlot(row, d) {
+  const slot = row.querySelector('[data-slot="retry"]');
+  if (!slot) return;
+  clear(slot);
+  row.dataset.retryCode = d.code;
+  if (d.retryable) {
+    const button = el("button", {class: "act act-retry", text: "Retry",
+                                 title: `Retry as attempt ${d.next_attempt} of ${d.max_attempts} (${retriesLeftText(d)})`,
+                                 attrs: {type: "button", "data-next-attempt": d.next_attempt}});
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      retryRow(row, d);
+    });
+    slot.append(button, el("span", {class: "retry-left", text: retriesLeftText(d)}));
+  } else {
+    slot.append(el("span", {class: "retry-why", text: SHORT[d.code] || "Cannot retry", title: d.reason,
+                            attrs: {"data-code": d.code}}),
+                el("span", {class: "retry-reason", text: d.reason}));
+  }
+}
+
+function showRowState(row, item) {
+  emit("execlog:item", {item});  // the listing re-renders the whole row (steps, duration, …)
+  if (row.dataset.status === item.status && row.dataset.attempt === String(item.attempt)) return;
+  row.dataset.attempt = String(item.attempt);
+  row.dataset.status = item.status;
+  const badge = row.querySelector(".badge");
+  if (badge) setBadge(badge, item.status);
+  const attempts = row.querySelector(".attempts");
+  if (attempts) attempts.textContent = attemptsLabel(item);
+  row.classList.toggle("is-live", LIVE_STATUSES.has(item.status));
+}
+
+async function retryRow(row, d) {
+  const slot = row.querySelector('[data-slot="retry"]');
+  const button = slot && slot.querySelector(".act-retry");
+  if (button) {
+    button.disabled = true;
+    button.textContent = "Retrying…";
+  }
+  let result;
+  try {
+    result = await post(`/api/executions/${encodeURIComponent(d.execution_id)}/retry`, {attempt: d.next_attempt});
+  } catch (err) {
+    result = {status: 0, body: {code: "viewer_unreachable", error: err.message}};
+  }
+  const {body} = result;
+  if (body.accepted) {
+    toast(body.message || `Attempt ${body.attempt} started`);
+    clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
+    follow(d.execution_id, body.attempt, (item) => showRowState(row, item), (item) => {
+      decisions.delete(item.id);
+      if (FAILED.has(item.status)) queueDecision(row, item);
+      else clear(slot);
+    });
+  } else {
+    const message = body.error || "The retry failed.";
+    toast(message);
+    clear(slot).append(el("span", {class: "retry-why", text: SHORT[body.code] || "Retry failed", title: message,
+                                   attrs: {"data-code": body.code || ""}}),
+                       el("span", {class: "retry-reason", text: message, attrs: {role: "alert"}}));
+  }
+}
+
+document.addEventListener("execlog:row", (event) => {
+  const {row, item} = event.detail;
+  const slot = row.querySelector('[data-slot="retry"]');
+  if (!slot) return;
+  if (!FAILED.has(item.status)) {
+    clear(slot);
+    delete row.dataset.retryCode;
+    return;
+  }
+  const known = decisions.get(item.id);
+  if (known && known.status === item.status && known.attempt === item.attempt) renderRowSlot(row, known);
+  else queueDecision(row, item);
+});
+
+// --- bulk: the selection's "Retry selected…" and its preview dialog ------------------------------------
+
+function selectedIds() {
+  return [...document.querySelectorAll("input.select-execution:checked")].map((box) => box.dataset.id)
+    .filter(Boolean);
+}
+
+function ensureBulkButton() {
+  const bar = document.querySelector(".selection-bar");
+  if (!bar || bar.querySelector(".retry-selected")) return;
+  const button = el("button", {class: "retry-selected", text: "Retry selected…",
+                               title: "Preview which selected executions will be retried, then confirm",
+                               attrs: {type: "button"}});
+  button.addEventListener("click", () => openPreview(selectedIds()));
+  bar.insertBefore(button, bar.querySelector("button.link"));
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.matches("input.select-execution")) {
+    ensureBulkButton();
+  }
+});
+
+let dialog = null;
+
+function previewDialog() {
+  if (dialog) return dialog;
+  dialog = el("dialog", {class: "retry-dialog", attrs: {"aria-labelledby": "retry-dialog-title"}});
+  const title = el("h2", {text: "Retry selected executions"});
+  title.id = "retry-dialog-title";
+  const summary = el("p", {class: "retry-summary", attrs: {"aria-live": "polite"}});
+  const list = el("ul", {class: "retry-preview"});
+  const confirm = el("button", {class: "button primary retry-confirm", text: "Retry", attrs: {type: "button"}});
+  const cancel = el("button", {class: "retry-cancel", text: "Close", attrs: {type: "button"}});
+  cancel.addEventListener("click", () => dialog.close());
+  dialog.append(title, summary, list, el("div", {class: "retry-dialog-foot"}, confirm, cancel));
+  document.body.append(dialog);
+  return dialog;
+}
+
+function previewLine(d) {
+  const row = document.querySelector(`tr.row[data-id="${CSS.escape(d.execution_id)}"]`);
+  const name = (row && row.querySelector(".name-link") && row.querySelector(".name-link").textContent) || d.name;
+  const li = el("li", {class: d.retryable ? "will-retry" : "will-not-retry", attrs: {"data-id": d.execution_id}});
+  li.append(el("span", {class: "retry-name", text: name || d.execution_id, title: d.execution_id}), " ",
+            el("span", {class: "retry-verdict",
+                        text: d.retryable ? `will be retried as attempt ${d.next_attempt} of ${d.max_attempts}`
+                          : `will not be retried: ${d.reason}`}));
+  return li;
+}
+
+async function openPreview(ids) {
+  const dlg = previewDialog();
+  const summary = dlg.querySelector(".retry-summary");
+  const list = clear(dlg.querySelector(".retry-preview"));
+  const confirm = dlg.querySelector(".retry-confirm");
+  confirm.disabled = true;
+  confirm.hidden = false;
+  confirm.textContent = "Retry";
+  summary.textContent = ids.length ? "Checking the selected executions with their runners…"
+    : "Select executions in the listing first.";
+  if (!dlg.open) dlg.showModal();
+  if (!ids.length) return;
+  let result;
+  try {
+    result = await post("/api/retry/preview", {ids});
+  } catch (err) {
+    summary.textContent = err.message;
+    return;
+  }
+  if (result.status !== 200) {
+    summary.textContent = result.body.error || `Preview failed (HTTP ${result.status}).`;
+    return;
+  }
+  const items = result.body.items;
+  for (const d of items) list.append(previewLine(d));
+  const will = items.filter((d) => d.retryable);
+  summary.textContent = `${will.length} of ${items.length} selected execution${items.length === 1 ? "" : "s"} ` +
+    `will be retried${items.length - will.length ? `; ${items.length - will.length} will not (see why below)` : ""}.`;
+  confirm.disabled = will.length === 0;
+  confirm.textContent = will.length ? `Retry ${will.length}` : "Nothing to retry";
+  confirm.onclick = () => runBulk(will);
+}
+
+async function runBulk(will) {
+  const dlg = previewDialog();
+  const confirm = dlg.querySelector(".retry-confirm");
+  const summary = dlg.querySelector(".retry-summary");
+  confirm.disabled = true;
+  summary.textContent = "Retrying…";
+  const attempts = Object.fromEntries(will.map((d) => [d.execution_id, d.next_attempt]));
+  let result;
+  try {
+    result = await post("/api/retry/bulk", {ids: will.map((d) => d.execution_id), attempts});
+  } catch (err) {
+    summary.textContent = err.message;
+    return;
+  }
+  if (result.status !== 200) {
+    summary.textContent = result.body.error || `Retry failed (HTTP ${result.status}).`;
+    return;
+  }
+  const {items, accepted, refused} = result.body;
+  summary.textContent = `${accepted} retr${accepted === 1 ? "y" : "ies"} started` +
+    (refused ? `, ${refused} refused (see why below).` : ".");
+  confirm.hidden = true;
+  for (const outcome of items) {
+    const li = dlg.querySelector(`li[data-id="${CSS.escape(outcome.id)}"] .retry-verdict`);
+    if (li) li.textContent = outcome.accepted ? outcome.message : `not retried: ${outcome.error}`;
+    const row = document.querySelector(`tr.row[data-id="${CSS.escape(outcome.id)}"]`);
+    if (row && outcome.accepted) {
+      const slot = row.querySelector('[data-slot="retry"]');
+      if (slot) clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${outcome.attempt} started…`}));
+      follow(outcome.id, outcome.attempt, (item) => showRowState(row, item), (item) => {
+        decisions.delete(item.id);
+        if (FAILED.has(item.status)) queueDecision(row, item);
+        else if (slot) clear(slot);
+      });
+    }
+  }
+}
+
+// --- detail page -----------------------------------------------------------------------------------
+
+let detailKey = "";
+
+document.addEventListener("execlog:detail", async (event) => {
+  const {root, item} = event.detail;
+  const slot = root.querySelector('[data-slot="retry"]');
+  if (!slot) return;
+  const latest = !item.attempts || !item.attempts.length
+    || item.shown_attempt === item.attempts[item.attempts.length - 1].attempt;
+  const key = `${item.id}:${item.status}:${item.shown_attempt}:${latest}`;
+  if (key === detailKey) return;  // live refreshes re-render every 2 s: ask once per state
+  detailKey = key;
+  clear(slot);
+  if (!latest || LIVE_STATUSES.has(item.status)) return;
+  if (!FAILED.has(item.status)) return;
+  let d;
+  try {
+    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`);
+  } catch (err) {
+    slot.append(el("span", {class: "retry-why", text: "Retry unavailable", title: err.message}));
+    return;
+  }
+  if (detailKey !== key) return;
+  renderDetailSlot(slot, d);
+});
+
+function renderDetailSlot(slot, d) {
+  clear(slot);
+  if (d.retryable) {
+    const button = el("button", {class: "button primary act-retry", text: "Retry Execution",
+                                 title: "Run the automation again with this execution's trigger payload",
+                                 attrs: {type: "button"}});
+    button.addEventListener("click", () => retryDetail(slot, d, button));
+    slot.append(button, el("span", {class: "retry-left",
+                                    text: `Attempt ${d.attempt} of ${d.max_attempts} · ${retriesLeftText(d)}`}));
+  } else {
+    slot.append(el("span", {class: "retry-why", text: SHORT[d.code] || "Cannot retry", attrs: {"data-code": d.code}}),
+                el("span", {class: "retry-reason", text: d.reason}));
+  }
+}
+
+async function retryDetail(slot, d, button) {
+  button.disabled = true;
+  button.textContent = "Retrying…";
+  let result;
+  try {
+    result = await post(`/api/executions/${encodeURIComponent(d.execution_id)}/retry`, {attempt: d.next_attempt});
+  } catch (err) {
+    result = {status: 0, body: {code: "viewer_unreachable", error: err.message}};
+  }
+  const {body} = result;
+  if (body.accepted) {
+    toast(body.message || `Attempt ${body.attempt} started`);
+    clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
+    // Show the new attempt as soon as it is in the store (the page then follows it live).
+    const wait = setInterval(async () => {
+      try {
+        const data = await api("/api/executions", {ids: d.execution_id});
+        const item = data.items && data.items[0];
+        if (item && item.attempt >= body.attempt) {
+          clearInterval(wait);
+          const params = new URLSearchParams(window.location.search);
+          params.delete("attempt");
+          window.location.search = params.toString();
+        }
+      } catch (err) {
+        // next tick
+      }
+    }, POLL_MS);
+  } else {
+    toast(body.error || "The retry failed.");
+    clear(slot).append(el("span", {class: "retry-why", text: SHORT[body.code] || "Retry failed",
+                                   attrs: {"data-code": body.code || ""}}),
+                       el("span", {class: "retry-reason", text: body.error || "The retry failed.",
+                                   attrs: {role: "alert"}}));
+  }
+}
