@@ -115,6 +115,23 @@ def _step_keys(step: dict[str, Any]) -> list[str]:
     return keys
 
 
+def _environment_names(tree: ast.AST) -> set[str]:
+    """Names in ``os.environ["X"]``, ``os.environ.get("X")`` and ``os.getenv("X")``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "environ":
+            key = node.slice
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args and (
+                node.func.attr == "getenv" or (node.func.attr == "get" and isinstance(node.func.value, ast.Attribute)
+                                               and node.func.value.attr == "environ")):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isprintable():
+            names.add(key.value)
+    return names
+
+
 def _sdk_calls(tree: ast.AST, sdk: set[str]) -> tuple[set[str], bool, bool]:
     """(names given to ``step("...")`` calls, decorated by agent/automation, has ``with agent/automation``)."""
     names: set[str] = set()
@@ -158,6 +175,8 @@ class ReplayPlan:
     redact_keys: tuple[str, ...] = ()
     mode: str = "function"  # or "block": the execution is a `with agent/automation(...)` inside the function
     logged_blocks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    logged_children: list[dict[str, Any]] = field(default_factory=list)
+    environment: set[str] = field(default_factory=set)  # environment variables the code reads
 
 
 def _context(execution: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +225,7 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
     p.context = ctx
     sdk = {x for x in (ctx.get("sdk") or []) if is_identifier(x)} | set(_SDK_DEFAULT_NAMES)
     external = {x["name"]: str(x.get("type", "an object")) for x in _items(ctx, "external")}
+    external_kind = {x["name"]: str(x.get("kind", "instance")) for x in _items(ctx, "external")}
     defs = _items(ctx, "definitions")
     keep = ({x["name"] for x in _items(ctx, "imports")} | {x["name"] for x in defs} | set(dir(builtins))) \
         - sdk - set(external)
@@ -241,7 +261,8 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         name, kind = const["name"], const.get("kind")
         if kind == "literal":
             try:
-                ast.literal_eval(str(const.get("literal", "")))
+                if const.get("literal") != "set()":
+                    ast.literal_eval(str(const.get("literal", "")))
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
             constant_lines.append(f"{name} = {const['literal']}")
@@ -265,7 +286,7 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
             stand_in_lines.append(f"{name} = _logged_step({name!r}, LOGGED_CALLS[{name!r}])")
             p.logged_calls[name] = calls
         else:
-            stand_in_lines.append(f"{name} = _Unavailable({name!r}, {what!r})")
+            stand_in_lines.append(f"{name} = _Unavailable({name!r}, {what!r}, {external_kind[name]!r})")
     blocks.append("# The execlog SDK and objects from outside the standard library.\n"
                   + "\n".join(stand_in_lines) + "\n")
     if constant_lines:
@@ -305,12 +326,20 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
             continue
         names, decorated, has_block = _sdk_calls(tree, sdk)
         step_names |= names
+        p.environment |= _environment_names(tree)
         if text is source:
             p.mode = "block" if has_block and not decorated else "function"
     for name in sorted(step_names):
         calls = calls_for(name)
         if calls:
             p.logged_blocks[name] = calls
+    if "instance" in external_kind.values():
+        # Methods of library objects (a LangGraph graph, an API client) that ran as steps of their own
+        # answer, in order, from the execution's direct steps no other stand-in took.
+        p.logged_children = [{"step": str(st.get("name", "")), **step_call(st)}
+                             for st in execution.get("steps") or []
+                             if st.get("depth", 0) == 0 and st.get("span_id") not in claimed
+                             and (st.get("output") or st.get("status") == sc.StepStatus.FAILED)]
 
     _, output_present, output_truncated = _payload(execution.get("output"))
     status = execution.get("status")
@@ -349,6 +378,13 @@ def _header(p: ReplayPlan) -> list[str]:
     return lines
 
 
+def _bound(e: dict[str, Any]) -> dict[str, Any]:
+    attrs = e.get("attributes") or {}
+    raw = str(attrs.get("celery.retries", "") or "")
+    retries = int(raw) if raw.isdigit() else max(int(e.get("attempt") or 1) - 1, 0)
+    return {"retries": retries, "request_id": str(e.get("request_id") or "")}
+
+
 def _data_section(p: ReplayPlan) -> str:
     e = p.execution
     value, present, _ = _payload(e.get("input"))
@@ -359,6 +395,9 @@ def _data_section(p: ReplayPlan) -> str:
            f"EXPECTED = {literal(expected_outcome(e))}",
            f"LOGGED_CALLS = {literal(p.logged_calls)}",
            f"LOGGED_BLOCKS = {literal(p.logged_blocks)}  # results of `with step(name)` blocks",
+           f"LOGGED_CHILDREN = {literal(p.logged_children)}  # results of library calls that were steps",
+           f"BOUND = {literal(_bound(e))}  # what `self` of a bound task (Celery) knows",
+           f"ENVIRONMENT = {literal(sorted(p.environment))}  # read by the code; placeholders when unset",
            f"REDACT_KEYS = {literal(list(p.redact_keys))}  # masked as the log masks them", ""]
     return "\n".join(out)
 
@@ -386,7 +425,7 @@ def _replayable_file(p: ReplayPlan) -> str:
     lines.append("\n\n".join(p.code_blocks))
     lines += ["", "if __name__ == \"__main__\":",
               f"    _sys.exit(_replay_main({p.root.name}, LOGGED_INPUT, EXPECTED, {p.compare_note!r}, "
-              f"{p.mode!r}, LOGGED_BLOCKS))", ""]
+              f"{p.mode!r}, LOGGED_BLOCKS, LOGGED_CHILDREN, BOUND, ENVIRONMENT))", ""]
     return "\n".join(lines)
 
 

@@ -85,6 +85,8 @@ def _masked(value, depth=0):
 
 
 def _json_fallback(value):
+    if isinstance(value, (_Missing, _Unavailable)):
+        raise _ReplayUnavailable(f"the output contains {value!r}: a library call whose result was not logged")
     import base64
     import dataclasses
     import datetime
@@ -202,6 +204,8 @@ class _Replay:
     blocks = {}  # step name -> _LoggedCalls for `with step("name")` blocks
     active = []  # the `with step(...)` blocks open now, innermost last
     in_execution = True  # inside the replayed execution (always, in "function" mode)
+    children = []  # (step name, call) of the execution's own steps no other stand-in answers, in order
+    bound = {}  # what `self` of a bound task knows: retries, request_id
     execution_seen = False
 
 
@@ -268,16 +272,21 @@ class _StepBlock:
         _Replay.active.append(self)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         if _Replay.active and _Replay.active[-1] is self:
             _Replay.active.pop()
+        if exc is None and self.call is not None and self.call.get("error"):
+            # The logged run failed in this step: follow it, as the log is the replayed run's truth.
+            print(f"note: step {self.name!r} failed in the logged run; raising its logged error",
+                  file=_sys.stderr)
+            raise _logged_exception(self.call["error"])
         return False
 
     async def __aenter__(self):
         return self.__enter__()
 
-    async def __aexit__(self, *exc):
-        return self.__exit__(*exc)
+    async def __aexit__(self, exc_type, exc, tb):
+        return self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn):  # @step("name") used as a decorator
         return fn
@@ -323,18 +332,34 @@ class _SdkStandIn:
         return False
 
 
-class _Unavailable:
-    """An object from outside the standard library. Inside a `with step(...)` block whose result was
-    logged, a call on it is answered with that result; anywhere else it cannot run."""
+def _answer_from_children(what):
+    """The next logged result of the execution's own steps that no other stand-in took, if any."""
+    if not (_Replay.in_execution and _Replay.children):
+        return False, None
+    name, call = _Replay.children.pop(0)
+    print(f"note: {what} answered with the logged result of step {name!r}", file=_sys.stderr)
+    if call.get("error"):
+        raise _logged_exception(call["error"])
+    return True, _logged_value(call.get("output"))
 
-    def __init__(self, name, what):
+
+class _Unavailable:
+    """An object from outside the standard library (module, class, function or instance).
+
+    Calls on it are answered from the log where the log has the answer: inside a `with step(...)`
+    block with the block's logged result; a method of a library object that ran as a step with that
+    step's result. Otherwise the call returns a _Missing placeholder, which fails clearly only if
+    the code goes on to use the value."""
+
+    def __init__(self, name, what, kind="instance"):
         self._name = name
         self._what = what
+        self._kind = kind
 
     def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
-        return _Unavailable(f"{self._name}.{attr}", self._what)
+        return _Unavailable(f"{self._name}.{attr}", self._what, self._kind)
 
     def __call__(self, *args, **kwargs):
         block = _Replay.active[-1] if _Replay.active else None
@@ -344,17 +369,81 @@ class _Unavailable:
             if block.call.get("error"):
                 raise _logged_exception(block.call["error"])
             return _logged_value(block.call.get("output"))
-        root = self._name.split(".", 1)[0]
+        if self._kind == "class" and "." not in self._name:
+            # Building a library object (a message, a request): an inert record of its arguments.
+            return _LoggedDict(kwargs) if kwargs or not args else (args[0] if len(args) == 1 else list(args))
+        if self._kind == "instance" and "." in self._name:
+            found, value = _answer_from_children(f"{self._name}(...)")
+            if found:
+                return value
+        return _Missing(f"{self._name}(...)", self._what)
+
+    def __repr__(self):
+        return f"<{self._name}: {self._what}, not available in this replay>"
+
+
+class _Missing:
+    """The result of a library call the log has no answer for. Chaining (attributes, calls, indexing)
+    is allowed; using the value (text, truth, numbers, iteration, output) stops the replay clearly."""
+
+    def __init__(self, expr, what):
+        object.__setattr__(self, "_expr", expr)
+        object.__setattr__(self, "_what", what)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Missing(f"{self._expr}.{attr}", self._what)
+
+    def __call__(self, *args, **kwargs):
+        found, value = _answer_from_children(f"{self._expr}(...)")
+        return value if found else _Missing(f"{self._expr}(...)", self._what)
+
+    def __getitem__(self, key):
+        return _Missing(f"{self._expr}[{key!r}]", self._what)
+
+    def _unavailable(self, *args, **kwargs):
         raise _ReplayUnavailable(
-            f"{self._name}(...) cannot run in this replay: `{root}` is {self._what}, which is not in the "
-            f"standard library, and this call was not logged as a step. Replace the call with the value "
-            f"you expect, or import the real `{root}` at its line below.")
+            f"the code uses the value of {self._expr}, but that call ({self._what}, outside the standard "
+            f"library) was not logged with its result, so the replay cannot know it. Put the value you "
+            f"expect in its place, or import the real library at its line below.")
+
+    __str__ = __bool__ = __iter__ = __len__ = __contains__ = __int__ = __float__ = __index__ = _unavailable
+    __eq__ = __lt__ = __le__ = __gt__ = __ge__ = __add__ = __radd__ = __sub__ = __mul__ = __truediv__ = _unavailable
+    __format__ = __hash__ = __setattr__ = __setitem__ = __enter__ = _unavailable
+
+    def __repr__(self):
+        return f"<{self._expr}: not logged>"
 
 
-def _configure(mode, logged_input, blocks):
+class _BoundTask:
+    """`self` of a bound task (Celery `bind=True`) or method during a replay: `self.request` holds what
+    the log knows (the attempt's retries and request id); `self.retry(exc=...)` raises `exc`."""
+
+    def __init__(self, retries=0, request_id=""):
+        self.request = _LoggedDict(retries=retries, id=request_id)
+
+    def retry(self, *args, exc=None, **kwargs):
+        raise exc if isinstance(exc, BaseException) else RuntimeError("Retry requested")
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Unavailable(f"self.{attr}", "the object the function was bound to")
+
+
+def _configure(mode, logged_input, blocks, children=(), bound=None, environment=()):
     _Replay.mode = mode
+    _Replay.bound = dict(bound or {})
+    import os
+
+    for name in environment:  # read by the code; not logged (it may hold secrets)
+        if name not in os.environ:
+            os.environ[name] = f"<{name}: not logged>"
+            print(f"note: environment variable {name} is not set here; using a placeholder", file=_sys.stderr)
     _Replay.logged_input = logged_input
     _Replay.blocks = {name: _LoggedCalls(name, calls) for name, calls in blocks.items()}
+    _Replay.children = [(c.get("step", "step"), c) for c in children]
     _Replay.in_execution = mode == "function"
 
 
@@ -366,6 +455,11 @@ def _bind_input(fn, logged_input, quiet=False):
         return ([], {}) if quiet else ([_logged_value(logged_input)], {})
     args, kwargs = [], {}
     params = _inspect.signature(fn).parameters
+    first = next(iter(params.values()), None)
+    if first is not None and first.name == "self" and "self" not in logged_input:
+        # A bound task (Celery bind=True) or method: the object it was bound to is not in the log.
+        args.append(_BoundTask(**_Replay.bound))
+        params = dict(list(params.items())[1:])
     for name, param in params.items():
         if name not in logged_input:
             continue
@@ -402,13 +496,14 @@ def _same_outcome(expected, actual):
     return "output" in actual and actual["output"] == expected["output"]
 
 
-def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function", blocks=None):
+def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function", blocks=None, children=(),
+                 bound=None, environment=()):
     """Run `fn` with the logged input, print its output, compare it with the logged one.
 
     mode "function": the execution is `fn` (its return value is the output); "block": the execution is
     a `with agent(...)`/`with automation(...)` block inside `fn` (its `set_output(...)` is the output).
     Exit status: 0 same as logged, 1 different (with a diff), 2 cannot be re-executed or compared."""
-    _configure(mode, logged_input, blocks or {})
+    _configure(mode, logged_input, blocks or {}, children, bound, environment)
     args, kwargs = _bind_input(fn, logged_input, quiet=mode == "block")
     print(f"Replaying {fn.__name__}() with the logged input ...", file=_sys.stderr)
     try:

@@ -126,8 +126,8 @@ def _literal(value: Any, depth: int = 0) -> bool:
     if isinstance(value, dict):
         return len(value) <= 200 and all(_literal(k, depth + 1) and _literal(v, depth + 1)
                                          for k, v in value.items())
-    if isinstance(value, set):
-        return 0 < len(value) <= 200 and all(_literal(v, depth + 1) for v in value)
+    if isinstance(value, set):  # repr "set()" of an empty set is not a literal; the replay handles it
+        return len(value) <= 200 and all(_literal(v, depth + 1) for v in value)
     return False
 
 
@@ -173,7 +173,7 @@ class _ContextBuilder:
             elif _is_sdk(module):
                 self.sdk.append(name)
             else:
-                self.external.append({"name": name, "type": f"module {module}"})
+                self.external.append({"name": name, "type": f"module {module}", "kind": "module"})
             return
         module = getattr(value, "__module__", None) or ""
         if (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)) and module:
@@ -189,7 +189,8 @@ class _ContextBuilder:
             if _is_user_module(getattr(target, "__module__", "") or ""):
                 self.add_definition(name, value, target)
                 return
-            self.external.append({"name": name, "type": f"{module}.{qualname}"})
+            self.external.append({"name": name, "type": f"{module}.{qualname}",
+                                  "kind": "class" if inspect.isclass(value) else "function"})
             return
         if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
             entry = {"name": name, "kind": "regex", "pattern": value.pattern, "flags": int(value.flags)}
@@ -208,7 +209,7 @@ class _ContextBuilder:
             else:
                 self.omitted.append({"name": name, "reason": "larger than the payload cap"})
             return
-        self.external.append({"name": name, "type": _type_name(value)})
+        self.external.append({"name": name, "type": _type_name(value), "kind": "instance"})
 
     def add_definition(self, name: str, value: Any, target: Any) -> None:
         if len(self.definitions) >= MAX_DEFINITIONS:
