@@ -33,9 +33,10 @@ def test_names_per_kind_with_counts(data_env):
     assert [(n["name"], n["executions"]) for n in agents] == [("billing-agent", 1), ("summarizer", 1)]
     assert all(n["kind"] == "agent" for n in agents)
     automations = {n["name"] for n in client.get("/api/names?kind=automation").get_json()["items"]}
-    assert automations == {"order-sync", "archive-job", "watcher", XSS_NAME}
+    assert automations == {"order-sync", "archive-job", "watcher", XSS_NAME, "throttled-import", "waiting-job",
+                           "approval-flow"}
     everything = client.get("/api/names?kind=all").get_json()["items"]
-    assert len(everything) == 6
+    assert len(everything) == 9
     bad = client.get("/api/names?kind=robots")
     assert bad.status_code == 400 and "kind" in bad.get_json()["error"]
 

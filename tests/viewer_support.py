@@ -133,6 +133,7 @@ class ViewerData:
     watcher: str = ""            # automation still Running (root open)
     watcher_root: Span | None = None
     watcher_start: int = 0
+    waiting: dict[str, str] = field(default_factory=dict)  # Queued, Pending, Paused executions by name
     ids_by_name: dict[str, str] = field(default_factory=dict)
 
 
@@ -199,7 +200,14 @@ def populate(writer: SpanWriter, base_ns: int | None = None) -> ViewerData:
                                                  input={"watch": "inbox"}, end=False)
     writer.marker(d.watcher_root, "Running", at_ns=d.watcher_start + MS, execution_start_ns=d.watcher_start,
                   name="watcher", input={"watch": "inbox"})
-    d.ids_by_name = {"order-sync": d.order_sync, "billing-agent": d.billing, "archive-job": d.archive,
+    # Waiting states, each an open root with its state marker.
+    for offset, (name, status) in enumerate((("throttled-import", "Queued"), ("waiting-job", "Pending"),
+                                             ("approval-flow", "Paused"))):
+        start = t + (51 + offset) * SECOND
+        eid, root = writer.execution(name, "automation", start_ns=start, input={"state": status}, end=False)
+        writer.marker(root, status, at_ns=start + MS, execution_start_ns=start, name=name)
+        d.waiting[name] = eid
+    d.ids_by_name = {**d.waiting, "order-sync": d.order_sync, "billing-agent": d.billing, "archive-job": d.archive,
                      "summarizer": d.truncated, "watcher": d.watcher, XSS_NAME: d.xss}
     return d
 

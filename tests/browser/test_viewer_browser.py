@@ -130,12 +130,15 @@ def test_listing_shows_populated_columns_in_local_time(page, viewer, artifacts):
     expect(billing.locator(".c-tokens")).to_have_text("345")
     expect(billing.locator(".c-model")).to_have_text("gpt-4o")
     expect(billing.locator(".c-tools")).to_have_text("create_invoice")
-    # Every status is a badge with an icon and its text, not a colour alone.
-    for status in ("Success", "Failed", "Partially Executed", "Rejected", "Running"):
+    # Every status is a badge with its text, its own icon and its own shape, not a colour alone.
+    looks = {}
+    for status in ("Success", "Failed", "Partially Executed", "Running", "Queued", "Pending", "Paused", "Rejected"):
         badge = page.locator(f'#rows .badge[data-status="{status}"]').first
         expect(badge).to_have_text(status)
         icon = badge.locator(".badge-icon").evaluate("e => getComputedStyle(e, '::before').content")
         assert icon not in ("none", "normal", '""'), status
+        looks[status] = icon
+    assert len(set(looks.values())) == 8, looks
     shot(page, artifacts, "01-listing")
 
 
