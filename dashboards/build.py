@@ -287,7 +287,8 @@ def execution_link_override(field: str = "execution_id") -> dict[str, Any]:
 
 def trace_link_override(dashboard_uid: str) -> dict[str, Any]:
     return {"matcher": {"id": "byName", "options": "trace_id"}, "properties": [{"id": "links", "value": [
-        {"title": "Show this trace", "url": f"/d/{dashboard_uid}?${{__url_time_range}}&${{__all_variables}}"
+        {"title": "Show this trace", "url": f"/d/{dashboard_uid}?${{__url_time_range}}&${{datasource:queryparam}}"
+                                           "&${kind:queryparam}&${name:queryparam}&${service:queryparam}"
                                            "&var-trace_id=${__value.raw}"}]}]}
 
 
