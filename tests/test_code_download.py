@@ -34,7 +34,12 @@ def _replay_all(server, tmp_path, name: str, count: int) -> list[tuple[dict, obj
 @pytest.mark.parametrize("example", sorted(EXAMPLE_RUNS))
 def test_every_example_execution_replays_offline(example, server, tmp_path):
     script, service, name, count = EXAMPLE_RUNS[example]
-    env = {"EXECLOG_AUTOMATIONS": "jobs:nightly_sync,jobs:import_orders"} if "plain" in example else {}
+    env = {}
+    if "plain" in example:
+        # LLM replies are answered from the log when the GenAI instrumentation records message content.
+        env = {"EXECLOG_AUTOMATIONS": "jobs:nightly_sync,jobs:import_orders",
+               "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
+               "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
     run_instrumented(EXAMPLES / script, server.url, service, **env)
     results = _replay_all(server, tmp_path, name, count)
     assert len(results) == count

@@ -23,6 +23,9 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+# Message content (recorded when the instrumentation captures content), read by Download Code.
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
 
 # --- GenAI deprecated names (read, never written) --------------------------
 GEN_AI_SYSTEM = "gen_ai.system"

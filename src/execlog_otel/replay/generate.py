@@ -87,6 +87,38 @@ def _exception_event(events: list[dict[str, Any]]) -> dict[str, str] | None:
     return None
 
 
+def _chat_completion(attrs: dict[str, str]) -> dict[str, Any] | None:
+    """An LLM step's logged reply (``gen_ai.output.messages``) shaped like a chat completion response,
+    so ``reply.choices[0].message.content`` reads it in the replay."""
+    try:
+        messages = json.loads(attrs.get(sc.GEN_AI_OUTPUT_MESSAGES, ""))
+    except ValueError:
+        return None
+    if not isinstance(messages, list):
+        return None
+    choices = []
+    for i, m in enumerate(x for x in messages if isinstance(x, dict)):
+        parts = [p for p in m.get("parts") or [] if isinstance(p, dict)]
+        text = "".join(str(p.get("content", "")) for p in parts if p.get("type") == "text")
+        message: dict[str, Any] = {"role": m.get("role", "assistant"), "content": text}
+        calls = [{"id": p.get("id"), "type": "function",
+                  "function": {"name": p.get("name"), "arguments": json.dumps(p.get("arguments"))}}
+                 for p in parts if p.get("type") == "tool_call"]
+        if calls:
+            message["tool_calls"] = calls
+        choices.append({"index": i, "finish_reason": m.get("finish_reason"), "message": message})
+
+    def tokens(key: str) -> int:
+        raw = str(attrs.get(key, "") or "")
+        return int(raw) if raw.isdigit() else 0
+
+    usage = {"prompt_tokens": tokens(sc.GEN_AI_USAGE_INPUT_TOKENS),
+             "completion_tokens": tokens(sc.GEN_AI_USAGE_OUTPUT_TOKENS)}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return {"id": attrs.get(sc.GEN_AI_RESPONSE_ID, ""), "object": "chat.completion",
+            "model": attrs.get(sc.GEN_AI_RESPONSE_MODEL, ""), "choices": choices, "usage": usage}
+
+
 def step_call(step: dict[str, Any]) -> dict[str, Any]:
     """A logged step as the runtime's stand-ins want it: input, and output or error."""
     call: dict[str, Any] = {}
@@ -97,7 +129,9 @@ def step_call(step: dict[str, Any]) -> dict[str, Any]:
         call["error"] = _exception_event(step.get("events") or []) or _error_of(step.get("error", ""))
     else:
         value, present, _ = _payload(step.get("output"))
-        call["output"] = value if present else None
+        if not present and (step.get("attributes") or {}).get(sc.GEN_AI_OUTPUT_MESSAGES):
+            value = _chat_completion(step["attributes"])
+        call["output"] = value
     return call
 
 
@@ -333,13 +367,12 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         calls = calls_for(name)
         if calls:
             p.logged_blocks[name] = calls
-    if "instance" in external_kind.values():
+    if {"instance", "module"} & set(external_kind.values()):
         # Methods of library objects (a LangGraph graph, an API client) that ran as steps of their own
         # answer, in order, from the execution's direct steps no other stand-in took.
-        p.logged_children = [{"step": str(st.get("name", "")), **step_call(st)}
-                             for st in execution.get("steps") or []
-                             if st.get("depth", 0) == 0 and st.get("span_id") not in claimed
-                             and (st.get("output") or st.get("status") == sc.StepStatus.FAILED)]
+        children = [{"step": str(st.get("name", "")), **step_call(st)} for st in execution.get("steps") or []
+                    if st.get("depth", 0) == 0 and st.get("span_id") not in claimed]
+        p.logged_children = [c for c in children if c.get("output") is not None or c.get("error")]
 
     _, output_present, output_truncated = _payload(execution.get("output"))
     status = execution.get("status")
