@@ -3,7 +3,8 @@
 Run as ``python tests/retry_runner.py STATE_DIR``; environment: EXECLOG_ENDPOINT (the execlog serve URL),
 EXECLOG_RETRY_SECRET, EXECLOG_RETRY_LISTEN (host:port of the listener, default any free port),
 TRIGGER_VERSION (the trigger configuration of ``reconfigurable``), STEP_FIXED=1 (``always-fails`` fixed).
-It prints ``ready <listener url>``, then reads commands on stdin: ``run <name> <json payload>`` runs an
+``configure(retry_listener=...)`` starts the listener; the script prints ``ready <listener url>``,
+then reads commands on stdin: ``run <name> <json payload>`` runs an
 automation once and prints ``ran <execution id> <status>``; ``quit`` flushes and exits.
 """
 
@@ -15,8 +16,7 @@ import sys
 from pathlib import Path
 
 import execlog_otel
-from execlog_otel.retry import retry_resource_attributes, start_retry_listener
-from execlog_otel.retry.listener import parse_listen
+from execlog_otel.retry.listener import process_listener
 
 STATE = Path(sys.argv[1])
 calls: dict[str, int] = {}
@@ -72,11 +72,10 @@ AUTOMATIONS = {"flaky-sync": flaky_sync, "always-fails": always_fails, "answers-
 
 
 def main() -> None:
-    host, port = parse_listen(os.environ["EXECLOG_RETRY_LISTEN"]) if os.environ.get("EXECLOG_RETRY_LISTEN") \
-        else ("127.0.0.1", 0)
-    listener = start_retry_listener(host, port)
+    # configure() starts the retry listener and announces its URL in the resource attributes.
     telemetry = execlog_otel.configure(service_name="retry-runner",
-                                       resource_attributes=retry_resource_attributes(listener.url))
+                                       retry_listener=os.environ.get("EXECLOG_RETRY_LISTEN") or "127.0.0.1:0")
+    listener = process_listener()
     print("ready", listener.url, flush=True)
     for line in sys.stdin:
         parts = line.strip().split(" ", 2)

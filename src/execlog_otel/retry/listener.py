@@ -1,11 +1,13 @@
 """The runner side of a retry: a signed HTTP endpoint that re-runs a known automation as attempt N.
 
-A runner exposes it one of three ways: mount ``RetryListener(...).blueprint()`` in
-its own Flask app, serve ``RetryListener(...).wsgi_app()`` with any WSGI server,
-or call ``start_retry_listener(host, port)`` (waitress in a background thread).
+A runner exposes it with ``configure(retry_listener="host:port")`` (or
+``EXECLOG_RETRY_LISTEN``), or one of three ways by hand: mount
+``RetryListener(...).blueprint()`` in its own Flask app, serve
+``RetryListener(...).wsgi_app()`` with any WSGI server, or call
+``start_retry_listener(host, port)`` (waitress in a background thread).
 It announces the URL through the resource attribute ``execlog.retry.url``
-(``configure(resource_attributes=retry_resource_attributes(url))``), which the
-store copies onto the execution row the viewer reads.
+(``configure`` does it; by hand: ``configure(resource_attributes=retry_resource_attributes(url))``),
+which the store copies onto the execution row the viewer reads.
 
 ``POST <url>`` with a signed JSON body ``{execution_id, attempt, name,
 trigger_payload, trigger_fingerprint, execution_start_ns, first_root_span_id,
@@ -367,3 +369,24 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or int(port) > 65535:
         raise ValueError(f"EXECLOG_RETRY_LISTEN={value!r}: expected host:port, e.g. 127.0.0.1:4319")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+_process_listener: RunningListener | None = None
+_process_lock = threading.Lock()
+
+
+def ensure_retry_listener(listen: str, secret: str = "") -> str:
+    """Start this process's retry listener on ``listen`` (``host:port``) once; its URL to announce.
+
+    ``configure()`` calls it when ``EXECLOG_RETRY_LISTEN`` (or ``retry_listener=``) is set."""
+    global _process_listener
+    with _process_lock:
+        if _process_listener is None:
+            host, port = parse_listen(listen)
+            _process_listener = start_retry_listener(host, port, secret)
+        return _process_listener.url
+
+
+def process_listener() -> RunningListener | None:
+    """The listener ``configure()`` started in this process, if any."""
+    return _process_listener

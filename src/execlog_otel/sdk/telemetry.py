@@ -111,12 +111,14 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
               redact_keys: tuple[str, ...] | list[str] | None = None, redact: Redactor | None = None,
               resource_attributes: Mapping[str, Any] | None = None,
               tracer_provider: TracerProvider | None = None, exporter: SpanExporter | None = None,
-              settings: Settings | None = None) -> Telemetry:
+              settings: Settings | None = None, retry_listener: str | None = None) -> Telemetry:
     """Set up the TracerProvider and exporter of this process for the execution log; returns the handle.
 
     Arguments override the ``EXECLOG_*`` environment (``Settings.from_env()``). ``redact`` is a hook
     ``(attribute key, value) -> value`` applied to every payload after the default key masking.
-    ``exporter`` replaces the exporter the settings would choose (e.g. a Collector's, or one for tests)."""
+    ``exporter`` replaces the exporter the settings would choose (e.g. a Collector's, or one for tests).
+    ``retry_listener`` (``host:port``, default ``EXECLOG_RETRY_LISTEN``) starts the retry listener there and
+    announces its URL in the resource attributes, so the viewer can retry this runner's automations."""
     global _current, _atexit_registered
     if flush_interval_ms is not None and not 0 < int(flush_interval_ms) <= MAX_FLUSH_INTERVAL_MS:
         raise ConfigError(f"flush_interval_ms={flush_interval_ms!r}: expected 1..{MAX_FLUSH_INTERVAL_MS}")
@@ -136,6 +138,15 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
         raise ConfigError(f"EXECLOG_FLUSH_INTERVAL_MS={settings.flush_interval_ms}: "
                           f"expected 1..{MAX_FLUSH_INTERVAL_MS}")
     extra_resource = {str(k): v for k, v in (resource_attributes or {}).items() if v is not None}
+    listen = retry_listener or settings.retry_listen
+    if listen:
+        from execlog_otel.retry.listener import ensure_retry_listener
+        from execlog_otel.semconv import RESOURCE_RETRY_URL
+
+        try:
+            extra_resource.setdefault(RESOURCE_RETRY_URL, ensure_retry_listener(listen, settings.retry_secret))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"retry listener: {exc}") from None
 
     with _lock:
         if _current is not None:
