@@ -43,7 +43,7 @@ def test_every_example_execution_replays_offline(example, server, tmp_path):
     run_instrumented(EXAMPLES / script, server.url, service, **env)
     results = _replay_all(server, tmp_path, name, count)
     assert len(results) == count
-    for logged, run, text in results:
+    for logged, run, _text in results:
         where = f"{example} {logged['status']} {logged['id']}\n{run.stderr[-3000:]}"
         assert run.returncode == 0, where
         if logged.get("output"):
