@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
-import urllib.parse
-import urllib.request
 
 import pytest
 
@@ -16,41 +13,7 @@ from execlog_otel import semconv as sc
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.executions import fingerprint
 from execlog_otel.store import queries
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
-def wait_for(predicate, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-
-
-class Api:
-    def __init__(self, url: str):
-        self.url = url
-
-    def list(self, **params) -> list[dict]:
-        return get_json(f"{self.url}/api/executions?{urllib.parse.urlencode(params)}")["items"]
-
-    def by_name(self, name: str, **params) -> dict | None:
-        items = self.list(name=name, **params)
-        return items[0] if items else None
-
-    def wait_status(self, name: str, status: str) -> dict:
-        return wait_for(lambda: (lambda i: i if i and i["status"] == status else None)(self.by_name(name)),
-                        f"{name} to be {status}")
-
-    def detail(self, execution_id: str) -> dict:
-        return get_json(f"{self.url}/api/executions/{execution_id}")
+from sdk_support import Api, wait_for
 
 
 @pytest.fixture

@@ -63,6 +63,15 @@ def _header(request: Any, key: str) -> Any:
     return None
 
 
+def _task_name(request: Any) -> str:
+    """The task name of a worker Request (or a task's request context)."""
+    for value in (getattr(request, "task_name", None), getattr(getattr(request, "task", None), "name", None),
+                  _header(request, "task"), getattr(request, "name", None)):
+        if isinstance(value, str) and value:
+            return value
+    return "celery task"
+
+
 def _task_function(task: Any) -> Any:
     run = getattr(task, "run", None)
     return getattr(run, "__func__", run)
@@ -137,7 +146,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             task_id = getattr(request, "id", None)
             start = _header(request, START_HEADER) or time.time_ns()
             retries = int(_header(request, "retries") or 0)
-            record_detached_state(sc.Kind.AUTOMATION, str(getattr(request, "name", "") or "celery task"),
+            record_detached_state(sc.Kind.AUTOMATION, _task_name(request),
                                   sc.Status.QUEUED, execution_id=execution_id_of(task_id),
                                   execution_start_ns=int(start), attempt=retries + 1,
                                   attributes={sc.REQUEST_ID: task_id, sc.TRIGGER: "celery"})
@@ -229,7 +238,7 @@ class CeleryInstrumentor(BaseInstrumentor):
                 run.end()
                 return
             start = _header(request, START_HEADER) or time.time_ns()
-            record_detached_state(sc.Kind.AUTOMATION, str(getattr(request, "name", "") or "celery task"),
+            record_detached_state(sc.Kind.AUTOMATION, _task_name(request),
                                   sc.Status.REJECTED, execution_id=execution_id_of(task_id),
                                   execution_start_ns=int(start),
                                   attempt=int(_header(request, "retries") or 0) + 1, message=f"Revoked: {why}",

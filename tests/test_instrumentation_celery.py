@@ -1,0 +1,130 @@
+"""Celery instrumentation with a real worker (threads pool) on the in-memory broker."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+
+import execlog_otel as ex
+from execlog_otel.instrumentation.celery import CeleryInstrumentor, execution_id_of
+from sdk_support import Api, wait_for
+
+
+@pytest.fixture
+def telemetry(server):
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="celery-tests")
+    instrumentor = CeleryInstrumentor()
+    instrumentor.instrument()
+    yield handle
+    instrumentor.uninstrument()
+    handle.shutdown()
+
+
+@pytest.fixture
+def app() -> Celery:
+    app = Celery("t", broker="memory://", backend="cache+memory://", set_as_current=False)
+    app.conf.update(broker_transport_options={"polling_interval": 0.05}, worker_hijack_root_logger=False)
+    return app
+
+
+def worker(app: Celery):
+    return start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING",
+                        shutdown_timeout=10)
+
+
+def test_pending_running_success_visible_live_with_task_id_as_execution_id(telemetry, server, app):
+    api = Api(server.url)
+    release = threading.Event()
+
+    @app.task(name="jobs.long_import")
+    def long_import(batch: int) -> dict:
+        with ex.step("Load rows", kind="connector", connector="Postgres"):
+            release.wait(30)
+        return {"batch": batch}
+
+    result = long_import.delay(7)  # published; no worker yet
+    item = api.wait_status("jobs.long_import", "Pending")
+    assert item["id"] == execution_id_of(result.id)
+    with worker(app):
+        item = api.wait_status("jobs.long_import", "Running")
+        assert item["live"] and item["ended_at"] is None and item["id"] == execution_id_of(result.id)
+        release.set()
+        assert result.get(timeout=30) == {"batch": 7}
+    telemetry.force_flush()
+    item = api.wait_status("jobs.long_import", "Success")
+    assert item["connectors"] == ["Postgres"] and item["steps"] == 1
+    assert len(api.list(name="jobs.long_import")) == 1
+    assert [a["attempt"] for a in api.detail(item["id"])["attempts"]] == [1]
+
+
+def test_celery_retries_are_attempts_of_one_execution(telemetry, server, app):
+    api = Api(server.url)
+    calls: list[int] = []
+
+    @app.task(bind=True, name="jobs.flaky", max_retries=3)
+    def flaky(self, n: int) -> int:
+        calls.append(n)
+        if len(calls) < 3:
+            raise self.retry(exc=ConnectionError(f"try {len(calls)}"), countdown=0.05)
+        return n * 2
+
+    with worker(app):
+        assert flaky.delay(21).get(timeout=30) == 42
+    telemetry.force_flush()
+    item = wait_for(lambda: (lambda i: i if i and i["status"] == "Success" and i["attempt"] == 3 else None)(
+        api.by_name("jobs.flaky")), "third attempt to succeed")
+    attempts = api.detail(item["id"])["attempts"]
+    assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "Failed"), (2, "Failed"), (3, "Success")]
+    assert len(api.list(name="jobs.flaky")) == 1
+
+
+def test_failure_time_budget_and_expiry(telemetry, server, app):
+    api = Api(server.url)
+
+    @app.task(name="jobs.broken")
+    def broken(order: dict) -> None:
+        raise KeyError(order["missing"] if "missing" in order else "sku")
+
+    @app.task(name="jobs.slow", soft_time_limit=0.3)
+    def slow() -> str:
+        time.sleep(1.0)  # the threads pool cannot interrupt it; the execution is Rejected all the same
+        return "late"
+
+    @app.task(name="jobs.expired")
+    def expired() -> None:
+        raise AssertionError("an expired task must not run")
+
+    expired.apply_async(expires=0.05)
+    time.sleep(0.3)
+    with worker(app):
+        with pytest.raises(KeyError):
+            broken.delay({"id": 1}).get(timeout=30)
+        assert slow.delay().get(timeout=30) == "late"
+        wait_for(lambda: api.by_name("jobs.expired"), "the expired task to be recorded")
+    telemetry.force_flush()
+    failed = api.wait_status("jobs.broken", "Failed")
+    assert failed["status_message"] == "KeyError: 'sku'"
+    rejected = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("jobs.slow")), "slow end")
+    assert rejected["status"] == "Rejected" and "time budget" in rejected["status_message"]
+    gone = api.wait_status("jobs.expired", "Rejected")
+    assert "expired" in gone["status_message"]
+
+
+def test_uninstrument_stops_recording(telemetry, server, app):
+    api = Api(server.url)
+    CeleryInstrumentor().uninstrument()
+
+    @app.task(name="jobs.unrecorded")
+    def unrecorded() -> int:
+        return 1
+
+    with worker(app):
+        assert unrecorded.delay().get(timeout=30) == 1
+    telemetry.force_flush()
+    time.sleep(0.5)
+    assert api.by_name("jobs.unrecorded") is None
+    CeleryInstrumentor().instrument()
