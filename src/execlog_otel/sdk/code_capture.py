@@ -148,6 +148,8 @@ class _ContextBuilder:
         self.external: list[dict[str, str]] = []
         self.omitted: list[dict[str, str]] = []
         self.done: set[str] = set()
+        self.namespace: dict[str, Any] = {}
+        self.mutable: list[tuple[dict[str, Any], str, str]] = []  # (module globals, name, repr when captured)
 
     def _spend(self, text: str) -> bool:
         cost = len(text.encode("utf-8", "replace"))
@@ -163,7 +165,11 @@ class _ContextBuilder:
             if name not in namespace:
                 continue  # a local, a parameter or a builtin
             self.done.add(name)
-            self.add(name, namespace[name])
+            outer, self.namespace = self.namespace, namespace
+            try:
+                self.add(name, namespace[name])
+            finally:
+                self.namespace = outer
 
     def add(self, name: str, value: Any) -> None:
         if inspect.ismodule(value):
@@ -206,6 +212,8 @@ class _ContextBuilder:
             text = repr(value)
             if len(text) <= MAX_LITERAL_CHARS and self._spend(text):
                 self.constants.append({"name": name, "kind": "literal", "literal": text})
+                if isinstance(value, (list, dict, set)):  # state that may change between calls
+                    self.mutable.append((self.namespace, name, text))
             else:
                 self.omitted.append({"name": name, "reason": "larger than the payload cap"})
             return
@@ -243,18 +251,44 @@ class _ContextBuilder:
                 "omitted": self.omitted}
 
 
-def _context(target: Callable[..., Any], source: str, max_bytes: int) -> str | None:
+def _context(target: Callable[..., Any], source: str, max_bytes: int) -> tuple[str | None, tuple]:
     namespace = getattr(target, "__globals__", None)
     if not isinstance(namespace, dict):
-        return None
-    return _context_of(source, namespace, getattr(target, "__name__", ""), max_bytes)
+        return None, ()
+    builder = _build(source, namespace, getattr(target, "__name__", ""), max_bytes)
+    return json.dumps(builder.result(), separators=(",", ":"), ensure_ascii=False), tuple(builder.mutable)
 
 
-def _context_of(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> str:
+def _build(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> _ContextBuilder:
     builder = _ContextBuilder(max_bytes - len(source.encode("utf-8", "replace")))
     builder.done.add(own_name)  # recursion refers to itself
     builder.walk(source, namespace)
-    return json.dumps(builder.result(), separators=(",", ":"), ensure_ascii=False)
+    return builder
+
+
+def _context_of(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> str:
+    return json.dumps(_build(source, namespace, own_name, max_bytes).result(), separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def _refresh_mutable(context: str, mutable: tuple) -> str:
+    """The context with module-level lists/dicts/sets as they are now (they may have changed since the
+    function was first captured); the JSON is rebuilt only when one did."""
+    changed: dict[str, str] = {}
+    for namespace, name, captured in mutable:
+        value = namespace.get(name)
+        if not _literal(value):
+            continue
+        text = repr(value)
+        if text != captured and len(text) <= MAX_LITERAL_CHARS:
+            changed[name] = text
+    if not changed:
+        return context
+    ctx = json.loads(context)
+    for const in ctx.get("constants", []):
+        if const.get("name") in changed and const.get("kind") == "literal":
+            const["literal"] = changed[const["name"]]
+    return json.dumps(ctx, separators=(",", ":"), ensure_ascii=False)
 
 
 # (code object, cap) -> context JSON: a code object belongs to one module, so its globals are fixed.
@@ -280,7 +314,8 @@ def block_context_attributes(code: CodeType, namespace: dict[str, Any], source: 
 
 
 @functools.lru_cache(maxsize=4096)
-def _code_attributes(fn: Callable[..., Any], with_source: bool, max_bytes: int) -> tuple[tuple[str, str], ...]:
+def _code_attributes(fn: Callable[..., Any], with_source: bool, max_bytes: int) -> tuple[tuple[tuple[str, str], ...],
+                                                                                         tuple]:
     target = inspect.unwrap(fn)
     attrs: dict[str, str] = {
         sc.CODE_FUNCTION_NAME: f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', '')}".lstrip("."),
@@ -289,12 +324,13 @@ def _code_attributes(fn: Callable[..., Any], with_source: bool, max_bytes: int) 
     if code is not None:
         attrs[sc.CODE_FILE_PATH] = code.co_filename
         attrs[sc.CODE_LINE_NUMBER] = str(code.co_firstlineno)
+    mutable: tuple = ()
     if with_source:
         source = _source(target)
         if source is not None and len(source.encode("utf-8", "replace")) <= max_bytes:
             attrs[sc.CODE_SOURCE] = source
             try:
-                context = _context(target, source, max_bytes)
+                context, mutable = _context(target, source, max_bytes)
             except Exception:  # noqa: BLE001 - capturing must never break the user's code
                 context = None
             if context is not None:
@@ -302,7 +338,7 @@ def _code_attributes(fn: Callable[..., Any], with_source: bool, max_bytes: int) 
         elif source is not None:
             attrs[sc.CODE_SOURCE + sc.TRUNCATED_SUFFIX] = "true"
             attrs[sc.CODE_SOURCE + sc.ORIGINAL_SIZE_SUFFIX] = str(len(source.encode("utf-8", "replace")))
-    return tuple(attrs.items())
+    return tuple(attrs.items()), mutable
 
 
 def code_attributes(fn: Callable[..., Any], capture_source: bool = True,
@@ -311,11 +347,13 @@ def code_attributes(fn: Callable[..., Any], capture_source: bool = True,
 
     ``max_bytes`` bounds the source plus its context (the payload cap). Never raises."""
     try:
-        return dict(_code_attributes(fn, capture_source, max_bytes))
-    except TypeError:  # unhashable callable
         try:
-            return dict(_code_attributes.__wrapped__(fn, capture_source, max_bytes))
-        except Exception:  # noqa: BLE001
-            return {}
+            attrs, mutable = _code_attributes(fn, capture_source, max_bytes)
+        except TypeError:  # unhashable callable
+            attrs, mutable = _code_attributes.__wrapped__(fn, capture_source, max_bytes)
+        result = dict(attrs)
+        if mutable and sc.CODE_CONTEXT in result:
+            result[sc.CODE_CONTEXT] = _refresh_mutable(result[sc.CODE_CONTEXT], mutable)
+        return result
     except Exception:  # noqa: BLE001 - capturing must never break the user's code
         return {}
