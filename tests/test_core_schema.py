@@ -177,7 +177,8 @@ def test_cluster_ddl_parses_with_the_engine_parser(ch_client):
     result = CliRunner().invoke(main, ["schema", "--cluster", "prod"])
     assert result.exit_code == 0, result.output
     stmts = schema.statements(result.output)
-    assert stmts and all("ON CLUSTER prod" in s for s in stmts)
+    ddl_stmts = [s for s in stmts if not s.startswith("INSERT")]
+    assert ddl_stmts and all("ON CLUSTER prod" in s for s in ddl_stmts)
     assert "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')" in result.output
     for stmt in stmts:
         # EXPLAIN AST runs ClickHouse's own parser without executing the statement.
@@ -189,3 +190,20 @@ def test_schema_rejects_unsafe_names():
     result = CliRunner().invoke(main, ["schema", "--database", "otel; DROP TABLE x"])
     assert result.exit_code == 1
     assert "invalid database name" in result.output
+
+
+def test_store_created_from_printed_ddl_is_not_back_filled_twice(ch_client):
+    """Tables made from `execlog schema` (e.g. for the Collector) already hold derived rows; opening the
+    store later must not add them again."""
+    db = f"d_{uuid.uuid4().hex[:12]}"
+    try:
+        for stmt in schema.statements(schema.ddl(db)):
+            ch_client.command(stmt)
+        store = Store(ch_client, db)
+        store.insert_span_columns(_span_rows(uuid.uuid4().hex, time.time_ns(), n_steps=2).columns)
+        assert store.migrate() == []
+        ch_client.command(f"DELETE FROM {db}.execlog_schema_migrations WHERE Version >= 2")
+        store.migrate()  # re-runs the derived-table migrations; the tables exist, so no back-fill
+        assert ch_client.query(f"SELECT sum(TotalTokens) FROM {db}.execlog_trace_rollups").result_rows[0][0] == 30
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {db} SYNC")

@@ -134,4 +134,7 @@ def ddl(database: str, retention_days: int = 30, cluster: str | None = None) -> 
         parts.append(f"-- migration {m.name}\n")
         for stmt in statements(render(m.sql, database, retention_days, cluster)):
             parts.append(stmt + ";\n")
+    # Record the migrations, so execlog opening this database later applies only newer ones.
+    values = ", ".join(f"({m.version}, '{m.name}')" for m in migrations())
+    parts.append(f"INSERT INTO {database}.execlog_schema_migrations (Version, Name) VALUES {values};\n")
     return "\n".join(parts)

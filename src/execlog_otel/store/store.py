@@ -59,7 +59,12 @@ class Store:
                     break
                 if m.version in applied:
                     continue
-                had_spans = self._span_count() if m.name in schema.BACKFILL else 0
+                # Back-fill only a derived table this migration creates: one made earlier (e.g. from
+                # `execlog schema` output) is already fed by its view, and filling it again would
+                # double-count its sums.
+                had_spans = 0
+                if m.name in schema.BACKFILL and not self._table_exists(schema.BACKFILL[m.name][0]):
+                    had_spans = self._span_count()
                 for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days)):
                     self.client.command(stmt)
                 if had_spans:
@@ -74,11 +79,13 @@ class Store:
             self.apply_retention()
             return done
 
-    def _span_count(self) -> int:
-        exists = self.client.query(
+    def _table_exists(self, table: str) -> bool:
+        return bool(self.client.query(
             "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-            parameters={"db": self.database, "t": SPAN_TABLE}).result_rows[0][0]
-        if not exists:
+            parameters={"db": self.database, "t": table}).result_rows[0][0])
+
+    def _span_count(self) -> int:
+        if not self._table_exists(SPAN_TABLE):
             return 0
         return int(self.client.query(f"SELECT count() FROM {self.table(SPAN_TABLE)}").result_rows[0][0])
 
