@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length) or b"{}")
         except ValueError:
             body = {}
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.split("?")[0].rstrip("/") != "/v1/chat/completions":
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
             return
         messages = body.get("messages") or []

@@ -124,7 +124,9 @@ def test_uninstrument_stops_recording(telemetry, server, app):
 
     with worker(app):
         assert unrecorded.delay().get(timeout=30) == 1
+    with ex.automation("control-run"):  # exported after the task's spans would have been
+        pass
     telemetry.force_flush()
-    time.sleep(0.5)
+    api.wait_status("control-run", "Success")
     assert api.by_name("jobs.unrecorded") is None
     CeleryInstrumentor().instrument()
