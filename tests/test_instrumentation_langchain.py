@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
-from sdk_support import Api
 
 import execlog_otel as ex
 from execlog_otel.instrumentation.langchain import LangChainInstrumentor, simplify
 from execlog_otel.store import queries
+from sdk_support import Api
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_langgraph" / "agent.py"
 _spec = importlib.util.spec_from_file_location("execlog_example_agent", EXAMPLE)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import openai
 import pytest
-from sdk_support import Api
 
 import execlog_otel as ex
 from execlog_otel.instrumentation import instrument_all
 from execlog_otel.instrumentation.callables import CallablesInstrumentor, parse_targets
 from execlog_otel.instrumentation.openai import OpenAIInstrumentor
 from execlog_otel.store import queries
+from sdk_support import Api
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -56,7 +56,8 @@ def test_openai_calls_are_llm_steps_with_model_and_tokens(telemetry, server, ope
     assert item["models"] == ["gpt-4.1-2024-07-18", "gpt-4o-mini-2024-07-18"]
     assert item["input_tokens"] == 3 + 2
     steps = api.detail(item["id"])["steps"]
-    assert [(s["kind"], s["model"]) for s in steps] == [("llm", "gpt-4o-mini-2024-07-18"), ("llm", "gpt-4.1-2024-07-18")]
+    assert [(s["kind"], s["model"]) for s in steps] == [("llm", "gpt-4o-mini-2024-07-18"),
+                                                        ("llm", "gpt-4.1-2024-07-18")]
     assert all(s["output_tokens"] > 0 for s in steps)
     broken = api.wait_status("broken-call", "Failed")
     assert broken["status_message"].startswith("NotFoundError")
