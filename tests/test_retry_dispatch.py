@@ -263,3 +263,37 @@ def test_the_intended_attempt_is_started_once(client, store, runner):
     assert (late.status_code, late.get_json()["code"]) == (202, "already_started")
     runner.idle()
     assert [a.attempt for _, a in runner.calls] == [2]
+
+
+def test_with_authentication_a_retry_needs_a_signed_in_user(store, viewer_settings, runner):
+    c = create_app(replace(viewer_settings, auth_token="viewer-token"), store, receiver=False).test_client()
+    eid, _ = failed(store, runner)
+    token = c.get("/api/retry/csrf")  # not even the token without signing in
+    assert token.status_code == 401
+    resp = c.post(f"/api/executions/{eid}/retry", json={"attempt": 2})
+    assert resp.status_code == 401 and "sign in" in resp.get_json()["error"]
+    assert runner.calls == []
+    resp = c.post(f"/api/executions/{eid}/retry", json={"attempt": 2},
+                  headers={"Authorization": "Bearer viewer-token"})
+    assert (resp.status_code, resp.get_json()["code"]) == (202, "accepted")
+    runner.idle()
+    assert [a.attempt for _, a in runner.calls] == [2]
+
+
+def test_the_retry_blueprint_checks_csrf_itself_in_an_app_without_viewer_auth(store, viewer_settings, runner):
+    from flask import Flask
+
+    from execlog_otel.viewer import retry_api
+
+    app = Flask("bare")
+    app.config["EXECLOG_SETTINGS"] = viewer_settings
+    app.extensions["execlog_store"] = store
+    app.register_blueprint(retry_api.bp)
+    c = app.test_client()
+    eid, _ = failed(store, runner)
+    resp = c.post(f"/api/executions/{eid}/retry")
+    assert (resp.status_code, resp.get_json()["code"]) == (403, "csrf")
+    token = c.get("/api/retry/csrf").get_json()["token"]  # sets the cookie too
+    assert c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": "x" * 40}).status_code == 403
+    resp = c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": token})
+    assert (resp.status_code, resp.get_json()["code"]) == (202, "accepted")

@@ -117,12 +117,16 @@ class RetryDispatcher:
 
     # --- deciding ----------------------------------------------------------------------------
     def _pending_attempt(self, execution_id: str, candidate: RetryCandidate | None) -> int:
+        now = time.monotonic()
+        for eid, (_, at) in list(self._pending.items()):  # forget attempts that never showed up
+            if now - at > PENDING_TTL_S:
+                self._pending.pop(eid, None)
         entry = self._pending.get(execution_id)
         if entry is None:
             return 0
-        attempt, at = entry
-        if time.monotonic() - at > PENDING_TTL_S or (candidate and candidate.attempts_used >= attempt):
-            self._pending.pop(execution_id, None)  # the store caught up (or it never will)
+        attempt, _ = entry
+        if candidate and candidate.attempts_used >= attempt:
+            self._pending.pop(execution_id, None)  # the store caught up
             return 0
         return attempt
 
