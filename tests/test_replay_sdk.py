@@ -105,3 +105,37 @@ def test_with_agent_block_replays_its_set_output(telemetry, server, tmp_path):
     path, run = _download_and_run(server, execution, tmp_path)
     assert run.returncode == 0, path.read_text() + run.stderr
     assert json.loads(run.stdout) == execution["output"]["value"]
+
+
+WRAPPED_LANGGRAPH = '''
+import sys
+sys.path.insert(0, {examples!r})
+from langchain_core.messages import HumanMessage
+from execlog_otel import agent
+import agent as travel
+
+@agent("trip-planner")
+def plan_trip(question: str, city: str = "Paris") -> dict:
+    graph = travel.build_agent(travel.script(city, "USD"))
+    result = graph.invoke({{"messages": [HumanMessage(question)]}})
+    last = result["messages"][-1]
+    return {{"answer": last.content, "messages": len(result["messages"])}}
+
+print(plan_trip("Weather in Paris, and 100 EUR in USD?"))
+'''
+
+
+def test_langgraph_agent_called_from_an_agent_function_replays(server, tmp_path):
+    """The LangGraph example's graph, invoked inside an @agent function under auto-instrumentation:
+    graph.invoke(...) is answered from the graph's logged step, the function re-runs around it."""
+    from tests.test_examples import EXAMPLES, run_instrumented
+
+    script = tmp_path / "trip.py"
+    script.write_text(WRAPPED_LANGGRAPH.format(examples=str(EXAMPLES / "agent_langgraph")), encoding="utf-8")
+    proc = run_instrumented(script, server.url, "trip-planner")
+    assert "In Paris it is nice" in proc.stdout
+    execution = _wait_for_execution(server, "trip-planner")
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 0, path.read_text() + run.stderr
+    assert json.loads(run.stdout) == execution["output"]["value"]
+    assert ".invoke(...) answered with the logged result of step 'travel-agent'" in run.stderr

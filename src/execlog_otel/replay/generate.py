@@ -249,7 +249,10 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
             origin = (execution.get("resource") or {}).get("telemetry.sdk.name") or "another instrumentation"
             p.reason = (f"no source code was recorded for this execution: its spans come from {origin}, which "
                         "records what ran (names, inputs, outputs, timings) but not the code, so there is nothing "
-                        "to re-execute. The context and outputs below are what the log holds.")
+                        "to re-execute. The context and outputs below are what the log holds. To get a file that "
+                        "re-executes, run the call inside a function decorated with @agent or @automation (or a "
+                        "`with agent(...)` block): its code is recorded, and calls such as graph.invoke(...) are "
+                        "answered from the log.")
         return p
     _, input_present, input_truncated = _payload(execution.get("input"))
     if input_truncated:
@@ -338,6 +341,10 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         except SourceRejected as exc:
             p.notes.append(f"{name} could not be included: {exc}.")
             blocks.append(f"{name} = _Unavailable({name!r}, 'code the log could not include')\n")
+            continue
+        if parsed.bases & (sdk | set(external)):
+            # A subclass of a library class cannot be defined without the library: it stands in as one.
+            blocks.append(f"{name} = _Unavailable({name!r}, {'a subclass of a library class'!r}, 'class')\n")
             continue
         text = parsed.text
         if parsed.name != name:

@@ -332,9 +332,17 @@ class _SdkStandIn:
         return False
 
 
+# Methods that run something (a graph, a model, a client request) rather than build or configure it:
+# only these take their answer from the execution's logged steps.
+_INVOKING = frozenset(("invoke", "ainvoke", "stream", "astream", "batch", "abatch", "run", "arun", "create",
+                       "acreate", "complete", "acomplete", "generate", "agenerate", "predict", "call", "execute",
+                       "send", "request", "query", "search", "chat", "kickoff", "apply"))
+
+
 def _answer_from_children(what):
     """The next logged result of the execution's own steps that no other stand-in took, if any."""
-    if not (_Replay.in_execution and _Replay.children):
+    method = what.rsplit("(", 1)[0].rsplit(".", 1)[-1]
+    if method not in _INVOKING or not (_Replay.in_execution and _Replay.children):
         return False, None
     name, call = _Replay.children.pop(0)
     print(f"note: {what} answered with the logged result of step {name!r}", file=_sys.stderr)
@@ -370,9 +378,9 @@ class _Unavailable:
                 raise _logged_exception(block.call["error"])
             return _logged_value(block.call.get("output"))
         if self._kind == "class" and "." not in self._name:
-            # Building a library object (a message, a request): an inert record of its arguments.
-            return _LoggedDict(kwargs) if kwargs or not args else (args[0] if len(args) == 1 else list(args))
-        if self._kind == "instance" and "." in self._name:
+            # Building a library object (a message, a request): a record of its arguments.
+            return _Constructed(self._name, self._what, args, kwargs)
+        if "." in self._name:
             found, value = _answer_from_children(f"{self._name}(...)")
             if found:
                 return value
@@ -414,6 +422,25 @@ class _Missing:
 
     def __repr__(self):
         return f"<{self._expr}: not logged>"
+
+
+class _Constructed(_LoggedDict):
+    """A library object built by the code (`HumanMessage(content=...)`): its keyword arguments read as
+    keys and attributes; anything else it would have is a _Missing placeholder."""
+
+    def __init__(self, name, what, args, kwargs):
+        super().__init__(kwargs)
+        if args and "content" not in kwargs and len(args) == 1:
+            self["content"] = args[0]  # messages and documents take their content first
+        self.__dict__["_expr"] = f"{name}(...)"
+        self.__dict__["_what"] = what
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self:
+            return self[name]
+        return _Missing(f"{self.__dict__['_expr']}.{name}", self.__dict__["_what"])
 
 
 class _BoundTask:

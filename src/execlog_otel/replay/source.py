@@ -27,6 +27,7 @@ class Definition:
     text: str  # runnable text, decorators handled, ends with a newline
     is_async: bool
     params: tuple[str, ...]
+    bases: frozenset[str] = frozenset()  # root names of a class's bases
 
 
 def inert(text: str) -> str:
@@ -83,5 +84,7 @@ def definition(source: str, keep_decorators: set[str]) -> Definition:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         a = node.args
         params = tuple(p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs])
+    bases = frozenset(filter(None, (_decorator_root(b) for b in node.bases))) \
+        if isinstance(node, ast.ClassDef) else frozenset()
     return Definition(name=node.name, text="".join(head) + body,
-                      is_async=isinstance(node, ast.AsyncFunctionDef), params=params)
+                      is_async=isinstance(node, ast.AsyncFunctionDef), params=params, bases=bases)
