@@ -170,6 +170,16 @@ class Execution:
         return format(self._span.get_span_context().trace_id, "032x") if self._span is not None else ""
 
     @property
+    def root_span_id(self) -> str:
+        """Span id of this attempt's root (16 hex), for ``attempt_of(..., first_root_span_id=...)``."""
+        return format(self._span.get_span_context().span_id, "016x") if self._span is not None else ""
+
+    @property
+    def execution_start_ns(self) -> int:
+        """Start of the execution (its first attempt), ns since the epoch."""
+        return self._execution_start_ns
+
+    @property
     def status(self) -> str | None:
         """The current state (live), or the final status once ended."""
         return self._final[0] if self._final else self._state
