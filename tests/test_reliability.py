@@ -126,7 +126,7 @@ def test_receiver_acknowledges_during_outage_and_stores_every_span_once(store, s
                 send(7)  # acknowledged: durable in the spool while the table is gone
             sink = running._sink
             assert sink.spool.pending_spans == 42
-            assert "does not exist" in sink.status()["store_error"]
+            assert "UNKNOWN_TABLE" in sink.status()["store_error"]
         send(3)  # arrives while the backlog drains: queued behind it, in order
         assert sink.wait_drained(30), sink.status()
         rows, distinct = span_counts(store)
@@ -240,3 +240,19 @@ def test_every_acknowledged_span_survives_kill_9_of_serve(tmp_path: Path):
     missing = set(acked) - set(stored)
     assert not missing, f"{len(missing)} acknowledged spans lost"
     assert len(stored) == len(set(stored)), "duplicated spans"
+
+
+def test_a_batch_whose_failed_direct_insert_had_landed_is_not_written_twice(store, tmp_path: Path):
+    """The store committed but the answer was lost: the batch is spooled as tried; its replay finds it stored."""
+    from execlog_otel.ingest.sink import DIRECT_INSERT
+
+    landed = columns_for(span_ids(3, 6))
+    lost = columns_for(span_ids(2, 6))
+    store.insert_span_columns(landed.columns, settings=DIRECT_INSERT)  # the insert that "failed" after commit
+    spool = Spool(tmp_path, max_bytes=10_000_000)
+    spool.append("landed", landed.columns, 3, tried=True)
+    spool.append("lost", lost.columns, 2, tried=True)  # this one really failed
+    sink = StoreSink(store, spool)
+    assert sink.wait_drained(30)
+    sink.close()
+    assert span_counts(store) == (5, 5)

@@ -6,7 +6,8 @@ the store later, oldest first. Layout of the directory:
 
 - ``seg-000000000001.log`` … append-only segment files of framed records:
   ``magic(4) | payload length(4) | crc32(4) | span count(4) | payload``, where
-  the payload is zlib-compressed JSON ``{"id": batch id, "columns": [...]}``.
+  the payload is zlib-compressed JSON ``{"id": batch id, "tried": bool, "columns": [...]}``
+  (``tried``: a direct insert of the batch failed before it was spooled, so it may have landed).
   A torn record at the tail (crash in mid-append, never acknowledged) fails
   its length or CRC check and ends the segment.
 - ``seg-….done`` the byte offset up to which a segment was written to the store.
@@ -53,6 +54,7 @@ class Batch:
     batch_id: str
     spans: int
     columns: list[list[Any]]
+    tried: bool = False  # an insert of it was tried before it was spooled (it may have landed)
 
 
 @dataclass
@@ -66,8 +68,8 @@ class _Segment:
     done_spans: int = 0
 
 
-def encode_record(batch_id: str, columns: list[list[Any]], spans: int) -> bytes:
-    payload = zlib.compress(json.dumps({"id": batch_id, "columns": columns}, separators=(",", ":"),
+def encode_record(batch_id: str, columns: list[list[Any]], spans: int, tried: bool = False) -> bytes:
+    payload = zlib.compress(json.dumps({"id": batch_id, "tried": tried, "columns": columns}, separators=(",", ":"),
                                        ensure_ascii=False).encode(), 1)
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), spans) + payload
 
@@ -167,9 +169,9 @@ class Spool:
                 pass
 
     # --- writing ---------------------------------------------------------------
-    def append(self, batch_id: str, columns: list[list[Any]], spans: int) -> None:
+    def append(self, batch_id: str, columns: list[list[Any]], spans: int, tried: bool = False) -> None:
         """Append one batch and fsync it; when this returns, the batch survives a crash."""
-        record = encode_record(batch_id, columns, spans)
+        record = encode_record(batch_id, columns, spans, tried)
         if len(record) > self.max_bytes:
             raise SpoolError(f"a batch of {len(record)} bytes does not fit the spool limit of {self.max_bytes} bytes")
         with self._lock:
@@ -239,7 +241,7 @@ class Spool:
                     continue
                 data = json.loads(zlib.decompress(payload))
                 return Batch(seq, seg.done_offset, seg.done_offset + _HEADER.size + header[0], data["id"],
-                             header[2], data["columns"])
+                             header[2], data["columns"], bool(data.get("tried")))
             return None
 
     def mark_written(self, batch: Batch) -> None:
