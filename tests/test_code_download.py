@@ -8,7 +8,7 @@ import json
 import urllib.request
 
 import pytest
-from tests.replay_support import attachment_name, fetch, run_replay
+from tests.replay_support import attachment_name, fetch, run_replay, unzip
 from tests.test_examples import EXAMPLES, run_instrumented, wait_items
 
 EXAMPLE_RUNS = {
@@ -31,9 +31,8 @@ def _replay_all(server, tmp_path, name: str, count: int) -> list[tuple[dict, obj
     return results
 
 
-@pytest.mark.parametrize("example", sorted(EXAMPLE_RUNS))
-def test_every_example_execution_replays_offline(example, server, tmp_path):
-    script, service, name, count = EXAMPLE_RUNS[example]
+def _run_example(example: str, server) -> None:
+    script, service, _, _ = EXAMPLE_RUNS[example]
     env = {}
     if "plain" in example:
         # LLM replies are answered from the log when the GenAI instrumentation records message content.
@@ -41,10 +40,50 @@ def test_every_example_execution_replays_offline(example, server, tmp_path):
                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
                "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
     run_instrumented(EXAMPLES / script, server.url, service, **env)
+
+
+@pytest.mark.parametrize("example", ["celery", "plain-import", "plain-nightly"])
+def test_every_example_execution_replays_offline(example, server, tmp_path):
+    _, _, name, count = EXAMPLE_RUNS[example]
+    _run_example(example, server)
     results = _replay_all(server, tmp_path, name, count)
     assert len(results) == count
     for logged, run, _text in results:
         where = f"{example} {logged['status']} {logged['id']}\n{run.stderr[-3000:]}"
         assert run.returncode == 0, where
+        assert "reproduces the logged" in run.stderr, where
         if logged.get("output"):
             assert json.loads(run.stdout) == logged["output"]["value"], where
+    if example == "celery":
+        # Edited: the file says it no longer matches, with a diff.
+        logged, _, text = next(r for r in results if r[0]["status"] == "Success")
+        edited = tmp_path / "edited.py"
+        edited.write_text(text.replace('return {"order": order_id, "posted": posted}',
+                                       'return {"order": order_id, "posted": posted, "edited": True}'),
+                          encoding="utf-8")
+        run = run_replay(edited, tmp_path)
+        assert run.returncode == 1, run.stderr
+        assert '+  "edited": true' in run.stderr and "--- logged" in run.stderr
+        # A Zip of three: three runnable files.
+        ids = [r[0]["id"] for r in results][:3]
+        body, _ = fetch(f"{server.url}/api/executions/code.zip?" + "&".join(f"id={i}" for i in ids))
+        files = unzip(body)
+        assert len(files) == 3
+        for file_name, file_text in files.items():
+            (tmp_path / file_name).write_text(file_text, encoding="utf-8")
+            assert run_replay(tmp_path / file_name, tmp_path).returncode == 0, file_name
+
+
+def test_top_level_langgraph_invocation_gives_the_explanatory_file(server, tmp_path):
+    """The LangGraph example invokes its graph at top level under auto-instrumentation: no code of the
+    execution is recorded, so its file carries the context and says why nothing can re-execute.
+    (The same graph invoked inside an @agent function replays: test_replay_sdk.py.)"""
+    _run_example("langgraph", server)
+    results = _replay_all(server, tmp_path, "travel-agent", 2)
+    for logged, run, text in results:
+        assert run.returncode == 2, run.stderr
+        assert "no source code was recorded for this execution" in run.stderr
+        assert "inside a function decorated with @agent" in run.stderr
+        assert "This execution cannot be re-executed" in text
+        if logged["status"] == "Success":
+            assert "In Paris it is nice" in run.stdout  # the logged output is in the file
