@@ -160,3 +160,24 @@ def test_distro_configures_execlog_under_opentelemetry_instrument(server, tmp_pa
     assert bad.returncode == 0
     assert "EXECLOG_FLUSH_INTERVAL_MS='soon': expected a whole number" in bad.stderr
     assert "configured: False" in bad.stdout
+
+
+def test_execlog_instrument_wrapper_runs_a_program_instrumented(server, tmp_path):
+    jobs = tmp_path / "wrapjobs.py"
+    jobs.write_text("def tally(items):\n    return sum(items)\n")
+    app = tmp_path / "wrapped_app.py"
+    app.write_text("import wrapjobs\nprint(wrapjobs.tally([1, 2, 3]))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(tmp_path)
+    execlog = str(Path(sys.executable).parent / "execlog")
+    proc = subprocess.run([execlog, "instrument", "--endpoint", server.url, "--automations", "wrapjobs:tally", "--",
+                           "python", str(app)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "6"
+    item = Api(server.url).wait_status("tally", "Success")
+    root = next(r for r in queries.trace_spans(server.store, item["trace_id"]) if not r["ParentSpanId"])
+    assert json.loads(root["SpanAttributes"]["execlog.input"]) == {"items": [1, 2, 3]}
+    missing = subprocess.run([execlog, "instrument", "--", "no-such-program-here"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert missing.returncode == 1 and "no such program" in missing.stderr

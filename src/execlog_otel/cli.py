@@ -108,6 +108,33 @@ def demo(host, port, runs, exit_after, **store_opts) -> None:
         running.close()
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--endpoint", metavar="URL", help="execlog serve or Collector to send to [EXECLOG_ENDPOINT].")
+@click.option("--clickhouse", "clickhouse_url", metavar="URL", help="Write straight to ClickHouse "
+              "[EXECLOG_CLICKHOUSE_URL].")
+@click.option("--automations", metavar="MOD:FN,...", help="Callables to run as automations [EXECLOG_AUTOMATIONS].")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def instrument(endpoint, clickhouse_url, automations, command) -> None:
+    """Run a program with execlog auto-instrumentation: execlog instrument -- python app.py
+
+    Same as OTEL_PYTHON_DISTRO=execlog opentelemetry-instrument python app.py."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    runner = shutil.which("opentelemetry-instrument") or str(Path(sys.executable).parent / "opentelemetry-instrument")
+    if not Path(runner).exists():
+        _fail("opentelemetry-instrument is not installed: pip install opentelemetry-instrumentation")
+    if shutil.which(command[0]) is None:
+        _fail(f"{command[0]!r}: no such program on PATH")
+    env = dict(os.environ, OTEL_PYTHON_DISTRO="execlog")
+    for key, value in (("EXECLOG_ENDPOINT", endpoint), ("EXECLOG_CLICKHOUSE_URL", clickhouse_url),
+                       ("EXECLOG_AUTOMATIONS", automations)):
+        if value:
+            env[key] = value
+    os.execve(runner, [runner, *command], env)
+
+
 @main.command()
 @click.option("--database", default=None, metavar="NAME", help="Database name [EXECLOG_DATABASE, default otel].")
 @click.option("--retention-days", type=int, default=None, metavar="N", help="TTL in days [default 30].")
