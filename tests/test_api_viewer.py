@@ -142,3 +142,11 @@ def test_openapi_documents_every_api_route(data_env):
     refs = re.findall(r'\$ref: "#/components/([a-zA-Z]+)/([A-Za-z]+)"', text.get_data(as_text=True))
     for section, name in refs:
         assert name in spec["components"][section], f"{section}/{name}"
+
+
+def test_time_bounds_copied_from_an_item_include_that_item(data_env):
+    """The page filters with the ISO times the API gave it: those bounds must be exact, not float-rounded."""
+    client, *_ = data_env
+    for item in listing(client, limit=200)["items"]:
+        inside = listing(client, **{"from": item["started_at"], "limit": 200})
+        assert item["id"] in [i["id"] for i in inside["items"]], item["name"]

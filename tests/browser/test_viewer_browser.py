@@ -408,3 +408,36 @@ def test_execution_of_5000_steps_stays_usable(page, viewer, artifacts):
     expect(page.locator("#wf-rows li.wf-row")).to_have_count(50)
     expect(page.locator("#wf-rows li.wf-row").first).to_contain_text("turn 50 failed")
     shot(page, artifacts, "14-5000-steps")
+
+
+def test_new_executions_are_announced_and_keys_move_through_rows(page, viewer, artifacts):
+    url, _, writer, _ = viewer
+    page.goto(f"{url}/?kind=agent")
+    expect(page.locator("#new-rows")).to_be_hidden()
+    first = page.locator("#rows tr.row .name-link").first.text_content()
+    # Runs last in this module: the new execution changes the counts the tests above check.
+    writer.execution("fresh-agent", "agent", "Success", start_ns=time.time_ns(), duration_ms=5)
+    expect(page.locator("#new-rows")).to_have_text("1 new execution · show", timeout=15_000)
+    expect(page.locator("#rows tr.row .name-link").first).to_have_text(first)  # nothing moved under the reader
+    page.click("#new-rows")
+    expect(page.locator("#rows tr.row .name-link").first).to_have_text("fresh-agent")
+    # Keys: j / k move a row cursor, q opens Quick View on it, Enter opens the execution.
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(page.locator("#rows tr.cursor")).to_have_attribute("data-index", "1")
+    page.keyboard.press("k")
+    expect(page.locator("#rows tr.cursor")).to_have_attribute("data-index", "0")
+    page.keyboard.press("q")
+    expect(page.locator("#qv-title")).to_have_text("fresh-agent")
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    second = page.locator("#rows tr.row").nth(1).get_attribute("data-id")
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail")).to_have_attribute("data-loaded", second)
+    # Page size.
+    page.goto(f"{url}/")
+    page.select_option("#page-size", "25")
+    expect(page).to_have_url(f"{url}/?limit=25")

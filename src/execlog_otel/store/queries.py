@@ -12,7 +12,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from execlog_otel import semconv as sc
@@ -26,6 +26,9 @@ _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 SORTS = {"started_at", "duration"}
 KINDS = {k.value for k in sc.Kind}
 STATUSES = {s.value for s in sc.Status}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class QueryError(ValueError):
@@ -43,15 +46,19 @@ def parse_time(value: str | int | float | None, name: str) -> int | None:
     """ISO-8601 (``Z`` or offset; naive means UTC) or epoch milliseconds -> ns."""
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d{1,16}", value)):
-        return int(float(value) * 1_000_000)
+    if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\d{1,16}", value)):
+        return int(value) * 1_000_000
+    if isinstance(value, float):
+        return round(value * 1_000_000)
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise QueryError(f"{name}={value!r}: expected an ISO-8601 time or epoch milliseconds") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1_000_000_000)
+    # Integer arithmetic: a float timestamp loses the microseconds an ISO time carries, which
+    # would move a bound past the very execution whose start it was copied from.
+    return (dt - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
 def encode_cursor(sort_value: int, execution_id: str) -> str:
@@ -185,6 +192,30 @@ def _settings(store: Store) -> dict[str, Any]:
     return {"max_execution_time": getattr(store, "query_timeout_s", 10) or 10}
 
 
+_DAY_NS = 86_400 * 10**9
+# FINAL over all of execlog_executions costs hundreds of ms at a million executions, over a day
+# a few ms; a page ordered by start is usually full within the latest day or week, so those are
+# tried first (benchmarks/ measures it). Rows outside a window all sort after the rows inside it.
+START_WINDOWS_NS = (_DAY_NS, 7 * _DAY_NS)
+
+
+def _start_windows(f: ListFilter, desc: bool, cursor_ns: int | None) -> list[int | None]:
+    """Bounds on Start to try in turn (None: unbounded), for listings ordered by start time."""
+    if f.sort != "started_at":
+        return [None]
+    if desc:
+        anchor = cursor_ns if cursor_ns is not None else f.to_ns
+        if anchor is None:
+            anchor = int(datetime.now(tz=UTC).timestamp() * 1e9)
+        bounds = [anchor - w for w in START_WINDOWS_NS if f.from_ns is None or anchor - w > f.from_ns]
+    else:
+        anchor = cursor_ns if cursor_ns is not None else f.from_ns
+        if anchor is None:
+            return [None]
+        bounds = [anchor + w for w in START_WINDOWS_NS if f.to_ns is None or anchor + w < f.to_ns]
+    return [*bounds, None]
+
+
 def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
     params: dict[str, Any] = {}
     where = _where(f, params)
@@ -206,14 +237,25 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
             where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
     params["limit"] = f.limit + 1
     ex = store.table("execlog_executions")
-    sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
-           + (f" WHERE {' AND '.join(where)}" if where else "")
-           + f" ORDER BY {sort_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
-    rows = store.client.query(sql, parameters=params, settings=_settings(store)).named_results()
-    rows = list(rows)
+    # Ordering by Start itself (not its ns value) lets ClickHouse read the sorting key in order.
+    order_expr = "Start" if f.sort == "started_at" else sort_expr
+    rows = []
+    for window in _start_windows(f, desc, decode_cursor(f.cursor)[0] if f.cursor else None):
+        window_where = list(where)
+        if window is not None:
+            window_where.append(f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
+            params["w_bound"] = window
+        sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
+               + (f" WHERE {' AND '.join(window_where)}" if window_where else "")
+               + f" ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
+        rows = list(store.client.query(sql, parameters=params, settings=_settings(store)).named_results())
+        if len(rows) > f.limit:
+            break
+    params.pop("w_bound", None)
     has_more = len(rows) > f.limit
     rows = rows[: f.limit]
-    rollups = trace_rollups(store, [r["TraceId"] for r in rows])
+    rollups = trace_rollups(store, [r["TraceId"] for r in rows],
+                            since_ns=min((r["StartNs"] for r in rows), default=None))
     items = [execution_item(r, rollups.get(r["TraceId"], {})) for r in rows]
     add_max_attempts(store, items)
     next_cursor = None
@@ -222,26 +264,42 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
         next_cursor = encode_cursor(last["StartNs"] if f.sort == "started_at" else last["DurationNs"],
                                     last["ExecutionId"])
     count_params = {k: v for k, v in params.items() if not k.startswith("c_") and k != "limit"}
-    count_sql = (f"SELECT count() FROM (SELECT 1 FROM {ex} FINAL"
-                 + (f" WHERE {' AND '.join(count_where)}" if count_where else "")
-                 + f" LIMIT {COUNT_CAP + 1})")
+    if f.status:
+        count_sql = (f"SELECT count() FROM (SELECT 1 FROM {ex} FINAL"
+                     + (f" WHERE {' AND '.join(count_where)}" if count_where else "")
+                     + f" LIMIT {COUNT_CAP + 1})")
+    else:
+        # Without a status filter every filter is on the execution's identity (name, kind, service,
+        # ids, target, event, start), which its state markers repeat, so counting distinct executions
+        # needs no FINAL — a search scans all of them, and FINAL would triple the cost.
+        count_sql = (f"SELECT count() FROM (SELECT DISTINCT ExecutionId FROM {ex}"
+                     + (f" WHERE {' AND '.join(count_where)}" if count_where else "")
+                     + f" LIMIT {COUNT_CAP + 1})")
     count = int(store.client.query(count_sql, parameters=count_params, settings=_settings(store)).result_rows[0][0])
     return {"items": items, "next_cursor": next_cursor, "count": min(count, COUNT_CAP),
             "count_capped": count > COUNT_CAP}
 
 
-def trace_rollups(store: Store, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+def trace_rollups(store: Store, trace_ids: list[str], since_ns: int | None = None) -> dict[str, dict[str, Any]]:
+    """Rollups of the given traces; ``since_ns`` (the earliest execution start among them) lets the
+    query skip older partitions: a trace's spans, its retries and markers all start after it."""
     if not trace_ids:
         return {}
+    params: dict[str, Any] = {"ids": trace_ids}
+    since = ""
+    if since_ns:
+        # An hour of slack for spans from hosts whose clocks run behind.
+        since = "AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR"
+        params["since"] = since_ns
     sql = f"""
         SELECT TraceId, sum(Steps) AS Steps, sum(FailedSteps) AS FailedSteps, sum(SkippedSteps) AS SkippedSteps,
                sum(InputTokens) AS InputTokens, sum(OutputTokens) AS OutputTokens,
                sum(TotalTokens) AS TotalTokens, groupUniqArrayArray(Models) AS Models,
                groupUniqArrayArray(Tools) AS Tools, groupUniqArrayArray(Connectors) AS Connectors
         FROM {store.table('execlog_trace_rollups')}
-        WHERE TraceId IN {{ids:Array(String)}}
+        WHERE TraceId IN {{ids:Array(String)}} {since}
         GROUP BY TraceId"""
-    result = store.client.query(sql, parameters={"ids": trace_ids}, settings=_settings(store))
+    result = store.client.query(sql, parameters=params, settings=_settings(store))
     return {r["TraceId"]: r for r in result.named_results()}
 
 
@@ -298,8 +356,13 @@ def get_execution_row(store: Store, execution_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def attempts(store: Store, execution_id: str, start_ns: int) -> list[dict[str, Any]]:
-    """Every attempt of an execution (its first trace and the traces that retried it), oldest first."""
+def attempts(store: Store, execution_id: str, start_ns: int, retried: bool = True) -> list[dict[str, Any]]:
+    """Every attempt of an execution (its first trace and the traces that retried it), oldest first.
+
+    ``retried=False`` (its newest state is its first attempt) looks up the one trace by id, which its
+    bloom filter index answers at once, instead of scanning roots since the start for retries."""
+    match = ("TraceId = {id:String}" if not retried
+             else "(TraceId = {id:String} OR SpanAttributes['execlog.retry_of'] = {id:String})")
     sql = f"""
         SELECT TraceId, toUInt16(greatest(toUInt16OrZero(SpanAttributes['execlog.attempt']), 1)) AS Attempt,
                toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration,
@@ -307,7 +370,7 @@ def attempts(store: Store, execution_id: str, start_ns: int) -> list[dict[str, A
                        StatusCode = 'Error', 'Failed', 'Success') AS Status
         FROM {store.table('otel_traces')}
         WHERE ParentSpanId = '' AND Timestamp >= fromUnixTimestamp64Nano({{start:Int64}}) - INTERVAL 1 SECOND
-          AND (TraceId = {{id:String}} OR SpanAttributes['execlog.retry_of'] = {{id:String}})
+          AND {match}
         ORDER BY Attempt, StartNs"""
     rows = store.client.query(sql, parameters={"id": execution_id, "start": start_ns},
                               settings=_settings(store)).named_results()
@@ -476,7 +539,8 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
     row = get_execution_row(store, execution_id)
     if row is None:
         return None
-    all_attempts = attempts(store, row["ExecutionId"], row["StartNs"])
+    all_attempts = attempts(store, row["ExecutionId"], row["StartNs"],
+                            retried=row["Attempt"] > 1 or row["TraceId"] != row["ExecutionId"])
     trace_id = row["TraceId"]
     if attempt is not None:
         match = next((a for a in all_attempts if a["attempt"] == attempt), None)
@@ -489,7 +553,7 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
     root, steps, marker = build_steps(spans)
     steps_truncated = len(spans) >= MAX_STEPS + 2 or len(steps) > MAX_STEPS
     steps = steps[:MAX_STEPS]
-    roll = trace_rollups(store, [trace_id]).get(trace_id, {})
+    roll = trace_rollups(store, [trace_id], since_ns=row["StartNs"]).get(trace_id, {})
     item = execution_item(row, roll)
     if trace_id != row["TraceId"] and root is not None:
         # An older attempt: its own status, time and duration.
@@ -556,7 +620,8 @@ def executions_by_id(store: Store, ids: list[str]) -> list[dict[str, Any]]:
         if r["ExecutionId"] not in newest or r["AttemptStartNs"] > newest[r["ExecutionId"]]["AttemptStartNs"]:
             newest[r["ExecutionId"]] = r
     rows = [newest[i] for i in ids if i in newest]
-    rollups = trace_rollups(store, [r["TraceId"] for r in rows])
+    rollups = trace_rollups(store, [r["TraceId"] for r in rows],
+                            since_ns=min((r["StartNs"] for r in rows), default=None))
     items = [execution_item(r, rollups.get(r["TraceId"], {})) for r in rows]
     add_max_attempts(store, items)
     return items
@@ -603,9 +668,18 @@ def neighbors(store: Store, f: ListFilter, execution_id: str) -> dict[str, Any]:
         where.append("ExecutionId != {c_id:String}")
         if f.sort == "started_at":
             where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
-        sql = (f"SELECT ExecutionId, Name FROM {ex} FINAL WHERE {' AND '.join(where)} "
-               f"ORDER BY {sort_expr} {direction}, ExecutionId {direction} LIMIT 1")
-        rows = store.client.query(sql, parameters=params, settings=_settings(store)).result_rows
+        order_expr = "Start" if f.sort == "started_at" else sort_expr
+        rows = []
+        for window in _start_windows(f, desc, value):  # nearest day, week, then all (see list_executions)
+            bound = []
+            if window is not None:
+                bound = [f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})"]
+                params["w_bound"] = window
+            sql = (f"SELECT ExecutionId, Name FROM {ex} FINAL WHERE {' AND '.join(where + bound)} "
+                   f"ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT 1")
+            rows = store.client.query(sql, parameters=params, settings=_settings(store)).result_rows
+            if rows:
+                break
         out[key] = {"id": rows[0][0], "name": rows[0][1]} if rows else None
     return out
 
@@ -632,7 +706,7 @@ def execution_summary(store: Store, execution_id: str) -> dict[str, Any] | None:
     row = get_execution_row(store, execution_id)
     if row is None:
         return None
-    roll = trace_rollups(store, [row["TraceId"]]).get(row["TraceId"], {})
+    roll = trace_rollups(store, [row["TraceId"]], since_ns=row["StartNs"]).get(row["TraceId"], {})
     item = execution_item(row, roll)
     add_max_attempts(store, [item])
     sql = f"""

@@ -169,6 +169,7 @@ function fillRow(tr, item) {
 }
 
 function renderRows() {
+  cursorIndex = -1;
   const tbody = $("rows");
   clear(tbody);
   const template = $("row-template");
@@ -235,6 +236,44 @@ async function pollLive() {
 
 setInterval(pollLive, POLL_MS);
 
+// New executions: on the first page of the newest-first order, say how many arrived since it loaded.
+const NEW_ROWS_POLL_MS = 5000;
+
+function showsNewestFirst() {
+  const sort = state.params.get("sort") || "started_at";
+  const order = state.params.get("order") || "desc";
+  const range = state.params.get("range");
+  return state.page === 0 && sort === "started_at" && order === "desc" && !(range === "custom" && state.params.get("to"));
+}
+
+async function pollNew() {
+  if (document.hidden || !showsNewestFirst() || !state.items.length) {
+    $("new-rows").hidden = true;
+    return;
+  }
+  const params = apiParams(state.params);
+  params.set("from", state.items[0].started_at);
+  params.set("limit", "1");
+  try {
+    const data = await api("/api/executions", params);
+    // The count includes the rows already shown that started at the newest start; those are not new.
+    const shownAtTop = state.items.filter((it) => it.started_at >= state.items[0].started_at).length;
+    const fresh = data.count_capped ? data.count : Math.max(0, data.count - shownAtTop);
+    const button = $("new-rows");
+    button.hidden = fresh <= 0;
+    button.textContent = `${formatInt(fresh)}${data.count_capped ? "+" : ""} new execution${fresh === 1 ? "" : "s"} · show`;
+  } catch (err) {
+    // Try again on the next tick.
+  }
+}
+
+setInterval(pollNew, NEW_ROWS_POLL_MS);
+$("new-rows").addEventListener("click", () => {
+  $("new-rows").hidden = true;
+  resetPages();
+  load();
+});
+
 // Other modules (Retry) hand over the fresh state of a row they changed: show it like a live update
 // (a row that became live again is then followed by pollLive).
 document.addEventListener("execlog:item", (event) => {
@@ -254,7 +293,13 @@ function syncControls() {
   for (const b of $("kind-switch").querySelectorAll("button")) {
     b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
   }
-  $("search").value = state.params.get("q") || "";
+  if (document.activeElement !== $("search")) $("search").value = state.params.get("q") || "";
+  const limit = state.params.get("limit") || "50";
+  if (![...$("page-size").options].some((o) => o.value === limit)) {
+    $("page-size").append(el("option", {text: limit, attrs: {value: limit}}));
+  }
+  $("page-size").value = limit;
+  $("new-rows").hidden = true;
   const statuses = (state.params.get("status") || "").split(",").filter(Boolean);
   for (const box of $("status-filter").querySelectorAll("input[type=checkbox]")) {
     box.checked = statuses.includes(box.value);
@@ -429,6 +474,10 @@ document.querySelector("thead").addEventListener("click", (event) => {
   });
 });
 
+$("page-size").addEventListener("change", () => {
+  changeFilter(() => setParam("limit", $("page-size").value === "50" ? "" : $("page-size").value));
+});
+
 $("page-next").addEventListener("click", () => goToPage(state.page + 1));
 $("page-prev").addEventListener("click", () => goToPage(state.page - 1));
 $("page-first").addEventListener("click", () => goToPage(0));
@@ -477,6 +526,7 @@ async function openQuickView(index) {
   if (!listed) return;
   state.quickIndex = index;
   state.quickItem = listed;
+  cursorIndex = index;
   for (const tr of $("rows").querySelectorAll("tr.current")) tr.classList.remove("current");
   const tr = rowFor(listed.id);
   if (tr) {
@@ -542,6 +592,45 @@ dialog.addEventListener("close", () => {
   delete dialog.dataset.id;
   delete dialog.dataset.loaded;
 });
+// Listing keys (when Quick View is closed): / search, j / k move the row cursor, Enter opens, q Quick View.
+let cursorIndex = -1;
+
+function moveCursor(step) {
+  if (!state.items.length) return;
+  cursorIndex = Math.max(0, Math.min(state.items.length - 1, cursorIndex + step));
+  for (const tr of $("rows").querySelectorAll("tr.cursor")) tr.classList.remove("cursor");
+  const tr = $("rows").querySelector(`tr[data-index="${cursorIndex}"]`);
+  if (tr) {
+    tr.classList.add("cursor");
+    tr.focus({preventScroll: true});
+    tr.scrollIntoView({block: "nearest"});
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (dialog.open || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === "Escape" && event.target === $("search")) {
+    $("search").blur();
+    return;
+  }
+  if (isTyping(event)) return;
+  if (event.key === "/") {
+    event.preventDefault();
+    $("search").focus();
+    $("search").select();
+  } else if (event.key === "j" || event.key === "ArrowDown") {
+    event.preventDefault();
+    moveCursor(1);
+  } else if (event.key === "k" || event.key === "ArrowUp") {
+    event.preventDefault();
+    moveCursor(-1);
+  } else if (event.key === "Enter" && cursorIndex >= 0 && state.items[cursorIndex]) {
+    window.location.href = detailHref(state.items[cursorIndex].id);
+  } else if (event.key === "q" && cursorIndex >= 0) {
+    openQuickView(cursorIndex);
+  }
+});
+
 document.addEventListener("keydown", (event) => {
   if (!dialog.open || isTyping(event)) return;
   if (event.key === "ArrowRight") {
