@@ -176,8 +176,9 @@ def test_limitation_1_response_connector_is_not_retryable(start_runner, viewer):
 
 
 def test_ten_concurrent_retries_start_exactly_one_attempt(start_runner, viewer):
-    """Ten simultaneous clicks on "Retry (attempt 2)" — from one page or several — start one attempt, even
-    when that attempt has already failed again before the last click is handled."""
+    """Ten simultaneous clicks on Retry (attempt 2) — from one page or several — start one attempt, even
+    when that attempt has already failed again before the last request is handled (the viewer has fewer
+    worker threads than requests, so some are handled late)."""
     runner = start_runner()
     eid, _ = runner.run("always-fails", {"order_id": 11})
     viewer.wait_row(eid, status="Failed")
@@ -185,7 +186,7 @@ def test_ten_concurrent_retries_start_exactly_one_attempt(start_runner, viewer):
 
     def click(_):
         barrier.wait()
-        return viewer.retry(eid, attempt=2)
+        return viewer.retry(eid, attempt=2)  # what the Retry button sends: the attempt it offered
 
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(click, range(10)))

@@ -185,8 +185,13 @@ class RetryDispatcher:
 
         ``attempt`` is the attempt the caller means to start (what its Retry button showed): requests
         sent at the same moment for the same attempt start it once, even when it ends before the last
-        of them is handled. Without it, the next attempt is started."""
+        of them is handled. Without it, the attempt meant is the next one as of the request's arrival
+        (read before waiting for the execution's lock), so a burst of requests still starts one."""
         eid = execution_id.strip().lower()
+        if attempt is None:
+            arrived = retry_queries.retry_candidates(self.store, [eid]).get(eid)
+            if arrived is not None:
+                attempt = max(arrived.attempts_used, self._pending_attempt(eid, arrived)) + 1
         lock = self._lock_for(eid)  # held in a local: the weak dictionary keeps it while we wait
         with lock:
             candidates = retry_queries.retry_candidates(self.store, [eid])
