@@ -48,6 +48,10 @@ def test_stream_is_one_agent_execution_with_node_llm_and_tool_steps(telemetry, s
     assert all(s["status"] == "Success" and s["input"] is not None for s in nodes)
     tools = {s["tool"]: s for s in steps if s["kind"] == "tool"}
     assert set(tools) == {"get_weather", "convert_currency"}
+    # The execution's code location is the application code that ran the graph.
+    root = next(r for r in queries.trace_spans(server.store, item["trace_id"]) if not r["ParentSpanId"])
+    assert root["SpanAttributes"]["code.function.name"].endswith(
+        "test_stream_is_one_agent_execution_with_node_llm_and_tool_steps")
 
 
 def test_ainvoke_failure_is_failed_and_reraised(telemetry, server):

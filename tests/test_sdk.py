@@ -399,3 +399,26 @@ def test_configure_clickhouse_url_selects_the_clickhouse_exporter(store, chdb_ur
         handle.shutdown()
     items = queries.list_executions(store, queries.ListFilter(name="via-url"))["items"]
     assert [(i["kind"], i["status"]) for i in items] == [("agent", "Success")]
+
+
+def test_configure_adds_to_an_application_tracer_provider(server, api):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    app_provider = TracerProvider()
+    app_spans = InMemorySpanExporter()
+    app_provider.add_span_processor(SimpleSpanProcessor(app_spans))
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, tracer_provider=app_provider)
+    try:
+        assert handle.tracer_provider is app_provider and not handle.owns_provider
+        with ex.automation("shared-provider"):
+            with app_provider.get_tracer("app").start_as_current_span("app work"):
+                pass
+        handle.force_flush()
+        item = api.wait_status("shared-provider", "Success")
+    finally:
+        handle.shutdown()
+    # The application's own exporter still gets every span, execlog's included; its span is a step.
+    assert {"shared-provider", "app work", sc.STATE_SPAN_NAME} <= {s.name for s in app_spans.get_finished_spans()}
+    assert [s["name"] for s in api.detail(item["id"])["steps"]] == ["app work"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import sys
 import threading
 from collections.abc import Collection
 from typing import Any
@@ -33,6 +34,7 @@ from opentelemetry.trace import Status as OtelStatus
 from opentelemetry.trace import StatusCode
 
 from execlog_otel import semconv as sc
+from execlog_otel.sdk.callsite import frame_attributes
 from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
 from execlog_otel.sdk.executions import Execution
 from execlog_otel.sdk.payloads import set_payload
@@ -81,6 +83,22 @@ def _graph_name(instance: Any, config: Any) -> str:
     return str(getattr(instance, "name", None) or type(instance).__name__)
 
 
+_LIBRARY_MODULES = ("wrapt", "langgraph", "langchain", "langchain_core", "opentelemetry", "execlog_otel")
+
+
+def _caller_code() -> tuple[tuple[str, str], ...]:
+    """Code location of the application code that invoked the graph (first frame outside the libraries)."""
+    frame = sys._getframe(2)
+    for _ in range(64):
+        if frame is None:
+            return ()
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(_LIBRARY_MODULES) or module.startswith("execlog_otel.demo"):
+            return frame_attributes(frame, RUNTIME.settings.capture_code)
+        frame = frame.f_back
+    return ()
+
+
 def _graph_call(method: str):
     """A wrapt wrapper running a graph call as an agent execution."""
     def _start(instance: Any, args: tuple, kwargs: dict) -> tuple[Execution, contextvars.Token]:
@@ -88,6 +106,7 @@ def _graph_call(method: str):
         graph_input = kwargs.get("input", args[0] if args else None)
         run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
                         attributes={"langgraph.method": method})
+        run._code = _caller_code()
         token = _IN_GRAPH.set(True)
         run.start()
         return run, token
