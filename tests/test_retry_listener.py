@@ -231,3 +231,12 @@ def test_parse_listen():
     assert parse_listen(":4319") == ("127.0.0.1", 4319)
     with pytest.raises(ValueError, match="host:port"):
         parse_listen("localhost")
+
+
+def test_oversized_bodies_are_refused_before_verifying(automation):
+    small = RetryListener(SECRET, max_body_bytes=1000)
+    client = small.wsgi_app().test_client()
+    name, rec = automation
+    resp = post(client, body(name, trigger_payload={"order_id": "x" * 2000}))
+    assert (resp.status_code, resp.get_json()["code"]) == (413, "too_large")
+    assert rec.calls == []

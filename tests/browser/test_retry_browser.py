@@ -69,6 +69,9 @@ def test_retry_from_the_listing_and_the_detail_page(browser, server, runner, art
     expect(row(responder).locator(".retry-why")).to_have_text("Not retryable")
     expect(row(responder).locator(".retry-reason")).to_contain_text("Response connector")
     expect(row(responder).locator(".act-retry")).to_have_count(0)
+    row(responder).locator(".act-quick").click()  # the reference's pop-up says it too
+    expect(page.locator("#quick-view .retry-qv .retry-why")).to_have_text("Not retryable")
+    page.keyboard.press("Escape")
 
     # Use Case 1: Retry turns the failed row into Success, attempt 2 of 3.
     expect(row(flaky).locator(".retry-left")).to_have_text("2 retries left")

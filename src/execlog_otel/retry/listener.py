@@ -199,7 +199,7 @@ class RetryListener:
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
             raise RefusedError(413, "too_large", f"request body larger than {self.max_body_bytes} bytes")
-        body = request.get_data(cache=False)
+        body = request.stream.read(self.max_body_bytes + 1)  # bounded also without a Content-Length
         if len(body) > self.max_body_bytes:
             raise RefusedError(413, "too_large", f"request body larger than {self.max_body_bytes} bytes")
         assert self._verifier is not None

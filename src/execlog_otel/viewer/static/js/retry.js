@@ -406,3 +406,36 @@ async function retryDetail(slot, d, button) {
                                    attrs: {role: "alert"}}));
   }
 }
+
+// --- Quick View: the reference's pop-up of a failed execution offers Retry Execution too -------------
+
+let quickItem = null;
+
+document.addEventListener("execlog:quickview", async (event) => {
+  const {dialog, item} = event.detail;
+  quickItem = item.id;
+  const actions = dialog.querySelector('[data-slot="quickview-actions"]');
+  if (!actions) return;
+  for (const old of actions.querySelectorAll(".retry-qv")) old.remove();
+  if (!FAILED.has(item.status)) return;
+  let d;
+  try {
+    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`, {check_runner: "false"});
+  } catch (err) {
+    return;
+  }
+  if (quickItem !== item.id) return;
+  const box = el("span", {class: "retry-qv"});
+  actions.append(box);
+  renderDetailSlot(box, d);
+  const row = document.querySelector(`tr.row[data-id="${CSS.escape(item.id)}"]`);
+  const button = box.querySelector(".act-retry");
+  if (button && row) {
+    // Retry from Quick View works like the row's Retry: the row follows the new attempt.
+    button.replaceWith(button.cloneNode(true));
+    box.querySelector(".act-retry").addEventListener("click", () => {
+      dialog.close();
+      retryRow(row, d);
+    });
+  }
+});
