@@ -151,7 +151,7 @@ function renderHeader(item) {
 
 // --- waterfall -------------------------------------------------------------------------------------
 
-const KIND_ICONS = {trigger: "⚡", action: "▶", connector: "⇄", tool: "🔧", llm: "✦", pause: "❚❚",
+const KIND_ICONS = {trigger: "⚡", action: "▶", connector: "⇄", tool: "⚙", llm: "✦", pause: "❚❚",
   response: "↩", node: "◆", step: "•", agent: "◆", automation: "◆"};
 
 function timelineTotal(item) {
@@ -338,9 +338,9 @@ function render(first) {
   if (state.selected && steps.some((s) => s.span_id === state.selected)) {
     selectStep(state.selected, {scroll: first});
   } else if (first && steps.length) {
-    // Open on the first failed step when there is one: that is what people come for.
+    // Open on the first failed step when there is one (that is what people come for), else the first.
     const failed = steps.find((s) => s.status === "Failed");
-    if (failed) selectStep(failed.span_id);
+    selectStep((failed || steps[0]).span_id, {scroll: Boolean(failed)});
   }
   root.dataset.loaded = item.trace_id;
   emit("execlog:detail", {root, item});
