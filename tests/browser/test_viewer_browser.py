@@ -117,6 +117,7 @@ def test_listing_shows_populated_columns_in_local_time(page, viewer, artifacts):
         assert any(h.strip().startswith(column) for h in headers), column
     order = row(page, "order-sync")
     expect(order.locator(".badge")).to_have_text("Failed")
+    expect(order.locator(".status-why")).to_have_text("ERP answered 500 Internal Server Error")
     expect(order.locator(".c-connectors")).to_have_text("SAPShopify")
     expect(order.locator(".c-steps")).to_contain_text("1 failed")
     expect(order.locator(".c-steps")).to_contain_text("1 skipped")

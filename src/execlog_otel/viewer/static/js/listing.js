@@ -141,8 +141,13 @@ function fillRow(tr, item) {
   scope.href = scopeHref(item);
   kindLabel.append(scope);
   if (item.request_id) kindLabel.append(el("span", {class: "req", text: ` · ${item.request_id}`, title: "Request ID"}));
-  setBadge(tr.querySelector(".badge"), item.status);
+  const statusBadge = setBadge(tr.querySelector(".badge"), item.status);
   tr.querySelector(".attempts").textContent = attemptsLabel(item);
+  // Why it failed, at a glance (full text on hover and on the detail page).
+  const why = tr.querySelector(".status-why");
+  why.textContent = ["Failed", "Rejected"].includes(item.status) ? item.status_message || "" : "";
+  why.title = why.textContent;
+  if (why.textContent) statusBadge.title = `${item.status}: ${item.status_message}`;
   setTime(tr.querySelector("time"), item.started_at);
   const dur = tr.querySelector(".c-duration");
   dur.textContent = formatDuration(item.duration_ms);
