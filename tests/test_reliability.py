@@ -256,3 +256,40 @@ def test_a_batch_whose_failed_direct_insert_had_landed_is_not_written_twice(stor
     assert sink.wait_drained(30)
     sink.close()
     assert span_counts(store) == (5, 5)
+
+
+def test_requests_queued_behind_an_insert_are_written_together(store):
+    """Group commit: requests waiting for the writer go into the store in one insert, each still acknowledged."""
+    sink = StoreSink(store)
+    batches = [columns_for(span_ids(4, 7)) for _ in range(5)]
+    errors = []
+
+    def write(cols, target=None):
+        try:
+            (target or sink).write(cols)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    with sink._lock:  # an insert is running
+        threads = [threading.Thread(target=write, args=(b,)) for b in batches]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(sink._queue) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(sink._queue) == 5
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    assert sink.inserts == 1 and sink.spans_written == 20
+    assert span_counts(store) == (20, 20)
+    # Concurrent writers: every span lands once.
+    sink2 = StoreSink(store)
+    more = [columns_for(span_ids(10, 8)) for _ in range(40)]
+    threads = [threading.Thread(target=write, args=(b, sink2)) for b in more]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and sink2.spans_written == 400
+    assert span_counts(store) == (420, 420)

@@ -22,6 +22,8 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from execlog_otel.ingest.spool import Spool
@@ -48,6 +50,20 @@ def stored_span_count(store: Store, columns: list[list[Any]]) -> int:
     return int(store.client.query(sql, parameters={"t": trace_ids, "s": span_ids}).result_rows[0][0])
 
 
+MAX_GROUP_SPANS = 20_000  # largest insert made of queued requests
+
+
+@dataclass(eq=False)
+class _Pending:
+    """One request's spans waiting for the writer, and how its write ended."""
+
+    columns: list[list[Any]]
+    spans: int
+    done: bool = False
+    spooled: bool = False
+    error: Exception | None = None
+
+
 class StoreSink:
     """Writes batches in order, one insert per batch, spooling what the store does not take.
 
@@ -58,8 +74,11 @@ class StoreSink:
         self.store = store
         self.spool = spool
         self._lock = threading.Lock()  # one writer at a time (the embedded engine, and batch order)
+        self._queue_lock = threading.Lock()
+        self._queue: deque[_Pending] = deque()
         self.spans_written = 0
         self.spans_spooled = 0
+        self.inserts = 0  # direct inserts made (a group of queued requests is one)
         self.last_error = ""
         self._retry_interval_s = retry_interval_s
         self._max_retry_interval_s = max_retry_interval_s
@@ -80,24 +99,65 @@ class StoreSink:
         self.store.insert_span_columns(batch.columns, settings=dedup_settings(batch.batch_id))
 
     def write(self, columns: SpanColumns) -> None:
-        n = len(columns)
-        if not n:
+        """Return once ``columns`` are durable (stored or spooled); raise when neither is possible.
+
+        Group commit: requests that arrive while an insert runs queue up, and the next writer to get
+        the lock writes all of them in one insert (fewer, larger inserts are what ClickHouse likes)."""
+        if not len(columns):
             return
+        mine = _Pending(columns.columns, len(columns))
+        with self._queue_lock:
+            self._queue.append(mine)
         with self._lock:
+            if not mine.done:
+                self._write_group(self._take_group())
+        if mine.error is not None:
+            raise mine.error
+        if mine.spooled:
+            self._wake.set()
+
+    def _take_group(self) -> list[_Pending]:
+        with self._queue_lock:
+            group, total = [], 0
+            while self._queue and (not group or total + self._queue[0].spans <= MAX_GROUP_SPANS):
+                item = self._queue.popleft()
+                group.append(item)
+                total += item.spans
+            return group
+
+    def _write_group(self, group: list[_Pending]) -> None:
+        """Insert (or spool) queued requests as one batch; the caller holds the writer lock."""
+        if len(group) == 1:
+            merged = group[0].columns
+        else:
+            merged = [[] for _ in group[0].columns]
+            for item in group:
+                for target, column in zip(merged, item.columns, strict=True):
+                    target.extend(column)
+        n = sum(item.spans for item in group)
+        try:
             tried = False
             if self.spool is None or not self.spool.pending_batches:
                 try:
-                    self.store.insert_span_columns(columns.columns, settings=DIRECT_INSERT)
+                    self.store.insert_span_columns(merged, settings=DIRECT_INSERT)
                     self.spans_written += n
+                    self.inserts += 1
                     return
-                except Exception as exc:  # noqa: BLE001 - any store failure: spool, or let the caller answer 503
+                except Exception as exc:  # noqa: BLE001 - any store failure: spool, or the callers answer 503
                     if self.spool is None:
                         raise
                     self._note_failure(exc)
                     tried = True
-            self.spool.append(uuid.uuid4().hex, columns.columns, n, tried=tried)
+            self.spool.append(uuid.uuid4().hex, merged, n, tried=tried)
             self.spans_spooled += n
-        self._wake.set()
+            for item in group:
+                item.spooled = True
+        except Exception as exc:  # noqa: BLE001 - every request of the group gets the error
+            for item in group:
+                item.error = exc
+        finally:
+            for item in group:
+                item.done = True
 
     def _note_failure(self, exc: Exception) -> None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
