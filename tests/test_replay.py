@@ -246,9 +246,14 @@ def test_hostile_span_data_stays_inert(text, tmp_path):
     marker = tmp_path / "PWNED"
     execution = {
         "id": "d" * 32, "name": text, "kind": text, "status": text, "started_at": text, "service": text,
-        "attributes": {sc.CODE_CONTEXT: json.dumps({"imports": [{"name": "os\nimport sys", "module": "os"}],
-                                                    "constants": [{"name": "X", "kind": "literal",
-                                                                   "literal": "__import__('os')"}]})},
+        "attributes": {sc.CODE_CONTEXT: json.dumps({
+            "imports": [{"name": "os\nimport sys", "module": "os"}, {"name": "x", "module": "os; import sys"}],
+            "constants": [{"name": "X", "kind": "literal", "literal": "__import__('os')"},
+                          {"name": "Y", "kind": "regex", "pattern": text, "flags": 0}],
+            "external": [{"name": "__builtins__", "type": text}, {"name": "_sys", "type": text},
+                         {"name": "ok", "type": text, "kind": text}],
+            "definitions": [{"name": "g", "source": "def g():\n    pass\nimport os; os.system('touch PWNED')\n"},
+                            {"name": "h", "source": text, "line": text, "function": text}]})},
         "code": {"function": text, "source": "def f(a):\n    return a\n"},
         "input": {"value": {"a": text}}, "output": {"value": text},
         "steps": [{"span_id": "1", "name": text, "status": "Failed", "error": text, "code": {"function": text},

@@ -23,6 +23,7 @@ import builtins
 import json
 import math
 import pprint
+import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -38,6 +39,9 @@ from execlog_otel.replay.source import (
 )
 
 EXIT_MATCH, EXIT_DIFFERENT, EXIT_CANNOT_REPLAY = 0, 1, 2
+_RESERVED = frozenset({"_json", "_sys", "_replay_main", "_logged_step", "_SdkStandIn", "_Unavailable", "LOGGED_INPUT",
+                       "EXPECTED", "LOGGED_CALLS", "LOGGED_BLOCKS", "LOGGED_CHILDREN", "BOUND", "ENVIRONMENT",
+                       "REDACT_KEYS", "EXECUTION_ID"})
 _SDK_DEFAULT_NAMES = ("agent", "automation", "step", "configure", "execlog_otel")
 
 
@@ -225,7 +229,10 @@ def _context(execution: dict[str, Any]) -> dict[str, Any]:
 
 
 def _items(ctx: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    return [x for x in ctx.get(key) or [] if isinstance(x, dict) and is_identifier(x.get("name"))]
+    """Entries of the recorded context whose names may be bound in the file: identifiers, and neither
+    dunders (``__builtins__``) nor the runtime's own ``_``-prefixed names the file relies on."""
+    return [x for x in ctx.get(key) or [] if isinstance(x, dict) and is_identifier(x.get("name"))
+            and not x["name"].startswith("__") and x["name"] not in _RESERVED]
 
 
 def _steps_by_key(steps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -304,6 +311,10 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
                 continue
             constant_lines.append(f"{name} = {const['literal']}")
         elif kind == "regex" and isinstance(const.get("pattern"), str) and isinstance(const.get("flags"), int):
+            try:
+                re.compile(const["pattern"], int(const["flags"]))
+            except (re.error, ValueError, TypeError, OverflowError, RecursionError):
+                continue
             import_lines.append("import re")
             constant_lines.append(f"{name} = re.compile({const['pattern']!r}, {int(const['flags'])})")
         elif kind == "logger" and isinstance(const.get("logger"), str):
