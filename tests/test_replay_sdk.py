@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -139,3 +140,70 @@ def test_langgraph_agent_called_from_an_agent_function_replays(server, tmp_path)
     assert run.returncode == 0, path.read_text() + run.stderr
     assert json.loads(run.stdout) == execution["output"]["value"]
     assert ".invoke(...) answered with the logged result of step 'travel-agent'" in run.stderr
+
+
+@ex.automation("quiet-job")
+def quiet_job(n: int) -> int:
+    return n * 2
+
+
+def test_capture_code_off_gives_the_explanatory_file(server, tmp_path):
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="replay-sdk-tests",
+                          capture_code=False)
+    try:
+        quiet_job(21)
+        handle.force_flush()
+        execution = _wait_for_execution(server, "quiet-job")
+    finally:
+        handle.shutdown()
+    assert execution["code"]["source"] == "" and execution["output"]["value"] == 42
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 2
+    assert "no source code was recorded" in run.stderr and "42" in run.stdout
+
+
+def test_zip_by_post_needs_the_csrf_token(telemetry, server, tmp_path):
+    import http.cookiejar
+
+    checkout("gus")
+    checkout("gail")
+    telemetry.force_flush()
+    items = json.loads(urllib.request.urlopen(f"{server.url}/api/executions?name=checkout").read())["items"]
+    ids = [i["id"] for i in items]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    token = json.loads(opener.open(f"{server.url}/api/session").read())["csrf_token"]
+    body = json.dumps({"ids": ids}).encode()
+    request = urllib.request.Request(f"{server.url}/api/executions/code.zip", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        opener.open(request)
+    assert err.value.code == 403
+    request.add_header("X-CSRF-Token", token)
+    from tests.replay_support import unzip
+
+    files = unzip(opener.open(request).read())
+    assert len(files) == len(ids) == 2
+
+
+@ex.automation("long-job")
+def long_job(n: int) -> dict:
+    """A function whose source is longer than the payload cap of the test below (256 bytes), so that the
+    SDK records its location and marks the source as cut instead of recording it."""
+    total = sum(range(n))
+    return {"n": n, "total": total, "label": "a label long enough to push this source past the cap"}
+
+
+def test_source_over_the_payload_cap_is_not_recorded_and_the_file_says_so(server, tmp_path):
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="replay-sdk-tests",
+                          payload_cap_bytes=256)
+    try:
+        long_job(10)
+        handle.force_flush()
+        execution = _wait_for_execution(server, "long-job")
+    finally:
+        handle.shutdown()
+    assert execution["attributes"]["execlog.code.source.truncated"] == "true"
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 2
+    assert "larger than the payload cap" in run.stderr
