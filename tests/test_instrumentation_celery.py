@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 
@@ -11,6 +12,8 @@ from celery.contrib.testing.worker import start_worker
 
 import execlog_otel as ex
 from execlog_otel.instrumentation.celery import CeleryInstrumentor, execution_id_of
+from execlog_otel.sdk import registry
+from execlog_otel.store import queries
 from sdk_support import Api, wait_for
 
 
@@ -112,6 +115,34 @@ def test_failure_time_budget_and_expiry(telemetry, server, app):
     assert rejected["status"] == "Rejected" and "time budget" in rejected["status_message"]
     gone = api.wait_status("jobs.expired", "Rejected")
     assert "expired" in gone["status_message"]
+
+
+def test_a_retry_from_the_viewer_reruns_the_task_as_the_next_attempt(telemetry, server, app):
+    """What the retry listener does: the registered entry of the task, called inside attempt_of()."""
+    api = Api(server.url)
+
+    @app.task(name="jobs.charge")
+    def charge(amount: int) -> dict:
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        return {"charged": amount}
+
+    with worker(app):
+        with pytest.raises(ValueError):
+            charge.delay(0).get(timeout=30)
+    telemetry.force_flush()
+    first = api.wait_status("jobs.charge", "Failed")
+    registered = registry.get("jobs.charge")
+    assert registered is not None and registered.trigger_fingerprint == first["trigger_fingerprint"]
+    inspect.signature(registered.fn).bind(amount=5)  # the listener checks the payload binds
+    first_root = next(r for r in queries.trace_spans(server.store, first["trace_id"]) if not r["ParentSpanId"])
+    with ex.attempt_of(first["id"], 2, first_root["StartNs"], first_root["SpanId"]):
+        assert registered.fn(amount=5) == {"charged": 5}
+    telemetry.force_flush()
+    item = wait_for(lambda: (lambda i: i if i and i["attempt"] == 2 else None)(api.by_name("jobs.charge")),
+                    "attempt 2")
+    assert item["status"] == "Success" and item["id"] == first["id"]
+    assert [a["status"] for a in api.detail(item["id"])["attempts"]] == ["Failed", "Success"]
 
 
 def test_uninstrument_stops_recording(telemetry, server, app):

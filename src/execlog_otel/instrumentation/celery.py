@@ -31,7 +31,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from execlog_otel import semconv as sc
 from execlog_otel.sdk import registry
-from execlog_otel.sdk.attempts import attempt_of
+from execlog_otel.sdk.attempts import attempt_of, current_attempt
 from execlog_otel.sdk.code_capture import code_attributes
 from execlog_otel.sdk.executions import Execution, fingerprint, record_detached_state, retry_target_of
 from execlog_otel.sdk.runtime import RUNTIME
@@ -77,6 +77,20 @@ def _task_function(task: Any) -> Any:
     return getattr(run, "__func__", run)
 
 
+def _rerun(task: Any) -> Any:
+    """What the retry listener calls to re-run a task: ``task.apply`` in this process (Celery's signals fire,
+    so the run is recorded, as the attempt the listener's ``attempt_of`` names), failures re-raised."""
+    def rerun(**kwargs: Any) -> Any:
+        return task.apply(kwargs=kwargs, throw=True).get()
+
+    rerun.__name__ = rerun.__qualname__ = str(task.name)
+    rerun.__module__ = getattr(_task_function(task), "__module__", __name__)
+    signature = signature_of(task.run)
+    if signature is not None:
+        rerun.__signature__ = signature  # type: ignore[attr-defined]
+    return rerun
+
+
 class _TaskRuns:
     """Executions of the tasks running in this worker, by task id."""
 
@@ -108,7 +122,8 @@ class CeleryInstrumentor(BaseInstrumentor):
                                 (signals.task_failure, self._failure),
                                 (signals.task_retry, self._retry),
                                 (signals.task_postrun, self._postrun),
-                                (signals.task_revoked, self._revoked)):
+                                (signals.task_revoked, self._revoked),
+                                (signals.worker_ready, self._worker_ready)):
             signal.connect(handler, weak=False)
             self._connected.append((signal, handler))
 
@@ -116,6 +131,16 @@ class CeleryInstrumentor(BaseInstrumentor):
         for signal, handler in self._connected:
             signal.disconnect(handler)
         self._connected.clear()
+
+    def _worker_ready(self, sender: Any = None, **_: Any) -> None:
+        """Register every task of the worker's app, so a retry from the viewer finds it after a restart."""
+        try:
+            app = getattr(sender, "app", None)
+            for name, task in (getattr(app, "tasks", None) or {}).items():
+                if not name.startswith("celery."):
+                    registry.register(name, sc.Kind.AUTOMATION, _rerun(task), fingerprint({"task": name}))
+        except Exception:  # noqa: BLE001
+            log.debug("execlog: worker_ready", exc_info=True)
 
     # -- producer side ---------------------------------------------------------------
     def _before_publish(self, sender: Any = None, headers: dict | None = None, body: Any = None,
@@ -161,8 +186,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             retries = int(getattr(request, "retries", 0) or 0)
             start = _header(request, START_HEADER)
             execution_id = execution_id_of(task_id)
-            trigger_config = {"task": task.name, "queue": (getattr(request, "delivery_info", None) or {})
-                              .get("routing_key")}
+            trigger_config = {"task": task.name}
             timeout = getattr(task, "soft_time_limit", None) or getattr(task, "time_limit", None)
             limits = getattr(request, "timelimit", None) or (None, None)
             timeout = timeout or (limits[1] if limits and limits[1] else None) or \
@@ -178,9 +202,13 @@ class CeleryInstrumentor(BaseInstrumentor):
                 s = RUNTIME.settings
                 run._code = tuple(code_attributes(fn, capture_source=s.capture_code,
                                                   max_bytes=s.payload_cap_bytes).items())
-                registry.register(task.name, sc.Kind.AUTOMATION, task, fingerprint(trigger_config))
-            with attempt_of(execution_id, retries + 1, int(start) if start else time.time_ns()):
+                registry.register(task.name, sc.Kind.AUTOMATION, _rerun(task), fingerprint(trigger_config))
+            retry = current_attempt()
+            if retry is not None:  # a retry from the viewer, run here by the retry listener (``task.apply``)
                 run.start()
+            else:
+                with attempt_of(execution_id, retries + 1, int(start) if start else time.time_ns()):
+                    run.start()
             with self._state.lock:
                 self._state.runs[task_id] = run
         except Exception:  # noqa: BLE001 - the task runs whether or not it is recorded
