@@ -120,5 +120,15 @@ def test_download_code_zip_and_quick_view_code(browser, three_executions, artifa
     expect(page.locator('#quick-view [data-slot="quickview-actions"] a')).to_have_attribute(
         "href", f"/executions/{listed[1]['id']}/code")
     page.screenshot(path=str(artifacts / "download-quick-view-code.png"), full_page=True)
+
+    # Detail page: a Download Code button, the execution's code, and the selected step's code.
+    page.goto(f"{url}/executions/{listed[0]['id']}")
+    expect(page.locator('.head-actions [data-slot="download-code"] a')).to_have_attribute(
+        "href", f"/executions/{listed[0]['id']}/code")
+    expect(page.locator('[data-slot="execution-code"] pre.code-block')).to_contain_text("def ship_order(")
+    page.locator("#wf-rows li.wf-row", has_text="Reserve stock").click()
+    step_code = page.locator('[data-slot="step-code"] pre.code-block')
+    expect(step_code).to_contain_text("WAREHOUSE.reserve(sku, qty)")
+    page.screenshot(path=str(artifacts / "download-detail-code.png"), full_page=True)
     assert errors == []
     context.close()

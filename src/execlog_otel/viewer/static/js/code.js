@@ -205,3 +205,38 @@ document.addEventListener("execlog:detail", (event) => {
     showCode(slot, item.id, () => detailId === item.id);
   }
 });
+
+// --- detail page: the selected step's code ---------------------------------------------------------
+
+const stepsById = new Map();
+
+function showStepCode(root) {
+  const slot = root.querySelector('[data-slot="step-code"]');
+  const detail = document.getElementById("step-detail");
+  if (!slot || !detail) return;
+  const step = stepsById.get(detail.dataset.spanId || "");
+  const code = step && step.code;
+  clear(slot);
+  if (!code || !code.source) {
+    slot.hidden = true;
+    return;
+  }
+  slot.append(el("div", {class: "json-head code-head"}, el("h4", {text: "Code"}),
+    el("code", {class: "code-fn", text: code.function || "", title: code.file ? `${code.file}:${code.line}` : ""})));
+  const pre = el("pre", {class: "code-block"});
+  pre.append(highlightPython(code.source, el("code", {class: "language-python"})));
+  slot.append(pre);
+  slot.hidden = false;
+}
+
+let stepObserver = null;
+document.addEventListener("execlog:detail", (event) => {
+  const {root, item} = event.detail;
+  for (const step of item.steps || []) stepsById.set(step.span_id, step);
+  const detail = document.getElementById("step-detail");
+  if (detail && !stepObserver) {
+    stepObserver = new MutationObserver(() => showStepCode(root));
+    stepObserver.observe(detail, {attributes: true, attributeFilter: ["data-span-id"]});
+  }
+  showStepCode(root);
+});
