@@ -54,11 +54,15 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
     day_ns = 86_400 * 10**9
     oldest = ds.newest_ns - int(29.5 * day_ns)
 
-    # Search texts that exist in the data: request ids, target record ids, a name fragment, an execution id.
-    sample = client.get("/api/executions?limit=200&status=Success").get_json()["items"]
-    searches = [it["request_id"] for it in sample if it["request_id"]][:3]
-    searches += [it["target_record_id"] for it in sample if it["target_record_id"]][:3]
-    searches += ["invoice", sample[0]["id"]]
+    # Search texts that exist in the data, a different one each time (ClickHouse caches which granules
+    # matched a condition, so repeating one text would flatter the figure): request ids, target record
+    # ids and execution ids of executions spread over the whole period, and name fragments.
+    picked = store.client.query(
+        f"SELECT ExecutionId, RequestId, TargetRecordId FROM {store.table('execlog_executions')} "
+        "WHERE cityHash64(ExecutionId) % {every:UInt64} = 0 LIMIT {n:UInt32}",
+        parameters={"every": max(1, ds.executions // (repeats * 4)), "n": repeats * 2}).result_rows
+    ids = [p[rng.randrange(3)] or p[0] for p in picked]
+    searches = [x for pair in zip(ids, ["invoice", "sync", "agent-", "report"] * repeats, strict=False) for x in pair]
     statuses = ["Failed", "Running", "Paused", "Partially Executed", "Rejected,Failed", "Queued"]
     cases: dict[str, Any] = {
         "listing: default page": lambda i: "/api/executions",

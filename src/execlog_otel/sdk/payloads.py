@@ -83,6 +83,16 @@ def _mask(value: Any, fragments: tuple[str, ...], depth: int = 0) -> Any:
     """A copy of ``value`` with secret-looking keys masked (containers only are copied)."""
     if depth > MAX_DEPTH:
         return "..."
+    # Exact-type checks first: isinstance against the Mapping ABC is slow, and this runs for every
+    # value of every payload (benchmarks/sdk_overhead.py).
+    t = type(value)
+    if t is str or t is int or t is float or t is bool or value is None:
+        return value
+    if t is dict:
+        return {k: (MASK if isinstance(k, str) and _is_secret_key(k, fragments) and v not in (None, "")
+                    else _mask(v, fragments, depth + 1)) for k, v in value.items()}
+    if t is list:
+        return [_mask(v, fragments, depth + 1) for v in value]
     if isinstance(value, Mapping):
         return {k: (MASK if isinstance(k, str) and _is_secret_key(k, fragments) and v not in (None, "")
                     else _mask(v, fragments, depth + 1)) for k, v in value.items()}
@@ -96,10 +106,35 @@ def _mask(value: Any, fragments: tuple[str, ...], depth: int = 0) -> Any:
     return converted
 
 
+@functools.lru_cache(maxsize=64)
+def _normalized(fragments: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(n for n in (_SEPARATORS.sub("", f.lower()) for f in fragments) if n)
+
+
+def _plain_json(value: Any, fragments: tuple[str, ...]) -> str | None:
+    """The JSON of a value made of JSON types only, shallower than MAX_DEPTH, in whose text no
+    secret key fragment occurs — so the masking walk could change nothing and is skipped (it costs
+    more than the span itself). None when any of that does not hold."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        return None
+    norm = _SEPARATORS.sub("", text.lower())
+    if any(f in norm for f in _normalized(fragments)):
+        return None
+    return text
+
+
 def to_json(value: Any, key: str = sc.INPUT) -> str:
     """``value`` as compact JSON, secrets masked and the redaction hook applied; never raises."""
     runtime = RUNTIME
     try:
+        if runtime.redactor is None:
+            plain = _plain_json(value, runtime.settings.redact_keys)
+            if plain is not None:
+                return plain
         value = _mask(value, runtime.settings.redact_keys)
         if runtime.redactor is not None:
             value = runtime.redactor(key, value)
