@@ -66,8 +66,9 @@ def trigger_changed_message(name: str) -> str:
 
 
 def unknown_automation_message(name: str) -> str:
-    return (f"automation {name!r} is unknown to this runner: it is not registered here (was it renamed or "
-            "removed?); start a new execution from a runner that defines it")
+    return (f"automation {name!r} is unknown to this runner: only automations defined with @automation in "
+            "this runner can be retried (was it renamed or removed?); start a new execution from a runner that "
+            "defines it")
 
 
 @dataclass(frozen=True)
