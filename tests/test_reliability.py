@@ -293,3 +293,32 @@ def test_requests_queued_behind_an_insert_are_written_together(store):
         t.join(timeout=60)
     assert not errors and sink2.spans_written == 400
     assert span_counts(store) == (420, 420)
+
+
+def test_exporter_started_while_clickhouse_is_unreachable_spools_and_nothing_is_lost(store, tmp_path: Path):
+    """A runner starts while its ClickHouse is down (a closed port): spans are spooled, not dropped; when a
+    writer with a reachable store takes the spool over (the next start), every span is stored once."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    spool_dir = tmp_path / "runner-spool"
+    exporter = ClickHouseSpanExporter(f"http://127.0.0.1:{closed_port}/otel", "otel",
+                                      settings=Settings.from_env(environ={}), spool_dir=spool_dir)
+    assert exporter.store is None
+    provider = TracerProvider(resource=Resource.create({"service.name": "down-at-start"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    for i in range(7):
+        with tracer.start_as_current_span(f"offline-{i}"):
+            pass
+    assert exporter._sink.spool.pending_spans == 7
+    assert "127.0.0.1" in exporter._sink.status()["store_error"] or exporter._sink.status()["spans_spooled"] == 7
+    provider.shutdown()  # the drainer's last attempt fails too: the spans stay on disk
+    assert spool_dir.exists()
+    sink = StoreSink(store, Spool(spool_dir, max_bytes=10_000_000))
+    assert sink.wait_drained(30)
+    sink.close()
+    names = sorted(r[0] for r in store.client.query(f"SELECT SpanName FROM {store.table('otel_traces')}").result_rows)
+    assert names == [f"offline-{i}" for i in range(7)]

@@ -73,16 +73,30 @@ class ClickHouseSpanExporter(SpanExporter):
                 # Hold the directory like execlog serve does, so others learn who has it.
                 self._dir_lock = DataDirLock(data_dir)
                 self._dir_lock.acquire()
-            self._store = Store.open(url, database, self.settings.retention_days, migrate=migrate)
             if spool_dir is None and self.settings.spool_max_bytes > 0:
                 spool_dir = self.settings.resolved_spool_dir / "exporter"
+            retention = self.settings.retention_days
+
+            def connect() -> Store:
+                return Store.open(url, database, retention, migrate=migrate)
+
+            try:
+                self._store = connect()
+            except StoreError as exc:
+                if spool_dir is None:
+                    raise
+                # Unreachable at start: spool from the first span; the drainer connects when it is back.
+                log.error("%s; keeping spans in the spool %s until it is reachable", exc, spool_dir)
+                self._sink = StoreSink(None, _open_spool(Path(spool_dir), self.settings.spool_max_bytes),
+                                       connect=connect)
+                return
         # While ClickHouse refuses inserts, batches wait in an on-disk spool (see ingest.sink).
         self._sink = StoreSink(self._store, _open_spool(Path(spool_dir), self.settings.spool_max_bytes)
                                if spool_dir is not None else None)
 
     @property
     def store(self) -> Store | None:
-        return self._store
+        return self._sink.store if self._sink is not None else self._store
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._shutdown:

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,9 +70,13 @@ class StoreSink:
 
     Without a spool a failed insert raises (the receiver answers 503 and the client retries)."""
 
-    def __init__(self, store: Store, spool: Spool | None = None, *, retry_interval_s: float = 0.5,
+    def __init__(self, store: Store | None, spool: Spool | None = None, *,
+                 connect: Callable[[], Store] | None = None, retry_interval_s: float = 0.5,
                  max_retry_interval_s: float = 15.0):
+        if store is None and (connect is None or spool is None):
+            raise ValueError("a sink without a store needs a spool and a way to connect")
         self.store = store
+        self._connect = connect  # opens the store once it is reachable (it was not at start)
         self.spool = spool
         self._lock = threading.Lock()  # one writer at a time (the embedded engine, and batch order)
         self._queue_lock = threading.Lock()
@@ -92,7 +97,14 @@ class StoreSink:
                 log.warning("spool %s holds %d spans from before; writing them to the store",
                             spool.directory, spool.pending_spans)
 
+    def _connected_store(self) -> Store:
+        if self.store is None:
+            self.store = self._connect()
+            log.warning("the store is reachable now; writing the spooled spans")
+        return self.store
+
     def _replay(self, batch: Any) -> None:
+        self._connected_store()
         if batch.tried and stored_span_count(self.store, batch.columns) >= batch.spans:
             log.info("spooled batch %s had landed before it was spooled; not writing it again", batch.batch_id)
             return
@@ -137,7 +149,7 @@ class StoreSink:
         n = sum(item.spans for item in group)
         try:
             tried = False
-            if self.spool is None or not self.spool.pending_batches:
+            if self.store is not None and (self.spool is None or not self.spool.pending_batches):
                 try:
                     self.store.insert_span_columns(merged, settings=DIRECT_INSERT)
                     self.spans_written += n
