@@ -157,9 +157,13 @@ def test_serve_binds_loopback_by_default_and_refuses_remote_without_auth(store, 
     for host in ("0.0.0.0", "::", "192.0.2.10"):
         with pytest.raises(ConfigError, match="refusing to listen"):
             server_mod.start(dataclasses.replace(settings, host=host), store=store)
+    # The viewer's authentication is not enough: the receiver needs its ingest token too.
+    with pytest.raises(ConfigError, match="EXECLOG_INGEST_TOKEN"):
+        server_mod.start(with_auth(settings, host="0.0.0.0"), store=store)
+    server_mod.check_bind(with_auth(settings, host="0.0.0.0"), receiver=False)  # execlog viewer: no receiver
     # With authentication, or the explicit override, it starts.
-    for s in (with_auth(settings, host="0.0.0.0"), dataclasses.replace(settings, host="0.0.0.0",
-                                                                       insecure_allow_remote=True)):
+    for s in (with_auth(settings, host="0.0.0.0", ingest_token="i" * 24),
+              dataclasses.replace(settings, host="0.0.0.0", insecure_allow_remote=True)):
         running = server_mod.start(s, store=store)
         running.close()
     running = server_mod.start(dataclasses.replace(settings, host="localhost"), store=store)

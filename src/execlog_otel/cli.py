@@ -174,7 +174,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     settings = _settings(host=host, port=port if port is not None else 8080,
                          insecure_allow_remote=insecure_allow_remote, **store_opts)
     try:
-        check_bind(settings)
+        check_bind(settings, receiver=False)
         store = viewer_store(settings)
     except (StoreError, ConfigError) as exc:
         _fail(str(exc))

@@ -137,14 +137,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(settings: Settings) -> None:
-    """Refuse to expose an unauthenticated viewer and API beyond this machine unless told to."""
-    if is_loopback(settings.host) or settings.auth_enabled or settings.insecure_allow_remote:
+def check_bind(settings: Settings, receiver: bool = True) -> None:
+    """Refuse to expose an unauthenticated viewer, API or receiver beyond this machine unless told to."""
+    if is_loopback(settings.host) or settings.insecure_allow_remote:
         return
-    raise ConfigError(
-        f"refusing to listen on {settings.host}: it is reachable from other machines and no authentication "
-        "is set. Set EXECLOG_AUTH_TOKEN or EXECLOG_AUTH_USERS, or pass --insecure-allow-remote "
-        "(EXECLOG_INSECURE_ALLOW_REMOTE=true) if something in front already controls access.")
+    missing = []
+    if not settings.auth_enabled:
+        missing.append("EXECLOG_AUTH_TOKEN or EXECLOG_AUTH_USERS (viewer and API)")
+    if receiver and not settings.ingest_token:
+        missing.append("EXECLOG_INGEST_TOKEN (OTLP receiver)")
+    if missing:
+        raise ConfigError(
+            f"refusing to listen on {settings.host}: it is reachable from other machines and no authentication "
+            f"is set. Set {' and '.join(missing)}, or pass --insecure-allow-remote "
+            "(EXECLOG_INSECURE_ALLOW_REMOTE=true) if something in front already controls access.")
 
 
 def open_spool(settings: Settings, owns_store: bool):
