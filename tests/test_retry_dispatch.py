@@ -297,3 +297,32 @@ def test_the_retry_blueprint_checks_csrf_itself_in_an_app_without_viewer_auth(st
     assert c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": "x" * 40}).status_code == 403
     resp = c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": token})
     assert (resp.status_code, resp.get_json()["code"]) == (202, "accepted")
+
+
+@pytest.mark.parametrize("url,allowed", [
+    ("file:///etc/passwd", ()),
+    ("http://user:pw@127.0.0.1:1/execlog/retry", ()),
+    ("http://169.254.169.254/latest/meta-data", ("http://127.0.0.1:",)),
+])
+def test_announced_urls_are_untrusted(store, viewer_settings, runner, url, allowed):
+    """The retry URL comes from span resource attributes: only http(s), only under EXECLOG_RETRY_ALLOWED_URLS."""
+    c = create_app(replace(viewer_settings, retry_allowed_urls=allowed), store, receiver=False).test_client()
+    c.csrf = c.get("/api/retry/csrf").get_json()["token"]
+    eid, _ = failed(store, runner, retry_url=url)
+    resp = retry(c, eid)
+    assert (resp.status_code, resp.get_json()["code"]) == (409, "url_not_allowed")
+    assert "retry URL" in resp.get_json()["error"]
+    assert client_preview_code(c, eid) == "url_not_allowed"
+
+
+def client_preview_code(c, eid):
+    resp = c.post("/api/retry/preview", json={"ids": [eid]}, headers={"X-CSRF-Token": c.csrf})
+    return resp.get_json()["items"][0]["code"]
+
+
+def test_allowed_urls_let_the_runner_through(store, viewer_settings, runner):
+    prefix = runner.url.rsplit("/execlog", 1)[0]
+    c = create_app(replace(viewer_settings, retry_allowed_urls=(prefix,)), store, receiver=False).test_client()
+    c.csrf = c.get("/api/retry/csrf").get_json()["token"]
+    eid, _ = failed(store, runner)
+    assert retry(c, eid).get_json()["code"] == "accepted"

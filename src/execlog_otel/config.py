@@ -87,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated module:function callables run as automations", "list"),
     Setting("max_attempts", "EXECLOG_MAX_ATTEMPTS", 3, "Attempts per execution, first included", "int"),
     Setting("retry_secret", "EXECLOG_RETRY_SECRET", "", "Shared secret signing retry requests"),
+    Setting("retry_allowed_urls", "EXECLOG_RETRY_ALLOWED_URLS", (),
+            "Comma-separated URL prefixes the viewer may send retry requests to (empty: any http(s) URL a "
+            "runner announces)", "list"),
     Setting("retry_listen", "EXECLOG_RETRY_LISTEN", "",
             "host:port where the runner's retry listener listens (empty: no listener)"),
     Setting("auth_token", "EXECLOG_AUTH_TOKEN", "", "Token protecting the viewer and API"),
@@ -138,6 +141,7 @@ class Settings:
     automations: tuple[str, ...] = field(default_factory=tuple)
     max_attempts: int = 3
     retry_secret: str = ""
+    retry_allowed_urls: tuple[str, ...] = field(default_factory=tuple)
     retry_listen: str = ""
     auth_token: str = ""
     ingest_token: str = ""

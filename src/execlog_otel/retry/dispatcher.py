@@ -93,12 +93,16 @@ def _reason(exc: Exception | None) -> str:
     return text.split(": ", 1)[-1][:200]
 
 
-def check_url(url: str) -> str:
-    """The retry URL from a span's resource is untrusted: only plain http(s) URLs are called."""
+def check_url(url: str, allowed: tuple[str, ...] = ()) -> str:
+    """The retry URL comes from a span's resource, so it is untrusted: only plain http(s) URLs are called,
+    and only those under ``EXECLOG_RETRY_ALLOWED_URLS`` when it is set."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ValueError(f"the announced retry URL {url!r} is not an http(s) URL; check the runner's "
                          "execlog.retry.url resource attribute")
+    if allowed and not any(url.startswith(prefix) for prefix in allowed):
+        raise ValueError(f"the announced retry URL {url!r} is not under EXECLOG_RETRY_ALLOWED_URLS; add the "
+                         "runner's listener there to retry it")
     return url
 
 
@@ -156,8 +160,14 @@ class RetryDispatcher:
             items = [{"name": candidates[d.execution_id].name,
                       "trigger_fingerprint": candidates[d.execution_id].trigger_fingerprint} for d in group]
             try:
-                status, answer = self.client.post(check_url(url).rstrip("/") + "/check", {"items": items})
-            except (ConnectionError, ValueError) as exc:
+                check = check_url(url, self.settings.retry_allowed_urls).rstrip("/") + "/check"
+            except ValueError as exc:
+                for d in group:
+                    _refuse(d, policy.URL_NOT_ALLOWED, f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+                continue
+            try:
+                status, answer = self.client.post(check, {"items": items})
+            except ConnectionError as exc:
                 for d in group:
                     _refuse(d, policy.RUNNER_UNREACHABLE, _unreachable(url, str(exc)))
                 continue
@@ -220,8 +230,13 @@ class RetryDispatcher:
             req = AttemptRequest(eid, d.next_attempt, c.name, c.trigger_payload or {}, c.trigger_fingerprint,
                                  c.execution_start_ns, c.first_root_span_id)
             try:
-                status, answer = self.client.post(check_url(c.retry_url), req.to_json(), req.idempotency_key)
-            except (ConnectionError, ValueError) as exc:
+                url = check_url(c.retry_url, self.settings.retry_allowed_urls)
+            except ValueError as exc:
+                return Outcome(eid, 409, policy.URL_NOT_ALLOWED, f"{str(exc)[0].upper()}{str(exc)[1:]}.", None,
+                               d.to_json())
+            try:
+                status, answer = self.client.post(url, req.to_json(), req.idempotency_key)
+            except ConnectionError as exc:
                 return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, str(exc)), None,
                                d.to_json())
             if status in (200, 202) and answer.get("status") in ("accepted", "duplicate"):

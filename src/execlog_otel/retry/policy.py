@@ -35,6 +35,7 @@ BAD_PAYLOAD = "bad_payload"
 BAD_SIGNATURE = "bad_signature"
 RUNNER_UNREACHABLE = "runner_unreachable"
 RUNNER_ERROR = "runner_error"
+URL_NOT_ALLOWED = "url_not_allowed"
 NOT_CONFIGURED = "retry_not_configured"
 
 MASK = "***"  # what the SDK records instead of a secret (sdk.payloads.MASK)
