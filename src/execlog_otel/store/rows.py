@@ -144,7 +144,8 @@ class SpanColumns:
 
     # --- adapters -------------------------------------------------------------
     def add_readable_span(self, span: Any, resource_cache: dict[int, tuple[dict[str, str], str]]) -> None:
-        """Add an SDK ``ReadableSpan``."""
+        """Add an SDK ``ReadableSpan``: the values ``add`` would store, appended directly, since this
+        runs for every span the exporter writes (benchmarks/exporter_throughput.py)."""
         ctx = span.context
         res = span.resource
         cached = resource_cache.get(id(res))
@@ -155,24 +156,36 @@ class SpanColumns:
         scope = span.instrumentation_scope
         parent = span.parent
         status = span.status
-        self.add(
-            start_ns=span.start_time or 0,
-            end_ns=span.end_time or 0,
-            trace_id=hex_trace_id(ctx.trace_id),
-            span_id=hex_span_id(ctx.span_id),
-            parent_span_id=hex_span_id(parent.span_id) if parent is not None else "",
-            trace_state=ctx.trace_state.to_header() if ctx.trace_state else "",
-            name=span.name,
-            kind=SDK_KIND[span.kind.value],
-            service_name=cached[1],
-            resource=cached[0],
-            scope_name=scope.name if scope is not None else "",
-            scope_version=(scope.version or "") if scope is not None else "",
-            attributes=attr_map(span.attributes),
-            status_code=STATUS[status.status_code.value],
-            status_message=status.description or "",
-            events=((e.timestamp, e.name, attr_map(e.attributes)) for e in span.events),
-            links=((hex_trace_id(lk.context.trace_id), hex_span_id(lk.context.span_id),
-                    lk.context.trace_state.to_header() if lk.context.trace_state else "",
-                    attr_map(lk.attributes)) for lk in span.links),
-        )
+        start = span.start_time or 0
+        end = span.end_time or 0
+        c = self.columns
+        c[0].append(start)
+        c[1].append(format(ctx.trace_id, "032x"))
+        c[2].append(format(ctx.span_id, "016x"))
+        c[3].append(format(parent.span_id, "016x") if parent is not None else "")
+        c[4].append(ctx.trace_state.to_header() if ctx.trace_state else "")
+        c[5].append(span.name)
+        c[6].append(SDK_KIND[span.kind.value])
+        c[7].append(cached[1])
+        c[8].append(cached[0])
+        c[9].append(scope.name if scope is not None else "")
+        c[10].append((scope.version or "") if scope is not None else "")
+        c[11].append(attr_map(span.attributes))
+        c[12].append(max(end - start, 0) if end else 0)
+        c[13].append(STATUS[status.status_code.value])
+        c[14].append(status.description or "")
+        events = span.events
+        c[15].append([e.timestamp for e in events] if events else [])
+        c[16].append([e.name for e in events] if events else [])
+        c[17].append([attr_map(e.attributes) for e in events] if events else [])
+        links = span.links
+        if links:
+            c[18].append([hex_trace_id(lk.context.trace_id) for lk in links])
+            c[19].append([hex_span_id(lk.context.span_id) for lk in links])
+            c[20].append([lk.context.trace_state.to_header() if lk.context.trace_state else "" for lk in links])
+            c[21].append([attr_map(lk.attributes) for lk in links])
+        else:
+            c[18].append([])
+            c[19].append([])
+            c[20].append([])
+            c[21].append([])
