@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 import execlog_otel as ex
 from execlog_otel.instrumentation.langchain import LangChainInstrumentor, simplify
+from execlog_otel.sdk import registry
 from execlog_otel.store import queries
-from sdk_support import Api
+from sdk_support import Api, wait_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_langgraph" / "agent.py"
 _spec = importlib.util.spec_from_file_location("execlog_example_agent", EXAMPLE)
@@ -84,6 +86,24 @@ def test_graph_inside_an_automation_is_a_step_of_it(telemetry, server, store):
     steps = api.detail(item["id"])["steps"]
     assert steps[0]["name"] == "travel-agent" and steps[0]["kind"] == "node" and steps[0]["depth"] == 0
     assert max(s["depth"] for s in steps) >= 2
+
+
+def test_a_graph_is_re_runnable_by_name_from_its_recorded_input(telemetry, server):
+    """The retry listener calls the registered entry with the recorded input, inside attempt_of()."""
+    api = Api(server.url)
+    agent = example.build_agent(example.script("Paris", "USD") * 2)
+    agent.invoke({"messages": [HumanMessage("Weather in Paris?")]}, config={"run_name": "rerunnable-agent"})
+    telemetry.force_flush()
+    first = api.wait_status("rerunnable-agent", "Success")
+    root = next(r for r in queries.trace_spans(server.store, first["trace_id"]) if not r["ParentSpanId"])
+    recorded_input = json.loads(root["SpanAttributes"]["execlog.input"])
+    with ex.attempt_of(first["id"], 2, root["StartNs"], root["SpanId"]):
+        output = registry.get("rerunnable-agent").fn(**recorded_input)
+    assert output["messages"][0] == {"role": "human", "content": "Weather in Paris?"}
+    telemetry.force_flush()
+    item = wait_for(lambda: (lambda i: i if i and i["attempt"] == 2 else None)(api.by_name("rerunnable-agent")),
+                    "attempt 2")
+    assert item["id"] == first["id"] and item["status"] == "Success" and item["tools"]
 
 
 def test_simplify_messages():

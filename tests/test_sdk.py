@@ -200,6 +200,27 @@ def test_async_timeout_cancels_and_ends_rejected(telemetry, api):
     assert item["status"] == "Rejected"
 
 
+def test_async_context_manager_timeout_and_failure(telemetry, api):
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            async with ex.automation("async-cm-slow", timeout=0.2):
+                await asyncio.sleep(30)
+        with pytest.raises(KeyError):
+            async with ex.agent("async-cm-fail", timeout=30):
+                raise KeyError("missing")
+        async with ex.agent("async-cm-ok", timeout=30) as run:
+            async with ex.step("think", kind="llm") as s:
+                s.record_llm(model="m", input_tokens=1, output_tokens=2)
+            run.set_output("fine")
+
+    asyncio.run(main())
+    telemetry.force_flush()
+    assert api.wait_status("async-cm-fail", "Failed")["status_message"] == "KeyError: 'missing'"
+    assert api.wait_status("async-cm-ok", "Success")["total_tokens"] == 3
+    slow = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("async-cm-slow")), "end")
+    assert slow["status"] == "Rejected"
+
+
 def test_finished_fast_within_budget_is_success(telemetry, api):
     @ex.automation("quick", timeout=30)
     def quick() -> int:

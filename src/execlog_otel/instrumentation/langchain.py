@@ -34,6 +34,7 @@ from opentelemetry.trace import Status as OtelStatus
 from opentelemetry.trace import StatusCode
 
 from execlog_otel import semconv as sc
+from execlog_otel.sdk import registry
 from execlog_otel.sdk.callsite import frame_attributes
 from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
 from execlog_otel.sdk.executions import Execution
@@ -99,6 +100,17 @@ def _caller_code() -> tuple[tuple[str, str], ...]:
     return ()
 
 
+def _register(name: str, graph: Any) -> None:
+    """Make the graph re-runnable by name (the retry listener calls ``fn(**input)``; LangGraph turns
+    ``{"role", "content"}`` dicts back into messages)."""
+    if registry.get(name) is None:
+        def rerun(**graph_input: Any) -> Any:
+            return simplify(graph.invoke(graph_input, config={"run_name": name}))
+
+        rerun.__name__ = rerun.__qualname__ = name
+        registry.register(name, sc.Kind.AGENT, rerun)
+
+
 def _graph_call(method: str):
     """A wrapt wrapper running a graph call as an agent execution."""
     def _start(instance: Any, args: tuple, kwargs: dict) -> tuple[Execution, contextvars.Token]:
@@ -107,6 +119,7 @@ def _graph_call(method: str):
         run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
                         attributes={"langgraph.method": method})
         run._code = _caller_code()
+        _register(run.name, instance)
         token = _IN_GRAPH.set(True)
         run.start()
         return run, token

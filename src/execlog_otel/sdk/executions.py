@@ -148,6 +148,7 @@ class Execution:
         self._rejected = False
         self._pause_span: Any = None
         self._async_timeout: Any = None
+        self._thread_id = 0
 
     # -- identity ---------------------------------------------------------------
     @property
@@ -240,6 +241,7 @@ class Execution:
         self._span = span = RUNTIME.tracer.start_span(self.name, context=otel_context.Context(), attributes=attrs,
                                                       links=links, start_time=now)
         self._token = otel_context.attach(trace.set_span_in_context(span))
+        self._thread_id = threading.get_ident()
         self._exec_token = CURRENT_EXECUTION.set(self)
         if self._input is not _UNSET:
             self._set_input(self._input)
@@ -259,6 +261,7 @@ class Execution:
         attrs.update(self._extra)
         self._span = span = RUNTIME.tracer.start_span(self.name, attributes=attrs)
         self._token = otel_context.attach(trace.set_span_in_context(span))
+        self._thread_id = threading.get_ident()
         if self._input is not _UNSET:
             self._set_input(self._input)
         self._state = sc.Status.RUNNING
@@ -312,7 +315,10 @@ class Execution:
                 CURRENT_EXECUTION.reset(self._exec_token)
             except ValueError:  # ended from another context (a runner's signal handler, a callback)
                 pass
-        otel_context.detach(self._token)
+        if threading.get_ident() == self._thread_id:
+            otel_context.detach(self._token)
+        # else: ended by a runner from another thread (e.g. a revoked Celery task); that thread's
+        # context is not ours to change.
         span.end()
         return status
 
