@@ -125,3 +125,32 @@ def test_uninstrument_stops_recording(telemetry, server, store):
         assert queries.list_executions(store, queries.ListFilter(name="unrecorded-agent"))["items"] == []
     finally:
         LangChainInstrumentor().instrument()
+
+
+def test_official_instrumentation_alone_is_understood_by_the_store(store):
+    """Spans of opentelemetry-instrumentation-genai-langchain without execlog's layer (e.g. through a Collector):
+    the invoke_workflow / invoke_agent root is the execution, tokens, models and tools roll up from its children."""
+    from opentelemetry.instrumentation.genai.langchain import LangChainInstrumentor as Official
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from execlog_otel.ingest.exporter import ClickHouseSpanExporter
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ClickHouseSpanExporter(store=store)))
+    official = Official()
+    official.instrument(skip_dep_check=True, tracer_provider=provider)
+    try:
+        graph = example.build_agent(example.script("Paris", "USD"))
+        graph.name = "planner"  # no "agent" in the name: the official instrumentation records a workflow
+        graph.invoke({"messages": [HumanMessage("Weather in Paris?")]})
+        provider.force_flush()
+    finally:
+        official.uninstrument()
+        provider.shutdown()
+    items = queries.list_executions(store, queries.ListFilter(name="planner"))["items"]
+    assert len(items) == 1
+    item = items[0]
+    assert item["kind"] == "automation" and item["status"] == "Success"
+    assert item["models"] == ["gpt-4o-mini"] and item["tools"] == ["convert_currency", "get_weather"]
+    assert (item["input_tokens"], item["output_tokens"]) == (120 + 160 + 210, 18 + 22 + 30)

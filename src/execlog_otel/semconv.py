@@ -13,6 +13,7 @@ from enum import StrEnum
 # --- GenAI semantic conventions (current) ---------------------------------
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"  # read: names invoke_workflow roots of other instrumentations
 GEN_AI_TOOL_NAME = "gen_ai.tool.name"
 GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
 GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
@@ -26,6 +27,7 @@ GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
 # Message content (recorded when the instrumentation captures content), read by Download Code.
 GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
 GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+ERROR_TYPE = "error.type"  # general semantic convention: the error class of a failed operation
 
 # --- GenAI deprecated names (read, never written) --------------------------
 GEN_AI_SYSTEM = "gen_ai.system"

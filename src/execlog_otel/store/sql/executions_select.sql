@@ -17,6 +17,7 @@ SELECT
     multiIf(
         SpanAttributes['execlog.execution.name'] != '', SpanAttributes['execlog.execution.name'],
         SpanAttributes['gen_ai.agent.name'] != '', SpanAttributes['gen_ai.agent.name'],
+        SpanAttributes['gen_ai.workflow.name'] != '', SpanAttributes['gen_ai.workflow.name'],
         SpanName) AS Name,
     multiIf(
         SpanAttributes['execlog.kind'] != '', SpanAttributes['execlog.kind'],
