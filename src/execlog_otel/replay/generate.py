@@ -131,6 +131,9 @@ def step_call(step: dict[str, Any]) -> dict[str, Any]:
         call["input"] = value
     if step.get("status") == sc.StepStatus.FAILED:
         call["error"] = _exception_event(step.get("events") or []) or _error_of(step.get("error", ""))
+        error_type = str((step.get("attributes") or {}).get(sc.ERROR_TYPE, ""))
+        if call["error"]["type"] == "Exception" and is_identifier(error_type.rsplit(".", 1)[-1]):
+            call["error"]["type"] = error_type.rsplit(".", 1)[-1]
     else:
         value, present, _ = _payload(step.get("output"))
         if not present and (step.get("attributes") or {}).get(sc.GEN_AI_OUTPUT_MESSAGES):
@@ -168,6 +171,29 @@ def _environment_names(tree: ast.AST) -> set[str]:
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isprintable():
             names.add(key.value)
     return names
+
+
+def _library_call_site(source: str, ctx: dict[str, Any], code: dict[str, Any], sdk: set[str]) -> str:
+    """Why nothing can re-execute when the execution is a library call made at a line inside the recorded
+    function (e.g. ``graph.invoke(...)`` recorded by the LangGraph instrumentation at its call site):
+    the function around it is not the execution, and the execution's own work ran inside the library."""
+    first, line = ctx.get("first_line"), str(code.get("line") or "")
+    if not isinstance(first, int) or not first or not line.isdigit() or int(line) == first:
+        return ""
+    offset = int(line) - first + 1  # 1-based line of the call within the recorded source
+    tree = ast.parse(source.replace("\r\n", "\n"))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and node.lineno == offset:
+            return ""  # a `with agent(...)` / `with automation(...)` block: replayed in "block" mode
+    lines = source.splitlines()
+    call = lines[offset - 1].strip() if 0 < offset <= len(lines) else ""
+    function = code.get("function") or "the recorded function"
+    return (f"this execution is the library call at line {line} of {function} ({call!r}): its work ran inside "
+            "the library (for example a LangGraph graph), whose code the log does not hold, and the function "
+            "around the call is not the execution, so there is nothing of it to re-execute. The context and "
+            "outputs below are what the log holds. To get a file that re-executes, make the call inside a "
+            "function decorated with @agent or @automation (or a `with agent(...)` block): that function's code "
+            "is recorded, and the library call is answered from the log.")
 
 
 def _sdk_calls(tree: ast.AST, sdk: set[str]) -> tuple[set[str], bool, bool]:
@@ -277,6 +303,10 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         p.root = definition(source, keep)
     except SourceRejected as exc:
         p.reason = str(exc)
+        return p
+    call_site = _library_call_site(source, ctx, code, sdk)
+    if call_site:
+        p.reason = call_site
         return p
 
     by_key = _steps_by_key(execution.get("steps") or [])

@@ -256,7 +256,9 @@ def _context(target: Callable[..., Any], source: str, max_bytes: int) -> tuple[s
     if not isinstance(namespace, dict):
         return None, ()
     builder = _build(source, namespace, getattr(target, "__name__", ""), max_bytes)
-    return json.dumps(builder.result(), separators=(",", ":"), ensure_ascii=False), tuple(builder.mutable)
+    result = builder.result()
+    result["first_line"] = getattr(getattr(target, "__code__", None), "co_firstlineno", 0)
+    return json.dumps(result, separators=(",", ":"), ensure_ascii=False), tuple(builder.mutable)
 
 
 def _build(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> _ContextBuilder:
@@ -264,11 +266,6 @@ def _build(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int
     builder.done.add(own_name)  # recursion refers to itself
     builder.walk(source, namespace)
     return builder
-
-
-def _context_of(source: str, namespace: dict[str, Any], own_name: str, max_bytes: int) -> str:
-    return json.dumps(_build(source, namespace, own_name, max_bytes).result(), separators=(",", ":"),
-                      ensure_ascii=False)
 
 
 def _refresh_mutable(context: str, mutable: tuple) -> str:
@@ -305,7 +302,10 @@ def block_context_attributes(code: CodeType, namespace: dict[str, Any], source: 
         key = (code, max_bytes)
         context = _BLOCK_CONTEXTS.get(key)
         if context is None:
-            context = _context_of(source, namespace, code.co_name, max_bytes)
+            result = _build(source, namespace, code.co_name, max_bytes).result()
+            # The source starts at this line; the block's own line (code.line.number) is further down.
+            result["first_line"] = code.co_firstlineno
+            context = json.dumps(result, separators=(",", ":"), ensure_ascii=False)
             if len(_BLOCK_CONTEXTS) < 4096:
                 _BLOCK_CONTEXTS[key] = context
         return {sc.CODE_CONTEXT: context}
