@@ -25,7 +25,9 @@ def telemetry(server):
 
 @pytest.fixture
 def api(server) -> Api:
-    return Api(server.url)
+    api = Api(server.url)
+    api.store = server.store
+    return api
 
 
 def test_decorated_automation_partially_executed_with_steps_connectors_and_code(telemetry, api):
@@ -78,17 +80,7 @@ def test_decorated_automation_partially_executed_with_steps_connectors_and_code(
 
 
 def api_store(api: Api):
-    return _STORES[api.url]
-
-
-_STORES: dict[str, object] = {}
-
-
-@pytest.fixture(autouse=True)
-def _remember_store(server, store):
-    _STORES[server.url] = store
-    yield
-    _STORES.pop(server.url, None)
+    return api.store
 
 
 def test_async_agent_failure_is_failed_with_validation_message_and_reraised_unchanged(telemetry, api):
