@@ -245,6 +245,11 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
         if window is not None:
             window_where.append(f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
             params["w_bound"] = window
+        if f.q:
+            # A search reads every row of the window: find the keys of matching rows without FINAL
+            # (cheap), then FINAL re-checks only those (exact: the newest state's key is among them).
+            window_where.append(f"(Start, ExecutionId) IN (SELECT Start, ExecutionId FROM {ex} "
+                                f"WHERE {' AND '.join(window_where)})")
         sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
                + (f" WHERE {' AND '.join(window_where)}" if window_where else "")
                + f" ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
@@ -354,6 +359,16 @@ def get_execution_row(store: Store, execution_id: str) -> dict[str, Any] | None:
            "WHERE ExecutionId = {id:String} ORDER BY Version DESC LIMIT 1")
     rows = list(store.client.query(sql, parameters={"id": eid}, settings=_settings(store)).named_results())
     return rows[0] if rows else None
+
+
+def root_attempt(trace_id: str, root: dict[str, Any]) -> dict[str, Any]:
+    """A trace's root span as an item of ``attempts`` (the same values its query computes)."""
+    a = root["SpanAttributes"]
+    raw = a.get(sc.ATTEMPT, "")
+    number = int(raw) if raw.isdigit() and int(raw) < 65536 else 0
+    status = a.get(sc.STATUS) or ("Failed" if root["StatusCode"] == "Error" else "Success")
+    return {"trace_id": trace_id, "attempt": max(number, 1), "started_at": iso(root["StartNs"]),
+            "duration_ms": round(root["Duration"] / 1e6, 3), "status": status}
 
 
 def attempts(store: Store, execution_id: str, start_ns: int, retried: bool = True) -> list[dict[str, Any]]:
@@ -539,8 +554,10 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
     row = get_execution_row(store, execution_id)
     if row is None:
         return None
-    all_attempts = attempts(store, row["ExecutionId"], row["StartNs"],
-                            retried=row["Attempt"] > 1 or row["TraceId"] != row["ExecutionId"])
+    retried = row["Attempt"] > 1 or row["TraceId"] != row["ExecutionId"]
+    # Never retried: its one attempt is the root among the spans read below, no query needed.
+    all_attempts = attempts(store, row["ExecutionId"], row["StartNs"], retried=retried) \
+        if retried or attempt is not None else None
     trace_id = row["TraceId"]
     if attempt is not None:
         match = next((a for a in all_attempts if a["attempt"] == attempt), None)
@@ -551,6 +568,8 @@ def get_execution(store: Store, execution_id: str, attempt: int | None = None) -
     # The root, up to MAX_STEPS steps, and one more span to tell whether there were more.
     spans = trace_spans(store, trace_id, MAX_STEPS + 2)
     root, steps, marker = build_steps(spans)
+    if all_attempts is None:
+        all_attempts = [root_attempt(trace_id, root)] if root is not None else []
     steps_truncated = len(spans) >= MAX_STEPS + 2 or len(steps) > MAX_STEPS
     steps = steps[:MAX_STEPS]
     roll = trace_rollups(store, [trace_id], since_ns=row["StartNs"]).get(trace_id, {})
