@@ -293,3 +293,26 @@ def test_root_with_error_status_but_no_message(server, recorder, tmp_path):
     path, _, _ = _download(server, execution_id, tmp_path)
     run = run_replay(path, tmp_path)
     assert run.returncode == 0, run.stderr
+
+
+OPENAI_API_KEY = "sk-live-do-not-log"
+SERVICE = {"url": "https://erp.example", "password": "hunter2", "retries": 3}
+
+
+def uses_secrets(n: int) -> dict:
+    return {"n": n, "key_length": len(OPENAI_API_KEY), "url": SERVICE["url"], "retries": SERVICE["retries"]}
+
+
+def test_module_constants_are_masked_like_payloads(server, recorder, tmp_path):
+    from execlog_otel.sdk.code_capture import code_attributes
+
+    context = code_attributes(uses_secrets)[sc.CODE_CONTEXT]
+    assert "sk-live-do-not-log" not in context and "hunter2" not in context
+    execution_id = recorder.run(uses_secrets, "secrets", n=1)
+    path, text, _ = _download(server, execution_id, tmp_path)
+    assert "sk-live-do-not-log" not in text and "hunter2" not in text
+    assert "OPENAI_API_KEY = '***'" in text
+    run = run_replay(path, tmp_path)
+    # The masked key has another length: the replay says so instead of leaking the secret.
+    assert run.returncode == 1
+    assert '-  "key_length": 18,' in run.stderr and '+  "key_length": 3,' in run.stderr

@@ -131,6 +131,27 @@ def _literal(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _literal_text(name: str, value: Any) -> str:
+    """``repr`` of a module constant with secrets masked as payloads are (``EXECLOG_REDACT_KEYS``): a
+    constant named like a secret (``API_KEY``) and values under secret-looking keys become ``"***"``."""
+    from execlog_otel.sdk.payloads import MASK, _is_secret_key
+    from execlog_otel.sdk.runtime import RUNTIME
+
+    fragments = tuple(RUNTIME.settings.redact_keys)
+
+    def masked(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: (MASK if isinstance(k, str) and _is_secret_key(k, fragments) and x not in (None, "")
+                        else masked(x)) for k, x in v.items()}
+        if isinstance(v, (list, tuple, set)):
+            return type(v)(masked(x) for x in v)
+        return v
+
+    if _is_secret_key(name, fragments) and value not in (None, "", 0):
+        return repr(MASK)
+    return repr(masked(value))
+
+
 def _type_name(value: Any) -> str:
     t = type(value)
     return f"{t.__module__}.{t.__qualname__}"
@@ -209,7 +230,7 @@ class _ContextBuilder:
             self.constants.append({"name": name, "kind": "logger", "logger": value.name})
             return
         if _literal(value):
-            text = repr(value)
+            text = _literal_text(name, value)
             if len(text) <= MAX_LITERAL_CHARS and self._spend(text):
                 self.constants.append({"name": name, "kind": "literal", "literal": text})
                 if isinstance(value, (list, dict, set)):  # state that may change between calls
@@ -276,7 +297,7 @@ def _refresh_mutable(context: str, mutable: tuple) -> str:
         value = namespace.get(name)
         if not _literal(value):
             continue
-        text = repr(value)
+        text = _literal_text(name, value)
         if text != captured and len(text) <= MAX_LITERAL_CHARS:
             changed[name] = text
     if not changed:
