@@ -89,6 +89,7 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     try:
         if store is None:
             store = Store.open(settings.store_url, settings.database, settings.retention_days)
+            pooled(store, settings, size=threads)
     except Exception:
         if lock:
             lock.release()
@@ -164,9 +165,19 @@ def open_spool(settings: Settings, owns_store: bool):
     return Spool(settings.resolved_spool_dir, settings.spool_max_bytes)
 
 
-def viewer_store(settings: Settings) -> Store:
+def pooled(store: Store, settings: Settings, size: int, readonly: bool = False) -> Store:
+    """Give ``store`` a pool of clients so concurrent requests do not wait for each other (``store.pool``)."""
+    from execlog_otel.store.client import connect
+    from execlog_otel.store.pool import ClientPool
+
+    store.client = ClientPool(lambda: connect(settings.store_url, readonly=readonly), size, first=store.client)
+    return store
+
+
+def viewer_store(settings: Settings, threads: int = 8) -> Store:
     """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only)."""
-    return Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True)
+    store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True)
+    return pooled(store, settings, size=threads, readonly=True)
 
 
 def install_signal_handlers() -> None:
