@@ -26,8 +26,9 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
                   "bytes on disk per span"):
         assert label in report, label
     # Every span the harness wrote is accounted for: nothing lost, nothing doubled.
-    exp = results["exporter"]
-    assert exp["stored"] == exp["expected"]
+    assert [b["batch"] for b in results["exporter"]["by_batch"]] == [512, 8192]
+    for exp in results["exporter"]["by_batch"]:
+        assert exp["stored"] == exp["expected"]
     ing = results["ingest"]
     assert ing["failed"] == 0 and ing["stored"] == ing["sent"] > 0
     (listing,) = results["listing"]
