@@ -129,3 +129,22 @@ def test_viewer_pages_show_the_retention_in_force(ch_client, settings):
             assert "Executions are kept for 9 days" in page, path
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_client_pool_lets_calls_run_side_by_side(chdb_url, store):
+    """The server's store pool: a call while another holds a client opens a second client instead of waiting."""
+    from execlog_otel.store.client import connect
+    from execlog_otel.store.pool import ClientPool
+
+    pool = ClientPool(lambda: connect(chdb_url), size=3)
+    try:
+        busy = pool._borrow()  # a long query is running on this one
+        assert pool.query("SELECT 41 + 1").result_rows == [(42,)]
+        assert pool.size == 2
+        pool._idle.put(busy)
+        for _ in range(5):
+            pool.query("SELECT 1")
+        assert pool.size == 2  # idle clients are reused, not multiplied
+        assert pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows == [(0,)]
+    finally:
+        pool.close()
