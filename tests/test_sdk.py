@@ -362,6 +362,14 @@ def test_bad_arguments_say_what_is_wrong():
     run = ex.automation("x")
     with pytest.raises(RuntimeError, match="running"):
         run.set_output(1)
+    with pytest.raises(TypeError, match="generator function"):
+        @ex.step("gen")
+        def gen():
+            yield 1
+    with pytest.raises(TypeError, match="generator function"):
+        @ex.automation("agen")
+        async def agen():
+            yield 1
     with pytest.raises(ValueError, match="token counts"):
         with ex.step("s") as s:
             s.record_llm(model="m", input_tokens=-1)

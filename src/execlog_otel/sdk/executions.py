@@ -51,7 +51,7 @@ from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
 from execlog_otel.sdk.deadlines import WATCHDOG
 from execlog_otel.sdk.payloads import set_payload
 from execlog_otel.sdk.runtime import RUNTIME
-from execlog_otel.sdk.steps import _bound_input, llm_attributes, signature_of
+from execlog_otel.sdk.steps import _bound_input, llm_attributes, reject_generators, signature_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET: Any = object()
@@ -508,6 +508,7 @@ def retry_target_of(fn: Callable[..., Any]) -> str:
 
 def decorate(fn: F, kind: str, name: str, config: dict[str, Any]) -> F:
     """``fn`` run as an execution per call: bound arguments are the input, the return value the output."""
+    reject_generators(fn, kind)
     sig = signature_of(fn)
     config = {**config, "retry_target": config.get("retry_target") or retry_target_of(fn)}
     timeout = config.get("timeout")

@@ -242,7 +242,15 @@ def signature_of(fn: Callable[..., Any]) -> inspect.Signature | None:
         return None
 
 
+def reject_generators(fn: Callable[..., Any], what: str) -> None:
+    """A generator's body runs after the call returns: a span around the call would record nothing of it."""
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(f"@{what} cannot decorate the generator function {fn.__qualname__!r}: its body runs "
+                        f"while it is iterated; use 'with {what}(...)' inside it instead")
+
+
 def _decorate_step(fn: F, name: str, kind: str, attrs: dict[str, Any]) -> F:
+    reject_generators(fn, "step")
     sig = signature_of(fn)
     base = {k: v for k, v in attrs.items() if not k.startswith("code.") and k != sc.CODE_SOURCE}
     cache: list[Any] = [None, ()]  # [runtime generation, code attributes]
