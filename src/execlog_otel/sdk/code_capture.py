@@ -234,7 +234,7 @@ class _ContextBuilder:
             if len(text) <= MAX_LITERAL_CHARS and self._spend(text):
                 self.constants.append({"name": name, "kind": "literal", "literal": text})
                 if isinstance(value, (list, dict, set)):  # state that may change between calls
-                    self.mutable.append((self.namespace, name, text))
+                    self.mutable.append((self.namespace, name, repr(value)))
             else:
                 self.omitted.append({"name": name, "reason": "larger than the payload cap"})
             return
@@ -295,10 +295,17 @@ def _refresh_mutable(context: str, mutable: tuple) -> str:
     changed: dict[str, str] = {}
     for namespace, name, captured in mutable:
         value = namespace.get(name)
+        try:
+            if not isinstance(value, (list, dict, set)) or len(value) > 200:
+                continue  # rebound to something else, or grown past what is recorded: keep what was captured
+            if repr(value) == captured:  # the common case: unchanged, one small repr
+                continue
+        except Exception:  # noqa: BLE001 - a value whose repr fails is not recorded
+            continue
         if not _literal(value):
             continue
         text = _literal_text(name, value)
-        if text != captured and len(text) <= MAX_LITERAL_CHARS:
+        if len(text) <= MAX_LITERAL_CHARS:
             changed[name] = text
     if not changed:
         return context
