@@ -85,6 +85,8 @@ def test_bearer_token_and_signed_in_session_open_every_route(auth_app):
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/api/executions")
     assert client.get("/api/executions").status_code == 200
     assert client.get("/api/session").get_json()["user"] == "ada"
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/logout"' in page and "Sign out" in page
 
 
 def test_sign_in_never_redirects_off_site(auth_app):
