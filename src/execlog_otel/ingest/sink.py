@@ -172,7 +172,7 @@ class StoreSink:
                 item.done = True
 
     def _note_failure(self, exc: Exception) -> None:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:300]
         if reason != self.last_error:
             log.error("the store refused spans (%s); keeping them in the spool %s until it is back",
                       reason, self.spool.directory if self.spool else "")
