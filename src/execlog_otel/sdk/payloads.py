@@ -34,6 +34,9 @@ MASK = "***"
 MAX_REPR = 2048
 MAX_DEPTH = 32
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
+# The same for ASCII text, several times faster than the regex: delete every other ASCII character.
+_DROP_ASCII_SEPARATORS = str.maketrans("", "", "".join(
+    ch for ch in map(chr, range(128)) if not ("a" <= ch <= "z" or "0" <= ch <= "9")))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -121,7 +124,8 @@ def _plain_json(value: Any, fragments: tuple[str, ...]) -> str | None:
         return None
     if text.count("{") + text.count("[") > MAX_DEPTH:
         return None
-    norm = _SEPARATORS.sub("", text.lower())
+    low = text.lower()
+    norm = low.translate(_DROP_ASCII_SEPARATORS) if low.isascii() else _SEPARATORS.sub("", low)
     if any(f in norm for f in _normalized(fragments)):
         return None
     return text
