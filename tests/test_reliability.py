@@ -18,7 +18,7 @@ from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
 from execlog_otel.ingest.exporter import ClickHouseSpanExporter
 from execlog_otel.ingest.sink import StoreSink
-from execlog_otel.ingest.spool import Spool, SpoolError
+from execlog_otel.ingest.spool import Spool, SpoolError, read_status
 from execlog_otel.store.rows import SpanColumns
 
 
@@ -96,7 +96,8 @@ def test_spool_is_bounded_drops_oldest_counts_and_logs(tmp_path: Path, caplog):
         spool.mark_written(batch)
     assert kept == list(range(40 - len(kept), 40))
     spool.close()
-    # The count of dropped spans survives a restart.
+    # The count of dropped spans survives a restart, and `execlog status` reads it without taking the spool.
+    assert read_status(tmp_path, 4000)["dropped_spans"] == status["dropped_spans"]
     assert Spool(tmp_path, max_bytes=4000).status()["dropped_spans"] == status["dropped_spans"]
 
 

@@ -85,6 +85,41 @@ def _read_header(f: Any) -> tuple[int, int, int] | None:
     return length, crc, spans
 
 
+def _scan(path: Path) -> _Segment:
+    """A segment's size, batches and spans, and how much of it was written to the store."""
+    seg = _Segment(int(path.stem[4:]))
+    try:
+        seg.done_offset = int(path.with_suffix(".done").read_text() or 0)
+    except (OSError, ValueError):
+        seg.done_offset = 0
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        while True:
+            header = _read_header(f)
+            if header is None:
+                break
+            length, _crc, spans = header
+            start = f.tell() - _HEADER.size
+            f.seek(length, os.SEEK_CUR)
+            if f.tell() > size:
+                break
+            seg.size = f.tell()
+            seg.batches += 1
+            seg.spans += spans
+            if start < seg.done_offset:
+                seg.done_batches += 1
+                seg.done_spans += spans
+    return seg
+
+
+def _read_dropped(directory: Path) -> tuple[int, int]:
+    try:
+        data = json.loads((directory / "dropped.json").read_text())
+        return int(data.get("batches", 0)), int(data.get("spans", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0, 0
+
+
 class Spool:
     """Append, read back in order, mark written; thread-safe; one process per directory."""
 
@@ -105,9 +140,9 @@ class Spool:
         self._segments: dict[int, _Segment] = {}
         self._active: int | None = None
         self._active_file: Any = None
-        self.dropped_batches, self.dropped_spans = self._read_dropped()
+        self.dropped_batches, self.dropped_spans = _read_dropped(self.directory)
         for path in sorted(self.directory.glob("seg-*.log")):
-            seg = self._scan(path)
+            seg = _scan(path)
             if seg.done_offset >= seg.size:
                 self._remove(seg.seq)
             else:
@@ -119,37 +154,6 @@ class Spool:
     # --- files ---------------------------------------------------------------
     def _path(self, seq: int, suffix: str = ".log") -> Path:
         return self.directory / f"seg-{seq:012d}{suffix}"
-
-    def _scan(self, path: Path) -> _Segment:
-        seg = _Segment(int(path.stem[4:]))
-        try:
-            seg.done_offset = int(self._path(seg.seq, ".done").read_text() or 0)
-        except (OSError, ValueError):
-            seg.done_offset = 0
-        with open(path, "rb") as f:
-            while True:
-                header = _read_header(f)
-                if header is None:
-                    break
-                length, _crc, spans = header
-                start = f.tell() - _HEADER.size
-                f.seek(length, os.SEEK_CUR)
-                if f.tell() > os.fstat(f.fileno()).st_size:
-                    break
-                seg.size = f.tell()
-                seg.batches += 1
-                seg.spans += spans
-                if start < seg.done_offset:
-                    seg.done_batches += 1
-                    seg.done_spans += spans
-        return seg
-
-    def _read_dropped(self) -> tuple[int, int]:
-        try:
-            data = json.loads((self.directory / "dropped.json").read_text())
-            return int(data.get("batches", 0)), int(data.get("spans", 0))
-        except (OSError, ValueError, AttributeError):
-            return 0, 0
 
     def _write_dropped(self) -> None:
         tmp = self.directory / "dropped.json.tmp"
@@ -300,12 +304,10 @@ def read_status(directory: str | Path, max_bytes: int) -> dict[str, Any]:
                            "pending_spans": 0, "dropped_batches": 0, "dropped_spans": 0}
     if not directory.is_dir():
         return out
-    reader = Spool.__new__(Spool)
-    reader.directory = directory
-    out["dropped_batches"], out["dropped_spans"] = reader._read_dropped()
+    out["dropped_batches"], out["dropped_spans"] = _read_dropped(directory)
     for path in sorted(directory.glob("seg-*.log")):
         try:
-            seg = reader._scan(path)
+            seg = _scan(path)
         except OSError:
             continue
         out["bytes"] += seg.size
