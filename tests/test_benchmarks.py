@@ -29,8 +29,9 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     assert [b["batch"] for b in results["exporter"]["by_batch"]] == [512, 8192]
     for exp in results["exporter"]["by_batch"]:
         assert exp["stored"] == exp["expected"]
-    ing = results["ingest"]
-    assert ing["failed"] == 0 and ing["stored"] == ing["sent"] > 0
+    for mode in ("exporter", "preencoded"):
+        ing = results["ingest"][mode]
+        assert ing["failed"] == 0 and ing["stored"] == ing["sent"] > 0
     (listing,) = results["listing"]
     assert listing["storage"]["tables"]["otel_traces"]["rows"] == listing["spans"]
     assert listing["storage"]["tables"]["execlog_executions"]["rows"] >= listing["executions"]
