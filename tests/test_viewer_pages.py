@@ -146,3 +146,44 @@ def test_wsgi_entry_serves_the_viewer_without_receiver(store, settings, monkeypa
                  "wsgi.url_scheme": "http", "wsgi.input": None, "wsgi.errors": None},
                 lambda status, headers: statuses.append(status))
     assert statuses == ["200 OK"] and b"ok" in b"".join(body)
+
+
+def test_execlog_viewer_command_serves_a_store_read_only(tmp_path):
+    """`execlog viewer` alone over a data directory another command filled: pages and API answer."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    data_dir = tmp_path / "data"
+    exe = [sys.executable, "-m", "execlog_otel.cli"]
+    filled = subprocess.run([*exe, "demo", "--data", str(data_dir), "--port", "0", "--exit"], capture_output=True,
+                            text=True, timeout=120)
+    assert filled.returncode == 0, filled.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    viewer = subprocess.Popen([*exe, "viewer", "--data", str(data_dir), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/executions", timeout=5) as r:
+                    listing = json.load(r)
+                break
+            except OSError:
+                assert viewer.poll() is None, viewer.stderr.read()
+                assert time.monotonic() < deadline, "execlog viewer did not start"
+                time.sleep(0.2)
+        assert listing["count"] > 0 and listing["items"]
+        with urllib.request.urlopen(f"{base}/executions/{listing['items'][0]['id']}", timeout=5) as r:
+            assert r.status == 200 and "detail.js" in r.read().decode()
+        with urllib.request.urlopen(f"{base}/api/info", timeout=5) as r:
+            assert json.load(r)["receiver"] is False
+    finally:
+        viewer.terminate()
+        viewer.wait(timeout=20)

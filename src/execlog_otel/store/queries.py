@@ -28,17 +28,19 @@ KINDS = {k.value for k in sc.Kind}
 STATUSES = {s.value for s in sc.Status}
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 class QueryError(ValueError):
     """A filter value we cannot use; the message says which and why (answered with 400)."""
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def iso(ns: int) -> str | None:
+    """ns since the epoch -> ISO-8601 UTC, truncated to the microsecond (never rounded up, so a
+    ``from`` bound copied from it still includes the execution it came from)."""
     if not ns:
         return None
-    dt = datetime.fromtimestamp(ns / 1e9, tz=UTC)
+    dt = _EPOCH + timedelta(microseconds=ns // 1_000)
     return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

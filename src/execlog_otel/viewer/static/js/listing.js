@@ -70,6 +70,11 @@ async function load() {
   } catch (err) {
     if (seq !== state.loadSeq) return;
     showError($("error-banner"), err);
+    state.items = [];
+    state.nextCursor = null;
+    renderRows();
+    $("empty").hidden = true;
+    $("count").textContent = "—";
     if (err.status === 400 && cursor) {
       // A stale or foreign cursor: start over from the first page.
       resetPages();
