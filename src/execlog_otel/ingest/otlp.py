@@ -18,6 +18,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto_json.collector.trace.v1 import trace_service as trace_service_json
 
 from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, format_float
@@ -128,8 +129,23 @@ def value_text(v: Any) -> str:
     return py_text(value)
 
 
+_PB_ANY_VALUE = common_pb2.AnyValue
+
+
 def attrs(kvs: Any) -> dict[str, str]:
-    return {kv.key: value_text(kv.value) for kv in kvs}
+    out: dict[str, str] = {}
+    for kv in kvs:
+        v = kv.value
+        # Protobuf strings and ints (nearly every attribute) directly: this runs for every attribute
+        # of every received span (benchmarks/otlp_ingest.py); the rest through value_text.
+        which = v.WhichOneof("value") if type(v) is _PB_ANY_VALUE else None
+        if which == "string_value":
+            out[kv.key] = v.string_value
+        elif which == "int_value":
+            out[kv.key] = str(v.int_value)
+        else:
+            out[kv.key] = value_text(v)
+    return out
 
 
 def to_columns(request: Any, columns: SpanColumns | None = None) -> Decoded:
