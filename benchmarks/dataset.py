@@ -73,9 +73,9 @@ SELECT
             cityHash64(e, 5) % 100 = 0, 50 + cityHash64(e, 6) % 151,
             least(200, 3 + toUInt32(floor(-log((cityHash64(e, 7) % 1000000 + 1) / 1000001.) * 5)))) AS steps,
     toInt64({{t0:Int64}} + e * {{spacing:Int64}} + cityHash64(e, 8) % {{spacing:Int64}}) AS start_ns,
-    lower(hex(cityHash64(e, 9))) || lower(hex(cityHash64(e, 10))) AS trace_id,
-    lower(hex(cityHash64(e, 11))) AS root_id,
-    if(cityHash64(e, 12) % 2 = 0, 'req-' || lower(hex(cityHash64(e, 13))), '') AS request_id,
+    leftPad(lower(hex(cityHash64(e, 9))), 16, '0') || leftPad(lower(hex(cityHash64(e, 10))), 16, '0') AS trace_id,
+    leftPad(lower(hex(cityHash64(e, 11))), 16, '0') AS root_id,
+    if(cityHash64(e, 12) % 2 = 0, 'req-' || leftPad(lower(hex(cityHash64(e, 13))), 16, '0'), '') AS request_id,
     {_arr(_TARGETS)}[1 + cityHash64(e, 14) % {len(_TARGETS)}] AS target,
     if(is_agent, '', toString(cityHash64(e, 15) % 90000000 + 10000000)) AS target_record_id,
     if(is_agent, '', {_arr(_EVENTS)}[1 + cityHash64(e, 16) % {len(_EVENTS)}]) AS event
@@ -91,7 +91,8 @@ SELECT
     fromUnixTimestamp64Nano(if(i = 0, start_ns, start_ns + i * 180000000 + toInt64(cityHash64(e, i, 20) % 90000000)))
         AS Timestamp,
     trace_id AS TraceId,
-    if(i = 0, if(live, lower(hex(cityHash64(e, 21))), root_id), lower(hex(cityHash64(e, i, 22)))) AS SpanId,
+    if(i = 0, if(live, leftPad(lower(hex(cityHash64(e, 21))), 16, '0'), root_id),
+       leftPad(lower(hex(cityHash64(e, i, 22))), 16, '0')) AS SpanId,
     if(i = 0 AND NOT live, '', root_id) AS ParentSpanId,
     '' AS TraceState,
     multiIf(i = 0 AND live, 'execlog.state', i = 0, exec_name,
@@ -200,13 +201,15 @@ def generate(store: Store, executions: int, chunk_executions: int = 100_000, log
                                        "max_threads": 2})
         log(f"  executions {first:>9,}..{first + count - 1:,} in {time.perf_counter() - t:.1f} s")
     big_id = store.client.query(
-        "SELECT lower(hex(cityHash64({e:UInt64}, 9))) || lower(hex(cityHash64({e:UInt64}, 10)))",
+        "SELECT leftPad(lower(hex(cityHash64({e:UInt64}, 9))), 16, '0') "
+        "|| leftPad(lower(hex(cityHash64({e:UInt64}, 10))), 16, '0')",
         parameters={"e": big}).result_rows[0][0]
     spans = int(store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
     return Dataset(executions, spans, big_id, newest, time.perf_counter() - t_start)
 
 
 MANIFEST = "benchmark-dataset.json"
+GENERATOR_VERSION = 2  # bump when the generated data changes; kept datasets of other versions are remade
 
 
 def open_or_generate(data_dir: Path, executions: int, database: str = "otel", log=print) -> tuple[Store, Dataset]:
@@ -214,14 +217,14 @@ def open_or_generate(data_dir: Path, executions: int, database: str = "otel", lo
     manifest = data_dir / MANIFEST
     url = f"chdb://{data_dir}"
     if manifest.exists():
-        made = Dataset(**json.loads(manifest.read_text()))
-        if made.executions == executions:
-            return Store.open(url, database), made
-        log(f"{data_dir} holds a dataset of another size; regenerating")
+        kept = json.loads(manifest.read_text())
+        if kept.pop("generator", None) == GENERATOR_VERSION and kept.get("executions") == executions:
+            return Store.open(url, database), Dataset(**kept)
+        log(f"{data_dir} holds a dataset of another size or generator; regenerating")
     if data_dir.exists():
         shutil.rmtree(data_dir)
     store = Store.open(url, database)
     log(f"generating {executions:,} executions (~{executions * SPANS_PER_EXECUTION:,} spans) in {data_dir}")
     made = generate(store, executions, log=log)
-    manifest.write_text(json.dumps(asdict(made)))
+    manifest.write_text(json.dumps({**asdict(made), "generator": GENERATOR_VERSION}))
     return store, made
