@@ -84,7 +84,7 @@ class Conn:
 
 
 def ingest_process(base: str, rate: float, seconds: float, bodies: list[bytes], out: mp.Queue,
-                   threads: int = 8) -> None:
+                   threads: int = 16) -> None:
     """Send ``rate`` spans/s for ``seconds``, paced; report (spans sent, errors, latencies)."""
     lock = threading.Lock()
     sent, errors, latencies = [0], [], []
