@@ -26,6 +26,7 @@ NASTY = st.sampled_from(["", "0", "-1", "999999999999999999999", "1e309", "NaN",
                          "2026-13-45T99:99:99Z", "Failed,Running", "all", "desc", "duration", "agent",
                          "AAAA", "W10", "eyJ4IjoxfQ", "0123456789abcdef0123456789abcdef", "x" * 500])
 VALUES = st.one_of(NASTY, st.text(max_size=60))
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=20)  # lone surrogates included
 
 
 @pytest.fixture
@@ -156,3 +157,41 @@ def test_search_matches_sql_metacharacters_literally(app, store):
         assert resp.get_json()["count"] == expected, q
     # The tables are all still there.
     assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] > 0
+
+
+def test_unpaired_surrogates_are_a_400_not_a_store_error(app, store):
+    client = app.test_client()
+    before = span_rows(store)
+    body = otlp_json(span_ids(1, 42)).replace(b'"name": "step"', b'"name": "\\ud800 half a pair"')
+    resp = _post(client, body)
+    assert resp.status_code == 400 and "surrogate" in resp.get_json()["message"]
+    paired = otlp_json(span_ids(1, 42)).replace(b'"name": "step"', b'"name": "\\ud83d\\ude00 a pair"')
+    assert _post(client, paired).status_code == 200
+    assert span_rows(store) == before + 1
+
+
+def test_receiver_caps_oversized_attribute_values(app, store):
+    cap = app.config["EXECLOG_SETTINGS"].max_attribute_bytes
+    huge = "é" * cap  # 2 bytes per character: twice the cap
+    ids = span_ids(1, 43)
+    resp = _post(app.test_client(), otlp_json(ids, {"big": huge, "small": "ok"}))
+    assert resp.status_code == 200
+    attrs = store.client.query(f"SELECT SpanAttributes FROM {store.table('otel_traces')} WHERE SpanId = {{s:String}}",
+                               parameters={"s": ids[0][1]}).result_rows[0][0]
+    assert len(attrs["big"].encode()) <= cap and attrs["big"] == "é" * (cap // 2)
+    assert attrs["big.truncated"] == "true" and attrs["big.original_size"] == str(2 * cap)
+    assert attrs["small"] == "ok" and "small.truncated" not in attrs
+
+
+@hsettings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=ANY_TEXT, key=st.text(max_size=10), value=st.one_of(ANY_TEXT, st.integers(),
+                                                                             st.floats(), st.none(), st.booleans()),
+       kind=st.one_of(st.integers(-5, 99), st.text(max_size=5)), start=st.one_of(st.text(max_size=25),
+                                                                                  st.integers(-10, 2**70)))
+def test_receiver_answers_any_otlp_shaped_json_with_200_or_4xx(app, name, key, value, kind, start):
+    span = {"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708", "name": name,
+            "kind": kind, "startTimeUnixNano": start, "endTimeUnixNano": "5",
+            "attributes": [{"key": key, "value": {"stringValue": value}}]}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode()
+    resp = _post(app.test_client(), body)
+    assert resp.status_code == 200 or 400 <= resp.status_code < 500, (resp.status_code, resp.data[:300])

@@ -103,6 +103,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Key signing viewer sessions and CSRF tokens (default: random per start; sign-ins end at restart)"),
     Setting("insecure_allow_remote", "EXECLOG_INSECURE_ALLOW_REMOTE", False,
             "Let execlog serve/viewer listen on a non-loopback address without authentication", "bool"),
+    Setting("max_attribute_bytes", "EXECLOG_MAX_ATTRIBUTE_BYTES", 1024 * 1024,
+            "Longest attribute value the receiver stores; longer ones are cut and marked <key>.truncated "
+            "(0: no cap)", "int"),
     Setting("spool_dir", "EXECLOG_SPOOL_DIR", "",
             "Directory of the on-disk spool kept while ClickHouse is unreachable (default DATA_DIR/spool)"),
     Setting("spool_max_bytes", "EXECLOG_SPOOL_MAX_BYTES", 256 * 1024 * 1024,
@@ -150,6 +153,7 @@ class Settings:
     auth_users: tuple[str, ...] = field(default_factory=tuple)
     secret_key: str = ""
     insecure_allow_remote: bool = False
+    max_attribute_bytes: int = 1024 * 1024
     spool_dir: str = ""
     spool_max_bytes: int = 256 * 1024 * 1024
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,17 @@ def read_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
     return out
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _encodable(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def decode_request(body: bytes, content_type: str | None) -> Any:
     mt = media_type(content_type)
     if mt == PROTOBUF:
@@ -85,6 +97,10 @@ def decode_request(body: bytes, content_type: str | None) -> Any:
             raise PayloadError(400, f"body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise PayloadError(400, "body must be a JSON object with a resourceSpans list")
+        if _SURROGATE_ESCAPE.search(body) and not _encodable(data):
+            # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
+            raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
+                                    "send valid Unicode text")
         try:
             return trace_service_json.ExportTraceServiceRequest.from_dict(data)
         except (TypeError, ValueError, AttributeError) as exc:

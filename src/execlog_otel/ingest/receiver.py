@@ -16,6 +16,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from execlog_otel.ingest import otlp
+from execlog_otel.ingest.caps import cap_columns
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def traces() -> Response:
         decoded = otlp.to_columns(otlp.decode_request(body, content_type))
     except otlp.PayloadError as exc:
         return _answer(exc.status, content_type, exc.message)
+    cap_columns(decoded.columns.columns, settings.max_attribute_bytes)
     sink = current_app.extensions["execlog_sink"]
     try:
         sink.write(decoded.columns)
