@@ -324,3 +324,49 @@ def test_exporter_started_while_clickhouse_is_unreachable_spools_and_nothing_is_
     sink.close()
     names = sorted(r[0] for r in store.client.query(f"SELECT SpanName FROM {store.table('otel_traces')}").result_rows)
     assert names == [f"offline-{i}" for i in range(7)]
+
+
+def _queue_behind_lock(sink, batches):
+    """Write ``batches`` from threads that all queue while the writer lock is held; their outcomes in order."""
+    outcomes: list = [None] * len(batches)
+
+    def write(i, cols):
+        try:
+            sink.write(cols)
+            outcomes[i] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            outcomes[i] = exc
+
+    with sink._lock:
+        threads = [threading.Thread(target=write, args=(i, b)) for i, b in enumerate(batches)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(sink._queue) < len(batches) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
+def test_spans_that_cannot_be_encoded_fail_alone_and_never_enter_the_spool(store, tmp_path: Path):
+    from execlog_otel.ingest.sink import SpanDataError
+
+    def poison():
+        cols = columns_for(span_ids(1, 9))
+        cols.columns[5] = ["\ud800 lone surrogate"]  # SpanName no encoder accepts
+        return cols
+
+    sink = StoreSink(store, Spool(tmp_path / "spool", max_bytes=10_000_000))
+    try:
+        outcomes = _queue_behind_lock(sink, [columns_for(span_ids(2, 9)), poison(), columns_for(span_ids(3, 9))])
+        assert outcomes[0] == "ok" and outcomes[2] == "ok" and isinstance(outcomes[1], SpanDataError)
+        assert span_counts(store) == (5, 5)
+        with TableAway(store):  # the store is down: good requests are spooled, the bad one still refused
+            outcomes = _queue_behind_lock(sink, [columns_for(span_ids(2, 9)), poison()])
+            assert outcomes[0] == "ok" and isinstance(outcomes[1], SpanDataError)
+            assert sink.spool.pending_spans == 2
+        assert sink.wait_drained(30)
+        assert span_counts(store) == (7, 7)
+    finally:
+        sink.close()

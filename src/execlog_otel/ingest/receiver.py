@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from execlog_otel.ingest import otlp
 from execlog_otel.ingest.caps import cap_columns
+from execlog_otel.ingest.sink import SpanDataError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def traces() -> Response:
     sink = current_app.extensions["execlog_sink"]
     try:
         sink.write(decoded.columns)
+    except SpanDataError as exc:
+        return _answer(400, content_type, str(exc))
     except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
         log.error("could not store %d spans: %s", len(decoded.columns), exc)
         return _answer(503, content_type, f"the store could not accept the spans right now: {exc}")

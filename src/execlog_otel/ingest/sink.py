@@ -52,6 +52,12 @@ def stored_span_count(store: Store, columns: list[list[Any]]) -> int:
 
 
 MAX_GROUP_SPANS = 20_000  # largest insert made of queued requests
+# Raised while encoding spans for the insert or the spool: the data is at fault, not the store.
+DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError)
+
+
+class SpanDataError(ValueError):
+    """Spans that no store would take (the client should not retry them unchanged)."""
 
 
 @dataclass(eq=False)
@@ -138,7 +144,10 @@ class StoreSink:
             return group
 
     def _write_group(self, group: list[_Pending]) -> None:
-        """Insert (or spool) queued requests as one batch; the caller holds the writer lock."""
+        """Insert (or spool) queued requests as one batch; the caller holds the writer lock.
+
+        Spans that cannot even be encoded (a data error, not a store failure) are never spooled: the
+        group is retried request by request, so only the request carrying them is refused."""
         if len(group) == 1:
             merged = group[0].columns
         else:
@@ -148,28 +157,41 @@ class StoreSink:
                     target.extend(column)
         n = sum(item.spans for item in group)
         try:
-            tried = False
-            if self.store is not None and (self.spool is None or not self.spool.pending_batches):
-                try:
-                    self.store.insert_span_columns(merged, settings=DIRECT_INSERT)
-                    self.spans_written += n
-                    self.inserts += 1
-                    return
-                except Exception as exc:  # noqa: BLE001 - any store failure: spool, or the callers answer 503
-                    if self.spool is None:
-                        raise
-                    self._note_failure(exc)
-                    tried = True
-            self.spool.append(uuid.uuid4().hex, merged, n, tried=tried)
-            self.spans_spooled += n
-            for item in group:
-                item.spooled = True
+            if self._store_or_spool(merged, n):
+                for item in group:
+                    item.spooled = True
+        except DATA_ERRORS as exc:
+            if len(group) > 1:
+                for item in group:
+                    self._write_group([item])
+                return
+            group[0].error = SpanDataError(f"the spans cannot be stored as sent: {exc}")
         except Exception as exc:  # noqa: BLE001 - every request of the group gets the error
             for item in group:
                 item.error = exc
         finally:
             for item in group:
                 item.done = True
+
+    def _store_or_spool(self, merged: list[list[Any]], n: int) -> bool:
+        """Insert, or append to the spool when the store fails; True when spooled."""
+        tried = False
+        if self.store is not None and (self.spool is None or not self.spool.pending_batches):
+            try:
+                self.store.insert_span_columns(merged, settings=DIRECT_INSERT)
+                self.spans_written += n
+                self.inserts += 1
+                return False
+            except DATA_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any store failure: spool, or the callers answer 503
+                if self.spool is None:
+                    raise
+                self._note_failure(exc)
+                tried = True
+        self.spool.append(uuid.uuid4().hex, merged, n, tried=tried)
+        self.spans_spooled += n
+        return True
 
     def _note_failure(self, exc: Exception) -> None:
         reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:300]
