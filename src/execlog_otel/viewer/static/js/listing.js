@@ -573,14 +573,22 @@ async function openQuickView(index) {
   }
 }
 
+let turningPage = false;
+
 async function moveQuickView(step) {
+  if (turningPage) return undefined;  // a key pressed while the next page loads would skip rows
   const target = state.quickIndex + step;
   if (target >= 0 && target < state.items.length) return openQuickView(target);
   // Cross into the next / previous page, following the table's order.
-  if (step > 0 && state.nextCursor) {
-    if (await goToPage(state.page + 1)) return openQuickView(0);
-  } else if (step < 0 && state.page > 0) {
-    if (await goToPage(state.page - 1)) return openQuickView(state.items.length - 1);
+  turningPage = true;
+  try {
+    if (step > 0 && state.nextCursor) {
+      if (await goToPage(state.page + 1)) return openQuickView(0);
+    } else if (step < 0 && state.page > 0) {
+      if (await goToPage(state.page - 1)) return openQuickView(state.items.length - 1);
+    }
+  } finally {
+    turningPage = false;
   }
   return undefined;
 }
