@@ -442,6 +442,15 @@ def test_execution_of_5000_steps_stays_usable(page, viewer, artifacts):
     expect(page.locator("#step-error")).to_have_text("turn 50 failed")
     page.click("#steps-next")
     expect(page.locator("#steps-page-label")).to_have_text("201–400 of 5,000")
+    # Nested steps fold: collapsing every turn leaves the 2,500 turns.
+    page.click("#collapse-all")
+    expect(page.locator("#steps-page-label")).to_have_text("1–200 of 2,500")
+    first_turn = page.locator("#wf-rows li.wf-row").first
+    first_turn.locator(".wf-toggle").click()
+    expect(page.locator("#steps-page-label")).to_have_text("1–200 of 2,501")
+    expect(page.locator("#wf-rows li.wf-row").nth(1)).to_contain_text("chat 1")
+    page.click("#collapse-all")  # now "Expand all"
+    expect(page.locator("#steps-page-label")).to_have_text("1–200 of 5,000")
     page.check("#only-problems")
     expect(page.locator("#wf-rows li.wf-row")).to_have_count(50)
     expect(page.locator("#wf-rows li.wf-row").first).to_contain_text("turn 50 failed")

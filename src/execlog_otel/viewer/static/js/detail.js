@@ -22,11 +22,26 @@ const state = {
   onlyProblems: false,
   neighbors: {prev: null, next: null},
   pollTimer: null,
+  collapsed: new Set(),
 };
 
 function visibleSteps() {
   const steps = state.item ? state.item.steps : [];
-  return state.onlyProblems ? steps.filter((s) => s.status === "Failed" || s.status === "Skipped") : steps;
+  if (state.onlyProblems) return steps.filter((s) => s.status === "Failed" || s.status === "Skipped");
+  if (!state.collapsed.size) return steps;
+  // Steps come depth-first: a collapsed step hides the deeper steps that follow it.
+  const out = [];
+  let hideBelow = Infinity;
+  for (const step of steps) {
+    if (step.depth > hideBelow) continue;
+    hideBelow = state.collapsed.has(step.span_id) ? step.depth : Infinity;
+    out.push(step);
+  }
+  return out;
+}
+
+function parentIds() {
+  return new Set((state.item ? state.item.steps : []).map((s) => s.parent_span_id));
 }
 
 // --- loading ---------------------------------------------------------------------------------------
@@ -172,13 +187,20 @@ function renderAxis(total) {
   axis.append(ticks);
 }
 
-function stepRow(step, total) {
+function stepRow(step, total, parents) {
   const li = el("li", {class: "wf-row", attrs: {role: "option", "aria-selected": "false", tabindex: "-1"}});
   li.dataset.spanId = step.span_id;
   li.dataset.status = step.status;
   li.dataset.kind = step.kind;
   const label = el("div", {class: "wf-label"});
-  label.style.paddingLeft = `${0.5 + Math.min(step.depth, 12) * 1.1}rem`;
+  label.style.paddingLeft = `${0.2 + Math.min(step.depth, 12) * 1.1}rem`;
+  if (parents.has(step.span_id) && !state.onlyProblems) {
+    const open = !state.collapsed.has(step.span_id);
+    label.append(el("button", {class: "wf-toggle", text: open ? "▾" : "▸", title: open ? "Collapse" : "Expand",
+      attrs: {type: "button", "aria-expanded": String(open), "aria-label": `${open ? "Collapse" : "Expand"} ${step.name}`}}));
+  } else {
+    label.append(el("span", {class: "wf-toggle-space", attrs: {"aria-hidden": "true"}}));
+  }
   label.append(el("span", {class: "wf-icon", text: KIND_ICONS[step.kind] || "•", title: step.kind,
     attrs: {"aria-hidden": "true"}}));
   label.append(el("span", {class: "wf-name", text: step.name, title: `${step.name} (${step.kind})`}));
@@ -219,7 +241,10 @@ function renderSteps() {
   const start = state.stepPage * STEPS_PER_PAGE;
   const rows = clear($("wf-rows"));
   const frag = document.createDocumentFragment();
-  for (const step of steps.slice(start, start + STEPS_PER_PAGE)) frag.append(stepRow(step, total));
+  const parents = parentIds();
+  for (const step of steps.slice(start, start + STEPS_PER_PAGE)) frag.append(stepRow(step, total, parents));
+  $("collapse-all").hidden = state.onlyProblems || parents.size <= 1;
+  $("collapse-all").textContent = state.collapsed.size ? "Expand all" : "Collapse all";
   rows.append(frag);
   $("steps-empty").hidden = steps.length > 0;
   $("steps-count").textContent = `${formatInt(item.steps.length)} step${item.steps.length === 1 ? "" : "s"}${
@@ -349,8 +374,26 @@ function render(first) {
 // --- events ----------------------------------------------------------------------------------------
 
 $("wf-rows").addEventListener("click", (event) => {
+  const toggle = event.target.closest(".wf-toggle");
+  if (toggle) {
+    const id = toggle.closest("li.wf-row").dataset.spanId;
+    if (state.collapsed.has(id)) state.collapsed.delete(id);
+    else state.collapsed.add(id);
+    renderSteps();
+    return;
+  }
   const li = event.target.closest("li.wf-row");
   if (li) selectStep(li.dataset.spanId, {scroll: false});
+});
+$("collapse-all").addEventListener("click", () => {
+  if (state.collapsed.size) {
+    state.collapsed.clear();
+  } else {
+    const root = state.item.steps.length ? state.item.steps[0].parent_span_id : "";
+    for (const id of parentIds()) if (id !== root) state.collapsed.add(id);
+  }
+  state.stepPage = 0;
+  renderSteps();
 });
 $("steps-prev").addEventListener("click", () => { state.stepPage -= 1; renderSteps(); });
 $("steps-next").addEventListener("click", () => { state.stepPage += 1; renderSteps(); });
