@@ -430,6 +430,10 @@ def test_execution_of_5000_steps_stays_usable(page, viewer, artifacts):
     url, data, _, _ = viewer
     eid = data.ids_by_name["long-agent"]
     started = time.monotonic()
+    with urllib.request.urlopen(f"{url}/api/executions/{eid}", timeout=30) as r:
+        size = len(r.read())
+    print(f"\n5,000-step detail API: {time.monotonic() - started:.2f} s, {size / 1e6:.1f} MB of JSON")
+    started = time.monotonic()
     page.goto(f"{url}/executions/{eid}")
     expect(page.locator("#detail")).to_have_attribute("data-loaded", eid, timeout=30_000)
     loaded_s = time.monotonic() - started
