@@ -180,8 +180,11 @@ def _where(f: ListFilter, params: dict[str, Any]) -> list[str]:
         where.append("ServiceName = {service:String}")
         params["service"] = f.service
     if f.q:
-        where.append("(ExecutionId = lower({q:String}) OR TraceId = lower({q:String})"
-                     " OR positionCaseInsensitiveUTF8(RequestId, {q:String}) > 0"
+        # Ids are 32 lowercase hex characters: other texts cannot equal one, so those columns (the
+        # widest) are not read for them.
+        ids = "ExecutionId = lower({q:String}) OR TraceId = lower({q:String}) OR " \
+            if _HEX32.match(f.q.lower()) else ""
+        where.append(f"({ids}positionCaseInsensitiveUTF8(RequestId, {{q:String}}) > 0"
                      " OR positionCaseInsensitiveUTF8(TargetRecordId, {q:String}) > 0"
                      " OR positionCaseInsensitiveUTF8(Target, {q:String}) > 0"
                      " OR positionCaseInsensitiveUTF8(Event, {q:String}) > 0"
@@ -218,6 +221,17 @@ def _start_windows(f: ListFilter, desc: bool, cursor_ns: int | None) -> list[int
     return [*bounds, None]
 
 
+SEARCH_NARROW_MAX = 1_000  # at most this many matching executions are fetched by their starts
+
+
+def _search_matches(store: Store, ex: str, where: list[str], params: dict[str, Any]) -> list[tuple[int, str]]:
+    """(start ns, id) of the executions any row of which matches ``where``, up to SEARCH_NARROW_MAX + 1
+    (a search matching more stops reading early and pages through start-time windows instead)."""
+    sql = (f"SELECT DISTINCT toUnixTimestamp64Nano(Start), ExecutionId FROM {ex} WHERE {' AND '.join(where)} "
+           f"LIMIT {SEARCH_NARROW_MAX + 1}")
+    return store.client.query(sql, parameters=params, settings=_settings(store)).result_rows
+
+
 def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
     params: dict[str, Any] = {}
     where = _where(f, params)
@@ -239,19 +253,26 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
             where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
     params["limit"] = f.limit + 1
     ex = store.table("execlog_executions")
+    count_params = {k: v for k, v in params.items() if not k.startswith("c_") and k != "limit"}
+    # A search reads every row. One scan without FINAL finds the executions any of whose rows match
+    # (the newest row's is among them); when they are few, FINAL then reads only their starts, and
+    # their number is the count — instead of FINAL over everything plus a second scan to count.
+    matches = _search_matches(store, ex, count_where, count_params) if f.q else None
+    if matches is not None and len(matches) > SEARCH_NARROW_MAX:
+        matches = None
+    windows = _start_windows(f, desc, decode_cursor(f.cursor)[0] if f.cursor else None)
+    if matches is not None:
+        windows = [None] if matches else []
+        where.append("Start IN (SELECT fromUnixTimestamp64Nano(arrayJoin({m_starts:Array(Int64)})))")
+        params["m_starts"] = sorted({m[0] for m in matches})
     # Ordering by Start itself (not its ns value) lets ClickHouse read the sorting key in order.
     order_expr = "Start" if f.sort == "started_at" else sort_expr
     rows = []
-    for window in _start_windows(f, desc, decode_cursor(f.cursor)[0] if f.cursor else None):
+    for window in windows:
         window_where = list(where)
         if window is not None:
             window_where.append(f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
             params["w_bound"] = window
-        if f.q:
-            # A search reads every row of the window: find the keys of matching rows without FINAL
-            # (cheap), then FINAL re-checks only those (exact: the newest state's key is among them).
-            window_where.append(f"(Start, ExecutionId) IN (SELECT Start, ExecutionId FROM {ex} "
-                                f"WHERE {' AND '.join(window_where)})")
         sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
                + (f" WHERE {' AND '.join(window_where)}" if window_where else "")
                + f" ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
@@ -270,8 +291,9 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
         last = rows[-1]
         next_cursor = encode_cursor(last["StartNs"] if f.sort == "started_at" else last["DurationNs"],
                                     last["ExecutionId"])
-    count_params = {k: v for k, v in params.items() if not k.startswith("c_") and k != "limit"}
-    if f.status:
+    if matches is not None and not f.status:
+        count = len(matches)
+    elif f.status:
         count_sql = (f"SELECT count() FROM (SELECT 1 FROM {ex} FINAL"
                      + (f" WHERE {' AND '.join(count_where)}" if count_where else "")
                      + f" LIMIT {COUNT_CAP + 1})")
@@ -282,7 +304,9 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
         count_sql = (f"SELECT count() FROM (SELECT DISTINCT ExecutionId FROM {ex}"
                      + (f" WHERE {' AND '.join(count_where)}" if count_where else "")
                      + f" LIMIT {COUNT_CAP + 1})")
-    count = int(store.client.query(count_sql, parameters=count_params, settings=_settings(store)).result_rows[0][0])
+    if matches is None or f.status:
+        count = int(store.client.query(count_sql, parameters=count_params,
+                                       settings=_settings(store)).result_rows[0][0])
     return {"items": items, "next_cursor": next_cursor, "count": min(count, COUNT_CAP),
             "count_capped": count > COUNT_CAP}
 
@@ -753,5 +777,36 @@ def execution_summary(store: Store, execution_id: str) -> dict[str, Any] | None:
         raised_action=a.get(sc.RAISED_ACTION, ""),
         executed_action_ids=action_ids if isinstance(action_ids, list) else [action_ids],
         execution_time_ms=item["duration_ms"],
+        problem_steps=problem_steps(store, row["TraceId"], row["AttemptStartNs"]),
     )
     return item
+
+
+MAX_PROBLEM_STEPS = 20
+
+
+def problem_steps(store: Store, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
+    """The failed and skipped steps of one attempt, oldest first, at most MAX_PROBLEM_STEPS (Quick View's
+    "details of the skipped step" without loading every step)."""
+    sql = f"""
+        SELECT SpanName, SpanAttributes[{{name_key:String}}] AS StepName,
+               SpanAttributes[{{status_key:String}}] AS StepStatus, StatusCode, StatusMessage,
+               SpanAttributes[{{skip_key:String}}] AS SkipReason, SpanAttributes[{{vm_key:String}}] AS Validation,
+               toUnixTimestamp64Nano(Timestamp) AS StartNs
+        FROM {store.table('otel_traces')}
+        WHERE TraceId = {{id:String}} AND ParentSpanId != '' AND SpanAttributes[{{marker_key:String}}] = ''
+          AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
+          AND (StepStatus IN ('Failed', 'Skipped') OR (StepStatus = '' AND StatusCode = 'Error'))
+        ORDER BY Timestamp, SpanId
+        LIMIT {{limit:UInt32}}"""
+    params = {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS, "name_key": sc.EXECUTION_NAME,
+              "status_key": sc.STEP_STATUS, "skip_key": sc.SKIP_REASON, "vm_key": sc.VALIDATION_MESSAGE,
+              "marker_key": sc.MARKER}
+    rows = store.client.query(sql, parameters=params, settings=_settings(store)).named_results()
+    out = []
+    for r in rows:
+        status = r["StepStatus"] or sc.StepStatus.FAILED.value
+        detail = r["SkipReason"] if status == sc.StepStatus.SKIPPED else (r["Validation"] or r["StatusMessage"])
+        out.append({"name": r["StepName"] or r["SpanName"], "status": status, "detail": detail,
+                    "started_at": iso(r["StartNs"])})
+    return out
