@@ -96,6 +96,9 @@ def test_summary_has_header_input_output_but_no_steps(data_env):
     assert s["request_id"] == "req-browser-42" and s["raised_action"] == "post-to-erp"
     assert s["executed_action_ids"] == ["fetch-order", "post-to-erp"]
     assert s["validation_message"] == "ERP answered 500 Internal Server Error"
+    assert [(p["name"], p["status"], p["detail"]) for p in s["problem_steps"]] == [
+        ("Post to ERP", "Failed", "ERP answered 500 Internal Server Error"),
+        ("Notify Slack", "Skipped", "previous step failed")]
     live = client.get(f"/api/executions/{data.watcher}?steps=false").get_json()
     assert live["status"] == "Running" and live["input"]["value"] == {"watch": "inbox"}
     assert client.get(f"/api/executions/{data.order_sync}?steps=maybe").status_code == 400

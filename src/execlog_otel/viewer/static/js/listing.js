@@ -1,6 +1,6 @@
 // The executions listing: filters in the URL, keyset pages, live rows, Quick View.
 import {
-  LIVE_STATUSES, api, apiParams, attemptsLabel, clear, copyText, el, emit, formatDuration, formatInt,
+  LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
   initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
   showError,
 } from "./common.js";
@@ -531,6 +531,19 @@ function fillQuickMeta(item) {
   metaRow(dl, "Execution Time", item.execution_time_ms !== undefined ? `${item.execution_time_ms < 10 ? item.execution_time_ms.toFixed(3) : formatInt(Math.round(item.execution_time_ms))} ms` : "");
 }
 
+function renderProblems(item) {
+  const steps = item.problem_steps || [];
+  const list = clear($("qv-problem-list"));
+  $("qv-problems").hidden = steps.length === 0;
+  for (const step of steps) {
+    const b = badge(step.status);
+    b.classList.add("small");
+    list.append(el("li", {}, b, " ", el("strong", {text: step.name}),
+      step.detail ? el("span", {class: step.status === "Failed" ? "problem-detail failed" : "problem-detail",
+        text: ` — ${step.detail}`}) : null));
+  }
+}
+
 async function openQuickView(index) {
   const listed = state.items[index];
   if (!listed) return;
@@ -551,6 +564,7 @@ async function openQuickView(index) {
   $("qv-prev").disabled = index === 0 && state.page === 0;
   $("qv-next").disabled = index === state.items.length - 1 && !state.nextCursor;
   fillQuickMeta(listed);
+  $("qv-problems").hidden = true;
   renderJSON($("qv-input"), null, "Loading…");
   renderJSON($("qv-output"), null, "Loading…");
   dialog.dataset.id = listed.id;
@@ -562,6 +576,7 @@ async function openQuickView(index) {
     showError($("qv-error"), item.validation_message ? new Error(item.validation_message) : null);
     fillQuickMeta(item);
     setBadge($("qv-status"), item.status);
+    renderProblems(item);
     renderJSON($("qv-input"), item.input, "No input recorded.");
     setPayloadNote($("qv-input-note"), item.input);
     renderJSON($("qv-output"), item.output, LIVE_STATUSES.has(item.status) ? "Not finished yet." : "No output recorded.");
