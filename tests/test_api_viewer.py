@@ -153,3 +153,15 @@ def test_time_bounds_copied_from_an_item_include_that_item(data_env):
     for item in listing(client, limit=200)["items"]:
         inside = listing(client, **{"from": item["started_at"], "limit": 200})
         assert item["id"] in [i["id"] for i in inside["items"]], item["name"]
+
+
+def test_status_facets_count_under_the_other_filters(data_env):
+    client, *_ = data_env
+    everything = client.get("/api/facets").get_json()
+    assert everything["capped"] is False
+    assert everything["status"] == {"Success": 2, "Failed": 1, "Partially Executed": 1, "Running": 1, "Queued": 1,
+                                    "Pending": 1, "Paused": 1, "Rejected": 1}
+    agents = client.get("/api/facets?kind=agent&status=Failed").get_json()["status"]  # status itself is ignored
+    assert agents["Success"] == 1 and agents["Partially Executed"] == 1 and agents["Failed"] == 0
+    assert sum(client.get("/api/facets?q=req-browser-42").get_json()["status"].values()) == 1
+    assert client.get("/api/facets?kind=robot").status_code == 400

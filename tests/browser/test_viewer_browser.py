@@ -181,6 +181,9 @@ def test_filter_by_status_and_date(page, viewer, artifacts):
     url, data, _, _ = viewer
     page.goto(f"{url}/")
     page.click("#status-filter summary")
+    facets = get_json(f"{url}/api/facets")["status"]
+    for status, n in facets.items():
+        expect(page.locator(f'#status-filter .facet-count[data-facet="{status}"]')).to_have_text(str(n))
     page.check('#status-filter input[value="Failed"]')
     expect(page).to_have_url(f"{url}/?status=Failed")
     failed = get_json(f"{url}/api/executions?status=Failed&limit=200")["count"]

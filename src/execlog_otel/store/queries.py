@@ -810,3 +810,20 @@ def problem_steps(store: Store, trace_id: str, since_ns: int) -> list[dict[str, 
         out.append({"name": r["StepName"] or r["SpanName"], "status": status, "detail": detail,
                     "started_at": iso(r["StartNs"])})
     return out
+
+
+def status_facets(store: Store, f: ListFilter) -> dict[str, Any]:
+    """Executions per status under every filter of ``f`` but its statuses (the status menu's counts).
+
+    Bounded like the listing's count: at most COUNT_CAP + 1 executions are read, and ``capped`` says
+    when the counts are a lower bound."""
+    params: dict[str, Any] = {}
+    where = _where(ListFilter(kind=f.kind, name=f.name, q=f.q, service=f.service, from_ns=f.from_ns, to_ns=f.to_ns),
+                   params)
+    sql = (f"SELECT Status, count() AS N FROM (SELECT Status FROM {store.table('execlog_executions')} FINAL"
+           + (f" WHERE {' AND '.join(where)}" if where else "")
+           + f" LIMIT {COUNT_CAP + 1}) GROUP BY Status")
+    rows = store.client.query(sql, parameters=params, settings=_settings(store)).result_rows
+    counts = {status: int(n) for status, n in rows}
+    return {"status": {s.value: counts.get(s.value, 0) for s in sc.Status},
+            "capped": sum(counts.values()) > COUNT_CAP}

@@ -37,6 +37,13 @@ def execution_neighbors(execution_id: str):
     return jsonify(queries.neighbors(store(), f, execution_id))
 
 
+@bp.get("/facets")
+def facets():
+    """Executions per status under the listing's other filters (same parameters as /api/executions)."""
+    f = queries.ListFilter.from_args(request.args)
+    return jsonify(queries.status_facets(store(), f))
+
+
 @bp.get("/names")
 def execution_names():
     kind = (request.args.get("kind") or "").strip() or None

@@ -98,6 +98,26 @@ function renderCount(data) {
   $("page-next").disabled = !state.nextCursor;
 }
 
+// Counts per status in the status menu, under the other filters.
+let facetsSeq = 0;
+
+async function loadFacets() {
+  const seq = ++facetsSeq;
+  const params = apiParams(state.params);
+  for (const k of ["status", "sort", "order", "limit"]) params.delete(k);
+  try {
+    const data = await api("/api/facets", params);
+    if (seq !== facetsSeq) return;
+    for (const span of $("status-filter").querySelectorAll(".facet-count")) {
+      const n = data.status[span.dataset.facet] || 0;
+      span.textContent = `${formatInt(n)}${data.capped ? "+" : ""}`;
+      span.closest("label").classList.toggle("zero", n === 0);
+    }
+  } catch (err) {
+    // The menu works without counts.
+  }
+}
+
 async function goToPage(index) {
   if (index < 0) return false;
   if (index > state.page && !state.nextCursor) return false;
@@ -380,9 +400,17 @@ async function loadNames() {
 }
 
 function changeFilter(mutate) {
+  const before = facetKey();
   mutate();
   resetPages();
   load();
+  if (facetKey() !== before) loadFacets();
+}
+
+function facetKey() {
+  const q = listingQuery(state.params);
+  for (const k of ["status", "sort", "order", "limit"]) q.delete(k);
+  return q.toString();
 }
 
 $("filters").addEventListener("submit", (event) => event.preventDefault());
@@ -680,3 +708,4 @@ document.addEventListener("keydown", (event) => {
 initTimeZoneLabel();
 loadNames();
 load();
+loadFacets();
