@@ -254,31 +254,43 @@ def list_executions(store: Store, f: ListFilter) -> dict[str, Any]:
     params["limit"] = f.limit + 1
     ex = store.table("execlog_executions")
     count_params = {k: v for k, v in params.items() if not k.startswith("c_") and k != "limit"}
-    # A search reads every row. One scan without FINAL finds the executions any of whose rows match
-    # (the newest row's is among them); when they are few, FINAL then reads only their starts, and
-    # their number is the count — instead of FINAL over everything plus a second scan to count.
-    matches = _search_matches(store, ex, count_where, count_params) if f.q else None
-    if matches is not None and len(matches) > SEARCH_NARROW_MAX:
-        matches = None
-    windows = _start_windows(f, desc, decode_cursor(f.cursor)[0] if f.cursor else None)
-    if matches is not None:
-        windows = [None] if matches else []
-        where.append("Start IN (SELECT fromUnixTimestamp64Nano(arrayJoin({m_starts:Array(Int64)})))")
-        params["m_starts"] = sorted({m[0] for m in matches})
     # Ordering by Start itself (not its ns value) lets ClickHouse read the sorting key in order.
     order_expr = "Start" if f.sort == "started_at" else sort_expr
-    rows = []
-    for window in windows:
-        window_where = list(where)
-        if window is not None:
-            window_where.append(f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
-            params["w_bound"] = window
-        sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
-               + (f" WHERE {' AND '.join(window_where)}" if window_where else "")
-               + f" ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
-        rows = list(store.client.query(sql, parameters=params, settings=_settings(store)).named_results())
-        if len(rows) > f.limit:
-            break
+
+    def page(windows: list[int | None]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for window in windows:
+            window_where = list(where)
+            if window is not None:
+                window_where.append(f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
+                params["w_bound"] = window
+            sql = (f"SELECT {_EXEC_COLUMNS} FROM {ex} FINAL"
+                   + (f" WHERE {' AND '.join(window_where)}" if window_where else "")
+                   + f" ORDER BY {order_expr} {direction}, ExecutionId {direction} LIMIT {{limit:UInt32}}")
+            rows = list(store.client.query(sql, parameters=params, settings=_settings(store)).named_results())
+            if len(rows) > f.limit:
+                break
+        return rows
+
+    windows = _start_windows(f, desc, decode_cursor(f.cursor)[0] if f.cursor else None)
+    matches = None
+    if not f.q:
+        rows = page(windows)
+    else:
+        # A common text fills the page from the nearest day. Otherwise a search reads every row: one
+        # scan without FINAL finds the executions any of whose rows match (the newest row's among
+        # them); when they are few, FINAL reads only their starts and their number is the count.
+        nearest, windows = ([windows[0]], windows[1:]) if windows[0] is not None else ([], windows)
+        rows = page(nearest)
+        if len(rows) <= f.limit:
+            matches = _search_matches(store, ex, count_where, count_params)
+            if len(matches) > SEARCH_NARROW_MAX:
+                matches = None
+                rows = page(windows)
+            else:
+                where.append("Start IN (SELECT fromUnixTimestamp64Nano(arrayJoin({m_starts:Array(Int64)})))")
+                params["m_starts"] = sorted({m[0] for m in matches})
+                rows = page([None]) if matches else []
     params.pop("w_bound", None)
     has_more = len(rows) > f.limit
     rows = rows[: f.limit]
