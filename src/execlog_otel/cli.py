@@ -82,10 +82,15 @@ def serve(host, port, insecure_allow_remote, **store_opts) -> None:
 @click.option("--exit", "exit_after", is_flag=True, help="Exit once the samples are stored (for scripts).")
 def demo(host, port, runs, exit_after, **store_opts) -> None:
     """Start serve on an embedded store and feed it sample agent and automation runs."""
+    import secrets
+    from dataclasses import replace
+
     from execlog_otel import demo as demo_mod
     from execlog_otel import server
 
     settings = _settings(host=host, port=port, **store_opts)
+    # The viewer and the demo's retry listener share a secret, so Retry works on the sample executions.
+    settings = replace(settings, retry_secret=settings.retry_secret or secrets.token_urlsafe(32))
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -94,7 +99,7 @@ def demo(host, port, runs, exit_after, **store_opts) -> None:
     running.start_background()
     click.echo(server.describe(running), nl=False)
     try:
-        count = demo_mod.feed(running.url, rounds=runs)
+        count = demo_mod.feed(running.url, rounds=runs, retry_secret=settings.retry_secret)
         click.echo(f"execlog demo: sent {count} sample executions. Open {running.url}/ to see them.")
         sys.stdout.flush()
         if exit_after:

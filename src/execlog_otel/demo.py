@@ -2,50 +2,92 @@
 ``step``) and sent over OTLP/HTTP like any runner's.
 
 Every status appears: Success, Failed, Partially Executed (a failed step, a
-skipped step), Rejected (past its time budget), a retried execution (attempt 2),
-and four executions still open when ``feed`` returns: Running, Paused, Queued
-and Pending (they finish on their own after ``OPEN_FOR_S`` seconds if the
-process lives that long). Agents record models, tokens and tools; automations
-connectors and the reference fields (event, target, target record id, request
-id, triggered by, raised action, executed action ids).
+skipped step), Rejected (past its time budget), and four executions still open
+when ``feed`` returns: Running, Paused, Queued and Pending (they finish on their
+own after ``OPEN_FOR_S`` seconds if the process lives that long). Agents record
+models, tokens and tools; automations connectors and the reference fields
+(event, target, target record id, request id, triggered by, raised action,
+executed action ids).
+
+Retry Execution (the reference document's use cases and limitations), when ``feed``
+gets a ``retry_secret`` (``execlog demo`` does): this process runs the SDK's retry
+listener, so the viewer can re-run the ``@automation`` functions below:
+
+- ``flaky-webhook``: its connector fails the first time and is fixed afterwards; one
+  execution is left Failed (Retry turns it into Success, attempt 2 of 3), one was
+  already retried (Success on attempt 2);
+- ``import-orders``: fails on every attempt; retry it twice and the limit is reached;
+- ``renew-certificate``: already failed all 3 attempts (the Retry affordance is gone);
+- ``answer-form``: answered its caller through a Response connector, so it cannot be retried;
+- ``route-ticket``: its trigger was reconfigured after it failed, so a retry is refused.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
+from dataclasses import replace
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from execlog_otel import semconv as sc
+from execlog_otel.config import Settings
 from execlog_otel.sdk.attempts import attempt_of
 from execlog_otel.sdk.context import current_execution
-from execlog_otel.sdk.executions import Execution, agent, automation
+from execlog_otel.sdk.executions import agent, automation
 from execlog_otel.sdk.steps import step
 from execlog_otel.sdk.telemetry import configure
 
 OPEN_FOR_S = 120.0
+LISTEN = "127.0.0.1:0"  # the retry listener: loopback, any free port
+
+# The connector of flaky-webhook is "fixed" after the first attempt for each contact (per process).
+_flaky_attempts: dict[str, int] = {}
+_feeds = itertools.count(1)  # contacts are new on every feed() call, so each call leaves one Failed
+_release = threading.Event()  # never set: the open executions end after OPEN_FOR_S
 
 
-class UpstreamError(RuntimeError):
-    """A connector answered with an error."""
+class _FirstAttempts(SpanProcessor):
+    """Remembers each finished execution root (by name), so the demo can run its later attempts."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, tuple[str, int, str]] = {}  # name -> (execution id, start ns, root span id)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        attrs = span.attributes or {}
+        if span.parent is None and sc.KIND in attrs and sc.RETRY_OF not in attrs:
+            self.last[str(attrs.get(sc.EXECUTION_NAME))] = (
+                f"{span.context.trace_id:032x}", int(attrs.get(sc.EXECUTION_START) or span.start_time or 0),
+                f"{span.context.span_id:016x}")
 
 
-def _research(rng: random.Random, name: str, prompt: str, tools: list[str], model: str, fail: bool) -> None:
-    with agent(name, input={"prompt": prompt}, request_id=f"req-{rng.randint(10_000, 99_999)}",
-               triggered_by="chat-ui") as run:
-        for tool in tools:
-            with step(f"chat {model}", kind="llm") as s:
-                s.set_input({"messages": [{"role": "user", "content": prompt}]})
-                s.record_llm(model=model, input_tokens=rng.randint(200, 900), output_tokens=rng.randint(20, 300),
-                             provider="openai" if model.startswith("gpt") else "anthropic")
-                s.set_output({"tool_call": tool})
-            with step(tool, tool=tool) as s:
-                s.set_input({"query": prompt[:40]})
-                time.sleep(rng.uniform(0.005, 0.02))
-                s.set_output({"results": rng.randint(1, 5)})
-        if fail:
-            raise UpstreamError("RateLimitError: model quota exceeded")
-        run.set_output({"answer": f"Done: {prompt[:30]}"})
+_first_attempts = _FirstAttempts()
+_watched: set[int] = set()
+
+
+def _chat_with_tools(prompt: str, model: str, tools: list[str]) -> dict:
+    """An agent's loop: the model picks each tool, the tool answers. Tokens depend on the prompt only."""
+    current_execution().set_fields(request_id=f"req-{len(prompt) * 97}", triggered_by="chat-ui")
+    for tool in tools:
+        with step(f"chat {model}", kind="llm") as s:
+            s.set_input({"messages": [{"role": "user", "content": prompt}]})
+            s.record_llm(model=model, input_tokens=12 * len(prompt), output_tokens=40 + 9 * len(tool),
+                         provider="openai" if model.startswith("gpt") else "anthropic")
+            s.set_output({"tool_call": tool})
+        with step(tool, tool=tool) as s:
+            s.set_input({"query": prompt[:40]})
+            time.sleep(0.01)
+            if tool == "issue_refund":
+                raise PermissionError("issue_refund: refunds over 40 EUR need a manager's approval")
+            s.set_output({"results": len(prompt) % 5 + 1})
+    return {"answer": f"Done: {prompt[:30]}"}
+
+
+research_agent = agent("research-agent")(_chat_with_tools)
+support_agent = agent("support-agent")(_chat_with_tools)
+content_writer = agent("content-writer")(_chat_with_tools)
 
 
 @automation("sync-inventory", trigger="schedule", trigger_config={"cron": "*/15 * * * *"}, event="UPDATE",
@@ -63,12 +105,13 @@ def sync_inventory(sku: str, warehouse: str = "ams-1") -> dict:
 @automation("import-orders", trigger="http", trigger_config={"path": "/hooks/orders"}, event="CREATE",
             target="Order")
 def import_orders(batch: int, source: str = "partner-api") -> dict:
+    """Fails on every attempt: retry it twice and the retry limit is reached."""
     current_execution().set_fields(request_id=f"req-batch-{batch}", target_record_id=f"batch-{batch}")
     with step("HTTP trigger", kind="trigger") as s:
         s.set_output({"batch": batch})
     with step("Fetch batch", kind="connector", connector="HTTP") as s:
         s.set_input({"url": f"https://partner.example.com/orders?batch={batch}"})
-        raise UpstreamError("HTTP: 502 Bad Gateway")
+        raise ConnectionError("HTTP: 502 Bad Gateway")
 
 
 @automation("publish-entry", trigger="webhook", trigger_config={"content_type": "blog_post"}, event="PUBLISH",
@@ -80,8 +123,8 @@ def publish_entry(entry_uid: str, locale: str = "en-us") -> dict:
         s.set_output({"published": entry_uid})
     try:
         with step("Announce", kind="connector", connector="Slack"):
-            raise UpstreamError("Slack: channel_not_found")
-    except UpstreamError:
+            raise ConnectionError("Slack: channel_not_found")
+    except ConnectionError:
         pass  # the entry is live; only the announcement failed -> Partially Executed
     return {"entry": entry_uid}
 
@@ -94,91 +137,156 @@ def nightly_report(day: str) -> dict:
     return {"day": day}
 
 
-def _flaky_webhook(contact_id: str, healthy: bool) -> Execution:
-    run = automation("flaky-webhook", trigger="http", trigger_config={"path": "/hooks/crm"}, target="Contact",
-                     target_record_id=contact_id, input={"contact_id": contact_id})
+@automation("flaky-webhook", trigger="http", trigger_config={"path": "/hooks/crm"}, target="Contact")
+def flaky_webhook(contact_id: str) -> dict:
+    """A server error at the exact time of the first attempt; a retry succeeds (Use Case 1)."""
+    with step("Upsert contact", kind="connector", connector="Salesforce") as s:
+        s.set_output(_salesforce_upsert(contact_id))
+    return {"contact": contact_id}
+
+
+def _salesforce_upsert(contact_id: str) -> dict:
+    """The connector call: the row is locked on the first attempt for each contact, free afterwards."""
+    _flaky_attempts[contact_id] = _flaky_attempts.get(contact_id, 0) + 1
+    if _flaky_attempts[contact_id] == 1:
+        raise ConnectionError("Salesforce: UNABLE_TO_LOCK_ROW")
+    return {"contact": contact_id, "upserted": True}
+
+
+@automation("renew-certificate", trigger="schedule", trigger_config={"cron": "0 4 * * 1"}, target="Domain")
+def renew_certificate(domain: str) -> dict:
+    """An unconfigured action step: fails on every attempt (Use Case 2)."""
+    with step("Request certificate", kind="action", connector="ACME"):
+        raise ValueError(f"action step not configured: no account key for {domain}")
+
+
+@automation("answer-form", trigger="http", trigger_config={"path": "/hooks/form"}, target="Lead")
+def answer_form(lead_email: str) -> dict:
+    """Answers its HTTP caller through a Response connector, then fails: not retryable (a limitation)."""
+    with step("Respond", kind="response", connector="Response") as s:
+        s.set_output({"status": 200, "body": {"received": True}})
+    with step("Create lead", kind="connector", connector="HubSpot"):
+        raise ConnectionError("HubSpot: 429 Too Many Requests")
+
+
+def _route_ticket(ticket_id: str) -> dict:
+    """Routes a support ticket; the queue it needs does not exist yet."""
+    with step("Assign queue", kind="action", connector="Zendesk"):
+        raise ConnectionError(f"Zendesk: queue 'tier-2' not found for ticket {ticket_id}")
+
+
+route_ticket = automation("route-ticket", trigger="webhook", trigger_config={"channel": "email"},
+                          target="Ticket")(_route_ticket)
+
+
+def _reconfigure_route_ticket() -> None:
+    """The trigger of route-ticket changes after its execution failed: a retry is refused (Use Case 3)."""
+    automation("route-ticket", trigger="webhook", trigger_config={"channel": "chat"}, target="Ticket")(_route_ticket)
+
+
+@automation("export-archive", trigger="schedule", timeout=0.2, target="Archive")
+def export_archive(bucket: str = "archive") -> dict:
+    with step("Upload", kind="connector", connector="S3"):
+        time.sleep(0.35)  # past the 0.2 s budget -> Rejected
+    return {"bucket": bucket}
+
+
+# Executions still open when feed() returns.
+@automation("migrate-customers", target="Customer")
+def migrate_customers(table: str = "customers") -> dict:
+    with step("Copy rows", kind="connector", connector="Postgres"):
+        _release.wait(OPEN_FOR_S)
+    return {"table": table}
+
+
+@agent("approve-refund", request_id="req-refund-1042")
+def approve_refund(order: int = 1042) -> dict:
+    with step("Draft refund", kind="action") as s:
+        s.set_output({"amount": 42.5})
+    run = current_execution()
+    run.pause("waiting for manager approval")
+    _release.wait(OPEN_FOR_S)
+    run.resume()
+    return {"order": order, "approved": True}
+
+
+@automation("throttled-sync", status=sc.Status.QUEUED, event="UPDATE")
+def throttled_sync(requested_by: str = "demo") -> dict:
+    _release.wait(OPEN_FOR_S)
+    current_execution().set_state(sc.Status.RUNNING)
+    return {"requested_by": requested_by}
+
+
+@automation("webhook-intake", status=sc.Status.PENDING, triggered_by="github")
+def webhook_intake(requested_by: str = "demo") -> dict:
+    _release.wait(OPEN_FOR_S)
+    current_execution().set_state(sc.Status.RUNNING)
+    return {"requested_by": requested_by}
+
+
+def _quietly(fn, *args) -> None:
     try:
-        with run:
-            with step("Upsert contact", kind="connector", connector="Salesforce"):
-                if not healthy:
-                    raise UpstreamError("Salesforce: UNABLE_TO_LOCK_ROW")
-            run.set_output({"contact": contact_id})
-    except UpstreamError:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - the execution records the failure
         pass
-    return run
 
 
-def _export_archive() -> None:
-    with automation("export-archive", trigger="schedule", timeout=0.2, target="Archive"):
-        with step("Upload", kind="connector", connector="S3"):
-            time.sleep(0.35)  # past the 0.2 s budget -> Rejected
+def _retry_in_process(name: str, attempts: int, fn, *args) -> None:
+    """Attempts 2..``attempts`` of ``name``'s last execution, as the retry listener runs them."""
+    execution_id, start_ns, root_span_id = _first_attempts.last[name]
+    for attempt in range(2, attempts + 1):
+        with attempt_of(execution_id, attempt, start_ns, root_span_id):
+            _quietly(fn, *args)
 
 
-def _open(name: str, kind: str, state: str, until: threading.Event, **fields) -> None:
-    """An execution left open in ``state`` until ``until`` is set (or OPEN_FOR_S passes)."""
-    make = agent if kind == sc.Kind.AGENT else automation
-    initial = state if state in (sc.Status.QUEUED, sc.Status.PENDING) else sc.Status.RUNNING
-    with make(name, status=initial, **fields) as run:
-        run.set_input({"requested_by": "demo", "state": state})
-        if state == sc.Status.RUNNING:
-            with step("Copy rows", kind="connector", connector="Postgres"):
-                until.wait(OPEN_FOR_S)
-            return
-        if state == sc.Status.PAUSED:
-            with step("Draft refund", kind="action") as s:
-                s.set_output({"amount": 42.5})
-            run.pause("waiting for manager approval")
-        until.wait(OPEN_FOR_S)
-        if state == sc.Status.PAUSED:
-            run.resume()
-        else:
-            run.set_state(sc.Status.RUNNING)
+def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") -> int:
+    """Send sample executions to the server at ``url``; returns how many were sent.
 
-
-def feed(url: str, rounds: int = 1, seed: int = 7) -> int:
-    """Send sample executions to the server at ``url``; returns how many were sent."""
+    With ``retry_secret`` (the viewer's ``EXECLOG_RETRY_SECRET``) this process also runs the SDK's retry
+    listener on a free loopback port and announces it, so failed executions can be retried from the viewer."""
     rng = random.Random(seed)
-    handle = configure(endpoint=url, service_name="execlog-demo", flush_interval_ms=200)
+    settings = Settings.from_env()
+    if retry_secret:
+        settings = replace(settings, retry_secret=retry_secret)
+    handle = configure(endpoint=url, service_name="execlog-demo", flush_interval_ms=200, settings=settings,
+                       retry_listener=LISTEN if retry_secret else None)
+    if id(handle.tracer_provider) not in _watched:
+        handle.tracer_provider.add_span_processor(_first_attempts)
+        _watched.add(id(handle.tracer_provider))
+    feed_no = next(_feeds)
     count = 0
     for r in range(rounds):
-        for i, (name, prompt, tools) in enumerate([
-            ("research-agent", "Find three recent papers on retrieval", ["web_search", "summarize"]),
-            ("support-agent", "Customer asks for a refund on order 1042", ["lookup_order", "issue_refund"]),
-            ("content-writer", "Write a release note for v2", ["web_search"]),
-        ]):
-            try:
-                _research(rng, name, prompt, tools, rng.choice(["gpt-4o-mini", "claude-sonnet-4"]), fail=(i == 1))
-            except UpstreamError:
-                pass
+        for fn, prompt, tools in [
+            (research_agent, "Find three recent papers on retrieval", ["web_search", "summarize"]),
+            (support_agent, "Customer asks for a refund on order 1042", ["lookup_order", "issue_refund"]),
+            (content_writer, "Write a release note for v2", ["web_search"]),
+        ]:
+            _quietly(fn, prompt, rng.choice(["gpt-4o-mini", "claude-sonnet-4"]), tools)
             count += 1
+        contact = f"003{feed_no:03d}{r:04d}"
         runs = [
             (sync_inventory, (f"SKU-{r}",)),
             (import_orders, (30 + r,)),
             (publish_entry, (f"blt{r:04d}ab",)),
             (nightly_report, (time.strftime("%Y-%m-%d"),)),
-            (_export_archive, ()),
+            (export_archive, ()),
+            (flaky_webhook, (f"{contact}A",)),  # left Failed: Retry turns it into Success
+            (answer_form, (f"lead{r}@example.com",)),
+            (route_ticket, (f"T-{4100 + r}",)),
         ]
         for fn, args in runs:
-            try:
-                fn(*args)
-            except UpstreamError:
-                pass
+            _quietly(fn, *args)
             count += 1
-        # A failed execution, retried: attempt 2 of the same execution succeeds (what Retry Execution does).
-        first = _flaky_webhook(f"003{r:05d}", healthy=False)
-        with attempt_of(first.execution_id, 2, first.execution_start_ns, first.root_span_id):
-            _flaky_webhook(f"003{r:05d}", healthy=True)
-        count += 1
-    # Four executions still open when feed returns.
-    release = threading.Event()
-    for name, kind, state, fields in [
-        ("migrate-customers", sc.Kind.AUTOMATION, sc.Status.RUNNING, {"target": "Customer"}),
-        ("approve-refund", sc.Kind.AGENT, sc.Status.PAUSED, {"request_id": "req-refund-1042"}),
-        ("throttled-sync", sc.Kind.AUTOMATION, sc.Status.QUEUED, {"event": "UPDATE"}),
-        ("webhook-intake", sc.Kind.AUTOMATION, sc.Status.PENDING, {"triggered_by": "github"}),
-    ]:
-        threading.Thread(target=_open, args=(name, kind, state, release), kwargs=fields, daemon=True,
-                         name=f"demo-{name}").start()
+        # Already retried: attempt 2 of the same execution succeeds (what Retry Execution does).
+        _quietly(flaky_webhook, f"{contact}B")
+        _retry_in_process("flaky-webhook", 2, flaky_webhook, f"{contact}B")
+        # Failed on all 3 attempts: the retry limit is reached.
+        _quietly(renew_certificate, f"shop{r}.example.com")
+        _retry_in_process("renew-certificate", 3, renew_certificate, f"shop{r}.example.com")
+        count += 2
+    _reconfigure_route_ticket()
+    for fn in (migrate_customers, approve_refund, throttled_sync, webhook_intake):
+        threading.Thread(target=fn, daemon=True, name=f"demo-{fn.__name__}").start()
         count += 1
     time.sleep(0.3)  # let them reach their state
     handle.force_flush()
