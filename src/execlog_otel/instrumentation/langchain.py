@@ -13,6 +13,9 @@ what it lacks for an execution log:
   spans nest under it. Inside an execution already running (e.g. a graph
   called from an ``@automation``), the graph is a step of that execution.
 - graph nodes as steps (``execlog.step.kind=node``), with their input, output and status.
+- tool calls replayable by Download Code: the official ``execute_tool`` span gets the tool's
+  underlying function's code (``code.*``, ``execlog.code.source``/``.context``), the arguments
+  it was called with and its return value (``execlog.input`` / ``execlog.output``).
 
 The official instrumentor declares a dependency on the ``langchain`` package; it
 only needs ``langchain-core``, so it is switched on here without that check.
@@ -21,6 +24,8 @@ only needs ``langchain-core``, so it is switched on here without that check.
 from __future__ import annotations
 
 import contextvars
+import importlib
+import inspect
 import logging
 import sys
 import threading
@@ -36,6 +41,7 @@ from opentelemetry.trace import StatusCode
 from execlog_otel import semconv as sc
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.callsite import frame_attributes
+from execlog_otel.sdk.code_capture import code_attributes
 from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
 from execlog_otel.sdk.executions import Execution
 from execlog_otel.sdk.payloads import set_payload
@@ -206,6 +212,62 @@ def _graph_call(method: str):
     return wrapper
 
 
+# Tool classes whose ``_run``/``_arun`` call the user's function (``func`` / ``coroutine``) directly.
+_TOOL_CLASSES = (("langchain_core.tools.structured", "StructuredTool"), ("langchain_core.tools.simple", "Tool"))
+# Arguments LangChain passes to ``_run`` for its own use, not the tool function's input.
+_TOOL_PLUMBING = frozenset(("run_manager", "config", "callbacks"))
+
+
+def _tool_span(instance: Any, fn: Any, args: tuple, kwargs: dict) -> Any:
+    """The official ``execute_tool`` span of this call, annotated with the function's code and input
+    (None outside an execution, or when no tool span is current)."""
+    if fn is None or CURRENT_EXECUTION.get() is None:
+        return None
+    span = trace.get_current_span()
+    attributes = getattr(span, "attributes", None) or {}
+    if not span.is_recording() or attributes.get(sc.GEN_AI_OPERATION_NAME) != sc.OP_EXECUTE_TOOL:
+        return None
+    try:
+        s = RUNTIME.settings
+        span.set_attributes(code_attributes(fn, capture_source=s.capture_code, max_bytes=s.payload_cap_bytes))
+        call_kwargs = {k: v for k, v in kwargs.items() if k not in _TOOL_PLUMBING}
+        try:
+            bound = dict(inspect.signature(fn).bind_partial(*args, **call_kwargs).arguments)
+        except (TypeError, ValueError):
+            bound = {**{f"arg{i}": a for i, a in enumerate(args)}, **call_kwargs}
+        set_payload(span, sc.INPUT, {k: v for k, v in bound.items() if k not in _TOOL_PLUMBING})
+        metadata = (kwargs.get("config") or {}).get("metadata") or {}
+        if metadata.get("langgraph_node"):
+            span.set_attribute("langgraph.node", str(metadata["langgraph_node"]))
+    except Exception:  # noqa: BLE001 - recording must never break the tool
+        log.debug("execlog: tool code", exc_info=True)
+    return span
+
+
+def _tool_output(span: Any, result: Any) -> None:
+    try:
+        set_payload(span, sc.OUTPUT, simplify(result))
+    except Exception:  # noqa: BLE001
+        log.debug("execlog: tool output", exc_info=True)
+
+
+def _tool_run(wrapped, instance, args, kwargs):
+    span = _tool_span(instance, getattr(instance, "func", None), args, kwargs)
+    result = wrapped(*args, **kwargs)
+    if span is not None:
+        _tool_output(span, result)
+    return result
+
+
+async def _tool_arun(wrapped, instance, args, kwargs):
+    fn = getattr(instance, "coroutine", None)
+    span = _tool_span(instance, fn, args, kwargs) if fn is not None else None
+    result = await wrapped(*args, **kwargs)
+    if span is not None:
+        _tool_output(span, result)
+    return result
+
+
 def _node_handler_class():
     from langchain_core.callbacks import BaseCallbackHandler
 
@@ -317,6 +379,9 @@ class LangChainInstrumentor(BaseInstrumentor):
                 instance.add_handler(handler, inherit=True)
 
         wrap_function_wrapper("langchain_core.callbacks", "BaseCallbackManager.__init__", add_handler)
+        for module, cls in _TOOL_CLASSES:
+            wrap_function_wrapper(module, f"{cls}._run", _tool_run)
+            wrap_function_wrapper(module, f"{cls}._arun", _tool_arun)
         try:
             for method in _GRAPH_METHODS:
                 wrap_function_wrapper("langgraph.pregel", f"Pregel.{method}", _graph_call(method))
@@ -329,6 +394,10 @@ class LangChainInstrumentor(BaseInstrumentor):
         if self._handler is not None:
             self._handler.enabled = False
         unwrap("langchain_core.callbacks.base.BaseCallbackManager", "__init__")
+        for module, cls in _TOOL_CLASSES:
+            tool_class = getattr(importlib.import_module(module), cls)
+            unwrap(tool_class, "_run")
+            unwrap(tool_class, "_arun")
         try:
             import langgraph.pregel
 

@@ -269,6 +269,45 @@ def _steps_by_key(steps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
     return by_key
 
 
+def context_lines(ctx: dict[str, Any], notes: list[str]) -> tuple[list[str], list[str]]:
+    """Import lines and constant lines for the recorded context of a function (its standard-library
+    imports, literal constants, regexes and loggers; values too large for the log stand in)."""
+    import_lines: list[str] = []
+    for imp in _items(ctx, "imports"):
+        module, attr, name = imp.get("module"), imp.get("attr"), imp["name"]
+        if not is_module_path(module):
+            continue
+        if attr is None:
+            import_lines.append(f"import {module}" if name == module else f"import {module} as {name}")
+        elif is_identifier(attr):
+            import_lines.append(f"from {module} import {attr}" + ("" if attr == name else f" as {name}"))
+    constant_lines: list[str] = []
+    for const in _items(ctx, "constants"):
+        name, kind = const["name"], const.get("kind")
+        if kind == "literal":
+            try:
+                if const.get("literal") != "set()":
+                    ast.literal_eval(str(const.get("literal", "")))
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            constant_lines.append(f"{name} = {const['literal']}")
+        elif kind == "regex" and isinstance(const.get("pattern"), str) and isinstance(const.get("flags"), int):
+            try:
+                re.compile(const["pattern"], int(const["flags"]))
+            except (re.error, ValueError, TypeError, OverflowError, RecursionError):
+                continue
+            import_lines.append("import re")
+            constant_lines.append(f"{name} = re.compile({const['pattern']!r}, {int(const['flags'])})")
+        elif kind == "logger" and isinstance(const.get("logger"), str):
+            import_lines.append("import logging")
+            constant_lines.append(f"{name} = logging.getLogger({const['logger']!r})")
+    for omitted in _items(ctx, "omitted"):
+        notes.append(f"{omitted['name']} was not recorded ({omitted.get('reason', '')}).")
+        constant_lines.append(f"{omitted['name']} = _Unavailable({omitted['name']!r}, "
+                              f"{'a value too large for the log'!r})")
+    return import_lines, constant_lines
+
+
 def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
     p = ReplayPlan(execution=execution, permalink=permalink)
     code = execution.get("code") or {}
@@ -321,39 +360,7 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         return [step_call(s) for s in fresh]
 
     blocks: list[str] = []
-    import_lines: list[str] = []
-    for imp in _items(ctx, "imports"):
-        module, attr, name = imp.get("module"), imp.get("attr"), imp["name"]
-        if not is_module_path(module):
-            continue
-        if attr is None:
-            import_lines.append(f"import {module}" if name == module else f"import {module} as {name}")
-        elif is_identifier(attr):
-            import_lines.append(f"from {module} import {attr}" + ("" if attr == name else f" as {name}"))
-    constant_lines: list[str] = []
-    for const in _items(ctx, "constants"):
-        name, kind = const["name"], const.get("kind")
-        if kind == "literal":
-            try:
-                if const.get("literal") != "set()":
-                    ast.literal_eval(str(const.get("literal", "")))
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-            constant_lines.append(f"{name} = {const['literal']}")
-        elif kind == "regex" and isinstance(const.get("pattern"), str) and isinstance(const.get("flags"), int):
-            try:
-                re.compile(const["pattern"], int(const["flags"]))
-            except (re.error, ValueError, TypeError, OverflowError, RecursionError):
-                continue
-            import_lines.append("import re")
-            constant_lines.append(f"{name} = re.compile({const['pattern']!r}, {int(const['flags'])})")
-        elif kind == "logger" and isinstance(const.get("logger"), str):
-            import_lines.append("import logging")
-            constant_lines.append(f"{name} = logging.getLogger({const['logger']!r})")
-    for omitted in _items(ctx, "omitted"):
-        p.notes.append(f"{omitted['name']} was not recorded ({omitted.get('reason', '')}).")
-        constant_lines.append(f"{omitted['name']} = _Unavailable({omitted['name']!r}, "
-                              f"{'a value too large for the log'!r})")
+    import_lines, constant_lines = context_lines(ctx, p.notes)
     if import_lines:
         blocks.append("\n".join(dict.fromkeys(import_lines)) + "\n")
     taken = set(external) | {x["name"] for x in defs} | {x["name"] for x in _items(ctx, "imports")}
@@ -570,9 +577,12 @@ def replay_file(execution: dict[str, Any], permalink: str, redact_keys: tuple[st
 
     ``redact_keys``: the key fragments the runner masked (``Settings.redact_keys``), so the replay's
     output is masked the same way before it is compared."""
+    from execlog_otel.replay.graph import graph_replay_file  # it builds on this module
+
     p = plan(execution, permalink)
     p.redact_keys = tuple(str(k) for k in redact_keys)
-    text = _explanatory_file(p) if p.reason else _replayable_file(p)
+    graph_text = graph_replay_file(execution, permalink, p.redact_keys) if p.reason else None
+    text = graph_text or (_explanatory_file(p) if p.reason else _replayable_file(p))
     try:
         ast.parse(text)
     except SyntaxError as exc:  # defensive: every piece was checked, but never serve a broken file
@@ -582,5 +592,9 @@ def replay_file(execution: dict[str, Any], permalink: str, redact_keys: tuple[st
 
 
 def is_replayable(execution: dict[str, Any]) -> tuple[bool, str]:
+    from execlog_otel.replay.graph import graph_plan
+
     p = plan(execution, "")
+    if p.reason and graph_plan(execution) is not None:
+        return True, ""
     return not p.reason, p.reason

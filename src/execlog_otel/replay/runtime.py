@@ -572,4 +572,121 @@ def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function",
     print("\nDIFFERENT: the replay does not reproduce the logged outcome.\n", file=_sys.stderr)
     _sys.stderr.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
     return 1
+
+
+# ---- LangGraph / LangChain graphs: the logged run rebuilt, its tools re-executed -----------------------
+
+
+def _tool_content(result):
+    """A tool's return value as LangChain puts it in the tool message: text as is, else JSON."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, list) and all(isinstance(x, (str, dict)) for x in result):
+        return _as_logged(result)
+    try:
+        return _json.dumps(_as_logged(result), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(result)
+
+
+def _rerun_tool(call, functions, differences):
+    """Re-execute one logged tool call (its recorded function with its logged input) and compare the
+    result with the logged one. Returns (re-executed, raw result or None, outcome)."""
+    logged = {"error": call["error"]} if call.get("error") else {"output": call.get("output")}
+    fn = functions.get(call.get("function") or "")
+    label = f"tool {call.get('tool')!r}"
+    if fn is None or "input" not in call:
+        print(f"note: {label} is answered from the log ({call.get('why') or 'its code was not recorded'})",
+              file=_sys.stderr)
+        return False, None, logged
+    args, kwargs = _bind_input(fn, call["input"], quiet=True)
+    raw = None
+    try:
+        raw = fn(*args, **kwargs)
+        if _inspect.isawaitable(raw):
+            async def finish(awaitable=raw):
+                return await awaitable
+            raw = _asyncio.run(finish())
+        outcome = {"output": _as_logged(raw)}
+    except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to compare, like the log's
+        outcome = {"error": {"type": type(exc).__name__, "message": str(exc)}}
+    given = call["input"]
+    shown = ", ".join(f"{k}={v!r}" for k, v in given.items()) if isinstance(given, dict) else repr(given)
+    shown = f"{fn.__name__}({shown if len(shown) <= 160 else shown[:160] + '...'})"
+    if _same_outcome(logged, outcome):
+        print(f"re-executed {shown}: {_describe(outcome).strip()[:200]}  (same as logged)", file=_sys.stderr)
+    else:
+        differences.append(f"{label}, {shown}")
+        print(f"\nDIFFERENT: re-executed {shown} does not reproduce the logged result of {label}:",
+              file=_sys.stderr)
+        diff = _difflib.unified_diff(_describe(logged).splitlines(keepends=True),
+                                     _describe(outcome).splitlines(keepends=True),
+                                     fromfile=f"logged {label}", tofile="replay")
+        _sys.stderr.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
+    return True, raw, outcome
+
+
+def _with_tool_results(update, node_calls):
+    """The node's logged state update, its tool messages holding the re-executed tools' results."""
+    messages = update.get("messages") if isinstance(update, dict) else None
+    if not isinstance(messages, list):
+        return update
+    pending = list(node_calls)
+    for message in messages:
+        if not (isinstance(message, dict) and message.get("role") == "tool"):
+            continue
+        match = next((c for c in pending if c[0].get("tool_call_id")
+                      and c[0].get("tool_call_id") == message.get("tool_call_id")), None)
+        match = match or next((c for c in pending if c[0].get("tool") == message.get("name")), None)
+        if match is None:
+            continue
+        pending.remove(match)
+        call, rerun, raw, outcome = match
+        if rerun and "output" in outcome and not call.get("error"):
+            message["content"] = _tool_content(raw)
+    return update
+
+
+def _merge(state, update):
+    """Apply a node's update to the graph state: `messages` are appended (LangGraph's add_messages for
+    messages without ids), other keys replaced."""
+    for key, value in (update or {}).items():
+        if key == "messages" and isinstance(value, list) and isinstance(state.get(key), list):
+            state[key] = state[key] + value
+        else:
+            state[key] = value
+    return state
+
+
+def _replay_graph(logged_input, nodes, calls, functions, expected):
+    """Rebuild the logged graph run: nodes in the logged order, each node's tool calls re-executed with
+    their logged input, every other part of a node's update (the model's replies) taken from the log."""
+    state = _json.loads(_json.dumps(logged_input)) if isinstance(logged_input, dict) else {}
+    differences = []
+    done = set()
+    for node in nodes:
+        node_calls = []
+        for index in node.get("calls") or ():
+            done.add(index)
+            node_calls.append((calls[index], *_rerun_tool(calls[index], functions, differences)))
+        if node.get("error"):
+            if differences:
+                raise _ReplayDiverged(f"{len(differences)} re-executed tool call(s) differ from the log: "
+                                      + "; ".join(differences))
+            error = expected["error"] if "error" in expected else node["error"]
+            print(f"note: node {node.get('node')!r} failed in the logged run "
+                  f"({node['error'].get('type')}: {node['error'].get('message')}); the log answers it, and "
+                  f"the graph ended with {error.get('type')}: {error.get('message')}", file=_sys.stderr)
+            raise _logged_exception(error)
+        update = _json.loads(_json.dumps(node.get("output")))
+        what = "from the log, its tool messages from the re-executed tools" if node_calls else "from the log"
+        print(f"node {node.get('node')!r} (step {node.get('step')}): state update {what}", file=_sys.stderr)
+        _merge(state, _with_tool_results(update, node_calls))
+    for index, call in enumerate(calls):
+        if index not in done:
+            _rerun_tool(call, functions, differences)
+    if differences and "output" in expected and _as_logged(state) == expected["output"]:
+        raise _ReplayDiverged(f"{len(differences)} re-executed tool call(s) differ from the log, although "
+                              "the rebuilt final state is the logged one: " + "; ".join(differences))
+    return state
 # ---- end of the replay runtime -------------------------------------------------------------------
