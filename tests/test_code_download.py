@@ -74,18 +74,53 @@ def test_every_example_execution_replays_offline(example, server, tmp_path):
             assert run_replay(tmp_path / file_name, tmp_path).returncode == 0, file_name
 
 
-def test_top_level_langgraph_invocation_gives_the_explanatory_file(server, tmp_path):
-    """The LangGraph example invokes its graph from main() under auto-instrumentation: the execution is
-    that library call (its code is LangGraph's, not recorded; main() around it is not the execution), so
-    its file carries the context and says why nothing can re-execute.
-    (The same graph invoked inside an @agent function replays: test_replay_sdk.py.)"""
+def test_langgraph_executions_replay_their_tools_offline(server, tmp_path):
+    """The LangGraph example invokes its graph from main() under auto-instrumentation (no execlog code):
+    each file rebuilds the logged run with the tools re-executed from their recorded code and logged input,
+    the model's replies answered from the log, and needs neither LangChain nor LangGraph."""
     _run_example("langgraph", server)
+    results = _replay_all(server, tmp_path, "travel-agent", 2)
+    by_status = {logged["status"]: (logged, run, text) for logged, run, text in results}
+    assert set(by_status) == {"Success", "Failed"}
+    for logged, run, text in results:
+        where = f"{logged['status']} {logged['id']}\n{run.stderr[-3000:]}"
+        assert run.returncode == 0, where
+        assert "import langchain" not in text and "import langgraph" not in text and "from lang" not in text
+        assert "RE-EXECUTED: the tool functions" in text and "ANSWERED FROM THE LOG" in text
+        assert "def get_weather(city: str) -> str:" in text
+        assert "re-executed get_weather(city=" in run.stderr and "(same as logged)" in run.stderr, where
+    logged, run, text = by_status["Success"]
+    assert "OK: the replay reproduces the logged output." in run.stderr
+    assert json.loads(run.stdout) == logged["output"]["value"]
+    assert json.loads(run.stdout)["messages"][-1]["content"] == "In Paris it is nice; 100 EUR is some USD."
+    assert "re-executed convert_currency(amount=100.0, to='USD')" in run.stderr
+    failed, failed_run, _ = by_status["Failed"]
+    assert "OK: the replay reproduces the logged error." in failed_run.stderr
+    assert "raised RuntimeError: generator raised StopIteration" in failed_run.stderr
+    assert failed["validation_message"] == "RuntimeError: generator raised StopIteration"
+
+    # Edited tool body: the tool's result and the final output differ from the log, with diffs.
+    code_line = '{"Paris": "sunny, 21 C", "Oslo": "rain, 9 C"}.get(city, "unknown")'
+    assert text.count(code_line) == 1
+    edited = tmp_path / "edited_agent.py"
+    edited.write_text(text.replace(code_line, code_line.replace("sunny, 21 C", "cloudy, 15 C")), encoding="utf-8")
+    run = run_replay(edited, tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert "--- logged tool 'get_weather'" in run.stderr and '+"cloudy, 15 C"' in run.stderr
+    assert "--- logged" in run.stderr and '+      "content": "cloudy, 15 C",' in run.stderr
+    assert json.loads(run.stdout)["messages"][2]["content"] == "cloudy, 15 C"
+
+
+def test_langgraph_without_recorded_code_gives_the_explanatory_file(server, tmp_path):
+    """With code capture off, nothing of the tools' code is in the log: the file says why it cannot
+    re-execute and carries what the log holds."""
+    script, service, _, _ = EXAMPLE_RUNS["langgraph"]
+    run_instrumented(EXAMPLES / script, server.url, service, EXECLOG_CAPTURE_CODE="false")
     results = _replay_all(server, tmp_path, "travel-agent", 2)
     for logged, run, text in results:
         assert run.returncode == 2, run.stderr
-        assert "this execution is the library call at line" in run.stderr, run.stderr
-        assert "agent.invoke(" in run.stderr or "failing.invoke(" in run.stderr
-        assert "inside a function decorated with @agent" in run.stderr
         assert "This execution cannot be re-executed" in text
+        assert "code capture was off" in run.stderr, run.stderr
+        assert "def get_weather" not in text
         if logged["status"] == "Success":
             assert "In Paris it is nice" in run.stdout  # the logged output is in the file

@@ -317,6 +317,11 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         if attrs.get(sc.CODE_SOURCE + sc.TRUNCATED_SUFFIX) == "true":
             p.reason = ("the execution's source code was larger than the payload cap when it ran, so it was not "
                         "recorded")
+        elif code.get("function"):
+            p.reason = ("no source code was recorded for this execution: its location was, but code capture was "
+                        "off when it ran (EXECLOG_CAPTURE_CODE=false or capture_code=False), so there is nothing "
+                        "to re-execute. "
+                        "The context and outputs below are what the log holds.")
         else:
             origin = (execution.get("resource") or {}).get("telemetry.sdk.name") or "another instrumentation"
             p.reason = (f"no source code was recorded for this execution: its spans come from {origin}, which "
