@@ -608,6 +608,9 @@ def _rerun_tool(call, functions, differences):
                 return await awaitable
             raw = _asyncio.run(finish())
         outcome = {"output": _as_logged(raw)}
+    except _ReplayUnavailable as exc:  # it needs a library call the log has no answer for
+        print(f"note: {label} cannot be re-executed here ({exc}); answered from the log", file=_sys.stderr)
+        return False, None, logged
     except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to compare, like the log's
         outcome = {"error": {"type": type(exc).__name__, "message": str(exc)}}
     given = call["input"]
@@ -650,6 +653,10 @@ def _with_tool_results(update, node_calls):
 def _merge(state, update):
     """Apply a node's update to the graph state: `messages` are appended (LangGraph's add_messages for
     messages without ids), other keys replaced."""
+    if update is not None and not isinstance(update, dict):
+        print(f"note: a node's logged update is not a state object ({_short(update, 120)}); not applied",
+              file=_sys.stderr)
+        return state
     for key, value in (update or {}).items():
         if key == "messages" and isinstance(value, list) and isinstance(state.get(key), list):
             state[key] = state[key] + value
