@@ -110,6 +110,7 @@ def demo(host, port, runs, exit_after, **store_opts) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        demo_mod.stop()
         running.close()
 
 

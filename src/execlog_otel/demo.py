@@ -34,11 +34,12 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from execlog_otel import semconv as sc
 from execlog_otel.config import Settings
+from execlog_otel.retry.listener import process_listener
 from execlog_otel.sdk.attempts import attempt_of
 from execlog_otel.sdk.context import current_execution
 from execlog_otel.sdk.executions import agent, automation
 from execlog_otel.sdk.steps import step
-from execlog_otel.sdk.telemetry import configure
+from execlog_otel.sdk.telemetry import Telemetry, configure
 
 OPEN_FOR_S = 120.0
 LISTEN = "127.0.0.1:0"  # the retry listener: loopback, any free port
@@ -65,6 +66,7 @@ class _FirstAttempts(SpanProcessor):
 
 _first_attempts = _FirstAttempts()
 _watched: set[int] = set()
+_telemetry: list[Telemetry] = []  # what feed() configured, for stop()
 
 
 def _chat_with_tools(prompt: str, model: str, tools: list[str]) -> dict:
@@ -250,6 +252,7 @@ def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") ->
         settings = replace(settings, retry_secret=retry_secret)
     handle = configure(endpoint=url, service_name="execlog-demo", flush_interval_ms=200, settings=settings,
                        retry_listener=LISTEN if retry_secret else None)
+    _telemetry[:] = [handle]
     if id(handle.tracer_provider) not in _watched:
         handle.tracer_provider.add_span_processor(_first_attempts)
         _watched.add(id(handle.tracer_provider))
@@ -291,6 +294,17 @@ def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") ->
     time.sleep(0.3)  # let them reach their state
     handle.force_flush()
     return count
+
+
+def stop() -> None:
+    """Before the server closes: let accepted retries finish, stop the retry listener, export the last spans
+    (nothing is then in flight to a server that is going away)."""
+    running = process_listener()
+    if running is not None:
+        running.listener.wait_idle(5)
+        running.close()
+    if _telemetry:
+        _telemetry.pop().shutdown()
 
 
 def sleep_forever() -> None:
