@@ -60,6 +60,16 @@ def _within(step: dict[str, Any], node: dict[str, Any]) -> bool:
     return start <= float(step.get("offset_ms") or 0) <= end
 
 
+def _owner(tool: dict[str, Any], nodes: list[dict[str, Any]]) -> int | None:
+    """The index of the node a tool call ran in: the node whose time span holds the call (of the node the
+    call names, when it does), the latest started when parallel nodes overlap."""
+    holding = [i for i, node in enumerate(nodes) if _within(tool, node)]
+    named = (tool.get("attributes") or {}).get(_NODE)
+    same = [i for i in holding if (nodes[i].get("attributes") or {}).get(_NODE) == named]
+    chosen = same or holding
+    return chosen[-1] if chosen else None
+
+
 def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], helpers: set[str]) -> str:
     """The file's name for the tool's recorded function ("" when it cannot be re-executed); adds its code."""
     source = (step.get("code") or {}).get("source") or ""
@@ -141,10 +151,11 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
         elif function:
             call["function"] = function
         p.calls.append(call)
-    for node in nodes:
+    owner = {i: _owner(t, nodes) for i, t in enumerate(tools)}
+    for n, node in enumerate(nodes):
         entry = {"node": str((node.get("attributes") or {}).get(_NODE, "")),
                  "step": str((node.get("attributes") or {}).get("langgraph.step", "")),
-                 "calls": [i for i, t in enumerate(tools) if _within(t, node)]}
+                 "calls": [i for i in range(len(tools)) if owner[i] == n]}
         logged = step_call(node)
         if "error" in logged:
             entry["error"] = logged["error"]
