@@ -53,9 +53,19 @@ def banner(text: str) -> str:
     return AIMessage(content=text.upper()).pretty_repr()
 
 
+def _short(text: str) -> str:  # the replay runtime has a function of this name
+    return text[:3]
+
+
+@tool
+def abbreviate(text: str) -> str:
+    """The first letters."""
+    return _short(text)
+
+
 def build(replies: list[AIMessage], name: str):
     model = example.ScriptedChatModel(messages=iter(replies))
-    tools = [quote, example.get_weather, slow_weather, banner]
+    tools = [quote, example.get_weather, slow_weather, banner, abbreviate]
 
     def call_model(state: MessagesState) -> dict:
         return {"messages": [model.invoke(state["messages"])]}
@@ -137,11 +147,13 @@ def test_a_failing_tool_replays_its_logged_error(telemetry, server, tmp_path):
 
 
 def test_a_tool_needing_a_library_is_answered_from_the_log(telemetry, server, tmp_path):
-    agent = build([calls(("banner", {"text": "hi"}), ("get_weather", {"city": "Paris"})), AIMessage(content="ok")],
-                  "library-tool-agent")
+    agent = build([calls(("banner", {"text": "hi"}), ("get_weather", {"city": "Paris"}),
+                         ("abbreviate", {"text": "Paris"})), AIMessage(content="ok")], "library-tool-agent")
     agent.invoke({"messages": [HumanMessage("banner")]})
-    logged, run, _ = _replay(server, telemetry, "library-tool-agent", "Success", tmp_path)
+    logged, run, text = _replay(server, telemetry, "library-tool-agent", "Success", tmp_path)
     assert run.returncode == 0, run.stderr
+    # A helper whose name the file's runtime uses is not included: that tool is answered from the log.
+    assert "_short would rebind a name this file needs" in text and "def abbreviate" not in text
     assert "note: tool 'banner' cannot be re-executed here" in run.stderr and "answered from the log" in run.stderr
     assert "re-executed get_weather(city='Paris')" in run.stderr
     assert json.loads(run.stdout) == logged["output"]["value"]

@@ -14,7 +14,9 @@ Standard library only: neither LangChain nor LangGraph is needed to run the file
 
 from __future__ import annotations
 
+import ast
 import builtins
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,22 @@ from execlog_otel.replay.generate import (
     step_call,
 )
 from execlog_otel.replay.source import SourceRejected, definition, inert
+
+_FILE_NAMES = frozenset({"LOGGED_TOOL_CALLS", "LOGGED_NODES", "TOOL_FUNCTIONS", "run_graph"})
+
+
+@functools.lru_cache(maxsize=1)
+def _taken_names() -> frozenset[str]:
+    """Names the file itself defines (the runtime's, the data's): recorded code must not rebind them."""
+    tree = ast.parse(_runtime_text())
+    names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    names |= {node.name for node in tree.body if isinstance(node, definitions)}
+    names |= {(a.asname or a.name).split(".")[0] for node in tree.body
+              if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+    return frozenset(names | _RESERVED | _FILE_NAMES)
+
 
 GRAPH_METHOD = "langgraph.method"  # set on the execution's root by the LangChain instrumentation
 _NODE = "langgraph.node"
@@ -85,9 +103,11 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
         p.notes.append(f"tool {step.get('tool')!r}: {exc}; its calls are answered from the log.")
         return ""
     name = parsed.name
-    if name in _RESERVED or name.startswith("_"):
-        p.notes.append(f"tool {step.get('tool')!r}: its function name {name!r} is reserved in this file; its "
-                       "calls are answered from the log.")
+    clashes = sorted(({name} | {x["name"] for x in defs} | {x["name"] for x in _items(ctx, "constants")}
+                      | {x["name"] for x in _items(ctx, "external")}) & _taken_names())
+    if clashes:
+        p.notes.append(f"tool {step.get('tool')!r}: {', '.join(clashes)} would rebind a name this file needs; "
+                       "its calls are answered from the log.")
         return ""
     if name in sources:
         if sources[name] == source:
