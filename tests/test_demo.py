@@ -127,10 +127,16 @@ def test_retry_follows_the_reference_use_cases_and_limitations(demo):
     assert "previously configured trigger" in decision["route-ticket"]["reason"]
     assert "Start a new execution" in decision["route-ticket"]["reason"]
 
+    # Clicking Retry on it shows that message (the runner refuses; nothing is started).
+    token = client.get("/api/retry/csrf")["token"]
+    route_ticket = by_name(items, "route-ticket")["id"]
+    status, answer = client.post(f"/api/executions/{route_ticket}/retry", {}, {"X-CSRF-Token": token})
+    assert not answer["accepted"] and answer["code"] == "trigger_changed", answer
+    assert "previously configured trigger" in answer["error"]
+
     # Use Case 1: a failure at the exact time of execution; Retry Execution -> Success, attempt 2.
     failed = by_name(items, "flaky-webhook", sc.Status.FAILED)
     assert client.get(f"/api/executions/{failed['id']}/retry")["retryable"] is True
-    token = client.get("/api/retry/csrf")["token"]
     status, answer = client.post(f"/api/executions/{failed['id']}/retry", {}, {"X-CSRF-Token": token})
     assert status == 202 and answer["accepted"] and answer["attempt"] == 2, answer
     wait_for(client, failed["id"], sc.Status.SUCCESS, 2)
