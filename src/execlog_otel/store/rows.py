@@ -80,7 +80,18 @@ def value_text(value: Any) -> str:
 def attr_map(attributes: Mapping[str, Any] | None) -> dict[str, str]:
     if not attributes:
         return {}
-    return {k: v if type(v) is str else value_text(v) for k, v in attributes.items()}
+    # BoundedAttributes (what the SDK keeps) is a Mapping whose items() go through the ABC's
+    # __iter__/__getitem__, a third of the per-span cost; its plain dict gives the same items.
+    plain = getattr(attributes, "_dict", None)
+    items = plain.items() if type(plain) is dict else attributes.items()
+    return {k: v if type(v) is str else value_text(v) for k, v in items}
+
+
+def _span_attributes(span: Any) -> dict[str, str]:
+    """A ReadableSpan's attributes: ``span.attributes`` wraps them in a mappingproxy, which hides the
+    plain dict ``attr_map`` reads; the proxied mapping itself is read when the SDK keeps one."""
+    raw = getattr(span, "_attributes", None)
+    return attr_map(raw if raw is not None and isinstance(raw, Mapping) else span.attributes)
 
 
 def hex_trace_id(value: int) -> str:
@@ -170,7 +181,7 @@ class SpanColumns:
         c[8].append(cached[0])
         c[9].append(scope.name if scope is not None else "")
         c[10].append((scope.version or "") if scope is not None else "")
-        c[11].append(attr_map(span.attributes))
+        c[11].append(_span_attributes(span))
         c[12].append(max(end - start, 0) if end else 0)
         c[13].append(STATUS[status.status_code.value])
         c[14].append(status.description or "")
