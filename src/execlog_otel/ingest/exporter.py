@@ -25,7 +25,7 @@ from execlog_otel.config import Settings
 from execlog_otel.ingest.sink import StoreSink
 from execlog_otel.ingest.spool import Spool, SpoolError
 from execlog_otel.store.client import DataDirLock, StoreError, chdb_path
-from execlog_otel.store.rows import SpanColumns
+from execlog_otel.store.rows import SpanColumns, gc_paused
 from execlog_otel.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,9 @@ class ClickHouseSpanExporter(SpanExporter):
             return self._delegate.export(spans)
         columns = SpanColumns()
         cache: dict[int, tuple[dict[str, str], str]] = {}
-        for span in spans:
-            columns.add_readable_span(span, cache)
+        with gc_paused():
+            for span in spans:
+                columns.add_readable_span(span, cache)
         try:
             with self._lock:
                 self._sink.write(columns)

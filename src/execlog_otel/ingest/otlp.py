@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto_json.collector.trace.v1 import trace_service as trace_service_json
 
-from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, format_float
+from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, format_float, gc_paused
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -259,7 +259,8 @@ def _pb_to_columns(request: Any, out: Decoded) -> Decoded:
 def to_columns(request: Any, columns: SpanColumns | None = None) -> Decoded:
     out = Decoded(columns if columns is not None else SpanColumns())
     if type(request) is _PB_REQUEST:
-        return _pb_to_columns(request, out)
+        with gc_paused():
+            return _pb_to_columns(request, out)
     for rs in request.resource_spans:
         res_attrs = attrs(rs.resource.attributes) if rs.resource is not None else {}
         service = res_attrs.get("service.name", "")

@@ -11,9 +11,11 @@ insert needs no transposition.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +94,23 @@ def _span_attributes(span: Any) -> dict[str, str]:
     plain dict ``attr_map`` reads; the proxied mapping itself is read when the SDK keeps one."""
     raw = getattr(span, "_attributes", None)
     return attr_map(raw if raw is not None and isinstance(raw, Mapping) else span.attributes)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch's rows are built or serialised.
+
+    A batch allocates hundreds of thousands of small dicts and lists, none of them cyclic; each
+    700 allocations start a collection pass, and now and then a full one over the whole heap (the
+    spans included), which measured 10-70 µs per span in the exporter benchmark. The rows are freed
+    by reference counting either way; collection resumes (if it was on) when the batch is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def hex_trace_id(value: int) -> str:

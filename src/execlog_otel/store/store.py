@@ -10,7 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from execlog_otel.store import schema
 from execlog_otel.store.client import connect
-from execlog_otel.store.rows import COLUMNS
+from execlog_otel.store.rows import COLUMNS, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,9 @@ class Store:
         """Insert spans given column-oriented, in ``rows.COLUMNS`` order."""
         n = len(columns[0]) if columns else 0
         if n:
-            self.client.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
-                               settings=settings)
+            with gc_paused():  # clickhouse-connect's serialisation allocates a few objects per value
+                self.client.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
+                                   settings=settings)
         return n
 
     def close(self) -> None:
