@@ -54,15 +54,22 @@ def llm_attributes(model: str | None = None, input_tokens: int | None = None, ou
         attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model
     if provider:
         attrs[sc.GEN_AI_PROVIDER_NAME] = provider
-    for key, value in ((sc.GEN_AI_USAGE_INPUT_TOKENS, input_tokens), (sc.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens),
-                       (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cache_read_input_tokens),
+    if input_tokens is not None:
+        attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = _token_count(sc.GEN_AI_USAGE_INPUT_TOKENS, input_tokens)
+    if output_tokens is not None:
+        attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = _token_count(sc.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens)
+    for key, value in ((sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cache_read_input_tokens),
                        (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, cache_creation_input_tokens),
                        (sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoning_output_tokens)):
         if value is not None:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{key}={value!r}: token counts are whole numbers >= 0")
-            attrs[key] = value
+            attrs[key] = _token_count(key, value)
     return attrs
+
+
+def _token_count(key: str, value: Any) -> int:
+    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)) or value < 0:
+        raise ValueError(f"{key}={value!r}: token counts are whole numbers >= 0")
+    return value
 
 
 class Step:
@@ -165,12 +172,14 @@ class Step:
         return self._span if self._span is not None else trace.INVALID_SPAN
 
     def set_input(self, value: Any) -> Step:
-        self._require_started("set_input")
+        if self._span is None:
+            self._require_started("set_input")
         set_payload(self._span, sc.INPUT, value)
         return self
 
     def set_output(self, value: Any) -> Step:
-        self._require_started("set_output")
+        if self._span is None:
+            self._require_started("set_output")
         set_payload(self._span, sc.OUTPUT, value)
         return self
 
@@ -182,11 +191,11 @@ class Step:
     def record_llm(self, model: str | None = None, input_tokens: int | None = None,
                    output_tokens: int | None = None, **more: Any) -> Step:
         """Model and token counts of an LLM call made in this step (GenAI attributes)."""
-        self._require_started("record_llm")
-        attrs = llm_attributes(model, input_tokens, output_tokens, **more)
+        if self._span is None:
+            self._require_started("record_llm")
         if self._attrs.get(sc.GEN_AI_OPERATION_NAME) == sc.OP_EXECUTE_TOOL:
-            attrs.pop(sc.GEN_AI_OPERATION_NAME, None)  # a tool that called a model stays a tool
-        self._span.set_attributes(attrs)
+            more["operation"] = None  # a tool that called a model stays a tool
+        self._span.set_attributes(llm_attributes(model, input_tokens, output_tokens, **more))
         return self
 
     def skip(self, reason: str = "") -> Step:
