@@ -148,3 +148,16 @@ def test_client_pool_lets_calls_run_side_by_side(chdb_url, store):
         assert pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows == [(0,)]
     finally:
         pool.close()
+
+
+def test_a_closed_server_leaves_no_threads_behind(store, settings):
+    """Worker threads of a closed server would pile up (each holds chDB file descriptors) until select() fails."""
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    for _ in range(3):
+        running = server_mod.start(settings, store=store).start_background()
+        assert http("GET", running.url + "/api/executions")[0] == 200
+        running.close()
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []

@@ -46,17 +46,28 @@ class RunningServer:
     def _run_quiet(self) -> None:
         try:
             self._server.run()  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - closed underneath us during shutdown
-            pass
+        except Exception:  # noqa: BLE001 - closed underneath us during shutdown; say so otherwise
+            if not self._closed:
+                log.exception("the server loop stopped")
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            self._server.close()  # type: ignore[attr-defined]
+            self._server.close()  # type: ignore[attr-defined]  # stop accepting
         except Exception:  # noqa: BLE001
             pass
+        # Let requests in flight finish, then end the worker threads and the open connections: waitress's
+        # close() leaves both behind (threads that ran chDB queries each hold a few file descriptors).
+        dispatcher = getattr(self._server, "task_dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.shutdown(timeout=5)
+        socket_map = getattr(self._server, "_map", None)
+        if socket_map:
+            from waitress import wasyncore
+
+            wasyncore.close_all(socket_map)
         if self._thread is not None:
             self._thread.join(timeout=5)
         close = getattr(self._sink, "close", None)
@@ -106,7 +117,8 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     try:
         server = create_server(app, host=settings.host, port=settings.port, threads=threads,
                                channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
-                               clear_untrusted_proxy_headers=True, ident="execlog")
+                               clear_untrusted_proxy_headers=True, ident="execlog",
+                               asyncore_use_poll=True)  # poll(): no FD_SETSIZE limit as with select()
     except OSError as exc:
         sink.close()
         if owns_store:
