@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from tests.replay_support import run_replay, unzip
 
 import execlog_otel as ex
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 expect.set_options(timeout=10_000)
 
 SHIPPING = {"de": 4.9, "fr": 6.5}
@@ -41,16 +37,6 @@ def ship_order(sku: str, qty: int, country: str = "de") -> dict:
         stock = WAREHOUSE.reserve(sku, qty)
         s.set_output(stock)
     return {"sku": sku, "shipping": SHIPPING[country], "left": stock["left"], "note": "<b>not markup</b>"}
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,19 +9,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from tests.retry_support import SECRET, Runner, Viewer
 
 from execlog_otel.config import Settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 expect.set_options(timeout=30_000)
 
 
@@ -29,16 +24,6 @@ expect.set_options(timeout=30_000)
 def settings(store, chdb_url):
     return Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0,
                              retry_secret=SECRET)
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+from tests.conftest import new_store
 
-from conftest import new_store
 from execlog_otel import demo
 from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
@@ -27,9 +27,6 @@ from viewer_support import XSS_NAME, SpanWriter, big_execution, finish_watcher, 
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIME_ZONE = "Europe/Berlin"  # not the server's UTC: the listing must show the viewer's own zone
 BIG_STEPS = 5_000
 expect.set_options(timeout=10_000)
@@ -60,16 +57,6 @@ def viewer(ch_client, chdb_url):
         writer.close()
         running.close()
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

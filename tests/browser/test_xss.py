@@ -18,9 +18,6 @@ from execlog_otel import server as server_mod
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 TRAPS = """
 window.__xss = [];
@@ -45,18 +42,14 @@ def hostile_server(store, settings):
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.add_init_script(TRAPS)
-        pg = context.new_page()
-        pg.dialogs = []
-        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-        yield pg
-        browser.close()
+def page(browser):
+    context = browser.new_context()
+    context.add_init_script(TRAPS)
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    context.close()
 
 
 def assert_inert(page, where: str) -> None:
