@@ -139,3 +139,30 @@ def test_unknown_and_malformed_execution_ids(client):
     assert client.get(f"/api/executions/{'0' * 32}").status_code == 404
     resp = client.get("/api/executions/not-an-id")
     assert resp.status_code == 400 and "32 hexadecimal" in resp.get_json()["error"]
+
+
+def _client_span(cols, trace_id, parent, start_ns, kind, attrs):
+    cols.add(start_ns=start_ns, end_ns=start_ns + 100, trace_id=trace_id, span_id=uuid.uuid4().hex[:16],
+             parent_span_id=parent, trace_state="", name="call", kind=kind, service_name="svc",
+             resource={"service.name": "svc"}, scope_name="other.instrumentation", scope_version="",
+             attributes=attrs, status_code="Unset", status_message="")
+
+
+def test_connectors_come_from_other_instrumentations_client_spans(client, store):
+    """No execlog code: database, HTTP and messaging client spans name the connectors; model calls do not."""
+    tid, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    cols = SpanColumns()
+    cols.add(start_ns=T0, end_ns=T0 + 10**6, trace_id=tid, span_id=root, parent_span_id="", trace_state="",
+             name="celery.run/import_orders", kind="Consumer", service_name="svc", resource={"service.name": "svc"},
+             scope_name="t", scope_version="", attributes={"execlog.kind": "automation"}, status_code="Unset",
+             status_message="")
+    _client_span(cols, tid, root, T0 + 1, "Client", {"db.system.name": "postgresql", "server.address": "db"})
+    _client_span(cols, tid, root, T0 + 2, "Client", {"http.request.method": "POST", "server.address": "api.stripe.com"})
+    _client_span(cols, tid, root, T0 + 3, "Producer", {"messaging.system": "kafka"})
+    _client_span(cols, tid, root, T0 + 4, "Client", {"gen_ai.operation.name": "chat", "server.address": "api.openai.com"})
+    _client_span(cols, tid, root, T0 + 5, "Internal", {"server.address": "not-a-call"})
+    store.insert_span_columns(cols.columns)
+    item = client.get("/api/executions").get_json()["items"][0]
+    assert item["connectors"] == ["api.stripe.com", "kafka", "postgresql"]
+    steps = client.get(f"/api/executions/{tid}").get_json()["steps"]
+    assert [s["connector"] for s in steps] == ["postgresql", "api.stripe.com", "kafka", "", ""]

@@ -207,3 +207,15 @@ def test_store_created_from_printed_ddl_is_not_back_filled_twice(ch_client):
         assert ch_client.query(f"SELECT sum(TotalTokens) FROM {db}.execlog_trace_rollups").result_rows[0][0] == 30
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {db} SYNC")
+
+
+def test_upgrade_gives_existing_stores_the_derived_connector_query(ch_client):
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
+    try:
+        store.migrate(up_to=4)
+        ch_client.command(f"ALTER TABLE {store.table('execlog_trace_rollups_mv')} MODIFY QUERY "
+                          f"SELECT TraceId FROM {store.table('otel_traces')}")  # stands in for the old query
+        assert "005_derived_connectors" in store.migrate()
+        assert "db.system.name" in _create(store, "execlog_trace_rollups_mv")
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")

@@ -527,7 +527,7 @@ def step_item(row: dict[str, Any], t0: int, depth: int) -> dict[str, Any]:
         "output_tokens": tout,
         "total_tokens": max(tin + tout, int(total) if total.isdigit() else 0),
         "tool": a.get(sc.GEN_AI_TOOL_NAME) or a.get(sc.TOOL_NAME) or a.get(sc.TOOL, ""),
-        "connector": a.get(sc.CONNECTOR, ""),
+        "connector": connector_of(a, row["SpanKind"]),
         "input": span_payload(a, sc.INPUT, sc.INPUT_VALUE),
         "output": span_payload(a, sc.OUTPUT, sc.OUTPUT_VALUE),
         "code": {"function": a.get(sc.CODE_FUNCTION_NAME, ""), "file": a.get(sc.CODE_FILE_PATH, ""),
@@ -536,6 +536,22 @@ def step_item(row: dict[str, Any], t0: int, depth: int) -> dict[str, Any]:
         "events": events,
         "service": row["ServiceName"],
     }
+
+
+_CONNECTOR_KEYS = ("db.system.name", "db.system", "messaging.system", "rpc.service", "server.address",
+                   "net.peer.name")
+_MODEL_CALL_KEYS = (sc.GEN_AI_OPERATION_NAME, sc.GEN_AI_SYSTEM, sc.GEN_AI_PROVIDER_NAME, sc.LLM_MODEL_NAME)
+
+
+def connector_of(a: dict[str, str], span_kind: str) -> str:
+    """The connector a step used: named by the SDK, else the system a client span called.
+
+    Mirrors ``Connector`` in ``sql/rollups_select.sql`` so a step and its execution's rollup agree."""
+    if a.get(sc.CONNECTOR):
+        return a[sc.CONNECTOR]
+    if span_kind not in ("Client", "Producer") or any(a.get(k) for k in _MODEL_CALL_KEYS):
+        return ""
+    return next((a[k] for k in _CONNECTOR_KEYS if a.get(k)), "")
 
 
 def _infer_step_kind(a: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ SELECT
     groupUniqArrayIf(Connector, Connector != '') AS Connectors
 FROM (
     SELECT
-        TraceId, Timestamp, Duration, StatusCode,
+        TraceId, Timestamp, Duration, StatusCode, SpanKind,
         ParentSpanId != '' AND SpanAttributes['execlog.marker'] = '' AS IsStep,
         SpanAttributes['execlog.step.status'] AS StepStatus,
         SpanAttributes['gen_ai.operation.name'] IN ('invoke_agent', 'invoke_workflow')
@@ -40,7 +40,20 @@ FROM (
             SpanAttributes['gen_ai.tool.name'] != '', SpanAttributes['gen_ai.tool.name'],
             SpanAttributes['tool.name'] != '', SpanAttributes['tool.name'],
             SpanAttributes['execlog.tool']) AS Tool,
-        SpanAttributes['execlog.connector'] AS Connector
+        -- Connectors: named by the SDK, else the system a client span of another
+        -- instrumentation called (database, messaging system, RPC service, host),
+        -- so "Connectors Used" needs no code; model calls are not connectors.
+        multiIf(
+            SpanAttributes['execlog.connector'] != '', SpanAttributes['execlog.connector'],
+            SpanKind NOT IN ('Client', 'Producer')
+                OR SpanAttributes['gen_ai.operation.name'] != '' OR SpanAttributes['gen_ai.system'] != ''
+                OR SpanAttributes['gen_ai.provider.name'] != '' OR SpanAttributes['llm.model_name'] != '', '',
+            SpanAttributes['db.system.name'] != '', SpanAttributes['db.system.name'],
+            SpanAttributes['db.system'] != '', SpanAttributes['db.system'],
+            SpanAttributes['messaging.system'] != '', SpanAttributes['messaging.system'],
+            SpanAttributes['rpc.service'] != '', SpanAttributes['rpc.service'],
+            SpanAttributes['server.address'] != '', SpanAttributes['server.address'],
+            SpanAttributes['net.peer.name']) AS Connector
     FROM {database}.otel_traces
 )
 GROUP BY TraceId
