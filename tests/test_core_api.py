@@ -159,7 +159,8 @@ def test_connectors_come_from_other_instrumentations_client_spans(client, store)
     _client_span(cols, tid, root, T0 + 1, "Client", {"db.system.name": "postgresql", "server.address": "db"})
     _client_span(cols, tid, root, T0 + 2, "Client", {"http.request.method": "POST", "server.address": "api.stripe.com"})
     _client_span(cols, tid, root, T0 + 3, "Producer", {"messaging.system": "kafka"})
-    _client_span(cols, tid, root, T0 + 4, "Client", {"gen_ai.operation.name": "chat", "server.address": "api.openai.com"})
+    _client_span(cols, tid, root, T0 + 4, "Client", {"gen_ai.operation.name": "chat",
+                                                     "server.address": "api.openai.com"})
     _client_span(cols, tid, root, T0 + 5, "Internal", {"server.address": "not-a-call"})
     store.insert_span_columns(cols.columns)
     item = client.get("/api/executions").get_json()["items"][0]
