@@ -393,6 +393,21 @@ def test_configure_is_idempotent_and_uses_the_existing_provider(server):
         ex.configure(endpoint=server.url, flush_interval_ms=0)
 
 
+def test_configure_with_another_endpoint_switches_the_destination(server):
+    """A later configure() naming another endpoint flushes and replaces the old pipeline (a plain repeat keeps it)."""
+    first = ex.configure(endpoint="http://127.0.0.1:9", flush_interval_ms=100)
+    try:
+        second = ex.configure(endpoint=server.url, flush_interval_ms=100)
+        assert second is not first and second.target.endswith(f"{server.url}/v1/traces")
+        assert ex.configure() is second
+        with ex.automation("switched"):
+            pass
+        second.force_flush()
+        assert Api(server.url).wait_status("switched", "Success")
+    finally:
+        ex.configure(endpoint=server.url).shutdown()
+
+
 def test_configure_writes_directly_to_clickhouse(store, chdb_url):
     from execlog_otel.ingest.exporter import ClickHouseSpanExporter
 

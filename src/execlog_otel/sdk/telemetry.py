@@ -149,6 +149,11 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
             raise ConfigError(f"retry listener: {exc}") from None
 
     with _lock:
+        if _current is not None and _moves_destination(_current.settings, endpoint, clickhouse_url, database,
+                                                       exporter):
+            # Asked to export somewhere else: flush and stop the old pipeline, then build the new one.
+            log.info("execlog: switching the export destination; flushing the previous one")
+            _current.shutdown()
         if _current is not None:
             # Idempotent: same pipeline; recording settings and resource attributes follow the new call.
             handle = _current
@@ -187,6 +192,18 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
             _atexit_registered = True
         log.info("execlog: exporting spans to %s every %d ms", target, settings.flush_interval_ms)
         return handle
+
+
+def _moves_destination(current: Settings, endpoint: str | None, clickhouse_url: str | None,
+                       database: str | None, exporter: SpanExporter | None) -> bool:
+    """Whether a later configure() names another destination than the pipeline in place."""
+    if exporter is not None:
+        return True
+    if clickhouse_url is not None and (clickhouse_url != current.clickhouse_url or
+                                       (database is not None and database != current.database)):
+        return True
+    return endpoint is not None and (current.clickhouse_url != "" or
+                                     endpoint.rstrip("/") != current.endpoint.rstrip("/"))
 
 
 def _merge_resource(provider: TracerProvider, attributes: dict[str, Any]) -> None:
