@@ -19,10 +19,10 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto_json.collector.trace.v1 import trace_service as trace_service_json
 
-from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, format_float, gc_paused
+from execlog_otel.store import rows
+from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, gc_paused
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -131,37 +131,13 @@ def _any_value(v: Any) -> Any:
 
 
 def value_text(v: Any) -> str:
-    value = _any_value(v)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format_float(value)
-    from execlog_otel.store.rows import value_text as py_text
-
-    return py_text(value)
-
-
-_PB_ANY_VALUE = common_pb2.AnyValue
+    """An AnyValue as the exporter stores it: the same text rules as the SDK path (``rows.value_text``)."""
+    return rows.value_text(_any_value(v))
 
 
 def attrs(kvs: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for kv in kvs:
-        v = kv.value
-        # Protobuf strings and ints (nearly every attribute) directly: this runs for every attribute
-        # of every received span (benchmarks/otlp_ingest.py); the rest through value_text.
-        which = v.WhichOneof("value") if type(v) is _PB_ANY_VALUE else None
-        if which == "string_value":
-            out[kv.key] = v.string_value
-        elif which == "int_value":
-            out[kv.key] = str(v.int_value)
-        else:
-            out[kv.key] = value_text(v)
-    return out
+    """Attributes of an OTLP JSON message (``_pb_attrs`` is the protobuf fast path)."""
+    return {kv.key: value_text(kv.value) for kv in kvs}
 
 
 _PB_REQUEST = trace_service_pb2.ExportTraceServiceRequest
