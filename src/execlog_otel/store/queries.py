@@ -159,26 +159,24 @@ _EXEC_NAMES = ["ExecutionId", "StartNs", "TraceId", "AttemptStartNs", "AttemptEn
                "DurationNs"]
 
 
+# ListFilter field -> (bound parameter, condition): each applies when the field is set.
+_FIELD_CONDITIONS = (
+    ("from_ns", "from_ns", "Start >= fromUnixTimestamp64Nano({from_ns:Int64})"),
+    ("to_ns", "to_ns", "Start <= fromUnixTimestamp64Nano({to_ns:Int64})"),
+    ("kind", "kind", "Kind = {kind:String}"),
+    ("status", "statuses", "Status IN {statuses:Array(String)}"),
+    ("name", "name", "Name = {name:String}"),
+    ("service", "service", "ServiceName = {service:String}"),
+)
+
+
 def _where(f: ListFilter, params: dict[str, Any]) -> list[str]:
     where = []
-    if f.from_ns is not None:
-        where.append("Start >= fromUnixTimestamp64Nano({from_ns:Int64})")
-        params["from_ns"] = f.from_ns
-    if f.to_ns is not None:
-        where.append("Start <= fromUnixTimestamp64Nano({to_ns:Int64})")
-        params["to_ns"] = f.to_ns
-    if f.kind:
-        where.append("Kind = {kind:String}")
-        params["kind"] = f.kind
-    if f.status:
-        where.append("Status IN {statuses:Array(String)}")
-        params["statuses"] = f.status
-    if f.name:
-        where.append("Name = {name:String}")
-        params["name"] = f.name
-    if f.service:
-        where.append("ServiceName = {service:String}")
-        params["service"] = f.service
+    for attr, param, condition in _FIELD_CONDITIONS:
+        value = getattr(f, attr)
+        if value is not None and value != "" and value != []:
+            where.append(condition)
+            params[param] = value
     if f.q:
         # Ids are 32 lowercase hex characters: other texts cannot equal one, so those columns (the
         # widest) are not read for them.
