@@ -165,6 +165,15 @@ function showRowState(row, item) {
   row.classList.toggle("is-live", LIVE_STATUSES.has(item.status));
 }
 
+// Ask the viewer to retry the attempt it offered; a network failure reads like any other refusal.
+async function requestRetry(d) {
+  try {
+    return await post(`/api/executions/${encodeURIComponent(d.execution_id)}/retry`, {attempt: d.next_attempt});
+  } catch (err) {
+    return {status: 0, body: {code: "viewer_unreachable", error: err.message}};
+  }
+}
+
 async function retryRow(row, d) {
   const slot = row.querySelector('[data-slot="retry"]');
   const button = slot && slot.querySelector(".act-retry");
@@ -172,13 +181,7 @@ async function retryRow(row, d) {
     button.disabled = true;
     button.textContent = "Retrying…";
   }
-  let result;
-  try {
-    result = await post(`/api/executions/${encodeURIComponent(d.execution_id)}/retry`, {attempt: d.next_attempt});
-  } catch (err) {
-    result = {status: 0, body: {code: "viewer_unreachable", error: err.message}};
-  }
-  const {body} = result;
+  const {body} = await requestRetry(d);
   if (body.accepted) {
     toast(body.message || `Attempt ${body.attempt} started`);
     clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
@@ -377,13 +380,7 @@ function renderDetailSlot(slot, d) {
 async function retryDetail(slot, d, button) {
   button.disabled = true;
   button.textContent = "Retrying…";
-  let result;
-  try {
-    result = await post(`/api/executions/${encodeURIComponent(d.execution_id)}/retry`, {attempt: d.next_attempt});
-  } catch (err) {
-    result = {status: 0, body: {code: "viewer_unreachable", error: err.message}};
-  }
-  const {body} = result;
+  const {body} = await requestRetry(d);
   if (body.accepted) {
     toast(body.message || `Attempt ${body.attempt} started`);
     clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
