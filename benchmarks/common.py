@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.resources import Resource
@@ -94,3 +99,25 @@ def wait_merges(client: Any, database: str, timeout_s: float = 600) -> float:
             break
         time.sleep(1)
     return time.perf_counter() - t
+
+
+def start_serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """A real ``execlog serve --port 0`` subprocess on ``data_dir`` and its URL (``EXECLOG_*`` from ``env`` only)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EXECLOG_")}
+    proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "serve", "--port", "0", "--data",
+                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**clean, **env})
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", line)
+        if m:
+            # Keep reading its output so a chatty server never blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return proc, m.group(1)
+    proc.kill()
+    raise RuntimeError("execlog serve did not start:\n" + "".join(lines))

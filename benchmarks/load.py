@@ -18,9 +18,7 @@ import argparse
 import http.client
 import json
 import multiprocessing as mp
-import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -31,28 +29,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-from benchmarks.common import emit, log, readable_spans
+from benchmarks.common import emit, log, readable_spans, start_serve
 from benchmarks.stats import fmt, percentile
 
 BATCH = 500
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECLOG_")}
-    proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "serve", "--port", "0", "--data",
-                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"viewer:\s+(http://\S+?)/?$", line.strip())
-        if m:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # drain output
-            return proc, m.group(1)
-    proc.kill()
-    raise RuntimeError("execlog serve did not start")
 
 
 def encoded_batches(spans: int) -> list[bytes]:
@@ -180,7 +161,7 @@ def run(seconds: float, rate: float, clients: int, think_s: float) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-load-"))
     proc = None
     try:
-        proc, base = start_server(data_dir)
+        proc, base = start_serve(data_dir)
         log(f"execlog serve at {base}; preparing spans")
         bodies = encoded_batches(max(BATCH * 8, int(min(rate * seconds, 40_000))))
         prefill = Conn(base)

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import SIZES, Size, emit, log, readable_spans
+from benchmarks.common import SIZES, Size, emit, log, readable_spans, start_serve
 from benchmarks.stats import summary
 
 BATCH = 512
@@ -60,25 +57,6 @@ def _client(endpoint: str, spans: int, preencoded: bool, ready: mp.Barrier, resu
     exporter.shutdown()
 
 
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    exe = Path(sys.executable).with_name("execlog")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "execlog_otel.cli"]
-    proc = subprocess.Popen(cmd + ["serve", "--port", "0", "--data", str(data_dir)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "EXECLOG_SPOOL_MAX_BYTES": "0"})
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", line)
-        if m:
-            return proc, m.group(1)
-    proc.kill()
-    raise RuntimeError("execlog serve did not start:\n" + "".join(lines))
-
-
 def run(size_name: str) -> dict:
     """Rounds of ``one_round``, each against a fresh server and data directory."""
     size = SIZES[size_name]
@@ -94,7 +72,7 @@ def run(size_name: str) -> dict:
 def one_round(size: Size, preencoded: bool) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-serve-"))
     try:
-        proc, url = _start_server(data_dir)
+        proc, url = start_serve(data_dir, EXECLOG_SPOOL_MAX_BYTES="0")
         log(f"execlog serve at {url}; {size.ingest_clients} clients x {size.ingest_spans:,} spans")
         ctx = mp.get_context("fork")
         ready = ctx.Barrier(size.ingest_clients + 1)
