@@ -195,16 +195,16 @@ def generate(store: Store, executions: int, chunk_executions: int = 100_000, log
     for first in range(0, executions, chunk_executions):
         count = min(chunk_executions, executions - first)
         t = time.perf_counter()
-        store.client.command(sql, parameters={"first": first, "count": count, "big": big, "t0": t0,
+        store.pool.command(sql, parameters={"first": first, "count": count, "big": big, "t0": t0,
                                               "spacing": spacing},
                              settings={"max_insert_block_size": 1_048_576, "min_insert_block_size_rows": 1_048_576,
                                        "max_threads": 2})
         log(f"  executions {first:>9,}..{first + count - 1:,} in {time.perf_counter() - t:.1f} s")
-    big_id = store.client.query(
+    big_id = store.pool.query(
         "SELECT leftPad(lower(hex(cityHash64({e:UInt64}, 9))), 16, '0') "
         "|| leftPad(lower(hex(cityHash64({e:UInt64}, 10))), 16, '0')",
         parameters={"e": big}).result_rows[0][0]
-    spans = int(store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
+    spans = int(store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
     return Dataset(executions, spans, big_id, newest, time.perf_counter() - t_start)
 
 

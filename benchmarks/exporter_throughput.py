@@ -45,7 +45,7 @@ def measure(store: Store, span_count: int, batch: int, rounds: int) -> dict:
     spans (re-exporting the same span ids would be recognised as already stored)."""
     exporter = ClickHouseSpanExporter(store=store)
     table = store.table("otel_traces")
-    before = store.client.query(f"SELECT count() FROM {table}").result_rows[0][0]
+    before = store.pool.query(f"SELECT count() FROM {table}").result_rows[0][0]
 
     def batches() -> list:
         spans = readable_spans(span_count)
@@ -69,7 +69,7 @@ def measure(store: Store, span_count: int, batch: int, rounds: int) -> dict:
         t = time.perf_counter()
         for cols in built:
             # The exporter's own insert settings, so the ratio isolates its Python work per span.
-            store.client.insert(table, cols, column_names=COLUMNS, column_oriented=True, settings=DIRECT_INSERT)
+            store.pool.insert(table, cols, column_names=COLUMNS, column_oriented=True, settings=DIRECT_INSERT)
         return span_count / (time.perf_counter() - t)
 
     export_round()
@@ -79,7 +79,7 @@ def measure(store: Store, span_count: int, batch: int, rounds: int) -> dict:
         exp.append(export_round())
         raw.append(raw_round())
         log(f"batch {batch}: exporter {exp[-1]:,.0f} spans/s, raw insert {raw[-1]:,.0f} spans/s")
-    stored = store.client.query(f"SELECT count() FROM {table}").result_rows[0][0] - before
+    stored = store.pool.query(f"SELECT count() FROM {table}").result_rows[0][0] - before
     ratios = [a / b for a, b in zip(exp, raw, strict=True)]
     return {"exporter": summary(exp), "raw": summary(raw), "ratio": summary(ratios), "spans_per_round": span_count,
             "batch": batch, "stored": int(stored), "expected": span_count * 2 * (rounds + 1)}

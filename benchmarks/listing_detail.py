@@ -45,7 +45,7 @@ def _timed(client: Any, url: str) -> tuple[float, dict]:
 
 def run(executions: int, repeats: int, data_dir: Path) -> dict:
     store, ds = open_or_generate(data_dir, executions, log=log)
-    waited = wait_merges(store.client, store.database)
+    waited = wait_merges(store.pool, store.database)
     log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0)
     app = create_app(settings, store, receiver=False)
@@ -57,7 +57,7 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
     # Search texts that exist in the data, a different one each time (ClickHouse caches which granules
     # matched a condition, so repeating one text would flatter the figure): request ids, target record
     # ids and execution ids of executions spread over the whole period, and name fragments.
-    picked = store.client.query(
+    picked = store.pool.query(
         f"SELECT ExecutionId, RequestId, TargetRecordId FROM {store.table('execlog_executions')} "
         "WHERE cityHash64(ExecutionId) % {every:UInt64} = 0 LIMIT {n:UInt32}",
         parameters={"every": max(1, ds.executions // (repeats * 4)), "n": repeats * 2}).result_rows
@@ -77,7 +77,7 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
     out: dict[str, dict] = {}
     for _ in range(repeats):
         t = time.perf_counter()
-        store.client.query("SELECT 1")
+        store.pool.query("SELECT 1")
         baseline.append((time.perf_counter() - t) * 1000)
     # Warm-up: each kind once (page cache, compiled expressions), not counted.
     for make in cases.values():
@@ -102,7 +102,7 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
             samples.append(ms)
         out[name] = summary(samples)
         log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms")
-    disk = bytes_per_span(store.client, store.database, ds.spans)
+    disk = bytes_per_span(store.pool, store.database, ds.spans)
     store.close()
     return {"executions": ds.executions, "spans": ds.spans, "baseline_select1_ms": summary(baseline),
             "cases": out, "merges_waited_s": waited, "storage": disk}
@@ -113,7 +113,7 @@ def day_window(lo_ns: int, day_ns: int) -> str:
 
 
 def ds_big_steps(store: Any, ds: Any) -> int:
-    return int(store.client.query(f"SELECT count() - 1 FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}}",
+    return int(store.pool.query(f"SELECT count() - 1 FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}}",
                                   parameters={"t": ds.big_execution_id}).result_rows[0][0])
 
 

@@ -100,7 +100,7 @@ def one_round(size: Size, preencoded: bool) -> dict:
 
         url = Settings.from_env(environ={}, data_dir=str(data_dir)).store_url  # where serve keeps it
         store = Store.open(url, "otel", migrate=False)
-        stored = int(store.client.query("SELECT count() FROM otel.otel_traces").result_rows[0][0])
+        stored = int(store.pool.query("SELECT count() FROM otel.otel_traces").result_rows[0][0])
         store.close()
         log(f"{'pre-encoded' if preencoded else 'OTLP exporter'}: {stored:,} of {sent:,} spans stored in {wall:.2f} s")
         return {"spans_per_s": stored / wall, "seconds": wall, "sent": sent, "failed": failed, "stored": stored}

@@ -114,7 +114,7 @@ DUMP_SCRIPT = """
 import json, sys
 from execlog_otel.store.store import Store
 s = Store.open(sys.argv[1], sys.argv[2], migrate=False)
-rows = s.client.query("SELECT SpanId FROM " + s.table("otel_traces")).result_rows
+rows = s.pool.query("SELECT SpanId FROM " + s.table("otel_traces")).result_rows
 print(json.dumps({"span_ids": [r[0] for r in rows]}))
 """
 

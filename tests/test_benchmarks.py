@@ -54,7 +54,7 @@ def _reference(store, where: str = "", params: dict | None = None) -> list[str]:
     """Every matching execution id, newest first, read the plain way (FINAL over the whole table)."""
     sql = (f"SELECT ExecutionId FROM {store.table('execlog_executions')} FINAL {where} "
            "ORDER BY Start DESC, ExecutionId DESC")
-    return [r[0] for r in store.client.query(sql, parameters=params or {}).result_rows]
+    return [r[0] for r in store.pool.query(sql, parameters=params or {}).result_rows]
 
 
 def _walk(client, **query) -> tuple[list[str], int]:
@@ -81,7 +81,7 @@ def test_fast_listing_paths_agree_with_a_plain_final_read(store, settings) -> No
     client = create_app(settings, store, receiver=False).test_client()
     search = "(" + " OR ".join(f"positionCaseInsensitiveUTF8({column}, {{q:String}}) > 0"
                                for column in ("RequestId", "TargetRecordId", "Target", "Event", "Name")) + ")"
-    some_request = store.client.query(
+    some_request = store.pool.query(
         f"SELECT RequestId FROM {store.table('execlog_executions')} WHERE RequestId != '' LIMIT 1").result_rows[0][0]
     cases = [
         ({}, "", {}),

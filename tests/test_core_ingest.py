@@ -50,7 +50,7 @@ def fetch_rows(store):
     cols = ", ".join(f"`{c}`" for c in COLUMNS).replace("`Timestamp`", "toUnixTimestamp64Nano(Timestamp)")
     cols = cols.replace("`Events.Timestamp`", "arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`)")
     sql = ROW_SQL.format(cols=cols, table=store.table("otel_traces"))
-    return [tuple(r) for r in store.client.query(sql).result_rows]
+    return [tuple(r) for r in store.pool.query(sql).result_rows]
 
 
 def test_exporter_rows_match_golden_values(store):
@@ -182,7 +182,7 @@ def test_bad_payloads_are_rejected_and_nothing_is_written(server, store, body, c
     code, resp, _ = _post(server.url, body, ctype, encoding)
     assert code == status
     assert message in resp.decode("utf-8", "replace")
-    assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 0
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 0
     ok, _, _ = _post(server.url, trace_service_pb2.ExportTraceServiceRequest().SerializeToString(),
                      "application/x-protobuf")
     assert ok == 200  # still serving
@@ -207,4 +207,4 @@ def test_invalid_ids_give_partial_success(server, store):
     resp = trace_service_pb2.ExportTraceServiceResponse.FromString(body)
     assert resp.partial_success.rejected_spans == 1
     assert "trace id must be 16" in resp.partial_success.error_message
-    assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 1
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 1

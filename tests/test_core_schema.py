@@ -39,11 +39,11 @@ EXPECTED_COLUMNS = [
 
 
 def _create(store: Store, table: str) -> str:
-    return store.client.query(f"SHOW CREATE TABLE {store.table(table)}").result_rows[0][0]
+    return store.pool.query(f"SHOW CREATE TABLE {store.table(table)}").result_rows[0][0]
 
 
 def test_otel_traces_matches_the_collector_exporter_contract(store):
-    cols = store.client.query(
+    cols = store.pool.query(
         "SELECT name, type, compression_codec FROM system.columns WHERE database = {db:String} "
         "AND table = 'otel_traces' ORDER BY position", parameters={"db": store.database}).result_rows
     assert [tuple(c) for c in cols] == EXPECTED_COLUMNS
@@ -106,10 +106,10 @@ def test_upgrade_from_an_older_store_backfills_without_losing_rows(ch_client):
             store.insert_span_columns(_span_rows(uuid.uuid4().hex, now + i, n_steps=2).columns)
         applied = store.migrate()
         assert "002_executions" in applied and "003_trace_rollups" in applied
-        assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 9
-        n_exec = store.client.query(f"SELECT count() FROM {store.table('execlog_executions')} FINAL").result_rows[0][0]
+        assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 9
+        n_exec = store.pool.query(f"SELECT count() FROM {store.table('execlog_executions')} FINAL").result_rows[0][0]
         assert n_exec == 3
-        tokens = store.client.query(
+        tokens = store.pool.query(
             f"SELECT sum(TotalTokens) FROM {store.table('execlog_trace_rollups')}").result_rows[0][0]
         assert tokens == 3 * 2 * 15
     finally:
@@ -134,10 +134,10 @@ def test_ttl_deletes_rows_older_than_the_retention(store):
     store.insert_span_columns(_span_rows("a" * 32, old).columns)
     store.insert_span_columns(_span_rows("b" * 32, now).columns)
     for table in schema.TTL_TABLES:
-        store.client.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
-    traces = store.client.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
+        store.pool.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
+    traces = store.pool.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
     assert traces == [("b" * 32,)]
-    execs = store.client.query(f"SELECT ExecutionId FROM {store.table('execlog_executions')} FINAL").result_rows
+    execs = store.pool.query(f"SELECT ExecutionId FROM {store.table('execlog_executions')} FINAL").result_rows
     assert execs == [("b" * 32,)]
 
 
@@ -145,12 +145,12 @@ def test_summary_table_agrees_with_direct_aggregation(store):
     now = time.time_ns()
     for i in range(5):
         store.insert_span_columns(_span_rows(uuid.uuid4().hex, now + i, n_steps=i + 1).columns)
-    direct = store.client.query(f"""
+    direct = store.pool.query(f"""
         SELECT TraceId, countIf(ParentSpanId != '') AS steps,
                sumIf(toUInt64OrZero(SpanAttributes['gen_ai.usage.input_tokens'])
                      + toUInt64OrZero(SpanAttributes['gen_ai.usage.output_tokens']), ParentSpanId != '') AS tokens
         FROM {store.table('otel_traces')} GROUP BY TraceId ORDER BY TraceId""").result_rows
-    summary = store.client.query(f"""
+    summary = store.pool.query(f"""
         SELECT TraceId, sum(Steps), sum(TotalTokens) FROM {store.table('execlog_trace_rollups')}
         GROUP BY TraceId ORDER BY TraceId""").result_rows
     assert [tuple(r) for r in direct] == [tuple(r) for r in summary]

@@ -234,7 +234,7 @@ def _options(store, d: dict, current: dict, t_from, t_to) -> dict[str, list[str]
     for v in d["templating"]["list"]:
         if v["type"] == "query":
             sql = expand(v["query"], current, options, t_from, t_to)
-            options[v["name"]] = [r[0] for r in store.client.query(sql).result_rows]
+            options[v["name"]] = [r[0] for r in store.pool.query(sql).result_rows]
     return options
 
 
@@ -249,7 +249,7 @@ def run_panels(store, d: dict, t0: datetime, **selected) -> dict[str, Any]:
     out = {}
     for p in d["panels"]:
         sql = expand(p["targets"][0]["rawSql"], current, options, t_from, t_to)
-        result = store.client.query(sql)
+        result = store.pool.query(sql)
         out[p["title"]] = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
     out["__options__"] = options
     return out

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from execlog_otel.store import queries
+from execlog_otel.store.repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -70,7 +70,7 @@ def test_langgraph_agent_example(server, store):
     assert tool_names == ["convert_currency", "get_weather"]
     assert failed["status_message"].startswith("RuntimeError")
     # The execution's input is the prompt; its output the final messages.
-    root = next(r for r in queries.trace_spans(store, ok["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(store).trace_spans(ok["trace_id"]) if not r["ParentSpanId"])
     assert json.loads(root["SpanAttributes"]["execlog.input"]) == {
         "messages": [{"role": "human", "content": "Weather in Paris, and 100 EUR in USD?"}]}
     assert "In Paris it is nice" in root["SpanAttributes"]["execlog.output"]
@@ -96,7 +96,7 @@ def test_celery_automation_example(server, store):
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "Failed"), (2, "Success")]
     # The execution id is the Celery task id; the task's arguments are the input.
     assert retried["request_id"].replace("-", "") == retried["id"]
-    spans = queries.trace_spans(store, retried["trace_id"])
+    spans = Repository(store).trace_spans(retried["trace_id"])
     root = next(r for r in spans if not r["ParentSpanId"])
     assert json.loads(root["SpanAttributes"]["execlog.input"]) == {"order_id": 5, "notify": True}
     # The task's module is the script here (__main__); its function and source are recorded for Download Code.
@@ -119,7 +119,7 @@ def test_plain_script_example_with_openai(server, store):
     assert sorted(i["status"] for i in imports) == ["Failed", "Success"]
     failed = next(i for i in imports if i["status"] == "Failed")
     assert failed["status_message"] == "ValueError: row without id: {'sku': 'no-id'}"
-    root = next(r for r in queries.trace_spans(store, nightly["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(store).trace_spans(nightly["trace_id"]) if not r["ParentSpanId"])
     assert json.loads(root["SpanAttributes"]["execlog.input"]) == {"region": "emea", "limit": 25}
     assert root["SpanAttributes"]["execlog.retry.target"] == "jobs:nightly_sync"
 

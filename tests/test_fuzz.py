@@ -38,7 +38,7 @@ def app(store, settings):
 
 
 def span_rows(store) -> int:
-    return int(store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
+    return int(store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0])
 
 
 # --- the receiver --------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_search_matches_sql_metacharacters_literally(app, store):
         assert resp.status_code == 200, (q, resp.data)
         assert resp.get_json()["count"] == expected, q
     # The tables are all still there.
-    assert store.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] > 0
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] > 0
 
 
 def test_unpaired_surrogates_are_a_400_not_a_store_error(app, store):
@@ -176,7 +176,7 @@ def test_receiver_caps_oversized_attribute_values(app, store):
     ids = span_ids(1, 43)
     resp = _post(app.test_client(), otlp_json(ids, {"big": huge, "small": "ok"}))
     assert resp.status_code == 200
-    attrs = store.client.query(f"SELECT SpanAttributes FROM {store.table('otel_traces')} WHERE SpanId = {{s:String}}",
+    attrs = store.pool.query(f"SELECT SpanAttributes FROM {store.table('otel_traces')} WHERE SpanId = {{s:String}}",
                                parameters={"s": ids[0][1]}).result_rows[0][0]
     assert len(attrs["big"].encode()) <= cap and attrs["big"] == "é" * (cap // 2)
     assert attrs["big.truncated"] == "true" and attrs["big.original_size"] == str(2 * cap)

@@ -32,7 +32,7 @@ def _columns(count: int, tag: str) -> SpanColumns:
 
 
 def _stored(store) -> list[str]:
-    rows = store.client.query(f"SELECT SpanName FROM {store.table('otel_traces')} ORDER BY SpanName").result_rows
+    rows = store.pool.query(f"SELECT SpanName FROM {store.table('otel_traces')} ORDER BY SpanName").result_rows
     return [r[0] for r in rows]
 
 

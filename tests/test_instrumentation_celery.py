@@ -13,7 +13,7 @@ from celery.contrib.testing.worker import start_worker
 import execlog_otel as ex
 from execlog_otel.instrumentation.celery import CeleryInstrumentor, execution_id_of
 from execlog_otel.sdk import registry
-from execlog_otel.store import queries
+from execlog_otel.store.repository import Repository
 from sdk_support import Api, wait_for
 
 
@@ -135,7 +135,7 @@ def test_a_retry_from_the_viewer_reruns_the_task_as_the_next_attempt(telemetry, 
     registered = registry.get("jobs.charge")
     assert registered is not None and registered.trigger_fingerprint == first["trigger_fingerprint"]
     inspect.signature(registered.fn).bind(amount=5)  # the listener checks the payload binds
-    first_root = next(r for r in queries.trace_spans(server.store, first["trace_id"]) if not r["ParentSpanId"])
+    first_root = next(r for r in Repository(server.store).trace_spans(first["trace_id"]) if not r["ParentSpanId"])
     with ex.attempt_of(first["id"], 2, first_root["StartNs"], first_root["SpanId"]):
         assert registered.fn(amount=5) == {"charged": 5}
     telemetry.force_flush()

@@ -13,7 +13,9 @@ from langchain_core.messages import AIMessage, HumanMessage
 import execlog_otel as ex
 from execlog_otel.instrumentation.langchain import LangChainInstrumentor, simplify
 from execlog_otel.sdk import registry
-from execlog_otel.store import queries
+from execlog_otel.store.filters import ListFilter
+from execlog_otel.store.repository import Repository
+from execlog_otel.viewer import presenters
 from sdk_support import Api, wait_for
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_langgraph" / "agent.py"
@@ -51,7 +53,7 @@ def test_stream_is_one_agent_execution_with_node_llm_and_tool_steps(telemetry, s
     tools = {s["tool"]: s for s in steps if s["kind"] == "tool"}
     assert set(tools) == {"get_weather", "convert_currency"}
     # The execution's code location is the application code that ran the graph.
-    root = next(r for r in queries.trace_spans(server.store, item["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(server.store).trace_spans(item["trace_id"]) if not r["ParentSpanId"])
     assert root["SpanAttributes"]["code.function.name"].endswith(
         "test_stream_is_one_agent_execution_with_node_llm_and_tool_steps")
 
@@ -95,7 +97,7 @@ def test_a_graph_is_re_runnable_by_name_from_its_recorded_input(telemetry, serve
     agent.invoke({"messages": [HumanMessage("Weather in Paris?")]}, config={"run_name": "rerunnable-agent"})
     telemetry.force_flush()
     first = api.wait_status("rerunnable-agent", "Success")
-    root = next(r for r in queries.trace_spans(server.store, first["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(server.store).trace_spans(first["trace_id"]) if not r["ParentSpanId"])
     recorded_input = json.loads(root["SpanAttributes"]["execlog.input"])
     with ex.attempt_of(first["id"], 2, root["StartNs"], root["SpanId"]):
         output = registry.get("rerunnable-agent").fn(**recorded_input)
@@ -122,7 +124,7 @@ def test_uninstrument_stops_recording(telemetry, server, store):
             pass
         telemetry.force_flush()
         Api(server.url).wait_status("control-run", "Success")
-        assert queries.list_executions(store, queries.ListFilter(name="unrecorded-agent"))["items"] == []
+        assert presenters.page(Repository(store).page(ListFilter(name="unrecorded-agent")))["items"] == []
     finally:
         LangChainInstrumentor().instrument()
 
@@ -148,7 +150,7 @@ def test_official_instrumentation_alone_is_understood_by_the_store(store):
     finally:
         official.uninstrument()
         provider.shutdown()
-    items = queries.list_executions(store, queries.ListFilter(name="planner"))["items"]
+    items = presenters.page(Repository(store).page(ListFilter(name="planner")))["items"]
     assert len(items) == 1
     item = items[0]
     assert item["kind"] == "automation" and item["status"] == "Success"

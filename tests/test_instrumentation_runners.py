@@ -17,7 +17,7 @@ import execlog_otel as ex
 from execlog_otel.instrumentation import instrument_all
 from execlog_otel.instrumentation.callables import CallablesInstrumentor, parse_targets
 from execlog_otel.instrumentation.openai import OpenAIInstrumentor
-from execlog_otel.store import queries
+from execlog_otel.store.repository import Repository
 from sdk_support import Api
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -106,7 +106,7 @@ def test_execlog_automations_patches_modules_before_and_after_import(telemetry, 
     assert sorted(i["status"] for i in runs) == ["Failed", "Success"]
     pings = api.list(name="ping")
     assert len(pings) == 1
-    root = next(r for r in queries.trace_spans(_store(server), ping["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(_store(server)).trace_spans(ping["trace_id"]) if not r["ParentSpanId"])
     assert json.loads(root["SpanAttributes"]["execlog.input"]) == {"n": 1}
     assert json.loads(root["SpanAttributes"]["execlog.output"]) == 2
 
@@ -176,7 +176,7 @@ def test_execlog_instrument_wrapper_runs_a_program_instrumented(server, tmp_path
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "6"
     item = Api(server.url).wait_status("tally", "Success")
-    root = next(r for r in queries.trace_spans(server.store, item["trace_id"]) if not r["ParentSpanId"])
+    root = next(r for r in Repository(server.store).trace_spans(item["trace_id"]) if not r["ParentSpanId"])
     assert json.loads(root["SpanAttributes"]["execlog.input"]) == {"items": [1, 2, 3]}
     missing = subprocess.run([execlog, "instrument", "--", "no-such-program-here"], env=env, capture_output=True,
                              text=True, timeout=60)

@@ -34,7 +34,7 @@ def columns_for(ids: list[tuple[str, str]], parent: str = "") -> SpanColumns:
 
 def span_counts(store) -> tuple[int, int]:
     """(rows, distinct span ids) in otel_traces."""
-    return tuple(store.client.query(f"SELECT count(), uniqExact(SpanId) FROM {store.table('otel_traces')}")
+    return tuple(store.pool.query(f"SELECT count(), uniqExact(SpanId) FROM {store.table('otel_traces')}")
                  .result_rows[0])
 
 
@@ -45,12 +45,12 @@ class TableAway:
         self.store = store
 
     def __enter__(self):
-        self.store.client.command(f"RENAME TABLE {self.store.table('otel_traces')} TO "
+        self.store.pool.command(f"RENAME TABLE {self.store.table('otel_traces')} TO "
                                   f"{self.store.table('otel_traces_away')}")
         return self
 
     def __exit__(self, *exc):
-        self.store.client.command(f"RENAME TABLE {self.store.table('otel_traces_away')} TO "
+        self.store.pool.command(f"RENAME TABLE {self.store.table('otel_traces_away')} TO "
                                   f"{self.store.table('otel_traces')}")
 
 
@@ -133,7 +133,7 @@ def test_receiver_acknowledges_during_outage_and_stores_every_span_once(store, s
         assert sink.wait_drained(30), sink.status()
         rows, distinct = span_counts(store)
         assert (rows, distinct) == (len(sent), len(sent)) == (50, 50)
-        stored = {r[0] for r in store.client.query(f"SELECT SpanId FROM {store.table('otel_traces')}").result_rows}
+        stored = {r[0] for r in store.pool.query(f"SELECT SpanId FROM {store.table('otel_traces')}").result_rows}
         assert stored == set(sent)
         assert sink.status()["store_error"] == ""
     finally:
@@ -159,10 +159,10 @@ def test_replaying_a_batch_already_inserted_does_not_duplicate(store, tmp_path: 
     assert sink.wait_drained(30)
     sink.close()
     assert span_counts(store) == (5, 5)
-    steps = store.client.query(f"SELECT sum(Steps) FROM {store.table('execlog_trace_rollups')} "
+    steps = store.pool.query(f"SELECT sum(Steps) FROM {store.table('execlog_trace_rollups')} "
                                "WHERE TraceId = {t:String}", parameters={"t": trace[0]}).result_rows[0][0]
     assert steps == 4
-    ranges = store.client.query(f"SELECT count() FROM {store.table('otel_traces_trace_id_ts')} "
+    ranges = store.pool.query(f"SELECT count() FROM {store.table('otel_traces_trace_id_ts')} "
                                 "WHERE TraceId = {t:String}", parameters={"t": trace[0]}).result_rows[0][0]
     assert ranges == 2  # one per insert, not one per replay
 
@@ -182,7 +182,7 @@ def test_exporter_spools_while_clickhouse_refuses_and_writes_later(store, tmp_pa
         with tracer.start_as_current_span("after"):
             pass
         assert exporter._sink.wait_drained(30)
-        names = [r[0] for r in store.client.query(
+        names = [r[0] for r in store.pool.query(
             f"SELECT SpanName FROM {store.table('otel_traces')} ORDER BY Timestamp").result_rows]
         assert sorted(names) == sorted([f"during-{i}" for i in range(10)] + ["after"])
         assert span_counts(store) == (11, 11)
@@ -322,7 +322,7 @@ def test_exporter_started_while_clickhouse_is_unreachable_spools_and_nothing_is_
     sink = StoreSink(store, Spool(spool_dir, max_bytes=10_000_000))
     assert sink.wait_drained(30)
     sink.close()
-    names = sorted(r[0] for r in store.client.query(f"SELECT SpanName FROM {store.table('otel_traces')}").result_rows)
+    names = sorted(r[0] for r in store.pool.query(f"SELECT SpanName FROM {store.table('otel_traces')}").result_rows)
     assert names == [f"offline-{i}" for i in range(7)]
 
 

@@ -12,7 +12,8 @@ import time
 from tests.reliability_support import ServeProcess, clean_env, http, otlp_json, post_spans, span_ids
 
 from execlog_otel import server as server_mod
-from execlog_otel.store import queries, schema
+from execlog_otel.store import schema
+from execlog_otel.store.repository import MAX_STEPS
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.viewer.app import create_app
 
@@ -46,12 +47,12 @@ def test_a_slow_query_is_cancelled_and_answered_with_504(store, settings):
 
 
 def test_steps_per_page_are_capped(store, settings):
-    store.insert_span_columns(root_and_steps("b" * 32, queries.MAX_STEPS + 20, time.time_ns()).columns)
+    store.insert_span_columns(root_and_steps("b" * 32, MAX_STEPS + 20, time.time_ns()).columns)
     client = create_app(settings, store).test_client()
     item = client.get("/api/executions/" + "b" * 32).get_json()
     assert item["steps_truncated"] is True
-    assert len(item["steps"]) <= queries.MAX_STEPS
-    assert client.get("/api/status").get_json()["limits"]["steps_per_page"] == queries.MAX_STEPS
+    assert len(item["steps"]) <= MAX_STEPS
+    assert client.get("/api/status").get_json()["limits"]["steps_per_page"] == MAX_STEPS
 
 
 def test_retention_deletes_backdated_data_and_is_shown(ch_client, settings):
@@ -72,8 +73,8 @@ def test_retention_deletes_backdated_data_and_is_shown(ch_client, settings):
             # (Expired rows may already be gone: ClickHouse can drop an expired part right at insert.)
             assert data["store"]["spans_stored"] in (2, 6)
             for table in schema.TTL_TABLES:
-                store.client.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
-            left = store.client.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
+                store.pool.command(f"ALTER TABLE {store.table(table)} MATERIALIZE TTL SETTINGS mutations_sync = 2")
+            left = store.pool.query(f"SELECT DISTINCT TraceId FROM {store.table('otel_traces')}").result_rows
             assert ("c" * 32,) not in left and len(left) == 2
             _, _, body = http("GET", running.url + "/api/executions")
             assert all(i["id"] != "c" * 32 for i in json.loads(body)["items"])

@@ -280,25 +280,6 @@ def test_with_authentication_a_retry_needs_a_signed_in_user(store, viewer_settin
     assert [a.attempt for _, a in runner.calls] == [2]
 
 
-def test_the_retry_blueprint_checks_csrf_itself_in_an_app_without_viewer_auth(store, viewer_settings, runner):
-    from flask import Flask
-
-    from execlog_otel.viewer import retry_api
-
-    app = Flask("bare")
-    app.config["EXECLOG_SETTINGS"] = viewer_settings
-    app.extensions["execlog_store"] = store
-    app.register_blueprint(retry_api.bp)
-    c = app.test_client()
-    eid, _ = failed(store, runner)
-    resp = c.post(f"/api/executions/{eid}/retry")
-    assert (resp.status_code, resp.get_json()["code"]) == (403, "csrf")
-    token = c.get("/api/retry/csrf").get_json()["token"]  # sets the cookie too
-    assert c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": "x" * 40}).status_code == 403
-    resp = c.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": token})
-    assert (resp.status_code, resp.get_json()["code"]) == (202, "accepted")
-
-
 @pytest.mark.parametrize("url,allowed", [
     ("file:///etc/passwd", ()),
     ("http://user:pw@127.0.0.1:1/execlog/retry", ()),

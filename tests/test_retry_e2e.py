@@ -80,10 +80,10 @@ def test_use_case_1_failed_then_retried_to_success(start_runner, viewer, store):
     # Attempt 2 is its own trace, linked to the first attempt's root span.
     second_trace = detail["attempts"][1]["trace_id"]
     assert second_trace != eid
-    links = store.client.query(
+    links = store.pool.query(
         f"SELECT Links.TraceId, Links.SpanId, SpanAttributes['execlog.retry_of'] FROM {store.table('otel_traces')} "
         "WHERE TraceId = {t:String} AND ParentSpanId = ''", parameters={"t": second_trace}).result_rows
-    first_root = store.client.query(
+    first_root = store.pool.query(
         f"SELECT SpanId FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}} AND ParentSpanId = ''",
         parameters={"t": eid}).result_rows[0][0]
     link_traces, link_spans, retry_of = links[0]

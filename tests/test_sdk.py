@@ -12,7 +12,9 @@ import execlog_otel as ex
 from execlog_otel import semconv as sc
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.executions import fingerprint
-from execlog_otel.store import queries
+from execlog_otel.store.filters import ListFilter
+from execlog_otel.store.repository import Repository
+from execlog_otel.viewer import presenters
 from sdk_support import Api, wait_for
 
 
@@ -66,7 +68,7 @@ def test_decorated_automation_partially_executed_with_steps_connectors_and_code(
     assert steps["Fetch order"]["output"]["value"] == {"total": 12.5}
     assert steps["Fetch order"]["code"]["function"].endswith("sync_orders")
     # The root: bound arguments as input (api_key masked), return value as output, code of the function.
-    spans = queries.trace_spans(api_store(api), item["trace_id"])
+    spans = Repository(api_store(api)).trace_spans(item["trace_id"])
     root = next(r for r in spans if not r["ParentSpanId"])
     a = root["SpanAttributes"]
     assert json.loads(a[sc.INPUT]) == {"order_id": 42, "api_key": "***"}
@@ -132,7 +134,7 @@ def test_live_running_then_paused_then_success_visible_before_the_root_ends(tele
     try:
         item = api.wait_status("long-import", "Running")
         assert item["live"] is True and item["ended_at"] is None
-        assert queries.list_executions(api_store(api), queries.ListFilter(name="long-import"))["items"][0][
+        assert presenters.page(Repository(api_store(api)).page(ListFilter(name="long-import")))["items"][0][
             "status"] == "Running"
         proceed.set()
         paused.wait(10)
@@ -243,7 +245,7 @@ def test_payload_cap_truncation_markers_and_redaction(server, api):
         item = api.wait_status("big-payload", "Success")
     finally:
         handle.shutdown()
-    spans = queries.trace_spans(api_store(api), item["trace_id"])
+    spans = Repository(api_store(api)).trace_spans(item["trace_id"])
     root = next(r for r in spans if not r["ParentSpanId"])["SpanAttributes"]
     assert json.loads(root[sc.INPUT]) == {"email": "<hidden>", "Authorization": "***", "input_tokens": 5,
                                           "nested": [{"client_secret": "***"}]}
@@ -276,7 +278,7 @@ def test_readable_fallback_for_values_json_cannot_encode(telemetry, api):
                        "tags": {"b", "a"}, "raw": b"\xff\x00", "obj": Opaque()})
     telemetry.force_flush()
     item = api.wait_status("fallbacks", "Success")
-    spans = queries.trace_spans(api_store(api), item["trace_id"])
+    spans = Repository(api_store(api)).trace_spans(item["trace_id"])
     root = next(r for r in spans if not r["ParentSpanId"])["SpanAttributes"]
     assert json.loads(root[sc.INPUT]) == {"order": {"id": 1, "when": "2026-01-02"}, "price": "1.50",
                                           "tags": ["a", "b"], "raw": {"base64": "/wA="}, "obj": "<Opaque thing>"}
@@ -293,7 +295,7 @@ def test_attempt_of_records_retry_attributes_link_and_stays_one_row(telemetry, a
         flaky(1)
     telemetry.force_flush()
     first = api.wait_status("flaky-sync", "Failed")
-    spans = queries.trace_spans(api_store(api), first["trace_id"])
+    spans = Repository(api_store(api)).trace_spans(first["trace_id"])
     first_root = next(r for r in spans if not r["ParentSpanId"])
     with ex.attempt_of(first["id"], 2, int(first_root["StartNs"]), first_root["SpanId"]):
         assert flaky(2) == 2
@@ -301,7 +303,7 @@ def test_attempt_of_records_retry_attributes_link_and_stays_one_row(telemetry, a
     item = api.wait_status("flaky-sync", "Success")
     assert item["id"] == first["id"] and item["attempt"] == 2 and item["trace_id"] != first["trace_id"]
     assert len(api.list(name="flaky-sync")) == 1
-    second = queries.trace_spans(api_store(api), item["trace_id"])
+    second = Repository(api_store(api)).trace_spans(item["trace_id"])
     root = next(r for r in second if not r["ParentSpanId"])
     assert root["SpanAttributes"][sc.RETRY_OF] == first["id"]
     assert root["SpanAttributes"][sc.EXECUTION_START] == str(first_root["StartNs"])
@@ -418,7 +420,7 @@ def test_configure_writes_directly_to_clickhouse(store, chdb_url):
         handle.force_flush()
     finally:
         handle.shutdown()
-    items = queries.list_executions(store, queries.ListFilter(name="direct-write"))["items"]
+    items = presenters.page(Repository(store).page(ListFilter(name="direct-write")))["items"]
     assert [(i["kind"], i["status"]) for i in items] == [("automation", "Success")]
 
 
@@ -433,7 +435,7 @@ def test_configure_clickhouse_url_selects_the_clickhouse_exporter(store, chdb_ur
         handle.force_flush()
     finally:
         handle.shutdown()
-    items = queries.list_executions(store, queries.ListFilter(name="via-url"))["items"]
+    items = presenters.page(Repository(store).page(ListFilter(name="via-url")))["items"]
     assert [(i["kind"], i["status"]) for i in items] == [("agent", "Success")]
 
 

@@ -183,11 +183,11 @@ def test_cli_serve_refuses_remote_address_with_a_clear_message(tmp_path):
 def test_viewer_store_is_read_only(store, settings):
     viewer = server_mod.viewer_store(settings)
     try:
-        assert viewer.client.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 0
+        assert viewer.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 0
         with pytest.raises(Exception, match="readonly|READONLY"):
-            viewer.client.command(f"INSERT INTO {store.table('execlog_meta')} (Key, Value) VALUES ('a', 'b')")
+            viewer.pool.command(f"INSERT INTO {store.table('execlog_meta')} (Key, Value) VALUES ('a', 'b')")
         # Per-query limits still apply under readonly=2 (the query timeout).
-        viewer.client.query("SELECT 1", settings={"max_execution_time": 3})
+        viewer.pool.query("SELECT 1", settings={"max_execution_time": 3})
     finally:
         viewer.close()
 

@@ -49,7 +49,7 @@ def test_every_execlog_and_gen_ai_attribute_is_documented():
 def test_schema_section_names_every_column(store):
     text = DOC.read_text(encoding="utf-8")
     for table in ("otel_traces", "otel_traces_trace_id_ts", "execlog_executions", "execlog_trace_rollups"):
-        cols = store.client.query("SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+        cols = store.pool.query("SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}",
                                   parameters={"db": store.database, "t": table}).result_rows
         assert cols
         section = text.split(f"### `{table}`", 1)[1].split("\n### ", 1)[0]
@@ -86,7 +86,7 @@ def test_documented_queries_return_what_the_docs_say(results):
     assert [(r["Name"], r["Status"], r["ExecutionId"]) for r in results["failed-last-24h"]] == [
         ("sync-crm", "Failed", loaded.eid("B7")), ("invoice-run", "Rejected", loaded.eid("B4")),
         ("triage-agent", "Failed", loaded.eid("A2"))]
-    day = loaded.store.client.query(  # the day as ClickHouse's time zone sees it
+    day = loaded.store.pool.query(  # the day as ClickHouse's time zone sees it
         f"SELECT toString(toDate(toDateTime({int(loaded.t0.timestamp())})))").result_rows[0][0]
     assert [(r["day"], r["model"], r["tokens"]) for r in results["tokens-per-model-per-day"]] == [
         (day, "claude-sonnet-4", 1500), (day, "gpt-4o", 1370), (day, "gpt-4o-mini", 330),

@@ -56,7 +56,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):
 
 
 def table_counts(store) -> tuple[int, int]:
-    q = store.client.query
+    q = store.pool.query
     return (q(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0],
             q(f"SELECT count() FROM {store.table('execlog_executions')}").result_rows[0][0])
 
@@ -126,7 +126,7 @@ def test_the_read_only_session_refuses_writes_in_clickhouse_itself(store, chdb_u
     finally:
         client.close()
     # ... and only that session: the store's own client still writes.
-    store.client.command(f"INSERT INTO {store.table('execlog_meta')} (Key, Value) VALUES ('k', 'v')")
+    store.pool.command(f"INSERT INTO {store.table('execlog_meta')} (Key, Value) VALUES ('k', 'v')")
 
 
 def test_bad_queries_get_clear_answers(server, loaded):

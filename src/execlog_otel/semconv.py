@@ -109,6 +109,21 @@ MARKER = "execlog.marker"
 MARKER_STATE = "state"
 STATE_SPAN_NAME = "execlog.state"
 
+# Client spans of other instrumentations: the system they called names the step's connector
+# (database, messaging system, RPC service, host), in this order of preference.
+DB_SYSTEM_NAME = "db.system.name"
+DB_SYSTEM = "db.system"  # deprecated name, still read
+MESSAGING_SYSTEM = "messaging.system"
+RPC_SERVICE = "rpc.service"
+SERVER_ADDRESS = "server.address"
+NET_PEER_NAME = "net.peer.name"  # deprecated name, still read
+CONNECTOR_SYSTEM_KEYS = (DB_SYSTEM_NAME, DB_SYSTEM, MESSAGING_SYSTEM, RPC_SERVICE, SERVER_ADDRESS, NET_PEER_NAME)
+
+# The exception event's attributes (general semantic conventions)
+EXCEPTION_EVENT = "exception"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+
 # Resource attributes
 RESOURCE_RETRY_URL = "execlog.retry.url"  # the runner's retry listener
 

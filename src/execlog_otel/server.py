@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from execlog_otel.config import ConfigError, Settings
@@ -92,40 +93,30 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     from execlog_otel.viewer.app import create_app
 
     check_bind(settings)
-    lock = None
     owns_store = store is None
-    if owns_store and settings.embedded:
-        lock = DataDirLock(settings.resolved_data_dir)
-        lock.acquire()
-    try:
+    with ExitStack() as undo:  # what was opened is closed again if a later step fails
+        lock = None
+        if owns_store and settings.embedded:
+            lock = DataDirLock(settings.resolved_data_dir)
+            lock.acquire()
+            undo.callback(lock.release)
         if store is None:
-            store = Store.open(settings.store_url, settings.database, settings.retention_days)
-            pooled(store, settings, size=threads)
-    except Exception:
-        if lock:
-            lock.release()
-        raise
-    try:
-        sink = StoreSink(store, open_spool(settings, owns_store))
-    except SpoolError as exc:
-        if owns_store:
-            store.close()
-        if lock:
-            lock.release()
-        raise StoreError(str(exc)) from None
-    app = create_app(settings, store, sink=sink)
-    try:
-        server = create_server(app, host=settings.host, port=settings.port, threads=threads,
-                               channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
-                               clear_untrusted_proxy_headers=True, ident="execlog",
-                               asyncore_use_poll=True)  # poll(): no FD_SETSIZE limit as with select()
-    except OSError as exc:
-        sink.close()
-        if owns_store:
-            store.close()
-        if lock:
-            lock.release()
-        raise StoreError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+            store = Store.open(settings.store_url, settings.database, settings.retention_days, pool_size=threads)
+            undo.callback(store.close)
+        try:
+            sink = StoreSink(store, open_spool(settings, owns_store))
+        except SpoolError as exc:
+            raise StoreError(str(exc)) from None
+        undo.callback(sink.close)
+        app = create_app(settings, store, sink=sink)
+        try:
+            server = create_server(app, host=settings.host, port=settings.port, threads=threads,
+                                   channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
+                                   clear_untrusted_proxy_headers=True, ident="execlog",
+                                   asyncore_use_poll=True)  # poll(): no FD_SETSIZE limit as with select()
+        except OSError as exc:
+            raise StoreError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+        undo.pop_all()  # started: RunningServer.close() owns them now
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
     url = f"http://{host}:{server.effective_port}"  # type: ignore[attr-defined]
     if lock:
@@ -177,19 +168,11 @@ def open_spool(settings: Settings, owns_store: bool):
     return Spool(settings.resolved_spool_dir, settings.spool_max_bytes)
 
 
-def pooled(store: Store, settings: Settings, size: int, readonly: bool = False) -> Store:
-    """Give ``store`` a pool of clients so concurrent requests do not wait for each other (``store.pool``)."""
-    from execlog_otel.store.client import connect
-    from execlog_otel.store.pool import ClientPool
-
-    store.client = ClientPool(lambda: connect(settings.store_url, readonly=readonly), size, first=store.client)
-    return store
-
-
 def viewer_store(settings: Settings, threads: int = 8) -> Store:
-    """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only)."""
-    store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True)
-    return pooled(store, settings, size=threads, readonly=True)
+    """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only),
+    a pool of ``threads`` clients so concurrent requests do not wait for each other."""
+    return Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True,
+                      pool_size=threads)
 
 
 def install_signal_handlers() -> None:

@@ -39,6 +39,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from execlog_otel.config import ConfigError, Settings
+from execlog_otel.store import errors as store_errors
 from execlog_otel.store.client import DataDirLock, StoreError, chdb_path, connect, redact_url
 
 MAX_QUERY_CHARS = 100_000
@@ -53,8 +54,6 @@ _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?
 # readonly=1 does not stop (it does stop the file() *table* function). Matched on ClickHouse's own
 # formatting of the query, so comments, quoting and case cannot hide them.
 _LOCAL_FILES = re.compile(r"\bINTO\s+OUTFILE\b|\bfile\s*\(", re.I)
-_READONLY_ERROR = re.compile(r"\bCode: 164\b|READONLY|readonly mode", re.I)
-_TIMEOUT_ERROR = re.compile(r"\bCode: 159\b|TIMEOUT_EXCEEDED|Timeout exceeded")
 
 
 class SqlError(ValueError):
@@ -147,10 +146,10 @@ def _cell(value: Any) -> Any:
 
 def _rejected(exc: ClickHouseError) -> SqlError:
     message = str(exc)
-    if _READONLY_ERROR.search(message):
+    if store_errors.is_readonly_refusal(exc):
         return SqlError(WRITE_REFUSED.format(what="a statement that writes, changes settings or reads "
                                                   "files or URLs"))
-    if _TIMEOUT_ERROR.search(message):
+    if store_errors.is_timeout(exc):
         return SqlTimeout("the query ran past its time limit and was cancelled; narrow it "
                           "(a time filter on Start or Timestamp) or raise EXECLOG_QUERY_TIMEOUT_S")
     first = next((line for line in message.splitlines() if line.strip()), type(exc).__name__)
@@ -163,7 +162,7 @@ def check_with_parser(client: Client, text: str) -> None:
     try:
         formatted = client.query("SELECT formatQuerySingleLine({q:String})", parameters={"q": text}).result_rows[0][0]
     except ClickHouseError as exc:
-        if re.search(r"\bCode: 46\b|UNKNOWN_FUNCTION", str(exc)):
+        if store_errors.is_unknown_function(exc):
             return  # a server older than formatQuery; it has no OUTFILE and confines file() to user_files
         raise _rejected(exc) from None
     if _LOCAL_FILES.search(formatted):

@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 import click
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from execlog_otel.config import Settings
 from execlog_otel.store.client import DataDirLock, StoreError, redact_url
@@ -36,7 +36,7 @@ def store_status(store: Store, settings: Settings) -> dict[str, Any]:
         "retention_days": settings.retention_days,
     }
     try:
-        out["spans_stored"] = int(store.client.query(f"SELECT count() FROM {store.table(SPAN_TABLE)}",
+        out["spans_stored"] = int(store.pool.query(f"SELECT count() FROM {store.table(SPAN_TABLE)}",
                                                      settings={"max_execution_time": 5}).result_rows[0][0])
         ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
         if ttl:
@@ -49,7 +49,8 @@ def store_status(store: Store, settings: Settings) -> dict[str, Any]:
 
 def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any]:
     """Everything ``execlog status`` shows, as JSON-ready data."""
-    from execlog_otel.store import queries
+    from execlog_otel.store.filters import MAX_PAGE
+    from execlog_otel.store.repository import MAX_STEPS
 
     ingest = sink.status() if sink is not None else {"spans_written": None, "spans_spooled": None,
                                                     "store_error": "", "spool": None}
@@ -59,39 +60,36 @@ def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any
         "retention_days": s["retention_days"],
         "ingest": ingest,
         "limits": {"query_timeout_s": settings.query_timeout_s, "max_body_bytes": settings.max_body_bytes,
-                   "steps_per_page": queries.MAX_STEPS, "executions_per_page": queries.MAX_PAGE,
+                   "steps_per_page": MAX_STEPS, "executions_per_page": MAX_PAGE,
                    "spool_max_bytes": settings.spool_max_bytes},
         "access": {"auth": settings.auth_enabled, "ingest_token": bool(settings.ingest_token),
                    "host": settings.host},
     }
 
 
-def retention_in_force(app: Any) -> int:
-    """The retention the store applies (its TTL), read once per app; the setting if the table says nothing."""
-    cached = app.extensions.get("execlog_retention_days")
-    if cached is None:
-        store, settings = app.extensions["execlog_store"], app.config["EXECLOG_SETTINGS"]
-        cached = settings.retention_days
-        try:
-            ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
-            cached = int(ttl.group(1)) if ttl else cached
-        except Exception:  # noqa: BLE001 - unreachable store: show the setting, the page reports the rest
-            pass
-        app.extensions["execlog_retention_days"] = cached
-    return cached
+def retention_in_force(store: Store, settings: Settings) -> int:
+    """The retention the store applies (its TTL); the setting if the table says nothing or cannot be read."""
+    try:
+        ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
+    except Exception:  # noqa: BLE001 - unreachable store: show the setting, the page reports the rest
+        return settings.retention_days
+    return int(ttl.group(1)) if ttl else settings.retention_days
 
 
 @bp.app_context_processor
 def retention_context() -> dict[str, Any]:
-    """``retention_days`` for every template (the footer of the viewer's pages)."""
-    return {"retention_days": retention_in_force(current_app)}
+    """``retention_days`` for every template (the footer of the viewer's pages), read when the app was built."""
+    from execlog_otel.viewer.services import services
+
+    return {"retention_days": services().retention_days}
 
 
 @bp.get("/api/status")
 def api_status() -> Any:
-    app = current_app
-    return jsonify(collect(app.extensions["execlog_store"], app.config["EXECLOG_SETTINGS"],
-                           app.extensions.get("execlog_sink")))
+    from execlog_otel.viewer.services import services
+
+    s = services()
+    return jsonify(collect(s.store, s.settings, s.sink))
 
 
 def format_status(data: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from execlog_otel.ingest import otlp
 from execlog_otel.ingest.caps import cap_columns
 from execlog_otel.ingest.sink import SpanDataError
+from execlog_otel.viewer.services import services
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def traces() -> Response:
     except otlp.PayloadError as exc:
         return _answer(exc.status, content_type, exc.message)
     cap_columns(decoded.columns.columns, settings.max_attribute_bytes)
-    sink = current_app.extensions["execlog_sink"]
+    sink = services().sink
     try:
         sink.write(decoded.columns)
     except SpanDataError as exc:

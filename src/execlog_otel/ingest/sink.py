@@ -48,7 +48,7 @@ def stored_span_count(store: Store, columns: list[list[Any]]) -> int:
     trace_ids, span_ids = sorted(set(columns[1])), sorted(set(columns[2]))
     sql = (f"SELECT count() FROM {store.table('otel_traces')} "
            "WHERE TraceId IN {t:Array(String)} AND SpanId IN {s:Array(String)}")
-    return int(store.client.query(sql, parameters={"t": trace_ids, "s": span_ids}).result_rows[0][0])
+    return int(store.pool.query(sql, parameters={"t": trace_ids, "s": span_ids}).result_rows[0][0])
 
 
 MAX_GROUP_SPANS = 32_768  # largest insert made of queued requests

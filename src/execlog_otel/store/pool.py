@@ -1,37 +1,51 @@
-"""A small pool of clients to one store, so concurrent requests query in parallel.
+"""A pool of clients to one store, exposing only what the project calls: query, command, insert.
 
 A clickhouse-connect client runs one call at a time: the chDB backend holds a
 per-client lock, and an HTTP client shares one session, which ClickHouse
 locks per query. ``execlog serve`` and ``execlog viewer`` answer many requests
-at once (receiver inserts, 50 people browsing), so their store gets a pool:
-each call borrows an idle client, or opens another up to ``size``, and gives
-it back when the call returns. Results are fully read before that, so no call
-leaves state on a client.
+at once (receiver inserts, 50 people browsing), so their store opens a pool of
+several clients: each call borrows an idle client, or opens another up to
+``size``, and gives it back when the call returns. Results are fully read
+before that, so no call leaves state on a client. A pool of size 1 (tests, the
+exporter, one-shot commands) is one client used one call at a time.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.query import QueryResult
+from clickhouse_connect.driver.summary import QuerySummary
 
 
 class ClientPool:
-    """Looks like a client; each method call runs on a client of its own for the call's duration."""
+    """Each call runs on a client of its own for the call's duration."""
 
-    def __init__(self, factory: Callable[[], Client], size: int, first: Client | None = None):
+    def __init__(self, factory: Callable[[], Client] | None = None, size: int = 1, first: Client | None = None,
+                 lazy: bool = False):
+        """``lazy``: open the first client on the first call instead of now (a client the app may never use)."""
+        if factory is None and first is None:
+            raise ValueError("a pool needs a client factory or a first client")
         self._factory = factory
-        self._size = max(1, size)
+        self._size = max(1, size) if factory is not None else 1
         self._idle: queue.LifoQueue[Client] = queue.LifoQueue()
-        self._all: list[Client] = []
+        self._all: list[Client | None] = []
         self._lock = threading.Lock()
-        first = first or factory()
-        self._all.append(first)
-        self._idle.put(first)
-        self._first = first
+        if first is None and not lazy:
+            first = factory()  # type: ignore[misc]  # a bad URL fails here, with the store's message
+        if first is not None:
+            self._all.append(first)
+            self._idle.put(first)
+
+    @classmethod
+    def of(cls, client: Client) -> ClientPool:
+        """One given client (its owner closes it)."""
+        return cls(first=client)
 
     def _borrow(self) -> Client:
         try:
@@ -44,7 +58,7 @@ class ClientPool:
                 self._all.append(None)  # reserve the slot; open outside the lock
         if grow:
             try:
-                client = self._factory()
+                client = self._factory()  # type: ignore[misc]
             except Exception:
                 with self._lock:
                     self._all.remove(None)
@@ -54,19 +68,29 @@ class ClientPool:
             return client
         return self._idle.get()
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._first, name)
-        if not callable(attr):
-            return attr
+    @contextmanager
+    def _client(self) -> Iterator[Client]:
+        client = self._borrow()
+        try:
+            yield client
+        finally:
+            self._idle.put(client)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            client = self._borrow()
-            try:
-                return getattr(client, name)(*args, **kwargs)
-            finally:
-                self._idle.put(client)
+    def query(self, sql: str, parameters: dict[str, Any] | None = None,
+              settings: dict[str, Any] | None = None) -> QueryResult:
+        with self._client() as client:
+            return client.query(sql, parameters=parameters, settings=settings)
 
-        return call
+    def command(self, sql: str, parameters: dict[str, Any] | None = None,
+                settings: dict[str, Any] | None = None) -> Any:
+        with self._client() as client:
+            return client.command(sql, parameters=parameters, settings=settings)
+
+    def insert(self, table: str, data: Any, column_names: list[str] | str = "*", column_oriented: bool = False,
+               settings: dict[str, Any] | None = None) -> QuerySummary:
+        with self._client() as client:
+            return client.insert(table, data, column_names=column_names, column_oriented=column_oriented,
+                                 settings=settings)
 
     @property
     def size(self) -> int:

@@ -13,14 +13,16 @@ from typing import Any
 
 from execlog_otel import semconv as sc
 from execlog_otel.retry.policy import RetryCandidate
-from execlog_otel.store.queries import _settings, check_execution_id
+from execlog_otel.store.filters import check_execution_id
+from execlog_otel.store.sqlfiles import render
 from execlog_otel.store.store import Store
 
 MAX_IDS = 200
 
 
-def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryCandidate]:
+def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 10.0) -> dict[str, RetryCandidate]:
     """The retry facts of each execution found, by execution id (missing ids are absent)."""
+    settings = {"max_execution_time": timeout_s}
     ids = list(dict.fromkeys(check_execution_id(i) for i in execution_ids))
     if not ids:
         return {}
@@ -32,7 +34,7 @@ def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryC
         FROM {store.table('execlog_executions')} FINAL
         WHERE ExecutionId IN {{ids:Array(String)}}"""
     newest: dict[str, dict[str, Any]] = {}
-    for r in store.client.query(rows_sql, parameters={"ids": ids}, settings=_settings(store)).named_results():
+    for r in store.pool.query(rows_sql, parameters={"ids": ids}, settings=settings).named_results():
         if r["ExecutionId"] not in newest or r["Version"] > newest[r["ExecutionId"]]["Version"]:
             newest[r["ExecutionId"]] = r
     if not newest:
@@ -40,11 +42,7 @@ def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryC
     lo = min(r["StartNs"] for r in newest.values())
     roots_sql = f"""
         SELECT TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS StartNs,
-               if(SpanAttributes[{{k_retry_of:String}}] != '', SpanAttributes[{{k_retry_of:String}}], TraceId)
-                   AS ExecutionId,
-               greatest(toUInt16OrZero(SpanAttributes[{{k_attempt:String}}]), 1) AS Attempt,
-               multiIf(SpanAttributes[{{k_status:String}}] != '', SpanAttributes[{{k_status:String}}],
-                       StatusCode = 'Error', 'Failed', 'Success') AS Status,
+               {{fact.execution_id}} AS ExecutionId, {{fact.attempt_number}} AS Attempt, {{fact.root_status}} AS Status,
                SpanAttributes[{{k_payload:String}}] AS Payload,
                SpanAttributes[{{k_payload_truncated:String}}] = 'true' AS PayloadTruncated,
                SpanAttributes[{{k_fingerprint:String}}] AS Fingerprint,
@@ -55,12 +53,12 @@ def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryC
         WHERE ParentSpanId = '' AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
           AND (TraceId IN {{ids:Array(String)}} OR SpanAttributes[{{k_retry_of:String}}] IN {{ids:Array(String)}})
         ORDER BY Attempt, StartNs"""
-    params = {"ids": list(newest), "lo": lo, "k_retry_of": sc.RETRY_OF, "k_attempt": sc.ATTEMPT,
-              "k_status": sc.STATUS, "k_payload": sc.TRIGGER_PAYLOAD,
+    params = {"ids": list(newest), "lo": lo, "k_retry_of": sc.RETRY_OF,
+              "k_payload": sc.TRIGGER_PAYLOAD,
               "k_payload_truncated": sc.TRIGGER_PAYLOAD + sc.TRUNCATED_SUFFIX, "k_fingerprint": sc.TRIGGER_FINGERPRINT,
               "k_max": sc.MAX_ATTEMPTS, "k_retryable": sc.RETRYABLE, "k_reason": sc.NOT_RETRYABLE_REASON}
     roots: dict[str, list[dict[str, Any]]] = {}
-    for r in store.client.query(roots_sql, parameters=params, settings=_settings(store)).named_results():
+    for r in store.pool.query(render(roots_sql, {}), parameters=params, settings=settings).named_results():
         roots.setdefault(r["ExecutionId"], []).append(r)
     trace_ids = [r["TraceId"] for rs in roots.values() for r in rs] or [r["TraceId"] for r in newest.values()]
     response_sql = f"""
@@ -68,9 +66,9 @@ def retry_candidates(store: Store, execution_ids: list[str]) -> dict[str, RetryC
         WHERE TraceId IN {{trace_ids:Array(String)}}
           AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
           AND SpanAttributes[{{k_step_kind:String}}] = {{response:String}}"""
-    with_response = {r[0] for r in store.client.query(
+    with_response = {r[0] for r in store.pool.query(
         response_sql, parameters={"trace_ids": trace_ids, "lo": lo, "k_step_kind": sc.STEP_KIND,
-                                  "response": sc.StepKind.RESPONSE.value}, settings=_settings(store)).result_rows}
+                                  "response": sc.StepKind.RESPONSE.value}, settings=settings).result_rows}
     out: dict[str, RetryCandidate] = {}
     for eid, row in newest.items():
         attempts = roots.get(eid, [])

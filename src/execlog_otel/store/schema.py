@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-SQL_PACKAGE = "execlog_otel.store.sql"
+from execlog_otel.store import sqlfiles
+from execlog_otel.store.sqlfiles import SQL_PACKAGE
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 # Tables whose TTL follows the retention setting, with the column it counts from.
 TTL_TABLES: dict[str, str] = {
@@ -50,10 +51,6 @@ def check_identifier(name: str, what: str = "name") -> str:
     if not _IDENT.match(name or ""):
         raise SchemaError(f"invalid {what} {name!r}: use letters, digits and underscores")
     return name
-
-
-def _read(name: str) -> str:
-    return resources.files(SQL_PACKAGE).joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def migrations() -> list[Migration]:
@@ -96,30 +93,16 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "retention_days": retention_days,
         "on_cluster": f"ON CLUSTER {cluster}" if cluster else "",
         **_engines(cluster),
+        # The SELECTs that feed the derived tables (filled in, then their own placeholders).
+        "executions_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("executions_select")).strip()),
+        "rollups_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("rollups_select")).strip()),
     }
-
-    def fragment(name: str) -> str:
-        return _strip_comments(_read(name)).strip()
-
-    def sub(m: re.Match[str]) -> str:
-        key = m.group(1)
-        if key in values:
-            return str(values[key])
-        if key in ("executions_select", "rollups_select"):
-            return _PLACEHOLDER.sub(sub, fragment(key))
-        # Leave ClickHouse macros ({shard}, {replica}, {table}) alone.
-        return m.group(0)
-
-    return _PLACEHOLDER.sub(sub, sql)
-
-
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return sqlfiles.render(sql, values)
 
 
 def statements(sql: str) -> list[str]:
     """Split a rendered file into statements (no statement contains a ';' literal)."""
-    return [s.strip() for s in _strip_comments(sql).split(";") if s.strip()]
+    return [s.strip() for s in sqlfiles.strip_comments(sql).split(";") if s.strip()]
 
 
 def select_fragment(name: str, database: str) -> str:

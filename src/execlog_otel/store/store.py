@@ -1,4 +1,4 @@
-"""A store: one clickhouse-connect client and the database holding the tables."""
+"""A store: a pool of clickhouse-connect clients and the database holding the tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from execlog_otel.store import schema
 from execlog_otel.store.client import connect
+from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.rows import COLUMNS, gc_paused
 
 log = logging.getLogger(__name__)
@@ -18,19 +19,20 @@ SPAN_TABLE = "otel_traces"
 
 
 class Store:
-    """Reads and writes go through ``client``; ``database`` names where the tables live."""
+    """Reads and writes go through ``pool`` (query, command, insert); ``database`` names where the tables live."""
 
-    def __init__(self, client: Client, database: str = "otel", retention_days: int = 30):
-        self.client = client
+    def __init__(self, pool: ClientPool | Client, database: str = "otel", retention_days: int = 30):
+        self.pool = pool if isinstance(pool, ClientPool) else ClientPool.of(pool)
         self.database = schema.check_identifier(database, "database name")
         self.retention_days = retention_days
-        self.query_timeout_s: float = 10.0
         self._migrate_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, database: str = "otel", retention_days: int = 30, migrate: bool = True,
-             readonly: bool = False, settings: dict[str, Any] | None = None) -> Store:
-        store = cls(connect(url, database=None, settings=settings, readonly=readonly), database, retention_days)
+             readonly: bool = False, settings: dict[str, Any] | None = None, pool_size: int = 1) -> Store:
+        """Connect (``pool_size`` clients at most, opened as concurrent calls need them) and migrate."""
+        pool = ClientPool(lambda: connect(url, database=None, settings=settings, readonly=readonly), pool_size)
+        store = cls(pool, database, retention_days)
         if migrate:
             store.migrate()
         return store
@@ -40,18 +42,18 @@ class Store:
 
     # --- schema ------------------------------------------------------------
     def applied_versions(self) -> set[int]:
-        exists = self.client.query(
+        exists = self.pool.query(
             "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'execlog_schema_migrations'",
             parameters={"db": self.database}).result_rows[0][0]
         if not exists:
             return set()
-        rows = self.client.query(f"SELECT DISTINCT Version FROM {self.table('execlog_schema_migrations')}").result_rows
+        rows = self.pool.query(f"SELECT DISTINCT Version FROM {self.table('execlog_schema_migrations')}").result_rows
         return {r[0] for r in rows}
 
     def migrate(self, up_to: int | None = None) -> list[str]:
         """Apply the migrations this store lacks (up to ``up_to``), then the retention."""
         with self._migrate_lock:
-            self.client.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            self.pool.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
             applied = self.applied_versions()
             done = []
             for m in schema.migrations():
@@ -66,13 +68,13 @@ class Store:
                 if m.name in schema.BACKFILL and not self._table_exists(schema.BACKFILL[m.name][0]):
                     had_spans = self._span_count()
                 for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days)):
-                    self.client.command(stmt)
+                    self.pool.command(stmt)
                 if had_spans:
                     target, fragment = schema.BACKFILL[m.name]
                     log.info("back-filling %s from %d spans", target, had_spans)
-                    self.client.command(
+                    self.pool.command(
                         f"INSERT INTO {self.table(target)} {schema.select_fragment(fragment, self.database)}")
-                self.client.command(
+                self.pool.command(
                     f"INSERT INTO {self.table('execlog_schema_migrations')} (Version, Name) VALUES "
                     "({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
                 done.append(m.name)
@@ -80,17 +82,17 @@ class Store:
             return done
 
     def _table_exists(self, table: str) -> bool:
-        return bool(self.client.query(
+        return bool(self.pool.query(
             "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
             parameters={"db": self.database, "t": table}).result_rows[0][0])
 
     def _span_count(self) -> int:
         if not self._table_exists(SPAN_TABLE):
             return 0
-        return int(self.client.query(f"SELECT count() FROM {self.table(SPAN_TABLE)}").result_rows[0][0])
+        return int(self.pool.query(f"SELECT count() FROM {self.table(SPAN_TABLE)}").result_rows[0][0])
 
     def table_ttl(self, table: str) -> str:
-        rows = self.client.query(
+        rows = self.pool.query(
             "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {t:String}",
             parameters={"db": self.database, "t": table}).result_rows
         if not rows:
@@ -109,8 +111,8 @@ class Store:
             current = self.table_ttl(table)
             if current and current != wanted:
                 log.info("retention of %s: %s -> %s", table, current, wanted)
-                self.client.command(f"ALTER TABLE {self.table(table)} MODIFY TTL {wanted}")
-        self.client.command(
+                self.pool.command(f"ALTER TABLE {self.table(table)} MODIFY TTL {wanted}")
+        self.pool.command(
             f"INSERT INTO {self.table('execlog_meta')} (Key, Value) VALUES ('retention_days', {{v:String}})",
             parameters={"v": str(self.retention_days)})
 
@@ -120,12 +122,12 @@ class Store:
         n = len(columns[0]) if columns else 0
         if n:
             with gc_paused():  # clickhouse-connect's serialisation allocates a few objects per value
-                self.client.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
+                self.pool.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
                                    settings=settings)
         return n
 
     def close(self) -> None:
         try:
-            self.client.close()
+            self.pool.close()
         except Exception:  # noqa: BLE001 - closing must never raise
             pass

@@ -1,113 +1,96 @@
-"""JSON API under ``/api/``: thin views over ``store.queries``."""
+"""JSON API under ``/api/``: parse the parameters (``params``), read the model (``store.repository``),
+present it (``presenters``). Errors are answered by ``viewer.errors``."""
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from typing import Any
 
+import yaml
 from flask import Blueprint, current_app, jsonify, request
 
-from execlog_otel.store import queries
+from execlog_otel import semconv as sc
+from execlog_otel.store.filters import MAX_PAGE
+from execlog_otel.store.repository import COUNT_CAP, MAX_STEPS
+from execlog_otel.viewer import params, presenters
+from execlog_otel.viewer.errors import NotFound, not_found_message
+from execlog_otel.viewer.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def store():
-    return current_app.extensions["execlog_store"]
-
-
-@bp.errorhandler(queries.QueryError)
-def bad_query(exc: queries.QueryError):
-    return jsonify(error=str(exc)), 400
-
-
 @bp.get("/executions")
 def list_executions():
+    reads = services().reads
     if "ids" in request.args:
         # The listing polls its live rows by id to update them in place.
-        ids = queries.parse_ids(request.args.get("ids"))
-        return jsonify(items=queries.executions_by_id(store(), ids))
-    f = queries.ListFilter.from_args(request.args)
-    return jsonify(queries.list_executions(store(), f))
+        items = reads.by_ids(params.id_list(request.args.get("ids")))
+        return jsonify(items=[presenters.execution(e) for e in items])
+    return jsonify(presenters.page(reads.page(params.list_filter(request.args))))
 
 
 @bp.get("/executions/<execution_id>/neighbors")
 def execution_neighbors(execution_id: str):
     """Previous / next execution in the order of the listing described by the query string."""
-    f = queries.ListFilter.from_args(request.args)
-    return jsonify(queries.neighbors(store(), f, execution_id))
+    f = params.list_filter(request.args)
+    return jsonify(presenters.neighbors(services().reads.neighbors(f, params.execution_id(execution_id))))
 
 
 @bp.get("/facets")
 def facets():
     """Executions per status under the listing's other filters (same parameters as /api/executions)."""
-    f = queries.ListFilter.from_args(request.args)
-    return jsonify(queries.status_facets(store(), f))
+    return jsonify(presenters.status_counts(services().reads.status_counts(params.list_filter(request.args))))
 
 
 @bp.get("/names")
 def execution_names():
-    kind = (request.args.get("kind") or "").strip() or None
-    if kind == "all":
-        kind = None
-    if kind is not None and kind not in queries.KINDS:
-        raise queries.QueryError(f"kind={kind!r}: expected one of all, {', '.join(sorted(queries.KINDS))}")
-    return jsonify(items=queries.execution_names(store(), kind))
+    kind = params.kind(request.args.get("kind"))
+    return jsonify(presenters.names(services().reads.names(kind)))
 
 
 @bp.get("/info")
 def info():
-    from importlib.metadata import PackageNotFoundError, version
-
-    from execlog_otel import semconv as sc
-
-    settings = current_app.config["EXECLOG_SETTINGS"]
+    s = services()
     try:
         pkg_version = version("execlog-otel")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
         pkg_version = "unknown"
-    return jsonify(version=pkg_version, statuses=[s.value for s in sc.Status],
-                   live_statuses=[s.value for s in sc.LIVE_STATUSES], kinds=[k.value for k in sc.Kind],
-                   count_cap=queries.COUNT_CAP, max_page=queries.MAX_PAGE, max_steps=queries.MAX_STEPS,
-                   retention_days=settings.retention_days, base_url=settings.base_url,
-                   receiver="execlog_sink" in current_app.extensions)
+    return jsonify(version=pkg_version, statuses=[st.value for st in sc.Status],
+                   live_statuses=[st.value for st in sc.LIVE_STATUSES], kinds=[k.value for k in sc.Kind],
+                   count_cap=COUNT_CAP, max_page=MAX_PAGE, max_steps=MAX_STEPS,
+                   retention_days=s.settings.retention_days, base_url=s.settings.base_url,
+                   receiver=s.sink is not None)
+
+
+def openapi_text() -> str:
+    return files("execlog_otel.viewer").joinpath("openapi.yaml").read_text(encoding="utf-8")
 
 
 @bp.get("/openapi.yaml")
 def openapi_yaml():
-    return current_app.response_class(_openapi_text(), mimetype="application/yaml")
+    return current_app.response_class(openapi_text(), mimetype="application/yaml")
 
 
 @bp.get("/openapi.json")
 def openapi_json():
-    import yaml
-
-    return jsonify(yaml.safe_load(_openapi_text()))
-
-
-def _openapi_text() -> str:
-    from importlib.resources import files
-
-    return files("execlog_otel.viewer").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    return jsonify(yaml.safe_load(openapi_text()))
 
 
 @bp.get("/executions/<execution_id>")
 def get_execution(execution_id: str):
-    attempt_raw = request.args.get("attempt")
-    attempt = None
-    if attempt_raw:
-        if not attempt_raw.isdigit():
-            raise queries.QueryError(f"attempt={attempt_raw!r}: expected a whole number")
-        attempt = int(attempt_raw)
-    steps = (request.args.get("steps") or "true").lower()
-    if steps not in ("true", "false"):
-        raise queries.QueryError(f"steps={steps!r}: expected true or false")
-    if steps == "false" and attempt is None:
-        item = queries.execution_summary(store(), execution_id)
-    else:
-        item = queries.get_execution(store(), execution_id, attempt)
-    if item is None:
-        return jsonify(error=f"no execution {execution_id} in this store (it may be older than the retention)"), 404
-    return jsonify(item)
+    eid = params.execution_id(execution_id)
+    attempt = params.attempt(request.args)
+    reads = services().reads
+    if not params.flag(request.args, "steps") and attempt is None:
+        summary = reads.summary(eid)
+        if summary is None:
+            raise NotFound(not_found_message(execution_id))
+        return jsonify(presenters.summary(summary))
+    detail = reads.detail(eid, attempt)
+    if detail is None:
+        raise NotFound(not_found_message(execution_id))
+    return jsonify(presenters.detail(detail))
 
 
 @bp.get("/health")

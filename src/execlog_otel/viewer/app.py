@@ -1,71 +1,59 @@
-"""The Flask application: the OTLP receiver, the JSON API and the viewer on one port."""
+"""The Flask application: the OTLP receiver, the JSON API and the viewer on one port.
+
+Built like the Flask tutorial's factory: ``create_app`` constructs everything the views use (the read
+model over the store, the retry dispatcher, the read-only SQL sessions, the receiver's sink) and
+registers it as ``Services``; views reach it through ``viewer.services.services()`` only.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
+from execlog_otel import sqlcmd
 from execlog_otel.config import Settings
-from execlog_otel.ingest.sink import StoreSink
+from execlog_otel.retry.dispatcher import RetryDispatcher
+from execlog_otel.store.pool import ClientPool
+from execlog_otel.store.repository import Repository
 from execlog_otel.store.store import Store
+from execlog_otel.viewer.services import EXTENSION, Services
 
-log = logging.getLogger(__name__)
+SQL_SESSIONS = 2  # read-only sessions for /api/sql (a person typing queries, rarely more at once)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *, receiver: bool = True,
                sink: Any = None) -> Flask:
-    """App factory. ``store`` is opened from ``settings`` when not given."""
+    """App factory. ``store`` is opened from ``settings`` when not given; the app does not change it."""
+    from execlog_otel import status
+    from execlog_otel.ingest.sink import StoreSink
+    from execlog_otel.viewer import api, auth, code_api, errors, pages, retry_api, security, sql_api
+
     settings = settings or Settings.from_env()
     if store is None:
         store = Store.open(settings.store_url, settings.database, settings.retention_days)
-    store.query_timeout_s = settings.query_timeout_s
     app = Flask(__name__)
     app.config["EXECLOG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = None  # the receiver enforces its own limit with a clear message
-    app.extensions["execlog_store"] = store
-    from execlog_otel.viewer import api
-
-    app.register_blueprint(api.bp)
-    from execlog_otel.viewer import retry_api
-
-    app.register_blueprint(retry_api.bp)
-    from execlog_otel.viewer import pages
-
-    app.register_blueprint(pages.bp)
-    from execlog_otel.viewer import code_api
-
-    app.register_blueprint(code_api.bp)
-    from execlog_otel.viewer import sql_api
-
-    app.register_blueprint(sql_api.bp)
-    # Access control, CSRF, security headers, query limits and status: see those modules.
-    from execlog_otel import status as status_mod
-    from execlog_otel.viewer import auth, limits, security
-
+    database = store.database
+    app.extensions[EXTENSION] = Services(
+        settings=settings,
+        store=store,
+        reads=Repository(store, settings.query_timeout_s),
+        retry=RetryDispatcher(store, settings),
+        sql=ClientPool(lambda: sqlcmd.read_only_client(settings.store_url, database, settings.query_timeout_s),
+                       SQL_SESSIONS, lazy=True),
+        retention_days=status.retention_in_force(store, settings),
+        sink=(sink or StoreSink(store)) if receiver else None,
+    )
+    for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, sql_api.bp, status.bp):
+        app.register_blueprint(blueprint)
+    # Access control and CSRF, security headers, and every error answer: see those modules.
     auth.init_app(app, settings)
     security.init_app(app)
-    limits.init_app(app)
-    app.register_blueprint(status_mod.bp)
+    errors.init_app(app)
     if receiver:
         from execlog_otel.ingest import receiver as receiver_mod
 
-        app.extensions["execlog_sink"] = sink or StoreSink(store)
         app.register_blueprint(receiver_mod.bp)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        from flask import request
-
-        if request.path.startswith("/api/"):
-            return jsonify(error=exc.description or exc.name), exc.code
-        return exc
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        log.exception("unexpected error")
-        return jsonify(error="internal error; see the server log"), 500
-
     return app

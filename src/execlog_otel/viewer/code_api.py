@@ -5,64 +5,49 @@
   or form fields ``id``) -> a Zip with one ``.py`` per execution
 - ``GET /api/executions/<id>/code`` -> JSON: the recorded source, whether it can be replayed, the file's name
 
-Views only call ``store.queries`` and ``replay``; the file is built from the same execution
-dict the API serves.
+Views read the model (``store.repository``) and call ``replay``; the file is built from the same
+execution JSON the API serves (``presenters.detail``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from execlog_otel import replay
 from execlog_otel import semconv as sc
 from execlog_otel.replay.generate import is_replayable
-from execlog_otel.store import queries
+from execlog_otel.store.errors import QueryError
+from execlog_otel.viewer import errors, params, presenters
+from execlog_otel.viewer.errors import NotFound, not_found_message
+from execlog_otel.viewer.services import services
 
 bp = Blueprint("code", __name__)
 
 MAX_ZIP_EXECUTIONS = 100
 
 
-class CodeRequestError(ValueError):
-    """A request we cannot serve; answered with 400 and the message."""
-
-
-def _store():
-    return current_app.extensions["execlog_store"]
-
-
 def _redact_keys() -> tuple[str, ...]:
-    return tuple(current_app.config["EXECLOG_SETTINGS"].redact_keys)
+    return tuple(services().settings.redact_keys)
 
 
 def _permalink(execution_id: str) -> str:
-    base = current_app.config["EXECLOG_SETTINGS"].base_url.rstrip("/") or request.host_url.rstrip("/")
+    base = services().settings.base_url.rstrip("/") or request.host_url.rstrip("/")
     return f"{base}/executions/{execution_id}"
 
 
-def _attempt() -> int | None:
-    raw = (request.args.get("attempt") or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise queries.QueryError(f"attempt={raw!r}: expected a whole number")
-    return int(raw)
+def _execution(execution_id: str, attempt: int | None = None) -> dict[str, Any] | None:
+    """The execution as the API serves it (``presenters.detail``), which the replay file is made from."""
+    detail = services().reads.detail(params.execution_id(execution_id), attempt)
+    return presenters.detail(detail) if detail is not None else None
 
 
-def _execution(execution_id: str) -> dict[str, Any] | None:
-    return queries.get_execution(_store(), execution_id, _attempt())
-
-
-def _not_found(execution_id: str) -> tuple[Response, int]:
-    return jsonify(error=f"no execution {execution_id} in this store (it may be older than the retention)"), 404
-
-
-@bp.errorhandler(queries.QueryError)
-@bp.errorhandler(CodeRequestError)
-def bad_request(exc: Exception):
-    return jsonify(error=str(exc)), 400
+def _found(execution_id: str) -> dict[str, Any]:
+    execution = _execution(execution_id, params.attempt(request.args))
+    if execution is None:
+        raise NotFound(not_found_message(execution_id))
+    return execution
 
 
 def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
@@ -74,9 +59,7 @@ def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
 
 @bp.get("/executions/<execution_id>/code")
 def download(execution_id: str):
-    execution = _execution(execution_id)
-    if execution is None:
-        return _not_found(execution_id)
+    execution = _found(execution_id)
     text = replay.replay_file(execution, _permalink(execution["id"]), _redact_keys())
     return _attachment(text.encode("utf-8", "replace"), replay.replay_filename(execution),
                        "text/x-python; charset=utf-8")
@@ -87,16 +70,16 @@ def _requested_ids() -> list[str]:
         body = request.get_json(silent=True)
         raw = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            raise CodeRequestError('expected a JSON body {"ids": ["<execution id>", ...]}')
+            raise QueryError('expected a JSON body {"ids": ["<execution id>", ...]}')
     else:
         raw = request.values.getlist("id")
         if not raw and request.values.get("ids"):
             raw = request.values["ids"].split(",")
-    ids = list(dict.fromkeys(queries.check_execution_id(x) for x in raw if x.strip()))
+    ids = list(dict.fromkeys(params.execution_id(x) for x in raw if x.strip()))
     if not ids:
-        raise CodeRequestError("name at least one execution: ?id=<execution id>&id=... (or POST {\"ids\": [...]})")
+        raise QueryError("name at least one execution: ?id=<execution id>&id=... (or POST {\"ids\": [...]})")
     if len(ids) > MAX_ZIP_EXECUTIONS:
-        raise CodeRequestError(f"{len(ids)} executions requested; a Zip holds at most {MAX_ZIP_EXECUTIONS}")
+        raise QueryError(f"{len(ids)} executions requested; a Zip holds at most {MAX_ZIP_EXECUTIONS}")
     return ids
 
 
@@ -106,23 +89,20 @@ def download_zip():
     files = []
     missing = []
     for execution_id in ids:
-        execution = queries.get_execution(_store(), execution_id)
+        execution = _execution(execution_id)
         if execution is None:
             missing.append(execution_id)
             continue
         files.append((execution, replay.replay_file(execution, _permalink(execution["id"]), _redact_keys())))
     if missing:
-        return jsonify(error=f"no execution {', '.join(missing)} in this store "
-                             "(it may be older than the retention)", missing=missing), 404
+        return errors.answer(404, "not_found", not_found_message(missing), missing=missing)
     name = "executions_code.zip" if len(files) != 1 else replay.replay_filename(files[0][0])[:-3] + ".zip"
     return _attachment(replay.replay_zip(files), name, "application/zip")
 
 
 @bp.get("/api/executions/<execution_id>/code")
 def code_json(execution_id: str):
-    execution = _execution(execution_id)
-    if execution is None:
-        return _not_found(execution_id)
+    execution = _found(execution_id)
     ok, reason = is_replayable(execution)
     code = execution.get("code") or {}
     steps = [{"name": s.get("name"), "kind": s.get("kind"), "function": (s.get("code") or {}).get("function", ""),

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from execlog_otel import semconv as sc
-from execlog_otel.store import queries
+from execlog_otel.store.errors import QueryError
+from execlog_otel.viewer import params
+from execlog_otel.viewer.services import services
 
 # Templates and static files are the app's own (``viewer/templates``, ``viewer/static`` at /static).
 bp = Blueprint("pages", __name__)
 
 
 def _page_context() -> dict[str, Any]:
-    settings = current_app.config["EXECLOG_SETTINGS"]
+    settings = services().settings
     return {"base_url": settings.base_url.rstrip("/"), "statuses": [s.value for s in sc.Status],
             "live_statuses": ",".join(s.value for s in sc.LIVE_STATUSES)}
 
@@ -44,8 +46,8 @@ def automation_executions(name: str):
 @bp.get("/executions/<execution_id>")
 def detail(execution_id: str):
     try:
-        eid = queries.check_execution_id(execution_id)
-    except queries.QueryError as exc:
+        eid = params.execution_id(execution_id)
+    except QueryError as exc:
         abort(404, description=str(exc))
     if eid != execution_id:
         # One permalink per execution: lowercase id.

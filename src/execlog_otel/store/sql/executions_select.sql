@@ -4,48 +4,45 @@
 -- observation per (Start, ExecutionId); retries carry the first attempt's id
 -- and start, so an execution is one row whose state is its latest attempt's.
 SELECT
-    if(SpanAttributes['execlog.retry_of'] != '', SpanAttributes['execlog.retry_of'], TraceId) AS ExecutionId,
-    if(SpanAttributes['execlog.execution.start_time_unix_nano'] != '',
-       fromUnixTimestamp64Nano(toInt64OrZero(SpanAttributes['execlog.execution.start_time_unix_nano'])),
+    {fact.execution_id} AS ExecutionId,
+    if(SpanAttributes[{attr.EXECUTION_START}] != '',
+       fromUnixTimestamp64Nano(toInt64OrZero(SpanAttributes[{attr.EXECUTION_START}])),
        Timestamp) AS Start,
     TraceId,
-    if(IsMarker AND SpanAttributes['execlog.attempt.start_time_unix_nano'] != '',
-       fromUnixTimestamp64Nano(toInt64OrZero(SpanAttributes['execlog.attempt.start_time_unix_nano'])),
+    if(IsMarker AND SpanAttributes[{attr.ATTEMPT_START}] != '',
+       fromUnixTimestamp64Nano(toInt64OrZero(SpanAttributes[{attr.ATTEMPT_START}])),
        Timestamp) AS AttemptStart,
     if(IsMarker, toDateTime64(0, 9), Timestamp + toIntervalNanosecond(Duration)) AS AttemptEnd,
-    greatest(toUInt16OrZero(SpanAttributes['execlog.attempt']), 1) AS Attempt,
+    {fact.attempt_number} AS Attempt,
     multiIf(
-        SpanAttributes['execlog.execution.name'] != '', SpanAttributes['execlog.execution.name'],
-        SpanAttributes['gen_ai.agent.name'] != '', SpanAttributes['gen_ai.agent.name'],
-        SpanAttributes['gen_ai.workflow.name'] != '', SpanAttributes['gen_ai.workflow.name'],
+        SpanAttributes[{attr.EXECUTION_NAME}] != '', SpanAttributes[{attr.EXECUTION_NAME}],
+        SpanAttributes[{attr.GEN_AI_AGENT_NAME}] != '', SpanAttributes[{attr.GEN_AI_AGENT_NAME}],
+        SpanAttributes[{attr.GEN_AI_WORKFLOW_NAME}] != '', SpanAttributes[{attr.GEN_AI_WORKFLOW_NAME}],
         SpanName) AS Name,
     multiIf(
-        SpanAttributes['execlog.kind'] != '', SpanAttributes['execlog.kind'],
-        SpanAttributes['gen_ai.operation.name'] = 'invoke_agent'
-            OR SpanAttributes['openinference.span.kind'] = 'AGENT', 'agent',
-        SpanAttributes['gen_ai.operation.name'] = 'invoke_workflow'
-            OR SpanAttributes['openinference.span.kind'] = 'CHAIN', 'automation',
+        SpanAttributes[{attr.KIND}] != '', SpanAttributes[{attr.KIND}],
+        SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = 'invoke_agent'
+            OR SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}] = 'AGENT', 'agent',
+        SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = 'invoke_workflow'
+            OR SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}] = 'CHAIN', 'automation',
         'other') AS Kind,
-    multiIf(
-        SpanAttributes['execlog.status'] != '', SpanAttributes['execlog.status'],
-        StatusCode = 'Error', 'Failed',
-        'Success') AS Status,
-    if(SpanAttributes['execlog.validation_message'] != '', SpanAttributes['execlog.validation_message'],
+    {fact.root_status} AS Status,
+    if(SpanAttributes[{attr.VALIDATION_MESSAGE}] != '', SpanAttributes[{attr.VALIDATION_MESSAGE}],
        StatusMessage) AS StatusMessage,
     ServiceName,
-    SpanAttributes['execlog.event'] AS Event,
-    SpanAttributes['execlog.target'] AS Target,
-    SpanAttributes['execlog.target_record_id'] AS TargetRecordId,
-    SpanAttributes['execlog.request_id'] AS RequestId,
-    SpanAttributes['execlog.triggered_by'] AS TriggeredBy,
-    SpanAttributes['execlog.trigger.fingerprint'] AS TriggerFingerprint,
-    SpanAttributes['execlog.retry.target'] AS RetryTarget,
-    ResourceAttributes['execlog.retry.url'] AS RetryUrl,
-    toUInt8(SpanAttributes['execlog.retryable'] != 'false') AS Retryable,
-    SpanAttributes['execlog.not_retryable_reason'] AS NotRetryableReason,
+    SpanAttributes[{attr.EVENT}] AS Event,
+    SpanAttributes[{attr.TARGET}] AS Target,
+    SpanAttributes[{attr.TARGET_RECORD_ID}] AS TargetRecordId,
+    SpanAttributes[{attr.REQUEST_ID}] AS RequestId,
+    SpanAttributes[{attr.TRIGGERED_BY}] AS TriggeredBy,
+    SpanAttributes[{attr.TRIGGER_FINGERPRINT}] AS TriggerFingerprint,
+    SpanAttributes[{attr.RETRY_TARGET}] AS RetryTarget,
+    ResourceAttributes[{attr.RESOURCE_RETRY_URL}] AS RetryUrl,
+    toUInt8(SpanAttributes[{attr.RETRYABLE}] != 'false') AS Retryable,
+    SpanAttributes[{attr.NOT_RETRYABLE_REASON}] AS NotRetryableReason,
     toUInt64(toUnixTimestamp64Nano(Timestamp) + Duration) AS Version
 FROM (
-    SELECT *, SpanAttributes['execlog.marker'] = 'state' AS IsMarker
+    SELECT *, SpanAttributes[{attr.MARKER}] = 'state' AS IsMarker
     FROM {database}.otel_traces
-    WHERE ParentSpanId = '' OR SpanAttributes['execlog.marker'] = 'state'
+    WHERE ParentSpanId = '' OR SpanAttributes[{attr.MARKER}] = 'state'
 )

@@ -1,0 +1,114 @@
+"""What a listing asks for, as typed values (``viewer.params`` parses them from a request).
+
+Each field applies when set; ``FIELD_CONDITIONS`` says which bound condition it becomes in
+``sql/read/*.sql``. Nothing here reads a request or builds SQL from a request string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from execlog_otel import semconv as sc
+from execlog_otel.store.errors import QueryError
+from execlog_otel.store.model import Cursor
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+MAX_SEARCH = 200
+MAX_IDS = MAX_PAGE
+SORTS = ("started_at", "duration")
+ORDERS = ("desc", "asc")
+KINDS = frozenset(k.value for k in sc.Kind)
+STATUSES = frozenset(s.value for s in sc.Status)
+
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_hex_id(text: str) -> bool:
+    return bool(_HEX32.match(text))
+
+
+def check_execution_id(execution_id: str) -> str:
+    """An execution id as stored: 32 lowercase hexadecimal characters."""
+    eid = (execution_id or "").strip().lower()
+    if not _HEX32.match(eid):
+        raise QueryError(f"{execution_id!r} is not an execution id (32 hexadecimal characters)")
+    return eid
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    kind: str | None = None
+    status: tuple[str, ...] = ()
+    name: str | None = None
+    q: str | None = None
+    service: str | None = None
+    from_ns: int | None = None
+    to_ns: int | None = None
+    limit: int = DEFAULT_PAGE
+    cursor: Cursor | None = None
+    sort: str = "started_at"
+    order: str = "desc"
+
+    def __post_init__(self) -> None:
+        # The rules every caller gets, whatever parsed the values.
+        if self.kind is not None and self.kind not in KINDS:
+            raise QueryError(f"kind={self.kind!r}: expected one of all, {', '.join(sorted(KINDS))}")
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise QueryError(f"limit={self.limit}: must be between 1 and {MAX_PAGE}")
+        if self.sort not in SORTS:
+            raise QueryError(f"sort={self.sort!r}: expected started_at or duration")
+        if self.order not in ORDERS:
+            raise QueryError(f"order={self.order!r}: expected asc or desc")
+        if self.q and len(self.q) > MAX_SEARCH:
+            raise QueryError(f"q: search text is limited to {MAX_SEARCH} characters")
+        if self.from_ns and self.to_ns and self.from_ns > self.to_ns:
+            raise QueryError("from is later than to")
+
+    @property
+    def desc(self) -> bool:
+        return self.order == "desc"
+
+    @property
+    def by_start(self) -> bool:
+        return self.sort == "started_at"
+
+    def without_status(self) -> ListFilter:
+        """The same filter for every status (the status menu's counts)."""
+        return ListFilter(kind=self.kind, name=self.name, q=self.q, service=self.service, from_ns=self.from_ns,
+                          to_ns=self.to_ns)
+
+
+# ListFilter field -> (bound parameter, condition): each applies when the field is set.
+FIELD_CONDITIONS = (
+    ("from_ns", "from_ns", "Start >= fromUnixTimestamp64Nano({from_ns:Int64})"),
+    ("to_ns", "to_ns", "Start <= fromUnixTimestamp64Nano({to_ns:Int64})"),
+    ("kind", "kind", "Kind = {kind:String}"),
+    ("status", "statuses", "Status IN {statuses:Array(String)}"),
+    ("name", "name", "Name = {name:String}"),
+    ("service", "service", "ServiceName = {service:String}"),
+)
+# Search: ids are 32 lowercase hex characters, so other texts cannot equal one and those columns (the
+# widest) are not read for them.
+SEARCH_IDS = "ExecutionId = lower({q:String}) OR TraceId = lower({q:String}) OR "
+SEARCH_TEXT = ("positionCaseInsensitiveUTF8(RequestId, {q:String}) > 0"
+               " OR positionCaseInsensitiveUTF8(TargetRecordId, {q:String}) > 0"
+               " OR positionCaseInsensitiveUTF8(Target, {q:String}) > 0"
+               " OR positionCaseInsensitiveUTF8(Event, {q:String}) > 0"
+               " OR positionCaseInsensitiveUTF8(Name, {q:String}) > 0")
+
+
+def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
+    """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``."""
+    where = []
+    for attr, param, condition in FIELD_CONDITIONS:
+        value = getattr(f, attr)
+        if value is not None and value != "" and value != () and value != []:
+            where.append(condition)
+            params[param] = list(value) if isinstance(value, tuple) else value
+    if f.q:
+        ids = SEARCH_IDS if is_hex_id(f.q.lower()) else ""
+        where.append(f"({ids}{SEARCH_TEXT})")
+        params["q"] = f.q
+    return where

@@ -1,0 +1,218 @@
+"""The read model: what the viewer, the API, Download Code and retries know about an execution.
+
+Immutable values, built by ``store.repository`` from ClickHouse rows (the derived facts, such as an
+execution's status or a step's connector, computed inside ClickHouse) and turned into the API's JSON
+by ``viewer.presenters``. Times are nanoseconds since the epoch, durations nanoseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from execlog_otel import semconv as sc
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A JSON payload attribute as recorded: parsed JSON (or the raw text), and whether it was capped."""
+
+    value: Any
+    truncated: bool = False
+    original_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Per-trace aggregates of ``execlog_trace_rollups``."""
+
+    steps: int = 0
+    failed_steps: int = 0
+    skipped_steps: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    models: tuple[str, ...] = ()
+    tools: tuple[str, ...] = ()
+    connectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One execution in its newest state (a row of ``execlog_executions``) with its latest attempt's rollup."""
+
+    id: str
+    trace_id: str
+    name: str
+    kind: str
+    status: str
+    status_message: str
+    start_ns: int
+    attempt_start_ns: int
+    attempt_end_ns: int  # 0 while the attempt runs
+    duration_ns: int
+    attempt: int
+    service: str
+    event: str
+    target: str
+    target_record_id: str
+    request_id: str
+    triggered_by: str
+    trigger_fingerprint: str
+    retry_target: str
+    retry_url: str
+    retryable: bool
+    not_retryable_reason: str
+    rollup: Rollup = field(default_factory=Rollup)
+    max_attempts: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.status in sc.LIVE_STATUSES
+
+    @property
+    def retried(self) -> bool:
+        return self.attempt > 1 or self.trace_id != self.id
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt: the root span of one trace of the execution."""
+
+    trace_id: str
+    attempt: int
+    start_ns: int
+    duration_ns: int
+    status: str
+    status_message: str = ""
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    function: str = ""
+    file: str = ""
+    line: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    time_ns: int
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Step:
+    span_id: str
+    parent_span_id: str
+    depth: int
+    name: str
+    span_name: str
+    kind: str
+    status: str
+    error: str
+    skip_reason: str
+    start_ns: int
+    offset_ns: int
+    duration_ns: int
+    model: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    tool: str
+    connector: str
+    input: Payload | None
+    output: Payload | None
+    code: CodeLocation
+    attributes: dict[str, str]
+    events: tuple[Event, ...]
+    service: str
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the root span (or, while it runs, the newest state marker) of the shown attempt records."""
+
+    input: Payload | None = None
+    output: Payload | None = None
+    trigger: str = ""
+    trigger_payload: Payload | None = None
+    validation_message: str = ""
+    raised_action: str = ""
+    executed_action_ids: tuple[Any, ...] = ()
+    conversation_id: str = ""
+    code: CodeLocation = field(default_factory=CodeLocation)
+    max_attempts: int | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    resource: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecutionDetail:
+    """The detail page: the execution as of the shown attempt, its attempts, and the attempt's steps."""
+
+    execution: Execution
+    attempts: tuple[Attempt, ...]
+    head: Head
+    steps: tuple[Step, ...]
+    steps_truncated: bool
+
+
+@dataclass(frozen=True)
+class ProblemStep:
+    name: str
+    status: str
+    detail: str
+    start_ns: int
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """Quick View: the header, input and output, and the failed and skipped steps, without every step."""
+
+    execution: Execution
+    head: Head
+    problem_steps: tuple[ProblemStep, ...]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page of a listing starts: after (sort value, execution id)."""
+
+    value: int
+    execution_id: str
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[Execution, ...]
+    next_cursor: Cursor | None
+    count: int
+    count_capped: bool
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Neighbors:
+    prev: Neighbor | None
+    next: Neighbor | None
+
+
+@dataclass(frozen=True)
+class NameCount:
+    name: str
+    kind: str
+    executions: int
+    last_start_ns: int
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    counts: dict[str, int]
+    capped: bool

@@ -1,0 +1,181 @@
+"""ClickHouse rows -> read-model values. Derived facts arrive computed (``sql/facts/``); this module only
+names them, parses the JSON attributes and orders a trace's spans into its step tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from execlog_otel import semconv as sc
+from execlog_otel.store.model import (
+    Attempt,
+    CodeLocation,
+    Event,
+    Execution,
+    Head,
+    Payload,
+    Rollup,
+    Step,
+)
+
+Row = dict[str, Any]
+
+
+def rollup(row: Row | None) -> Rollup:
+    if not row:
+        return Rollup()
+    return Rollup(steps=int(row["Steps"]), failed_steps=int(row["FailedSteps"]),
+                  skipped_steps=int(row["SkippedSteps"]), input_tokens=int(row["InputTokens"]),
+                  output_tokens=int(row["OutputTokens"]), total_tokens=int(row["TotalTokens"]),
+                  models=tuple(sorted(row["Models"])), tools=tuple(sorted(row["Tools"])),
+                  connectors=tuple(sorted(row["Connectors"])))
+
+
+def execution(row: Row, roll: Rollup | None = None, max_attempts: int | None = None) -> Execution:
+    """A row of ``read/execution_columns.sql``."""
+    return Execution(
+        id=row["ExecutionId"], trace_id=row["TraceId"], name=row["Name"], kind=row["Kind"], status=row["Status"],
+        status_message=row["StatusMessage"], start_ns=int(row["StartNs"]),
+        attempt_start_ns=int(row["AttemptStartNs"]), attempt_end_ns=int(row["AttemptEndNs"]),
+        duration_ns=int(row["DurationNs"]), attempt=int(row["Attempt"]), service=row["ServiceName"],
+        event=row["Event"], target=row["Target"], target_record_id=row["TargetRecordId"],
+        request_id=row["RequestId"], triggered_by=row["TriggeredBy"],
+        trigger_fingerprint=row["TriggerFingerprint"], retry_target=row["RetryTarget"], retry_url=row["RetryUrl"],
+        retryable=bool(row["Retryable"]), not_retryable_reason=row["NotRetryableReason"],
+        rollup=roll or Rollup(), max_attempts=max_attempts)
+
+
+def attempt(row: Row) -> Attempt:
+    """A row of ``read/attempts.sql``."""
+    return Attempt(trace_id=row["TraceId"], attempt=int(row["Attempt"]), start_ns=int(row["StartNs"]),
+                   duration_ns=int(row["Duration"]), status=row["Status"], status_message=row["StatusMessage"])
+
+
+def positive_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None
+
+
+def payload(attrs: dict[str, str], key: str, fallback: str | None = None) -> Payload | None:
+    """A payload attribute: parsed JSON (or the text), and whether and from what size it was capped."""
+    raw = attrs.get(key)
+    if raw is None and fallback:
+        raw = attrs.get(fallback)
+        key = fallback
+    if raw is None:
+        return None
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    if attrs.get(key + sc.TRUNCATED_SUFFIX) != "true":
+        return Payload(value)
+    size = attrs.get(key + sc.ORIGINAL_SIZE_SUFFIX, "")
+    return Payload(value, truncated=True, original_size=int(size) if size.isdigit() else None)
+
+
+def code_location(attrs: dict[str, str]) -> CodeLocation:
+    return CodeLocation(function=attrs.get(sc.CODE_FUNCTION_NAME, ""), file=attrs.get(sc.CODE_FILE_PATH, ""),
+                        line=attrs.get(sc.CODE_LINE_NUMBER, ""), source=attrs.get(sc.CODE_SOURCE, ""))
+
+
+def head(attrs: dict[str, str], resource: dict[str, str], status: str, status_message: str) -> Head:
+    """What the root span (or newest state marker) of an attempt records; ``status`` is the attempt's."""
+    try:
+        action_ids = json.loads(attrs.get(sc.EXECUTED_ACTION_IDS, "[]"))
+    except ValueError:
+        action_ids = [attrs.get(sc.EXECUTED_ACTION_IDS)]
+    failed = status in sc.FAILED_STATUSES
+    return Head(
+        input=payload(attrs, sc.INPUT, sc.INPUT_VALUE),
+        output=payload(attrs, sc.OUTPUT, sc.OUTPUT_VALUE),
+        trigger=attrs.get(sc.TRIGGER, ""),
+        trigger_payload=payload(attrs, sc.TRIGGER_PAYLOAD),
+        validation_message=attrs.get(sc.VALIDATION_MESSAGE, "") or (status_message if failed else ""),
+        raised_action=attrs.get(sc.RAISED_ACTION, ""),
+        executed_action_ids=tuple(action_ids) if isinstance(action_ids, list) else (action_ids,),
+        conversation_id=attrs.get(sc.GEN_AI_CONVERSATION_ID, ""),
+        code=code_location(attrs),
+        max_attempts=positive_int(attrs.get(sc.MAX_ATTEMPTS)),
+        attributes=attrs,
+        resource=resource,
+    )
+
+
+def _step_kind(a: dict[str, str]) -> str:
+    """Recorded by execlog, else inferred from GenAI / OpenInference conventions."""
+    kind = a.get(sc.STEP_KIND) or a.get(sc.KIND)
+    if kind:
+        return kind
+    op = a.get(sc.GEN_AI_OPERATION_NAME, "")
+    oi = a.get(sc.OPENINFERENCE_SPAN_KIND, "").upper()
+    if op == sc.OP_EXECUTE_TOOL or oi == "TOOL":
+        return sc.StepKind.TOOL
+    if op in (sc.OP_CHAT, "text_completion", "generate_content", "embeddings") or oi in ("LLM", "EMBEDDING"):
+        return sc.StepKind.LLM
+    if op in (sc.OP_INVOKE_AGENT, sc.OP_INVOKE_WORKFLOW) or oi in ("AGENT", "CHAIN"):
+        return sc.StepKind.NODE
+    return sc.StepKind.STEP
+
+
+def _error(row: Row, events: tuple[Event, ...]) -> str:
+    if row["StepStatus"] != sc.StepStatus.FAILED:
+        return ""
+    error = row["SpanAttributes"].get(sc.VALIDATION_MESSAGE) or row["StatusMessage"]
+    if error:
+        return error
+    for ev in events:
+        if ev.name == sc.EXCEPTION_EVENT:
+            return f"{ev.attributes.get(sc.EXCEPTION_TYPE, '')}: {ev.attributes.get(sc.EXCEPTION_MESSAGE, '')}"
+    return ""
+
+
+def step(row: Row, t0: int, depth: int) -> Step:
+    """A row of ``read/trace_spans.sql`` at ``depth`` in its tree; ``t0`` is the attempt's start."""
+    a = row["SpanAttributes"]
+    events = tuple(Event(int(t), n, at) for t, n, at in
+                   zip(row["EventTimes"], row["EventNames"], row["EventAttrs"], strict=False))
+    return Step(
+        span_id=row["SpanId"], parent_span_id=row["ParentSpanId"], depth=depth,
+        name=a.get(sc.EXECUTION_NAME) or row["SpanName"], span_name=row["SpanName"], kind=_step_kind(a),
+        status=row["StepStatus"], error=_error(row, events), skip_reason=a.get(sc.SKIP_REASON, ""),
+        start_ns=int(row["StartNs"]), offset_ns=int(row["StartNs"]) - t0, duration_ns=int(row["Duration"]),
+        model=row["Model"], input_tokens=int(row["InputTokens"]), output_tokens=int(row["OutputTokens"]),
+        total_tokens=int(row["TotalTokens"]), tool=row["Tool"], connector=row["Connector"],
+        input=payload(a, sc.INPUT, sc.INPUT_VALUE), output=payload(a, sc.OUTPUT, sc.OUTPUT_VALUE),
+        code=code_location(a), attributes=a, events=events, service=row["ServiceName"])
+
+
+def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
+    """Split a trace's spans into (root row, steps in depth-first chronological order, newest state marker)."""
+    root = None
+    marker = None
+    children: dict[str, list[Row]] = {}
+    ids = set()
+    for r in rows:
+        if r["IsMarker"]:
+            if marker is None or r["StartNs"] >= marker["StartNs"]:
+                marker = r
+            continue
+        ids.add(r["SpanId"])
+        if not r["ParentSpanId"] and root is None:
+            root = r
+        else:
+            children.setdefault(r["ParentSpanId"], []).append(r)
+    t0 = root["StartNs"] if root else (min((r["StartNs"] for r in rows), default=0))
+    steps: list[Step] = []
+    seen: set[str] = set()
+
+    def walk(parent_id: str, depth: int) -> None:
+        for r in sorted(children.get(parent_id, ()), key=lambda x: (x["StartNs"], x["SpanId"])):
+            if r["SpanId"] in seen:
+                continue
+            seen.add(r["SpanId"])
+            steps.append(step(r, t0, depth))
+            walk(r["SpanId"], depth + 1)
+
+    if root is not None:
+        walk(root["SpanId"], 0)
+    # Orphans (parent not in this trace yet, e.g. the root is still running): top level.
+    for parent_id in sorted(set(children) - ids - ({root["SpanId"]} if root else set())):
+        walk(parent_id, 0)
+    return root, steps, marker

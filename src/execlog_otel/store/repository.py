@@ -1,0 +1,360 @@
+"""The read side of the store: named queries (``sql/read/*.sql``) in, read-model values out.
+
+The listing reads ``execlog_executions`` (one row per execution, newest state, ordered by
+(Start, ExecutionId)) with keyset pagination, then the rollups of just the rows on the page. The
+detail reads the trace's spans from ``otel_traces``, bounded in time through
+``otel_traces_trace_id_ts``. Every value is a server-side bound parameter; the placeholders filled
+in Python are fixed fragments chosen by typed filter values, never request text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from execlog_otel import semconv as sc
+from execlog_otel.store import records, sqlfiles
+from execlog_otel.store.errors import QueryError
+from execlog_otel.store.filters import ListFilter, check_execution_id, conditions
+from execlog_otel.store.model import (
+    Attempt,
+    Cursor,
+    Execution,
+    ExecutionDetail,
+    ExecutionSummary,
+    NameCount,
+    Neighbor,
+    Neighbors,
+    Page,
+    ProblemStep,
+    Rollup,
+    StatusCounts,
+)
+from execlog_otel.store.store import Store
+
+COUNT_CAP = 10_000
+MAX_STEPS = 5_000
+MAX_NAMES = 1_000
+MAX_PROBLEM_STEPS = 20
+SEARCH_NARROW_MAX = 1_000  # at most this many matching executions are fetched by their starts
+
+_DAY_NS = 86_400 * 10**9
+# FINAL over all of execlog_executions costs hundreds of ms at a million executions, over a day
+# a few ms; a page ordered by start is usually full within the latest day or week, so those are
+# tried first (benchmarks/ measures it). Rows outside a window all sort after the rows inside it.
+START_WINDOWS_NS = (_DAY_NS, 7 * _DAY_NS)
+
+_SORT_BY_START = "toUnixTimestamp64Nano(Start)"
+_SORT_BY_DURATION = sqlfiles.Fragment("greatest({duration_ns}, 0)")
+
+
+def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
+    """Bounds on Start to try in turn (None: unbounded), for listings ordered by start time."""
+    if not f.by_start:
+        return [None]
+    if f.desc:
+        anchor = cursor_ns if cursor_ns is not None else f.to_ns
+        if anchor is None:
+            anchor = int(datetime.now(tz=UTC).timestamp() * 1e9)
+        bounds = [anchor - w for w in START_WINDOWS_NS if f.from_ns is None or anchor - w > f.from_ns]
+    else:
+        anchor = cursor_ns if cursor_ns is not None else f.from_ns
+        if anchor is None:
+            return [None]
+        bounds = [anchor + w for w in START_WINDOWS_NS if f.to_ns is None or anchor + w < f.to_ns]
+    return [*bounds, None]
+
+
+def _where(conds: list[str]) -> sqlfiles.Fragment:
+    return sqlfiles.Fragment(f"WHERE {' AND '.join(conds)}" if conds else "")
+
+
+class Repository:
+    """Reads of one store, each bounded by ClickHouse at ``timeout_s`` (``max_execution_time``)."""
+
+    def __init__(self, store: Store, timeout_s: float = 10.0):
+        self.store = store
+        self.settings = {"max_execution_time": timeout_s or 10}
+        self._fragments = {
+            "database": store.database,
+            "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
+            "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
+        }
+
+    # --- running named statements ------------------------------------------------------------
+    def _sql(self, name: str, **fragments: object) -> str:
+        return sqlfiles.statement(f"read/{name}", **self._fragments, **fragments)
+
+    def _rows(self, name: str, params: dict[str, Any], **fragments: object) -> list[dict[str, Any]]:
+        return list(self.store.pool.query(self._sql(name, **fragments), parameters=params,
+                                          settings=self.settings).named_results())
+
+    def _tuples(self, name: str, params: dict[str, Any], **fragments: object) -> list[tuple]:
+        return self.store.pool.query(self._sql(name, **fragments), parameters=params,
+                                     settings=self.settings).result_rows
+
+    # --- the listing ---------------------------------------------------------------------------
+    def page(self, f: ListFilter) -> Page:
+        """A page of executions under ``f``, its next cursor, and how many match (bounded at COUNT_CAP)."""
+        params: dict[str, Any] = {}
+        where = conditions(f, params)
+        count_where = list(where)
+        count_params = dict(params)
+        cmp = "<" if f.desc else ">"
+        sort_expr = _SORT_BY_START if f.by_start else _SORT_BY_DURATION
+        if f.cursor:
+            where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
+            params.update(c_value=f.cursor.value, c_id=f.cursor.execution_id)
+            if f.by_start:
+                where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")  # the key prunes
+        params["limit"] = f.limit + 1
+        windows = _start_windows(f, f.cursor.value if f.cursor else None)
+        matches = None
+        if not f.q:
+            rows = self._page_rows(f, where, params, windows)
+        else:
+            # A common text fills the page from the nearest day. Otherwise a search reads every row: one
+            # scan without FINAL finds the executions any of whose rows match (the newest row's among
+            # them); when they are few, FINAL reads only their starts and their number is the count.
+            nearest, windows = ([windows[0]], windows[1:]) if windows[0] is not None else ([], windows)
+            rows = self._page_rows(f, where, params, nearest)
+            if len(rows) <= f.limit:
+                matches = self._tuples("execution_matches", count_params, where=_where(count_where),
+                                       max_matches_plus_one=SEARCH_NARROW_MAX + 1)
+                if len(matches) > SEARCH_NARROW_MAX:
+                    matches = None
+                    rows = self._page_rows(f, where, params, windows)
+                else:
+                    where.append("Start IN (SELECT fromUnixTimestamp64Nano(arrayJoin({m_starts:Array(Int64)})))")
+                    params["m_starts"] = sorted({m[0] for m in matches})
+                    rows = self._page_rows(f, where, params, [None]) if matches else []
+        has_more = len(rows) > f.limit
+        rows = rows[: f.limit]
+        items = self._with_rollups(rows)
+        next_cursor = None
+        if has_more and rows:
+            last = items[-1]
+            next_cursor = Cursor(last.start_ns if f.by_start else last.duration_ns, last.id)
+        if matches is not None and not f.status:
+            count = len(matches)
+        else:
+            count = int(self._tuples("executions_count", count_params, where=_where(count_where),
+                                     **self._count_shape(f))[0][0])
+        return Page(items=tuple(items), next_cursor=next_cursor, count=min(count, COUNT_CAP),
+                    count_capped=count > COUNT_CAP)
+
+    @staticmethod
+    def _count_shape(f: ListFilter) -> dict[str, object]:
+        # Without a status filter every filter is on the execution's identity (name, kind, service, ids,
+        # target, event, start), which its state rows repeat, so counting distinct executions needs no
+        # FINAL — a search scans all of them, and FINAL would triple the cost.
+        if f.status:
+            return {"distinct": "1", "final": "FINAL", "count_cap_plus_one": COUNT_CAP + 1}
+        return {"distinct": "DISTINCT ExecutionId", "final": "", "count_cap_plus_one": COUNT_CAP + 1}
+
+    def _page_rows(self, f: ListFilter, where: list[str], params: dict[str, Any],
+                   windows: list[int | None]) -> list[dict[str, Any]]:
+        # Ordering by Start itself (not its ns value) lets ClickHouse read the sorting key in order.
+        order_expr = "Start" if f.by_start else _SORT_BY_DURATION
+        direction = "DESC" if f.desc else "ASC"
+        rows: list[dict[str, Any]] = []
+        for window in windows:
+            window_where = list(where)
+            window_params = dict(params)
+            if window is not None:
+                window_where.append(f"Start {'>' if f.desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
+                window_params["w_bound"] = window
+            rows = self._rows("executions_page", window_params, where=_where(window_where), order_expr=order_expr,
+                              direction=direction)
+            if len(rows) > f.limit:
+                break
+        return rows
+
+    def _with_rollups(self, rows: list[dict[str, Any]], with_limits: bool = True) -> list[Execution]:
+        """Executions of ``rows`` with their rollups, and (``with_limits``) their attempt limits when retried."""
+        rollups = self.rollups([r["TraceId"] for r in rows], since_ns=min((r["StartNs"] for r in rows), default=None))
+        limits = self._max_attempts([r for r in rows if r["Attempt"] > 1]) if with_limits else {}
+        return [records.execution(r, rollups.get(r["TraceId"]), limits.get(r["TraceId"])) for r in rows]
+
+    def rollups(self, trace_ids: list[str], since_ns: int | None = None) -> dict[str, Rollup]:
+        if not trace_ids:
+            return {}
+        params: dict[str, Any] = {"ids": trace_ids}
+        since_clause = ""
+        if since_ns:
+            since_clause = "AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR"
+            params["since"] = since_ns
+        return {r["TraceId"]: records.rollup(r) for r in self._rows("rollups", params, since_clause=since_clause)}
+
+    def _max_attempts(self, rows: list[dict[str, Any]]) -> dict[str, int | None]:
+        """The attempt limit of retried executions, read from their latest attempt's root span."""
+        if not rows:
+            return {}
+        params = {"ids": [r["TraceId"] for r in rows], "lo": min(int(r["AttemptStartNs"]) for r in rows)}
+        return {r["TraceId"]: records.positive_int(r["MaxAttempts"]) for r in self._rows("max_attempts", params)}
+
+    def by_ids(self, ids: list[str]) -> list[Execution]:
+        """The current state of the given executions, in the order given (missing ones left out)."""
+        if not ids:
+            return []
+        newest: dict[str, dict[str, Any]] = {}
+        # FINAL collapses rows per sorting key; an execution has one Start, so one row each.
+        for r in self._rows("executions_by_ids", {"ids": ids}):
+            if r["ExecutionId"] not in newest or r["AttemptStartNs"] > newest[r["ExecutionId"]]["AttemptStartNs"]:
+                newest[r["ExecutionId"]] = r
+        return self._with_rollups([newest[i] for i in ids if i in newest])
+
+    def neighbors(self, f: ListFilter, execution_id: str) -> Neighbors:
+        """The executions before and after ``execution_id`` in the listing's order under ``f``.
+
+        Keyset lookups on (sort value, ExecutionId), the same order the listing pages through, so a
+        detail page can step through the listing it was opened from without holding its pages."""
+        row = self._execution_row(execution_id)
+        if row is None:
+            return Neighbors(None, None)
+        value = row["StartNs"] if f.by_start else row["DurationNs"]
+        sort_expr = _SORT_BY_START if f.by_start else _SORT_BY_DURATION
+        found: dict[str, Neighbor | None] = {}
+        # "next" follows the listing's order; "prev" walks it backwards.
+        for key, desc in (("next", f.desc), ("prev", not f.desc)):
+            params: dict[str, Any] = {"c_value": value, "c_id": row["ExecutionId"]}
+            where = conditions(f, params)
+            cmp, direction = ("<", "DESC") if desc else (">", "ASC")
+            where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
+            # A live execution's duration grows between the two reads: never answer with itself.
+            where.append("ExecutionId != {c_id:String}")
+            if f.by_start:
+                where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
+            order_expr = "Start" if f.by_start else sort_expr
+            rows: list[tuple] = []
+            # The nearest day, week, then all, as the listing reads them.
+            for window in _start_windows(replace(f, order="desc" if desc else "asc"), value):
+                bound = []
+                if window is not None:
+                    bound = [f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})"]
+                    params["w_bound"] = window
+                rows = self._tuples("neighbor", params, where=_where(where + bound), order_expr=order_expr,
+                                    direction=direction)
+                if rows:
+                    break
+            found[key] = Neighbor(rows[0][0], rows[0][1]) if rows else None
+        return Neighbors(prev=found["prev"], next=found["next"])
+
+    def names(self, kind: str | None = None) -> list[NameCount]:
+        """Every agent / automation name with its execution count and latest start (the scope picker)."""
+        params: dict[str, Any] = {"limit": MAX_NAMES}
+        where = ""
+        if kind:
+            where = "WHERE Kind = {kind:String}"
+            params["kind"] = kind
+        return [NameCount(r["Name"], r["Kind"], int(r["Executions"]), int(r["LastNs"]))
+                for r in self._rows("names", params, where=where)]
+
+    def status_counts(self, f: ListFilter) -> StatusCounts:
+        """Executions per status under every filter of ``f`` but its statuses (the status menu's counts).
+
+        Bounded like the listing's count: at most COUNT_CAP + 1 executions are read, and ``capped`` says
+        when the counts are a lower bound."""
+        params: dict[str, Any] = {}
+        where = conditions(f.without_status(), params)
+        rows = self._tuples("status_facets", params, where=_where(where), count_cap_plus_one=COUNT_CAP + 1)
+        counts = {status: int(n) for status, n in rows}
+        return StatusCounts(counts={s.value: counts.get(s.value, 0) for s in sc.Status},
+                            capped=sum(counts.values()) > COUNT_CAP)
+
+    # --- one execution -------------------------------------------------------------------------
+    def _execution_row(self, execution_id: str) -> dict[str, Any] | None:
+        rows = self._rows("execution_by_id", {"id": check_execution_id(execution_id)})
+        return rows[0] if rows else None
+
+    def execution(self, execution_id: str) -> Execution | None:
+        """The execution in its newest state, with its rollup and attempt limit, or None."""
+        row = self._execution_row(execution_id)
+        return self._with_rollups([row])[0] if row is not None else None
+
+    def attempts(self, execution_id: str, start_ns: int, retried: bool = True) -> list[Attempt]:
+        """Every attempt of an execution (its first trace and the traces that retried it), oldest first.
+
+        ``retried=False`` (its newest state is its first attempt) looks up the one trace by id, which its
+        bloom filter index answers at once, instead of scanning roots since the start for retries."""
+        match = sqlfiles.Fragment("TraceId = {id:String}" if not retried else
+                                  "(TraceId = {id:String} OR SpanAttributes[{attr.RETRY_OF}] = {id:String})")
+        return [records.attempt(r) for r in self._rows("attempts", {"id": execution_id, "start": start_ns},
+                                                       match=match)]
+
+    def trace_spans(self, trace_id: str, limit: int = MAX_STEPS) -> list[dict[str, Any]]:
+        """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts."""
+        bounds = self._tuples("trace_bounds", {"id": trace_id})
+        lo, hi = bounds[0] if bounds else (0, 0)
+        params: dict[str, Any] = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
+        time_clause = ""
+        if lo and hi:
+            time_clause = ("AND Timestamp >= toDateTime({lo:UInt32}) - INTERVAL 1 SECOND "
+                           "AND Timestamp <= toDateTime({hi:UInt32}) + INTERVAL 1 SECOND")
+            params.update(lo=lo, hi=hi)
+        return self._rows("trace_spans", params, time_clause=time_clause)
+
+    def detail(self, execution_id: str, attempt: int | None = None) -> ExecutionDetail | None:
+        """The execution (latest attempt unless ``attempt`` is given) with its steps, or None."""
+        row = self._execution_row(execution_id)
+        if row is None:
+            return None
+        current = self._with_rollups([row], with_limits=False)[0]  # the shown attempt's root says its limit
+        # Never retried: its one attempt is the root among the spans read below, no query needed.
+        all_attempts = self.attempts(current.id, current.start_ns, retried=current.retried) \
+            if current.retried or attempt is not None else None
+        shown = None
+        if attempt is not None:
+            shown = next((a for a in all_attempts or [] if a.attempt == attempt), None)
+            if shown is None:
+                raise QueryError(f"attempt={attempt}: this execution has attempts "
+                                 f"{', '.join(str(a.attempt) for a in all_attempts or []) or 'none'}")
+        trace_id = shown.trace_id if shown else current.trace_id
+        # The root, up to MAX_STEPS steps, and one more span to tell whether there were more.
+        spans = self.trace_spans(trace_id, MAX_STEPS + 2)
+        root, steps, marker = records.step_tree(spans)
+        if all_attempts is None:
+            all_attempts = [records.attempt({**root, "TraceId": trace_id, "Attempt": root["AttemptNumber"],
+                                             "Status": root["RootStatus"]})] if root is not None else []
+        truncated = len(spans) >= MAX_STEPS + 2 or len(steps) > MAX_STEPS
+        execution = current
+        if trace_id != current.trace_id and root is not None and shown is not None:
+            # An older attempt: its own status, time and duration (its rollup stays the latest's, as shown).
+            execution = _as_attempt(current, shown)
+        head_row = root or marker
+        head = records.head(head_row["SpanAttributes"] if head_row else {},
+                            head_row["ResourceAttributes"] if head_row else {},
+                            execution.status, execution.status_message)
+        return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
+                               steps=tuple(steps[:MAX_STEPS]), steps_truncated=truncated)
+
+    def summary(self, execution_id: str) -> ExecutionSummary | None:
+        """The execution's header, input and output without its steps (Quick View): reads only the root
+        span and state markers of the latest attempt, so it stays fast for executions of any size."""
+        execution = self.execution(execution_id)
+        if execution is None:
+            return None
+        heads = self._rows("head", {"id": execution.trace_id, "lo": execution.attempt_start_ns,
+                                    "marker_state": sc.MARKER_STATE})
+        attrs = heads[0]["SpanAttributes"] if heads else {}
+        resource = heads[0]["ResourceAttributes"] if heads else {}
+        return ExecutionSummary(execution=execution,
+                                head=records.head(attrs, resource, execution.status, execution.status_message),
+                                problem_steps=tuple(self.problem_steps(execution.trace_id,
+                                                                       execution.attempt_start_ns)))
+
+    def problem_steps(self, trace_id: str, since_ns: int) -> list[ProblemStep]:
+        """The failed and skipped steps of one attempt, oldest first, at most MAX_PROBLEM_STEPS (Quick View's
+        "details of the skipped step" without loading every step)."""
+        rows = self._rows("problem_steps", {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS})
+        return [ProblemStep(name=r["StepName"] or r["SpanName"], status=r["StepStatus"],
+                            detail=r["SkipReason"] if r["StepStatus"] == sc.StepStatus.SKIPPED
+                            else (r["Validation"] or r["StatusMessage"]),
+                            start_ns=int(r["StartNs"])) for r in rows]
+
+
+def _as_attempt(current: Execution, shown: Attempt) -> Execution:
+    return replace(current, trace_id=shown.trace_id, attempt=shown.attempt, status=shown.status,
+                   attempt_start_ns=shown.start_ns, attempt_end_ns=shown.start_ns + shown.duration_ns,
+                   duration_ns=shown.duration_ns, status_message=shown.status_message)

@@ -1,0 +1,7 @@
+-- The root span of an attempt, or while it runs its newest state marker (Quick View's header).
+SELECT SpanAttributes, ResourceAttributes, toUnixTimestamp64Nano(Timestamp) AS StartNs, ParentSpanId
+FROM {database}.otel_traces
+WHERE TraceId = {id:String} AND (ParentSpanId = '' OR SpanAttributes[{attr.MARKER}] = {marker_state:String})
+  AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND
+ORDER BY ParentSpanId = '' DESC, StartNs DESC
+LIMIT 1

@@ -1,0 +1,16 @@
+-- The spans of one trace, oldest first, with each step's derived facts (the rollups count the same)
+-- and, read on its root, the attempt's status and number (as the attempts query has them).
+SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64Nano(Timestamp) AS StartNs,
+       Duration, StatusCode, StatusMessage, SpanAttributes, ResourceAttributes, ScopeName,
+       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
+       Events.Name AS EventNames, Events.Attributes AS EventAttrs,
+       Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
+       SpanAttributes[{attr.MARKER}] = {marker_state:String} AS IsMarker,
+       {fact.step_status} AS StepStatus, {fact.step_connector} AS Connector, {fact.step_model} AS Model,
+       {fact.step_tool} AS Tool, {fact.input_tokens} AS InputTokens, {fact.output_tokens} AS OutputTokens,
+       greatest(InputTokens + OutputTokens, {fact.reported_total_tokens}) AS TotalTokens,
+       {fact.root_status} AS RootStatus, toUInt16({fact.attempt_number}) AS AttemptNumber
+FROM {database}.otel_traces
+WHERE TraceId = {id:String} {time_clause}
+ORDER BY Timestamp, SpanId
+LIMIT {limit:UInt32}

@@ -1,0 +1,166 @@
+"""Read model -> the API's JSON (``openapi.yaml`` describes it; ``tests/test_openapi.py`` checks it).
+
+Times become ISO-8601 UTC strings (``Z``), durations milliseconds, cursors opaque strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from execlog_otel.store.errors import QueryError
+from execlog_otel.store.model import (
+    Attempt,
+    CodeLocation,
+    Cursor,
+    Execution,
+    ExecutionDetail,
+    ExecutionSummary,
+    Head,
+    NameCount,
+    Neighbor,
+    Neighbors,
+    Page,
+    Payload,
+    ProblemStep,
+    StatusCounts,
+    Step,
+)
+
+JSON = dict[str, Any]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso(ns: int) -> str | None:
+    """ns since the epoch -> ISO-8601 UTC, truncated to the microsecond (never rounded up, so a
+    ``from`` bound copied from it still includes the execution it came from)."""
+    if not ns:
+        return None
+    dt = _EPOCH + timedelta(microseconds=ns // 1_000)
+    return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def ms(ns: int) -> float:
+    return round(ns / 1e6, 3)
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = json.dumps([cursor.value, cursor.execution_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        value, eid = json.loads(raw)
+        if not isinstance(value, int) or not isinstance(eid, str) or len(eid) > 64:
+            raise ValueError
+        return Cursor(value, eid)
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        raise QueryError(f"cursor={text!r} is not a cursor this server issued") from None
+
+
+def payload(p: Payload | None) -> JSON | None:
+    if p is None:
+        return None
+    out: JSON = {"value": p.value}
+    if p.truncated:
+        out["truncated"] = True
+        out["original_size"] = p.original_size
+    return out
+
+
+def code(c: CodeLocation) -> JSON:
+    return {"function": c.function, "file": c.file, "line": c.line, "source": c.source}
+
+
+def execution(e: Execution) -> JSON:
+    """An execution as the listing shows it (``ExecutionSummary`` in openapi.yaml)."""
+    r = e.rollup
+    return {
+        "id": e.id, "trace_id": e.trace_id, "name": e.name, "kind": e.kind, "status": e.status,
+        "status_message": e.status_message, "started_at": iso(e.start_ns),
+        "attempt_started_at": iso(e.attempt_start_ns),
+        "ended_at": iso(e.attempt_end_ns) if e.attempt_end_ns else None,
+        "duration_ms": ms(e.duration_ns), "live": e.live, "attempt": e.attempt, "max_attempts": e.max_attempts,
+        "steps": r.steps, "failed_steps": r.failed_steps, "skipped_steps": r.skipped_steps,
+        "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "total_tokens": r.total_tokens,
+        "models": list(r.models), "tools": list(r.tools), "connectors": list(r.connectors),
+        "service": e.service, "event": e.event, "target": e.target, "target_record_id": e.target_record_id,
+        "request_id": e.request_id, "triggered_by": e.triggered_by, "retryable": e.retryable,
+        "not_retryable_reason": e.not_retryable_reason, "trigger_fingerprint": e.trigger_fingerprint,
+        "retry_target": e.retry_target, "retry_url": e.retry_url,
+    }
+
+
+def page(p: Page) -> JSON:
+    return {"items": [execution(e) for e in p.items],
+            "next_cursor": encode_cursor(p.next_cursor) if p.next_cursor else None,
+            "count": p.count, "count_capped": p.count_capped}
+
+
+def attempt(a: Attempt) -> JSON:
+    return {"trace_id": a.trace_id, "attempt": a.attempt, "started_at": iso(a.start_ns),
+            "duration_ms": ms(a.duration_ns), "status": a.status}
+
+
+def step(s: Step) -> JSON:
+    return {
+        "span_id": s.span_id, "parent_span_id": s.parent_span_id, "depth": s.depth, "name": s.name,
+        "span_name": s.span_name, "kind": s.kind, "status": s.status, "error": s.error, "skip_reason": s.skip_reason,
+        "started_at": iso(s.start_ns), "offset_ms": ms(s.offset_ns), "duration_ms": ms(s.duration_ns),
+        "model": s.model, "input_tokens": s.input_tokens, "output_tokens": s.output_tokens,
+        "total_tokens": s.total_tokens, "tool": s.tool, "connector": s.connector, "input": payload(s.input),
+        "output": payload(s.output), "code": code(s.code), "attributes": s.attributes,
+        "events": [{"time": iso(ev.time_ns), "name": ev.name, "attributes": ev.attributes} for ev in s.events],
+        "service": s.service,
+    }
+
+
+def _head(h: Head) -> JSON:
+    return {"input": payload(h.input), "output": payload(h.output), "trigger": h.trigger,
+            "validation_message": h.validation_message, "raised_action": h.raised_action,
+            "executed_action_ids": list(h.executed_action_ids)}
+
+
+def detail(d: ExecutionDetail) -> JSON:
+    """The detail page's execution (``ExecutionDetail``); Download Code builds its file from it too."""
+    out = execution(d.execution)
+    h = d.head
+    out.update(_head(h), attempts=[attempt(a) for a in d.attempts], max_attempts=h.max_attempts,
+               shown_attempt=d.execution.attempt, trigger_payload=payload(h.trigger_payload),
+               conversation_id=h.conversation_id, code=code(h.code), attributes=h.attributes, resource=h.resource,
+               steps=[step(s) for s in d.steps], steps_truncated=d.steps_truncated,
+               execution_time_ms=out["duration_ms"])
+    return out
+
+
+def problem_step(p: ProblemStep) -> JSON:
+    return {"name": p.name, "status": p.status, "detail": p.detail, "started_at": iso(p.start_ns)}
+
+
+def summary(s: ExecutionSummary) -> JSON:
+    """Quick View (``?steps=false``): the header, input and output, and the failed and skipped steps."""
+    out = execution(s.execution)
+    out.update(_head(s.head), execution_time_ms=out["duration_ms"],
+               problem_steps=[problem_step(p) for p in s.problem_steps])
+    return out
+
+
+def _neighbor(n: Neighbor | None) -> JSON | None:
+    return {"id": n.id, "name": n.name} if n else None
+
+
+def neighbors(n: Neighbors) -> JSON:
+    return {"prev": _neighbor(n.prev), "next": _neighbor(n.next)}
+
+
+def names(items: list[NameCount]) -> JSON:
+    return {"items": [{"name": n.name, "kind": n.kind, "executions": n.executions,
+                       "last_started_at": iso(n.last_start_ns)} for n in items]}
+
+
+def status_counts(c: StatusCounts) -> JSON:
+    return {"status": c.counts, "capped": c.capped}
