@@ -68,7 +68,7 @@ def _finite(value: Any) -> bool:
 
 
 def _payload(p: dict[str, Any] | None) -> tuple[Any, bool, bool]:
-    """(value, present, truncated) of a payload as ``queries.span_payload`` returns it."""
+    """(value, present, truncated) of a payload as ``presenters.payload`` returns it."""
     if not p:
         return None, False, False
     return p.get("value"), True, bool(p.get("truncated"))
@@ -578,7 +578,7 @@ def _explanatory_file(p: ReplayPlan) -> str:
 
 
 def replay_file(execution: dict[str, Any], permalink: str, redact_keys: tuple[str, ...] = ()) -> str:
-    """The replay file's text for an execution dict shaped like ``queries.get_execution()``.
+    """The replay file's text for an execution dict shaped like ``presenters.detail()`` (the API's JSON).
 
     ``redact_keys``: the key fragments the runner masked (``Settings.redact_keys``), so the replay's
     output is masked the same way before it is compared."""
