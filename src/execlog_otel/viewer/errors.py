@@ -1,10 +1,11 @@
 """Every error the viewer answers, in one place and one shape.
 
-Under ``/api/`` an error is ``{"error": "<what was wrong and how to fix it>", "code": "<short name>"}``
-with its HTTP status; elsewhere a short HTML page says the same. A request value the store cannot
-use (``QueryError``) is a 400; a query ClickHouse cancelled at ``EXECLOG_QUERY_TIMEOUT_S`` is a 504
-that says so; an unreachable store is a 503; anything else is a 500 and the server log has the trace.
-What a ClickHouse error means comes from its error code (``store.errors``).
+Under ``/api/`` (and for the Download Code files) an error is ``{"error": "<what was wrong and how
+to fix it>", "code": "<short name>"}`` with its HTTP status; for a page a short HTML page says the
+same. A request value the store cannot use (``QueryError``) is a 400; a query ClickHouse cancelled
+at ``EXECLOG_QUERY_TIMEOUT_S`` is a 504 that says so; an unreachable store is a 503; anything else
+is a 500 and the server log has the trace. What a ClickHouse error means comes from its error code
+(``store.errors``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,17 @@ def not_found_message(execution_ids: list[str] | str) -> str:
     return f"no execution {ids} in this store (it may be older than the retention)"
 
 
+# Routes outside /api/ that answer files, not pages: their errors are JSON too.
+JSON_BLUEPRINTS = frozenset({"code"})
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.blueprint in JSON_BLUEPRINTS
+
+
 def answer(status: int, code: str, message: str, **extra: Any) -> Any:
-    """The one error body: JSON under /api/, a short page elsewhere."""
-    if request.path.startswith("/api/"):
+    """The one error body: JSON for the API (and files), a short page for pages."""
+    if wants_json():
         return jsonify(error=message, code=code, **extra), status
     body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>execlog: {status}</title>"
             f"</head><body><main><h1>{status}</h1><p>{html.escape(message)}</p>"
@@ -58,7 +67,7 @@ def store_failure(exc: Exception) -> Any:
 
 
 def _http_error(exc: HTTPException) -> Any:
-    if request.path.startswith("/api/"):
+    if wants_json():
         return answer(exc.code or 500, "http_" + str(exc.code), exc.description or exc.name)
     return exc
 
