@@ -62,6 +62,21 @@ def answer(question: str) -> None:
         run.set_output({"answer": reply["content"].upper(), "words": reply["tokens"]})
 
 
+def support_bot(question: str) -> None:
+    """The README's agent pattern: the block's input names the argument differently."""
+    with ex.agent("support-bot", input={"prompt": question}) as run:
+        with ex.step("chat", kind="llm") as s:
+            reply = MODEL.complete(question)
+            s.set_output(reply)
+        run.set_output({"answer": reply["content"]})
+
+
+def shouting_bot(question: str) -> None:
+    """The block's input is computed from the argument: the log cannot give the argument back."""
+    with ex.agent("shouting-bot", input={"prompt": question.upper()}) as run:
+        run.set_output({"answer": question.upper() + "!"})
+
+
 @pytest.fixture
 def telemetry(server):
     handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="replay-sdk-tests")
@@ -106,6 +121,28 @@ def test_with_agent_block_replays_its_set_output(telemetry, server, tmp_path):
     path, run = _download_and_run(server, execution, tmp_path)
     assert run.returncode == 0, path.read_text() + run.stderr
     assert json.loads(run.stdout) == execution["output"]["value"]
+
+
+def test_agent_block_whose_input_renames_the_argument_replays(telemetry, server, tmp_path):
+    """Issue #18 item 1: support_bot(question) with input={"prompt": question} is called with
+    question=<the logged prompt>, not with prompt=... (a TypeError reported as DIFFERENT)."""
+    support_bot("how do I reset my password")
+    telemetry.force_flush()
+    execution = _wait_for_execution(server, "support-bot")
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 0, path.read_text() + run.stderr
+    assert json.loads(run.stdout) == execution["output"]["value"]
+    assert "TypeError" not in run.stderr
+
+
+def test_agent_block_whose_argument_cannot_be_recovered_exits_2_with_the_reason(telemetry, server, tmp_path):
+    shouting_bot("hello")
+    telemetry.force_flush()
+    execution = _wait_for_execution(server, "shouting-bot")
+    path, run = _download_and_run(server, execution, tmp_path)
+    assert run.returncode == 2, path.read_text() + run.stderr
+    assert "DIFFERENT" not in run.stderr
+    assert "shouting_bot() needs question" in run.stderr
 
 
 WRAPPED_LANGGRAPH = '''

@@ -41,7 +41,7 @@ from execlog_otel.replay.source import (
 EXIT_MATCH, EXIT_DIFFERENT, EXIT_CANNOT_REPLAY = 0, 1, 2
 _RESERVED = frozenset({"_json", "_sys", "_replay_main", "_logged_step", "_SdkStandIn", "_Unavailable", "LOGGED_INPUT",
                        "EXPECTED", "LOGGED_CALLS", "LOGGED_BLOCKS", "LOGGED_CHILDREN", "BOUND", "ENVIRONMENT",
-                       "REDACT_KEYS", "EXECUTION_ID"})
+                       "ARGUMENTS", "REDACT_KEYS", "EXECUTION_ID"})
 _SDK_DEFAULT_NAMES = ("agent", "automation", "step", "configure", "execlog_otel")
 
 
@@ -196,31 +196,56 @@ def _library_call_site(source: str, ctx: dict[str, Any], code: dict[str, Any], s
             "is recorded, and the library call is answered from the log.")
 
 
+def _sdk_function(node: ast.expr, sdk: set[str]) -> str:
+    """The SDK function a call or decorator names (``ex.agent(...)`` / ``agent`` -> "agent"), else ""."""
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in sdk:
+        return func.attr
+    if isinstance(func, ast.Name) and func.id in sdk:
+        return func.id
+    return ""
+
+
+def _execution_blocks(tree: ast.AST, sdk: set[str]) -> list[ast.Call]:
+    """The ``agent(...)`` / ``automation(...)`` calls that open ``with`` blocks, in source order."""
+    return [item.context_expr for node in ast.walk(tree) if isinstance(node, (ast.With, ast.AsyncWith))
+            for item in node.items if isinstance(item.context_expr, ast.Call)
+            and _sdk_function(item.context_expr, sdk) in ("agent", "automation")]
+
+
 def _sdk_calls(tree: ast.AST, sdk: set[str]) -> tuple[set[str], bool, bool]:
     """(names given to ``step("...")`` calls, decorated by agent/automation, has ``with agent/automation``)."""
     names: set[str] = set()
-    decorated = has_block = False
-
-    def sdk_function(node: ast.expr) -> str:
-        func = node.func if isinstance(node, ast.Call) else node
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in sdk:
-            return func.attr
-        if isinstance(func, ast.Name) and func.id in sdk:
-            return func.id
-        return ""
-
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and sdk_function(node) == "step" and node.args:
+        if isinstance(node, ast.Call) and _sdk_function(node, sdk) == "step" and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 names.add(first.value)
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            has_block = has_block or any(sdk_function(item.context_expr) in ("agent", "automation")
-                                         for item in node.items if isinstance(item.context_expr, ast.Call))
     top = tree.body[0] if isinstance(tree, ast.Module) and tree.body else None
-    if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        decorated = any(sdk_function(d) in ("agent", "automation") for d in top.decorator_list)
-    return names, decorated, has_block
+    decorated = isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        _sdk_function(d, sdk) in ("agent", "automation") for d in top.decorator_list)
+    return names, decorated, bool(_execution_blocks(tree, sdk))
+
+
+def block_arguments(tree: ast.AST, sdk: set[str], params: tuple[str, ...]) -> dict[str, list[str]]:
+    """Where each argument of the recorded function sits in the logged input of its first ``with
+    agent/automation(input=...)`` block, as a path of keys: ``input={"prompt": question}`` ->
+    ``{"question": ["prompt"]}``; ``input=question`` -> ``{"question": []}``. An argument the input
+    only holds transformed (``question.upper()``) has no path: the log cannot give it back."""
+    blocks = _execution_blocks(tree, sdk)
+    given = next((k.value for k in blocks[0].keywords if k.arg == "input"), None) if blocks else None
+    paths: dict[str, list[str]] = {}
+
+    def walk(node: ast.expr | None, path: list[str]) -> None:
+        if isinstance(node, ast.Name) and node.id in params:
+            paths.setdefault(node.id, path)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    walk(value, [*path, key.value])
+
+    walk(given, [])
+    return paths
 
 
 @dataclass
@@ -241,6 +266,7 @@ class ReplayPlan:
     logged_blocks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     logged_children: list[dict[str, Any]] = field(default_factory=list)
     environment: set[str] = field(default_factory=set)  # environment variables the code reads
+    arguments: dict[str, list[str]] = field(default_factory=dict)  # "block" mode: argument -> path in the input
 
 
 def _context(execution: dict[str, Any]) -> dict[str, Any]:
@@ -423,6 +449,8 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
         p.environment |= _environment_names(tree)
         if text is source:
             p.mode = "block" if has_block and not decorated else "function"
+            if p.mode == "block":
+                p.arguments = block_arguments(tree, sdk, p.root.params)
     for name in sorted(step_names):
         calls = calls_for(name)
         if calls:
@@ -491,6 +519,7 @@ def _data_section(p: ReplayPlan) -> str:
            f"LOGGED_CHILDREN = {literal(p.logged_children)}  # results of library calls that were steps",
            f"BOUND = {literal(_bound(e))}  # what `self` of a bound task (Celery) knows",
            f"ENVIRONMENT = {literal(sorted(p.environment))}  # read by the code; placeholders when unset",
+           f"ARGUMENTS = {literal(p.arguments)}  # where the function's arguments are in the block's input",
            f"REDACT_KEYS = {literal(list(p.redact_keys))}  # masked as the log masks them", ""]
     return "\n".join(out)
 
@@ -518,7 +547,7 @@ def _replayable_file(p: ReplayPlan) -> str:
     lines.append("\n\n".join(p.code_blocks))
     lines += ["", "if __name__ == \"__main__\":",
               f"    _sys.exit(_replay_main({p.root.name}, LOGGED_INPUT, EXPECTED, {p.compare_note!r}, "
-              f"{p.mode!r}, LOGGED_BLOCKS, LOGGED_CHILDREN, BOUND, ENVIRONMENT))", ""]
+              f"{p.mode!r}, LOGGED_BLOCKS, LOGGED_CHILDREN, BOUND, ENVIRONMENT, ARGUMENTS))", ""]
     return "\n".join(lines)
 
 

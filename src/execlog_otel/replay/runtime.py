@@ -506,6 +506,34 @@ def _bind_input(fn, logged_input, quiet=False):
     return args, kwargs
 
 
+def _block_arguments(fn, logged_input, paths):
+    """Arguments for `fn` when the logged input is that of a `with agent/automation(input=...)` block inside
+    it: each argument is read where the block put it (`input={"prompt": question}`: question = the logged
+    prompt). An argument the log cannot give back stops the replay with the reason."""
+    args, kwargs = _bind_input(fn, logged_input, quiet=True)
+    for name, path in (paths or {}).items():
+        value = logged_input
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                break
+            value = value[key]
+        else:
+            kwargs[name] = _logged_value(value)
+    signature = _inspect.signature(fn)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        rest = list(signature.parameters.values())[len(args):]
+        missing = [p.name for p in rest if p.default is p.empty and p.name not in kwargs
+                   and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        raise _ReplayUnavailable(
+            f"{fn.__name__}() needs {', '.join(missing) or 'other arguments'}, which the log does not hold: the "
+            f"logged input ({_short(logged_input, 160)}) is that of the `with agent/automation(...)` block inside "
+            f"it, and it does not give {'that argument' if len(missing) == 1 else 'them'} back. Call "
+            f"{fn.__name__}() with the arguments you want in the main block below.") from None
+    return args, kwargs
+
+
 def _describe(outcome):
     if "error" in outcome:
         error = outcome["error"]
@@ -524,16 +552,19 @@ def _same_outcome(expected, actual):
 
 
 def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function", blocks=None, children=(),
-                 bound=None, environment=()):
+                 bound=None, environment=(), arguments=None):
     """Run `fn` with the logged input, print its output, compare it with the logged one.
 
     mode "function": the execution is `fn` (its return value is the output); "block": the execution is
     a `with agent(...)`/`with automation(...)` block inside `fn` (its `set_output(...)` is the output).
     Exit status: 0 same as logged, 1 different (with a diff), 2 cannot be re-executed or compared."""
     _configure(mode, logged_input, blocks or {}, children, bound, environment)
-    args, kwargs = _bind_input(fn, logged_input, quiet=mode == "block")
     print(f"Replaying {fn.__name__}() with the logged input ...", file=_sys.stderr)
     try:
+        if mode == "block":
+            args, kwargs = _block_arguments(fn, logged_input, arguments)
+        else:
+            args, kwargs = _bind_input(fn, logged_input)
         result = fn(*args, **kwargs)
         if _inspect.isawaitable(result):
             async def finish():
