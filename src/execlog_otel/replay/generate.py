@@ -24,6 +24,7 @@ import json
 import math
 import pprint
 import re
+import textwrap
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -45,8 +46,18 @@ _RESERVED = frozenset({"_json", "_sys", "_replay_main", "_logged_step", "_SdkSta
 _SDK_DEFAULT_NAMES = ("agent", "automation", "step", "configure", "execlog_otel")
 
 
-def _runtime_text() -> str:
-    return files("execlog_otel.replay").joinpath("runtime.py").read_text(encoding="utf-8")
+def runtime_text() -> str:
+    """The replay runtime as the file holds it: the SDK's ``loggable`` module inlined (so a replayed value
+    is encoded and masked by the same code as the logged one), then ``runtime.py``."""
+    loggable = files("execlog_otel.sdk").joinpath("loggable.py").read_text(encoding="utf-8")
+    # In a function body, its names stay out of the file's top level, where the recorded code lives.
+    inlined = ("# ---- How the SDK logs a value (execlog_otel/sdk/loggable.py, inlined unchanged) ----\n"
+               "def _loggable_module():\n"
+               "    import types as _module_types\n\n"
+               + textwrap.indent(loggable, "    ")
+               + "\n    return _module_types.SimpleNamespace(**{k: v for k, v in locals().items() if k[0] != '_'})\n"
+               "\n\n_loggable = _loggable_module()\n\n\n")
+    return inlined + files("execlog_otel.replay").joinpath("runtime.py").read_text(encoding="utf-8")
 
 
 def literal(value: Any) -> str:
@@ -541,7 +552,7 @@ def _replayable_file(p: ReplayPlan) -> str:
         lines.append(f"# Note: {inert(note)}")
     lines += ["# Edit the code below and run the file again. Review it first: it is the code the log recorded.",
               "", "from __future__ import annotations  # annotations may name things defined further down", "",
-              _data_section(p), _runtime_text(), "",
+              _data_section(p), runtime_text(), "",
               "# ---- The code that ran (edit freely) ----------------------------------------------------",
               ""]
     lines.append("\n\n".join(p.code_blocks))

@@ -27,10 +27,10 @@ from execlog_otel.replay.generate import (
     _header,
     _items,
     _payload,
-    _runtime_text,
     context_lines,
     expected_outcome,
     literal,
+    runtime_text,
     step_call,
 )
 from execlog_otel.replay.source import SourceRejected, definition, inert
@@ -41,7 +41,7 @@ _FILE_NAMES = frozenset({"LOGGED_TOOL_CALLS", "LOGGED_NODES", "TOOL_FUNCTIONS", 
 @functools.lru_cache(maxsize=1)
 def _taken_names() -> frozenset[str]:
     """Names the file itself defines (the runtime's, the data's): recorded code must not rebind them."""
-    tree = ast.parse(_runtime_text())
+    tree = ast.parse(runtime_text())
     names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
              for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
     definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -238,7 +238,7 @@ def graph_replay_file(execution: dict[str, Any], permalink: str, redact_keys: tu
         f"LOGGED_TOOL_CALLS = {literal(p.calls)}",
         f"LOGGED_NODES = {literal(p.nodes)}  # in the logged order; `calls` index LOGGED_TOOL_CALLS",
         f"REDACT_KEYS = {literal([str(k) for k in redact_keys])}  # masked as the log masks them", "",
-        _runtime_text(), "",
+        runtime_text(), "",
         "# ---- The tools' code that ran (edit freely) -----------------------------------------------",
         "",
         "\n\n".join(p.code_blocks),

@@ -7,7 +7,6 @@ import builtins as _builtins
 import difflib as _difflib
 import inspect as _inspect
 import json as _json
-import re as _re
 import sys as _sys
 import traceback as _traceback
 
@@ -50,80 +49,24 @@ def _logged_exception(error):
     return cls(error.get("message", ""))
 
 
+# How the SDK encodes and masks a value: its own module, inlined by the generator just above this runtime
+# (generate.runtime_text), read here by name so this file also lints on its own.
+_loggable = globals()["_loggable"]
 # Masked keys as the SDK masks them (the viewer's EXECLOG_REDACT_KEYS); the data section may override.
-_REDACT_KEYS = globals().get("REDACT_KEYS", ())
-_MASK = "***"
+_REDACT_KEYS = tuple(globals().get("REDACT_KEYS", ()))
 
 
 def _as_logged(value):
-    """The value as the SDK logs it: secret-looking keys masked, then JSON with the SDK's fallbacks
-    (dates as ISO text, sets as sorted lists, dataclasses and pydantic models as objects, else repr)."""
-    return _json.loads(_json.dumps(_masked(value), ensure_ascii=False, default=_json_fallback))
-
-
-def _secret_key(key):
-    norm = _re.sub(r"[^a-z0-9]+", "", key.lower())
-    if norm.endswith("tokens") or "tokencount" in norm:
-        return False
-    return any(_re.sub(r"[^a-z0-9]+", "", f.lower()) in norm for f in _REDACT_KEYS if f)
-
-
-def _masked(value, depth=0):
-    if depth > 32:
-        return "..."
-    if isinstance(value, dict):
-        return {k: (_MASK if isinstance(k, str) and _secret_key(k) and v not in (None, "")
-                    else _masked(v, depth + 1)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_masked(v, depth + 1) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    converted = _json_fallback(value)
-    if isinstance(converted, (dict, list)):
-        return _masked(converted, depth + 1)
-    return converted
+    """The value as the SDK logs it, by the SDK's own code (`_loggable`, inlined above): secret-looking
+    keys masked, then JSON with the SDK's fallbacks (dates as ISO text, sets as sorted lists, dataclasses
+    and pydantic models as objects, else repr)."""
+    return _json.loads(_loggable.dumps(_loggable.masked(value, _REDACT_KEYS, _json_fallback), _json_fallback))
 
 
 def _json_fallback(value):
     if isinstance(value, (_Missing, _Unavailable)):
         raise _ReplayUnavailable(f"the output contains {value!r}: a library call whose result was not logged")
-    import base64
-    import dataclasses
-    import datetime
-    import decimal
-    import enum
-    import pathlib
-    import uuid
-
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (decimal.Decimal, uuid.UUID, pathlib.PurePath)):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(raw).decode("ascii")}
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return dump(mode="json")
-        except Exception:  # noqa: BLE001 - fall through to repr
-            pass
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    text = repr(value)
-    return text if len(text) <= 2048 else text[:2048] + "..."
+    return _loggable.json_fallback(value)
 
 
 def _bound_input(fn, args, kwargs):

@@ -134,20 +134,20 @@ def _literal(value: Any, depth: int = 0) -> bool:
 def _literal_text(name: str, value: Any) -> str:
     """``repr`` of a module constant with secrets masked as payloads are (``EXECLOG_REDACT_KEYS``): a
     constant named like a secret (``API_KEY``) and values under secret-looking keys become ``"***"``."""
-    from execlog_otel.sdk.payloads import MASK, _is_secret_key
+    from execlog_otel.sdk.loggable import MASK, is_secret_key
     from execlog_otel.sdk.runtime import RUNTIME
 
     fragments = tuple(RUNTIME.settings.redact_keys)
 
     def masked(v: Any) -> Any:
         if isinstance(v, dict):
-            return {k: (MASK if isinstance(k, str) and _is_secret_key(k, fragments) and x not in (None, "")
+            return {k: (MASK if isinstance(k, str) and is_secret_key(k, fragments) and x not in (None, "")
                         else masked(x)) for k, x in v.items()}
         if isinstance(v, (list, tuple, set)):
             return type(v)(masked(x) for x in v)
         return v
 
-    if _is_secret_key(name, fragments) and value not in (None, "", 0):
+    if is_secret_key(name, fragments) and value not in (None, "", 0):
         return repr(MASK)
     return repr(masked(value))
 
