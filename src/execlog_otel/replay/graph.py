@@ -21,18 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from execlog_otel import semconv as sc
-from execlog_otel.replay.generate import (
-    _RESERVED,
-    _context,
-    _header,
-    _items,
-    _payload,
-    context_lines,
-    expected_outcome,
-    literal,
-    runtime_text,
-    step_call,
-)
+from execlog_otel.replay.generate import header_lines, literal, runtime_text
+from execlog_otel.replay.logged import expected_outcome, payload_parts, recorded_context, step_call
+from execlog_otel.replay.plan import RESERVED_NAMES, context_items, context_lines
 from execlog_otel.replay.source import SourceRejected, definition, inert
 
 _FILE_NAMES = frozenset({"LOGGED_TOOL_CALLS", "LOGGED_NODES", "TOOL_FUNCTIONS", "run_graph"})
@@ -48,7 +39,7 @@ def _taken_names() -> frozenset[str]:
     names |= {node.name for node in tree.body if isinstance(node, definitions)}
     names |= {(a.asname or a.name).split(".")[0] for node in tree.body
               if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
-    return frozenset(names | _RESERVED | _FILE_NAMES)
+    return frozenset(names | RESERVED_NAMES | _FILE_NAMES)
 
 
 GRAPH_METHOD = "langgraph.method"  # set on the execution's root by the LangChain instrumentation
@@ -93,18 +84,18 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
     source = (step.get("code") or {}).get("source") or ""
     if not source:
         return ""
-    ctx = _context(step)
-    defs = _items(ctx, "definitions")
-    keep = ({x["name"] for x in _items(ctx, "imports")} | {x["name"] for x in defs} | set(dir(builtins))) \
-        - {x["name"] for x in _items(ctx, "external")}
+    ctx = recorded_context(step)
+    defs = context_items(ctx, "definitions")
+    keep = ({x["name"] for x in context_items(ctx, "imports")} | {x["name"] for x in defs} | set(dir(builtins))) \
+        - {x["name"] for x in context_items(ctx, "external")}
     try:
         parsed = definition(source, keep)
     except SourceRejected as exc:
         p.notes.append(f"tool {step.get('tool')!r}: {exc}; its calls are answered from the log.")
         return ""
     name = parsed.name
-    clashes = sorted(({name} | {x["name"] for x in defs} | {x["name"] for x in _items(ctx, "constants")}
-                      | {x["name"] for x in _items(ctx, "external")}) & _taken_names())
+    clashes = sorted(({name} | {x["name"] for x in defs} | {x["name"] for x in context_items(ctx, "constants")}
+                      | {x["name"] for x in context_items(ctx, "external")}) & _taken_names())
     if clashes:
         p.notes.append(f"tool {step.get('tool')!r}: {', '.join(clashes)} would rebind a name this file needs; "
                        "its calls are answered from the log.")
@@ -118,7 +109,7 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
     sources[name] = source
     import_lines, constant_lines = context_lines(ctx, p.notes)
     block: list[str] = []
-    for external in _items(ctx, "external"):
+    for external in context_items(ctx, "external"):
         if external["name"] not in helpers:
             helpers.add(external["name"])
             block.append(f"{external['name']} = _Unavailable({external['name']!r}, "
@@ -147,7 +138,7 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
     attrs = execution.get("attributes") or {}
     if not attrs.get(GRAPH_METHOD):
         return None
-    value, present, truncated = _payload(execution.get("input"))
+    value, present, truncated = payload_parts(execution.get("input"))
     if not present or truncated or not isinstance(value, dict):
         return None
     steps = execution.get("steps") or []
@@ -163,7 +154,7 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
         call = {"tool": str(step.get("tool") or step.get("name") or ""),
                 "tool_call_id": str((step.get("attributes") or {}).get(sc.GEN_AI_TOOL_CALL_ID, "") or ""),
                 **step_call(step)}
-        _, _, input_truncated = _payload(step.get("input"))
+        _, _, input_truncated = payload_parts(step.get("input"))
         function = _tool_code(step, p, sources, helpers)
         if input_truncated:
             call.pop("input", None)
@@ -180,7 +171,7 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
         if "error" in logged:
             entry["error"] = logged["error"]
         else:
-            value, present, truncated = _payload(node.get("output"))
+            value, present, truncated = payload_parts(node.get("output"))
             if truncated:
                 return None  # the node's update is not all in the log: nothing to rebuild the state from
             entry["output"] = value if present else None
@@ -188,7 +179,7 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
     if not p.functions:
         return None
     status = execution.get("status")
-    _, output_present, output_truncated = _payload(execution.get("output"))
+    _, output_present, output_truncated = payload_parts(execution.get("output"))
     if status in sc.LIVE_STATUSES:
         p.compare_note = f"the execution was {status} when this file was made, so it has no final output yet"
     elif output_truncated:
@@ -203,7 +194,7 @@ def graph_replay_file(execution: dict[str, Any], permalink: str, redact_keys: tu
     p = graph_plan(execution)
     if p is None:
         return None
-    value, _, _ = _payload(execution.get("input"))
+    value, _, _ = payload_parts(execution.get("input"))
     counts: dict[str, int] = {}
     for call in p.calls:
         if call.get("function"):
@@ -211,7 +202,7 @@ def graph_replay_file(execution: dict[str, Any], permalink: str, redact_keys: tu
     rerun = ", ".join(f"{fn}() ({n} call{'s' if n != 1 else ''})" for fn, n in counts.items())
     answered = sorted({n["node"] for n in p.nodes})
     graph = execution.get("name", "")
-    lines = _header(_HeaderPlan({**execution, "code": {}}, permalink))  # its code is the call site
+    lines = header_lines(_HeaderPlan({**execution, "code": {}}, permalink))  # its code is the call site
     lines += [
         "# Run:  python3 <this file>   (standard library only; no network, no LangChain/LangGraph needed)",
         f"# This execution is a run of the LangGraph graph {inert(graph)}, invoked by library code whose own",
@@ -260,7 +251,7 @@ def graph_replay_file(execution: dict[str, Any], permalink: str, redact_keys: tu
 
 @dataclass
 class _HeaderPlan:
-    """What ``generate._header`` reads of a plan."""
+    """What ``generate.header_lines`` reads of a plan."""
 
     execution: dict[str, Any]
     permalink: str
