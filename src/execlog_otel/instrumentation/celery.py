@@ -35,7 +35,7 @@ from execlog_otel.sdk.attempts import attempt_of, current_attempt
 from execlog_otel.sdk.code_capture import code_attributes
 from execlog_otel.sdk.executions import Execution, fingerprint, record_detached_state, retry_target_of
 from execlog_otel.sdk.runtime import RUNTIME
-from execlog_otel.sdk.steps import _bound_input, signature_of
+from execlog_otel.sdk.wrapping import bound_input, signature_of
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             if start is None:
                 # A retry re-sends the message from the worker: keep the execution's start.
                 run = self._state.runs.get(task_id)
-                start = run._execution_start_ns if run is not None else time.time_ns()
+                start = run.execution_start_ns if run is not None else time.time_ns()
                 headers[START_HEADER] = start
             record_detached_state(sc.Kind.AUTOMATION, str(headers["task"]),
                                   sc.Status.PENDING if retries == 0 else sc.Status.QUEUED,
@@ -192,7 +192,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             timeout = timeout or (limits[1] if limits and limits[1] else None) or \
                 (limits[0] if limits and limits[0] else None)
             # The bound ``run`` (no ``self`` for bind=True tasks) is what the arguments bind to.
-            input_value = _bound_input(signature_of(task.run), tuple(args or ()), dict(kwargs or {}))
+            input_value = bound_input(signature_of(task.run), tuple(args or ()), dict(kwargs or {}))
             run = Execution(sc.Kind.AUTOMATION, task.name, input=input_value, trigger="celery",
                             trigger_config=trigger_config, timeout=float(timeout) if timeout else None,
                             retry_target=retry_target_of(fn) if fn else None, request_id=task_id,
@@ -200,8 +200,7 @@ class CeleryInstrumentor(BaseInstrumentor):
                             attributes={"celery.task_id": task_id, "celery.retries": retries})
             if fn is not None:
                 s = RUNTIME.settings
-                run._code = tuple(code_attributes(fn, capture_source=s.capture_code,
-                                                  max_bytes=s.payload_cap_bytes).items())
+                run.set_code(code_attributes(fn, capture_source=s.capture_code, max_bytes=s.payload_cap_bytes))
                 registry.register(task.name, sc.Kind.AUTOMATION, _rerun(task), fingerprint(trigger_config))
             retry = current_attempt()
             if retry is not None:  # a retry from the viewer, run here by the retry listener (``task.apply``)

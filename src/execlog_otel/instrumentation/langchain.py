@@ -124,7 +124,7 @@ def _graph_call(method: str):
         graph_input = kwargs.get("input", args[0] if args else None)
         run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
                         attributes={"langgraph.method": method})
-        run._code = _caller_code()
+        run.set_code(_caller_code())
         _register(run.name, instance)
         token = _IN_GRAPH.set(True)
         run.start()
@@ -328,7 +328,7 @@ def _node_handler_class():
                     span.set_attribute(sc.STEP_STATUS, "Failed")
                     execution = CURRENT_EXECUTION.get()
                     if execution is not None:
-                        execution._note_step("Failed")
+                        execution.note_step_status("Failed")
                 else:
                     if outputs is not None:
                         set_payload(span, sc.OUTPUT, simplify(outputs))

@@ -14,8 +14,7 @@ context manager.
 
 from __future__ import annotations
 
-import functools
-import inspect
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -27,10 +26,10 @@ from opentelemetry.trace import StatusCode
 
 from execlog_otel import semconv as sc
 from execlog_otel.sdk.callsite import frame_attributes
-from execlog_otel.sdk.code_capture import code_attributes
 from execlog_otel.sdk.context import CURRENT_EXECUTION, CURRENT_STEP, error_text
 from execlog_otel.sdk.payloads import set_payload
 from execlog_otel.sdk.runtime import RUNTIME
+from execlog_otel.sdk.wrapping import bound_input, code_of, signature_of, wrap
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET: Any = object()
@@ -140,7 +139,7 @@ class Step:
         if status != "Success":
             execution = CURRENT_EXECUTION.get()
             if execution is not None:
-                execution._note_step(status)
+                execution.note_step_status(status)
         try:
             CURRENT_STEP.reset(self._step_token)
         except ValueError:  # ended in another context (e.g. another task): leave that context alone
@@ -182,6 +181,14 @@ class Step:
             self._require_started("set_output")
         set_payload(self._span, sc.OUTPUT, value)
         return self
+
+    def record_output(self, value: Any) -> None:
+        """The output of a decorated call (the shared wrapper's hook)."""
+        set_payload(self._span, sc.OUTPUT, value)
+
+    def time_budget(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A step has no time budget of its own (its execution's covers it)."""
+        return contextlib.nullcontext()
 
     def set_attribute(self, key: str, value: Any) -> Step:
         self._require_started("set_attribute")
@@ -230,84 +237,23 @@ class Step:
 
     # -- decorator ----------------------------------------------------------------
     def __call__(self, fn: F) -> F:
-        return _decorate_step(fn, self.name, self.kind, self._attrs)
+        return _decorated(fn, self.name, self.kind, self._attrs)
 
 
-def _bound_input(sig: inspect.Signature | None, args: tuple, kwargs: dict) -> dict[str, Any]:
-    if sig is None:
-        return {"args": list(args), "kwargs": kwargs}
-    try:
-        bound = sig.bind(*args, **kwargs)
-    except TypeError:
-        return {"args": list(args), "kwargs": kwargs}
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
-def signature_of(fn: Callable[..., Any]) -> inspect.Signature | None:
-    try:
-        return inspect.signature(fn)
-    except (TypeError, ValueError):
-        return None
-
-
-def reject_generators(fn: Callable[..., Any], what: str) -> None:
-    """A generator's body runs after the call returns: a span around the call would record nothing of it."""
-    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
-        raise TypeError(f"@{what} cannot decorate the generator function {fn.__qualname__!r}: its body runs "
-                        f"while it is iterated; use 'with {what}(...)' inside it instead")
-
-
-def _decorate_step(fn: F, name: str, kind: str, attrs: dict[str, Any]) -> F:
-    reject_generators(fn, "step")
+def _decorated(fn: F, name: str, kind: str, attrs: dict[str, Any]) -> F:
+    """``fn`` as a step per call: the bound arguments are its input, the return value its output."""
     sig = signature_of(fn)
     base = {k: v for k, v in attrs.items() if not k.startswith("code.") and k != sc.CODE_SOURCE}
-    cache: list[Any] = [None, ()]  # [runtime generation, code attributes]
+    code = code_of(fn)
 
-    def code() -> tuple[tuple[str, str], ...]:
-        gen = RUNTIME.generation
-        if cache[0] != gen:
-            s = RUNTIME.settings
-            cache[1] = tuple(code_attributes(fn, capture_source=s.capture_code,
-                                             max_bytes=s.payload_cap_bytes).items())
-            cache[0] = gen
-        return cache[1]
-
-    def new_step() -> Step:
+    def open_step(args: tuple, kwargs: dict) -> Step:
         s = Step(name, kind, attributes=base, _fn=fn)
         s._code = code()
+        s.start()
+        set_payload(s._span, sc.INPUT, bound_input(sig, args, kwargs))
         return s
 
-    if inspect.iscoroutinefunction(fn):
-        @functools.wraps(fn)
-        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            s = new_step().start()
-            try:
-                set_payload(s._span, sc.INPUT, _bound_input(sig, args, kwargs))
-                result = await fn(*args, **kwargs)
-                set_payload(s._span, sc.OUTPUT, result)
-            except BaseException as exc:
-                s.end(exc)
-                raise
-            s.end()
-            return result
-
-        return async_wrapper  # type: ignore[return-value]
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        s = new_step().start()
-        try:
-            set_payload(s._span, sc.INPUT, _bound_input(sig, args, kwargs))
-            result = fn(*args, **kwargs)
-            set_payload(s._span, sc.OUTPUT, result)
-        except BaseException as exc:
-            s.end(exc)
-            raise
-        s.end()
-        return result
-
-    return wrapper  # type: ignore[return-value]
+    return wrap(fn, "step", open_step)
 
 
 def step(name: str | Callable[..., Any] | None = None, kind: str = sc.StepKind.STEP, connector: str | None = None,
@@ -318,9 +264,9 @@ def step(name: str | Callable[..., Any] | None = None, kind: str = sc.StepKind.S
     ``tool=`` makes it a GenAI tool call (``gen_ai.tool.name``, ``gen_ai.operation.name=execute_tool``)."""
     if callable(name):
         fn = name
-        return _decorate_step(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
+        return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
     if name is None:
         def decorator(fn: F) -> F:
-            return _decorate_step(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
+            return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
         return decorator
     return Step(name, kind, connector, tool, attributes)
