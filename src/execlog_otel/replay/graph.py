@@ -23,8 +23,8 @@ from typing import Any
 from execlog_otel import semconv as sc
 from execlog_otel.replay.generate import header_lines, literal, runtime_text
 from execlog_otel.replay.logged import expected_outcome, payload_parts, recorded_context, step_call
-from execlog_otel.replay.plan import RESERVED_NAMES, context_items, context_lines
-from execlog_otel.replay.source import SourceRejected, definition, inert
+from execlog_otel.replay.plan import RESERVED_NAMES, compare_note, context_items, context_lines
+from execlog_otel.replay.source import Definition, SourceRejected, definition, inert
 
 _FILE_NAMES = frozenset({"LOGGED_TOOL_CALLS", "LOGGED_NODES", "TOOL_FUNCTIONS", "run_graph"})
 
@@ -85,21 +85,12 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
     if not source:
         return ""
     ctx = recorded_context(step)
-    defs = context_items(ctx, "definitions")
-    keep = ({x["name"] for x in context_items(ctx, "imports")} | {x["name"] for x in defs} | set(dir(builtins))) \
-        - {x["name"] for x in context_items(ctx, "external")}
-    try:
-        parsed = definition(source, keep)
-    except SourceRejected as exc:
-        p.notes.append(f"tool {step.get('tool')!r}: {exc}; its calls are answered from the log.")
+    keep = ({x["name"] for x in context_items(ctx, "imports")} | {x["name"] for x in context_items(ctx, "definitions")}
+            | set(dir(builtins))) - {x["name"] for x in context_items(ctx, "external")}
+    parsed = _tool_definition(step, source, ctx, keep, p)
+    if parsed is None:
         return ""
     name = parsed.name
-    clashes = sorted(({name} | {x["name"] for x in defs} | {x["name"] for x in context_items(ctx, "constants")}
-                      | {x["name"] for x in context_items(ctx, "external")}) & _taken_names())
-    if clashes:
-        p.notes.append(f"tool {step.get('tool')!r}: {', '.join(clashes)} would rebind a name this file needs; "
-                       "its calls are answered from the log.")
-        return ""
     if name in sources:
         if sources[name] == source:
             return name
@@ -107,6 +98,31 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
                        "are answered from the log.")
         return ""
     sources[name] = source
+    p.code_blocks.append(_tool_context(ctx, keep, p, helpers) + parsed.text)
+    p.functions[name] = str(step.get("tool") or name)
+    return name
+
+
+def _tool_definition(step: dict[str, Any], source: str, ctx: dict[str, Any], keep: set[str],
+                     p: GraphPlan) -> Definition | None:
+    """The tool's recorded function, unless it cannot be placed in the file (the note says why)."""
+    try:
+        parsed = definition(source, keep)
+    except SourceRejected as exc:
+        p.notes.append(f"tool {step.get('tool')!r}: {exc}; its calls are answered from the log.")
+        return None
+    names = {parsed.name} | {x["name"] for key in ("definitions", "constants", "external")
+                             for x in context_items(ctx, key)}
+    clashes = sorted(names & _taken_names())
+    if clashes:
+        p.notes.append(f"tool {step.get('tool')!r}: {', '.join(clashes)} would rebind a name this file needs; "
+                       "its calls are answered from the log.")
+        return None
+    return parsed
+
+
+def _tool_context(ctx: dict[str, Any], keep: set[str], p: GraphPlan, helpers: set[str]) -> str:
+    """What a tool's code needs before it, once per file: stand-ins, imports, constants, helpers."""
     import_lines, constant_lines = context_lines(ctx, p.notes)
     block: list[str] = []
     for external in context_items(ctx, "external"):
@@ -119,7 +135,7 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
             helpers.add(line)
             block.append(line)
     text = "\n".join(block) + "\n\n" if block else ""
-    for d in reversed(defs):  # helpers the tool calls (later-discovered ones are used by earlier ones)
+    for d in reversed(context_items(ctx, "definitions")):  # later-discovered helpers are used by earlier ones
         if d["name"] in helpers:
             continue
         helpers.add(d["name"])
@@ -128,15 +144,12 @@ def _tool_code(step: dict[str, Any], p: GraphPlan, sources: dict[str, str], help
         except SourceRejected as exc:
             p.notes.append(f"{d['name']} could not be included: {exc}.")
             text += f"{d['name']} = _Unavailable({d['name']!r}, 'code the log could not include')\n"
-    p.code_blocks.append(text + parsed.text)
-    p.functions[name] = str(step.get("tool") or name)
-    return name
+    return text
 
 
 def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
     """The plan of a graph replay, or None when the execution is not a graph run whose tools can re-run."""
-    attrs = execution.get("attributes") or {}
-    if not attrs.get(GRAPH_METHOD):
+    if not (execution.get("attributes") or {}).get(GRAPH_METHOD):
         return None
     value, present, truncated = payload_parts(execution.get("input"))
     if not present or truncated or not isinstance(value, dict):
@@ -148,8 +161,24 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
     if not nodes or not tools or execution.get("steps_truncated"):
         return None
     p = GraphPlan()
+    p.calls = _tool_calls(tools, p)
+    owner = {i: _owner(t, nodes) for i, t in enumerate(tools)}
+    for n, node in enumerate(nodes):
+        entry = _node_entry(node, [i for i in range(len(tools)) if owner[i] == n])
+        if entry is None:
+            return None  # the node's update is not all in the log: nothing to rebuild the state from
+        p.nodes.append(entry)
+    if not p.functions:
+        return None
+    p.compare_note = compare_note(execution)
+    return p
+
+
+def _tool_calls(tools: list[dict[str, Any]], p: GraphPlan) -> list[dict[str, Any]]:
+    """Each logged tool call, with the file's function that re-executes it where there is one."""
     sources: dict[str, str] = {}
     helpers: set[str] = set()
+    calls = []
     for step in tools:
         call = {"tool": str(step.get("tool") or step.get("name") or ""),
                 "tool_call_id": str((step.get("attributes") or {}).get(sc.GEN_AI_TOOL_CALL_ID, "") or ""),
@@ -161,32 +190,24 @@ def graph_plan(execution: dict[str, Any]) -> GraphPlan | None:
             call["why"] = "its logged input was cut at the payload cap"
         elif function:
             call["function"] = function
-        p.calls.append(call)
-    owner = {i: _owner(t, nodes) for i, t in enumerate(tools)}
-    for n, node in enumerate(nodes):
-        entry = {"node": str((node.get("attributes") or {}).get(_NODE, "")),
-                 "step": str((node.get("attributes") or {}).get("langgraph.step", "")),
-                 "calls": [i for i in range(len(tools)) if owner[i] == n]}
-        logged = step_call(node)
-        if "error" in logged:
-            entry["error"] = logged["error"]
-        else:
-            value, present, truncated = payload_parts(node.get("output"))
-            if truncated:
-                return None  # the node's update is not all in the log: nothing to rebuild the state from
-            entry["output"] = value if present else None
-        p.nodes.append(entry)
-    if not p.functions:
+        calls.append(call)
+    return calls
+
+
+def _node_entry(node: dict[str, Any], calls: list[int]) -> dict[str, Any] | None:
+    """A graph node as the file replays it: its tool calls, and its logged error or state update."""
+    attrs = node.get("attributes") or {}
+    entry: dict[str, Any] = {"node": str(attrs.get(_NODE, "")), "step": str(attrs.get("langgraph.step", "")),
+                             "calls": calls}
+    logged = step_call(node)
+    if "error" in logged:
+        entry["error"] = logged["error"]
+        return entry
+    value, present, truncated = payload_parts(node.get("output"))
+    if truncated:
         return None
-    status = execution.get("status")
-    _, output_present, output_truncated = payload_parts(execution.get("output"))
-    if status in sc.LIVE_STATUSES:
-        p.compare_note = f"the execution was {status} when this file was made, so it has no final output yet"
-    elif output_truncated:
-        p.compare_note = "the logged output was cut at the payload cap"
-    elif not output_present and status not in sc.FAILED_STATUSES:
-        p.compare_note = "no output was logged for this execution"
-    return p
+    entry["output"] = value if present else None
+    return entry
 
 
 def graph_replay_file(execution: dict[str, Any], permalink: str, redact_keys: tuple[str, ...] = ()) -> str | None:

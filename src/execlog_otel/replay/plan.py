@@ -156,40 +156,50 @@ def context_items(ctx: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def context_lines(ctx: dict[str, Any], notes: list[str]) -> tuple[list[str], list[str]]:
     """Import lines and constant lines for the recorded context of a function (its standard-library
     imports, literal constants, regexes and loggers; values too large for the log stand in)."""
-    import_lines: list[str] = []
-    for imp in context_items(ctx, "imports"):
-        module, attr, name = imp.get("module"), imp.get("attr"), imp["name"]
-        if not is_module_path(module):
-            continue
-        if attr is None:
-            import_lines.append(f"import {module}" if name == module else f"import {module} as {name}")
-        elif is_identifier(attr):
-            import_lines.append(f"from {module} import {attr}" + ("" if attr == name else f" as {name}"))
+    import_lines = [line for line in map(_import_line, context_items(ctx, "imports")) if line]
     constant_lines: list[str] = []
     for const in context_items(ctx, "constants"):
-        name, kind = const["name"], const.get("kind")
-        if kind == "literal":
-            try:
-                if const.get("literal") != "set()":
-                    ast.literal_eval(str(const.get("literal", "")))
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-            constant_lines.append(f"{name} = {const['literal']}")
-        elif kind == "regex" and isinstance(const.get("pattern"), str) and isinstance(const.get("flags"), int):
-            try:
-                re.compile(const["pattern"], int(const["flags"]))
-            except (re.error, ValueError, TypeError, OverflowError, RecursionError):
-                continue
-            import_lines.append("import re")
-            constant_lines.append(f"{name} = re.compile({const['pattern']!r}, {int(const['flags'])})")
-        elif kind == "logger" and isinstance(const.get("logger"), str):
-            import_lines.append("import logging")
-            constant_lines.append(f"{name} = logging.getLogger({const['logger']!r})")
+        needs, line = _constant_line(const)
+        if line:
+            import_lines += needs
+            constant_lines.append(line)
     for omitted in context_items(ctx, "omitted"):
         notes.append(f"{omitted['name']} was not recorded ({omitted.get('reason', '')}).")
         constant_lines.append(f"{omitted['name']} = _Unavailable({omitted['name']!r}, "
                               f"{'a value too large for the log'!r})")
     return import_lines, constant_lines
+
+
+def _import_line(imp: dict[str, Any]) -> str:
+    module, attr, name = imp.get("module"), imp.get("attr"), imp["name"]
+    if not is_module_path(module):
+        return ""
+    if attr is None:
+        return f"import {module}" if name == module else f"import {module} as {name}"
+    if is_identifier(attr):
+        return f"from {module} import {attr}" + ("" if attr == name else f" as {name}")
+    return ""
+
+
+def _constant_line(const: dict[str, Any]) -> tuple[list[str], str]:
+    """(imports it needs, the line binding the constant); no line when the recorded value is not valid."""
+    name, kind = const["name"], const.get("kind")
+    if kind == "literal":
+        try:
+            if const.get("literal") != "set()":
+                ast.literal_eval(str(const.get("literal", "")))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return [], ""
+        return [], f"{name} = {const['literal']}"
+    if kind == "regex" and isinstance(const.get("pattern"), str) and isinstance(const.get("flags"), int):
+        try:
+            re.compile(const["pattern"], int(const["flags"]))
+        except (re.error, ValueError, TypeError, OverflowError, RecursionError):
+            return [], ""
+        return ["import re"], f"{name} = re.compile({const['pattern']!r}, {int(const['flags'])})"
+    if kind == "logger" and isinstance(const.get("logger"), str):
+        return ["import logging"], f"{name} = logging.getLogger({const['logger']!r})"
+    return [], ""
 
 
 @dataclass(frozen=True)
@@ -266,7 +276,7 @@ def plan(execution: dict[str, Any], permalink: str) -> ReplayPlan:
     p.code_blocks = _code_blocks(p, scope, log)
     _read_code(p, source, scope, log)
     p.logged_children = _logged_children(execution, scope, log)
-    p.compare_note = _compare_note(execution)
+    p.compare_note = compare_note(execution)
     _, input_present, _ = payload_parts(execution.get("input"))
     if not input_present and p.root.params:
         p.notes.append("No input was logged; the function is called without arguments.")
@@ -386,7 +396,7 @@ def _logged_children(execution: dict[str, Any], scope: _Scope, log: _StepLog) ->
     return [c for c in children if c.get("output") is not None or c.get("error")]
 
 
-def _compare_note(execution: dict[str, Any]) -> str:
+def compare_note(execution: dict[str, Any]) -> str:
     """Why the replay's outcome cannot be compared with the logged one ("" when it can)."""
     _, output_present, output_truncated = payload_parts(execution.get("output"))
     status = execution.get("status")

@@ -504,6 +504,27 @@ def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function",
     _configure(mode, logged_input, blocks or {}, children, bound, environment)
     print(f"Replaying {fn.__name__}() with the logged input ...", file=_sys.stderr)
     try:
+        actual = _replay_outcome(fn, logged_input, mode, arguments)
+    except _ReplayUnavailable as exc:
+        print(f"\nThe replay cannot continue: {exc}", file=_sys.stderr)
+        return 2
+    except _ReplayDiverged as exc:
+        print(f"\nThe replay differs from the logged run: {exc}", file=_sys.stderr)
+        return 1
+    if "output" in actual:
+        _sys.stdout.write(_describe(actual))
+    else:
+        print(_describe(actual), end="", file=_sys.stderr)
+    _sys.stdout.flush()
+    if cannot_compare:
+        print(f"\nNothing to compare with: {cannot_compare}", file=_sys.stderr)
+        return 2
+    return _replay_compare(expected, actual)
+
+
+def _replay_outcome(fn, logged_input, mode, arguments):
+    """{"output": ...} or {"error": {type, message}} of the recorded code run with the logged input."""
+    try:
         if mode == "block":
             args, kwargs = _block_arguments(fn, logged_input, arguments)
         else:
@@ -516,26 +537,15 @@ def _replay_main(fn, logged_input, expected, cannot_compare="", mode="function",
         if mode == "block":
             raise _ReplayUnavailable(f"{fn.__name__}() ended without entering the logged execution's "
                                      "`with agent/automation(...)` block with the logged input")
-        actual = {"output": _as_logged(result)}
+        return {"output": _as_logged(result)}
     except _Finished as done:
-        actual = {"output": _as_logged(done.output)}
-    except _ReplayUnavailable as exc:
-        print(f"\nThe replay cannot continue: {exc}", file=_sys.stderr)
-        return 2
-    except _ReplayDiverged as exc:
-        print(f"\nThe replay differs from the logged run: {exc}", file=_sys.stderr)
-        return 1
+        return {"output": _as_logged(done.output)}
     except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to compare, like the log's
         _traceback.print_exc()
-        actual = {"error": {"type": type(exc).__name__, "message": str(exc)}}
-    if "output" in actual:
-        _sys.stdout.write(_describe(actual))
-    else:
-        print(_describe(actual), end="", file=_sys.stderr)
-    _sys.stdout.flush()
-    if cannot_compare:
-        print(f"\nNothing to compare with: {cannot_compare}", file=_sys.stderr)
-        return 2
+        return {"error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
+def _replay_compare(expected, actual):
     if _same_outcome(expected, actual):
         what = "error" if "error" in expected else "output"
         print(f"\nOK: the replay reproduces the logged {what}.", file=_sys.stderr)

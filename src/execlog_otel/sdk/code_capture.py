@@ -193,52 +193,61 @@ class _ContextBuilder:
                 self.namespace = outer
 
     def add(self, name: str, value: Any) -> None:
+        """Record a global the recorded code reads, by what it is (first kind that takes it)."""
         if inspect.ismodule(value):
-            module = value.__name__
-            if _is_stdlib(module):
-                self.imports.append({"name": name, "module": module})
-            elif _is_sdk(module):
-                self.sdk.append(name)
-            else:
-                self.external.append({"name": name, "type": f"module {module}", "kind": "module"})
-            return
-        module = getattr(value, "__module__", None) or ""
-        if (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)) and module:
-            if _is_sdk(module):
-                self.sdk.append(name)
-                return
-            qualname = getattr(value, "__qualname__", "")
-            if _is_stdlib(module) and "." not in qualname and "<" not in qualname:
-                if getattr(sys.modules.get(module), qualname, None) is value:
-                    self.imports.append({"name": name, "module": module, "attr": qualname})
-                    return
+            self._add_module(name, value)
+        elif (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)) \
+                and getattr(value, "__module__", None):
+            self._add_callable(name, value)
+        elif isinstance(value, re.Pattern) and isinstance(value.pattern, str):
+            entry = {"name": name, "kind": "regex", "pattern": value.pattern, "flags": int(value.flags)}
+            self._add_constant(name, entry, value.pattern)
+        elif isinstance(value, logging.Logger):
+            self.constants.append({"name": name, "kind": "logger", "logger": value.name})
+        elif _literal(value):
+            self._add_literal(name, value)
+        else:
+            self.external.append({"name": name, "type": _type_name(value), "kind": "instance"})
+
+    def _add_module(self, name: str, value: Any) -> None:
+        module = value.__name__
+        if _is_stdlib(module):
+            self.imports.append({"name": name, "module": module})
+        elif _is_sdk(module):
+            self.sdk.append(name)
+        else:
+            self.external.append({"name": name, "type": f"module {module}", "kind": "module"})
+
+    def _add_callable(self, name: str, value: Any) -> None:
+        module = value.__module__
+        qualname = getattr(value, "__qualname__", "")
+        if _is_sdk(module):
+            self.sdk.append(name)
+        elif _is_stdlib(module) and "." not in qualname and "<" not in qualname \
+                and getattr(sys.modules.get(module), qualname, None) is value:
+            self.imports.append({"name": name, "module": module, "attr": qualname})
+        else:
             target = inspect.unwrap(value) if inspect.isfunction(value) else value
             if _is_user_module(getattr(target, "__module__", "") or ""):
                 self.add_definition(name, value, target)
-                return
-            self.external.append({"name": name, "type": f"{module}.{qualname}",
-                                  "kind": "class" if inspect.isclass(value) else "function"})
-            return
-        if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
-            entry = {"name": name, "kind": "regex", "pattern": value.pattern, "flags": int(value.flags)}
-            if self._spend(value.pattern):
-                self.constants.append(entry)
             else:
-                self.omitted.append({"name": name, "reason": "larger than the payload cap"})
-            return
-        if isinstance(value, logging.Logger):
-            self.constants.append({"name": name, "kind": "logger", "logger": value.name})
-            return
-        if _literal(value):
-            text = _literal_text(name, value)
-            if len(text) <= MAX_LITERAL_CHARS and self._spend(text):
-                self.constants.append({"name": name, "kind": "literal", "literal": text})
-                if isinstance(value, (list, dict, set)):  # state that may change between calls
-                    self.mutable.append((self.namespace, name, repr(value)))
-            else:
-                self.omitted.append({"name": name, "reason": "larger than the payload cap"})
-            return
-        self.external.append({"name": name, "type": _type_name(value), "kind": "instance"})
+                self.external.append({"name": name, "type": f"{module}.{qualname}",
+                                      "kind": "class" if inspect.isclass(value) else "function"})
+
+    def _add_constant(self, name: str, entry: dict[str, Any], text: str) -> bool:
+        if self._spend(text):
+            self.constants.append(entry)
+            return True
+        self.omitted.append({"name": name, "reason": "larger than the payload cap"})
+        return False
+
+    def _add_literal(self, name: str, value: Any) -> None:
+        text = _literal_text(name, value)
+        if len(text) > MAX_LITERAL_CHARS:
+            self.omitted.append({"name": name, "reason": "larger than the payload cap"})
+        elif self._add_constant(name, {"name": name, "kind": "literal", "literal": text}, text) \
+                and isinstance(value, (list, dict, set)):  # state that may change between calls
+            self.mutable.append((self.namespace, name, repr(value)))
 
     def add_definition(self, name: str, value: Any, target: Any) -> None:
         if len(self.definitions) >= MAX_DEFINITIONS:

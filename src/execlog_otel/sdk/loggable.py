@@ -45,27 +45,22 @@ def is_secret_key(key: str, fragments: tuple[str, ...]) -> bool:
     return any(normalized(f) in norm for f in fragments if f)
 
 
-def json_fallback(value: Any) -> Any:
-    """A JSON-friendly stand-in for a value json cannot encode."""
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (decimal.Decimal, uuid.UUID, PurePath)):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(raw).decode("ascii")}
-    if isinstance(value, (set, frozenset)):
-        try:
-            return sorted(value)
-        except TypeError:
-            return list(value)
+def _bytes_value(raw: bytes) -> Any:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(raw).decode("ascii")}
+
+
+def _set_value(value: Any) -> list[Any]:
+    try:
+        return sorted(value)
+    except TypeError:
+        return list(value)
+
+
+def _object_value(value: Any) -> Any:
+    """A pydantic model or a dataclass as an object; anything else as its (bounded) repr."""
     dump = getattr(value, "model_dump", None)  # pydantic v2
     if callable(dump):
         try:
@@ -76,6 +71,25 @@ def json_fallback(value: Any) -> Any:
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     text = repr(value)
     return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "..."
+
+
+# Readable stand-ins, first match wins: (types, conversion).
+_CONVERSIONS = (
+    ((datetime.datetime, datetime.date, datetime.time), lambda v: v.isoformat()),
+    (datetime.timedelta, lambda v: v.total_seconds()),
+    ((decimal.Decimal, uuid.UUID, PurePath), str),
+    (enum.Enum, lambda v: v.value),
+    ((bytes, bytearray, memoryview), lambda v: _bytes_value(bytes(v))),
+    ((set, frozenset), _set_value),
+)
+
+
+def json_fallback(value: Any) -> Any:
+    """A JSON-friendly stand-in for a value json cannot encode."""
+    for types, convert in _CONVERSIONS:
+        if isinstance(value, types):
+            return convert(value)
+    return _object_value(value)
 
 
 def masked(value: Any, fragments: tuple[str, ...], fallback: Callable[[Any], Any] = json_fallback,

@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.sdk.runtime import RUNTIME, TRACER_NAME, Redactor
+from execlog_otel.semconv import RESOURCE_RETRY_URL
 
 log = logging.getLogger(__name__)
 
@@ -119,34 +120,15 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
     ``exporter`` replaces the exporter the settings would choose (e.g. a Collector's, or one for tests).
     ``retry_listener`` (``host:port``, default ``EXECLOG_RETRY_LISTEN``) starts the retry listener there and
     announces its URL in the resource attributes, so the viewer can retry this runner's automations."""
-    global _current, _atexit_registered
-    if flush_interval_ms is not None and not 0 < int(flush_interval_ms) <= MAX_FLUSH_INTERVAL_MS:
-        raise ConfigError(f"flush_interval_ms={flush_interval_ms!r}: expected 1..{MAX_FLUSH_INTERVAL_MS}")
-    if payload_cap_bytes is not None and int(payload_cap_bytes) < 256:
-        raise ConfigError(f"payload_cap_bytes={payload_cap_bytes!r}: expected at least 256 bytes")
-    if redact is not None and not callable(redact):
-        raise ConfigError("redact=: expected a function (key, value) -> value")
-    base = settings or Settings.from_env()
-    overrides = {k: v for k, v in dict(
-        service_name=service_name, endpoint=endpoint, clickhouse_url=clickhouse_url, database=database,
-        flush_interval_ms=flush_interval_ms, payload_cap_bytes=payload_cap_bytes, capture_code=capture_code,
-        redact_keys=tuple(redact_keys) if redact_keys is not None else None).items() if v is not None}
-    settings = replace(base, **overrides) if overrides else base
-    if not settings.service_name:
-        settings = replace(settings, service_name=_default_service_name())
-    if not 0 < settings.flush_interval_ms <= MAX_FLUSH_INTERVAL_MS:
-        raise ConfigError(f"EXECLOG_FLUSH_INTERVAL_MS={settings.flush_interval_ms}: "
-                          f"expected 1..{MAX_FLUSH_INTERVAL_MS}")
+    global _current
+    settings = _settings(settings, redact, service_name=service_name, endpoint=endpoint,
+                         clickhouse_url=clickhouse_url, database=database, flush_interval_ms=flush_interval_ms,
+                         payload_cap_bytes=payload_cap_bytes, capture_code=capture_code,
+                         redact_keys=tuple(redact_keys) if redact_keys is not None else None)
     extra_resource = {str(k): v for k, v in (resource_attributes or {}).items() if v is not None}
     listen = retry_listener or settings.retry_listen
     if listen:
-        from execlog_otel.retry.listener import ensure_retry_listener
-        from execlog_otel.semconv import RESOURCE_RETRY_URL
-
-        try:
-            extra_resource.setdefault(RESOURCE_RETRY_URL, ensure_retry_listener(listen, settings.retry_secret))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"retry listener: {exc}") from None
+        extra_resource.setdefault(RESOURCE_RETRY_URL, _start_retry_listener(listen, settings))
 
     with _lock:
         if _current is not None and _moves_destination(_current.settings, endpoint, clickhouse_url, database,
@@ -155,43 +137,80 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
             log.info("execlog: switching the export destination; flushing the previous one")
             _current.shutdown()
         if _current is not None:
-            # Idempotent: same pipeline; recording settings and resource attributes follow the new call.
-            handle = _current
-            handle.settings = replace(handle.settings, payload_cap_bytes=settings.payload_cap_bytes,
-                                      capture_code=settings.capture_code, redact_keys=settings.redact_keys,
-                                      max_attempts=settings.max_attempts)
-            if extra_resource:
-                _merge_resource(handle.tracer_provider, extra_resource)
-            RUNTIME.update(handle.settings, None, redact if redact is not None else RUNTIME.redactor)
-            return handle
+            return _reconfigure(_current, settings, extra_resource, redact)
+        _current = _new_pipeline(settings, extra_resource, redact, tracer_provider, exporter)
+        return _current
 
-        provider = tracer_provider
-        owns = False
-        if provider is None:
-            existing = trace.get_tracer_provider()
-            if isinstance(existing, TracerProvider):
-                provider = existing
-            else:
-                attrs = {"service.name": settings.service_name, **extra_resource}
-                provider = TracerProvider(resource=Resource.create(attrs))
-                trace.set_tracer_provider(provider)
-                owns = True
-        if not owns and extra_resource:
-            _merge_resource(provider, extra_resource)
-        if exporter is None:
-            exporter, target = _build_exporter(settings)
+
+def _settings(settings: Settings | None, redact: Redactor | None, **overrides: Any) -> Settings:
+    """The settings in force: the environment's (or ``settings``), with the arguments given, checked."""
+    flush_interval_ms, payload_cap_bytes = overrides["flush_interval_ms"], overrides["payload_cap_bytes"]
+    if flush_interval_ms is not None and not 0 < int(flush_interval_ms) <= MAX_FLUSH_INTERVAL_MS:
+        raise ConfigError(f"flush_interval_ms={flush_interval_ms!r}: expected 1..{MAX_FLUSH_INTERVAL_MS}")
+    if payload_cap_bytes is not None and int(payload_cap_bytes) < 256:
+        raise ConfigError(f"payload_cap_bytes={payload_cap_bytes!r}: expected at least 256 bytes")
+    if redact is not None and not callable(redact):
+        raise ConfigError("redact=: expected a function (key, value) -> value")
+    base = settings or Settings.from_env()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    settings = replace(base, **given) if given else base
+    if not settings.service_name:
+        settings = replace(settings, service_name=_default_service_name())
+    if not 0 < settings.flush_interval_ms <= MAX_FLUSH_INTERVAL_MS:
+        raise ConfigError(f"EXECLOG_FLUSH_INTERVAL_MS={settings.flush_interval_ms}: "
+                          f"expected 1..{MAX_FLUSH_INTERVAL_MS}")
+    return settings
+
+
+def _start_retry_listener(listen: str, settings: Settings) -> str:
+    from execlog_otel.retry.listener import ensure_retry_listener
+
+    try:
+        return ensure_retry_listener(listen, settings.retry_secret)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"retry listener: {exc}") from None
+
+
+def _reconfigure(handle: Telemetry, settings: Settings, extra_resource: dict[str, Any],
+                 redact: Redactor | None) -> Telemetry:
+    """Idempotent: same pipeline; recording settings and resource attributes follow the new call."""
+    handle.settings = replace(handle.settings, payload_cap_bytes=settings.payload_cap_bytes,
+                              capture_code=settings.capture_code, redact_keys=settings.redact_keys,
+                              max_attempts=settings.max_attempts)
+    if extra_resource:
+        _merge_resource(handle.tracer_provider, extra_resource)
+    RUNTIME.update(handle.settings, None, redact if redact is not None else RUNTIME.redactor)
+    return handle
+
+
+def _new_pipeline(settings: Settings, extra_resource: dict[str, Any], redact: Redactor | None,
+                  provider: TracerProvider | None, exporter: SpanExporter | None) -> Telemetry:
+    global _atexit_registered
+    owns = False
+    if provider is None:
+        existing = trace.get_tracer_provider()
+        if isinstance(existing, TracerProvider):
+            provider = existing
         else:
-            target = type(exporter).__name__
-        processor = BatchSpanProcessor(exporter, schedule_delay_millis=settings.flush_interval_ms)
-        provider.add_span_processor(processor)
-        handle = Telemetry(provider, settings, exporter, processor, owns, target)
-        _current = handle
-        RUNTIME.update(settings, provider.get_tracer(TRACER_NAME, _version()), redact)
-        if not _atexit_registered:
-            atexit.register(_flush_at_exit)
-            _atexit_registered = True
-        log.info("execlog: exporting spans to %s every %d ms", target, settings.flush_interval_ms)
-        return handle
+            provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name,
+                                                                **extra_resource}))
+            trace.set_tracer_provider(provider)
+            owns = True
+    if not owns and extra_resource:
+        _merge_resource(provider, extra_resource)
+    if exporter is None:
+        exporter, target = _build_exporter(settings)
+    else:
+        target = type(exporter).__name__
+    processor = BatchSpanProcessor(exporter, schedule_delay_millis=settings.flush_interval_ms)
+    provider.add_span_processor(processor)
+    handle = Telemetry(provider, settings, exporter, processor, owns, target)
+    RUNTIME.update(settings, provider.get_tracer(TRACER_NAME, _version()), redact)
+    if not _atexit_registered:
+        atexit.register(_flush_at_exit)
+        _atexit_registered = True
+    log.info("execlog: exporting spans to %s every %d ms", target, settings.flush_interval_ms)
+    return handle
 
 
 def _moves_destination(current: Settings, endpoint: str | None, clickhouse_url: str | None,
