@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import signal
 import subprocess
 import sys
 import threading
@@ -101,23 +101,85 @@ def wait_merges(client: Any, database: str, timeout_s: float = 600) -> float:
     return time.perf_counter() - t
 
 
-def start_serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    """A real ``execlog serve --port 0`` subprocess on ``data_dir`` and its URL (``EXECLOG_*`` from ``env`` only)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("EXECLOG_")}
-    proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "serve", "--port", "0", "--data",
-                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**clean, **env})
-    deadline = time.monotonic() + 60
-    lines = []
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without ``EXECLOG_*`` and ``OTEL_*`` settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}
+    env.update(extra)
+    return env
+
+
+def ready_line(stdout: Any, timeout_s: float = 60) -> tuple[dict[str, Any], list[str]]:
+    """Read a server's stdout up to its ready line (``{"event": "ready", "url": ...}``); (that line, lines read)."""
+    deadline = time.monotonic() + timeout_s
+    lines: list[str] = []
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+        line = stdout.readline()
         if not line:
             break
         lines.append(line)
-        m = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", line)
-        if m:
-            # Keep reading its output so a chatty server never blocks on a full pipe.
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, m.group(1)
-    proc.kill()
-    raise RuntimeError("execlog serve did not start:\n" + "".join(lines))
+        if line.startswith("{"):
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get("event") == "ready":
+                return event, lines
+    return {}, lines
+
+
+class ServeProcess:
+    """``execlog serve --port 0`` as a real subprocess on ``data_dir``, returned once its ready line says where
+    it listens (``url``). Its stderr goes to ``log_path``; its stdout is drained so it never blocks."""
+
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 60,
+                 verbose: bool = False) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir.parent / f"serve-{time.time_ns()}.log"
+        self._log = open(self.log_path, "wb")  # closed by stop() or kill9()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "execlog_otel.cli", *(["-v"] if verbose else []), "serve",
+             "--data", str(data_dir), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=self._log, text=True, env=env if env is not None else clean_env())
+        self.ready, lines = ready_line(self.proc.stdout, timeout_s)
+        if not self.ready:
+            self.proc.kill()
+            self.proc.wait()
+            self._log.close()
+            raise RuntimeError(f"execlog serve did not start: {''.join(lines)} {self.stderr()}")
+        self.url: str = self.ready["url"]
+        self.stdout_lines = lines
+        self._drain = threading.Thread(target=lambda: self.stdout_lines.extend(self.proc.stdout), daemon=True)
+        self._drain.start()
+
+    def output(self) -> str:
+        """What it printed on stdout so far (all of it once stopped)."""
+        return "".join(self.stdout_lines)
+
+    def stderr(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._log.close()
+
+    def stop(self) -> int:
+        """SIGTERM (a clean stop: everything received is stored), then the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._drain.join(timeout=10)
+        self._log.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -20,8 +20,6 @@ import json
 import multiprocessing as mp
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +27,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-from benchmarks.common import emit, log, readable_spans, start_serve
+from benchmarks.common import ServeProcess, emit, log, readable_spans
 from benchmarks.stats import fmt, percentile
 
 BATCH = 500
@@ -159,9 +157,10 @@ def viewer_process(base: str, clients: int, seconds: float, think_s: float, out:
 
 def run(seconds: float, rate: float, clients: int, think_s: float) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-load-"))
-    proc = None
+    serve = None
     try:
-        proc, base = start_serve(data_dir)
+        serve = ServeProcess(data_dir)
+        base = serve.url
         log(f"execlog serve at {base}; preparing spans")
         bodies = encoded_batches(max(BATCH * 8, int(min(rate * seconds, 40_000))))
         prefill = Conn(base)
@@ -179,12 +178,8 @@ def run(seconds: float, rate: float, clients: int, think_s: float) -> dict:
         for p in procs:
             p.join(timeout=60)
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if serve is not None:
+            serve.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     ingest, viewer = got["ingest"], got["viewer"]
     result = {

@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import SIZES, Size, emit, log, readable_spans, start_serve
+from benchmarks.common import SIZES, ServeProcess, Size, clean_env, emit, log, readable_spans
 from benchmarks.stats import summary
 
 BATCH = 512
@@ -72,7 +70,8 @@ def run(size_name: str) -> dict:
 def one_round(size: Size, preencoded: bool) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-serve-"))
     try:
-        proc, url = start_serve(data_dir, EXECLOG_SPOOL_MAX_BYTES="0")
+        serve = ServeProcess(data_dir, env=clean_env(EXECLOG_SPOOL_MAX_BYTES="0"))
+        url = serve.url
         log(f"execlog serve at {url}; {size.ingest_clients} clients x {size.ingest_spans:,} spans")
         ctx = mp.get_context("fork")
         ready = ctx.Barrier(size.ingest_clients + 1)
@@ -89,12 +88,7 @@ def one_round(size: Size, preencoded: bool) -> dict:
         wall = max(d[0] for d in done) - t0
         sent = sum(d[1] for d in done)
         failed = sum(d[2] for d in done)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        serve.stop()
         from execlog_otel.config import Settings
         from execlog_otel.store.store import Store
 

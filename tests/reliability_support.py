@@ -1,11 +1,10 @@
-"""Helpers shared by the reliability and security tests: OTLP bodies, HTTP calls, ``execlog serve`` subprocesses."""
+"""Helpers shared by the reliability and security tests: OTLP bodies, HTTP calls, stored span ids.
+
+``execlog serve`` subprocesses are ``benchmarks.common.ServeProcess`` (shared with the benchmarks)."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from benchmarks.common import clean_env
 
 _COUNTER = [0]
 
@@ -53,61 +54,6 @@ def post_spans(base_url: str, body: bytes, headers: dict[str, str] | None = None
     status, _, data = http("POST", base_url + "/v1/traces", body,
                            {"Content-Type": "application/json", **(headers or {})})
     return status, data
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}
-    env.update(extra)
-    return env
-
-
-class ServeProcess:
-    """``execlog serve`` as a real subprocess on a data directory; ``url`` once it listens."""
-
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 60,
-                 verbose: bool = False):
-        self.data_dir = data_dir
-        self.log_path = data_dir.parent / f"serve-{time.time_ns()}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "execlog_otel.cli", *(["-v"] if verbose else []), "serve",
-             "--data", str(data_dir), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=self._log, env=env or clean_env())
-        self.url = ""
-        deadline = time.monotonic() + timeout_s
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            lines.append(line)
-            m = re.search(r"viewer:\s+(http://\S+?)/?$", line.strip())
-            if m:
-                self.url = m.group(1)
-                break
-        if not self.url:
-            self.proc.kill()
-            raise AssertionError(f"execlog serve did not start: {''.join(lines)} {self.stderr()}")
-
-    def stderr(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
 
 
 DUMP_SCRIPT = """

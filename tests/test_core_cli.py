@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from benchmarks.common import ServeProcess, clean_env
 
 EXECLOG = [sys.executable, "-m", "execlog_otel.cli"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}
-    env.update(extra)
-    return env
-
-
-def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([*EXECLOG, "serve", "--data", str(data_dir), "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", line)
-        if m:
-            return proc, m.group(1)
-    proc.kill()
-    raise AssertionError(f"execlog serve did not start: {''.join(lines)} {proc.stderr.read()}")
 
 
 def get_json(url: str):
@@ -65,24 +38,19 @@ def test_sdk_with_otel_traces_exporter_execlog_lands_spans(tmp_path):
     """))
     data = tmp_path / "data"
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                         env=_env(OTEL_TRACES_EXPORTER="execlog", OTEL_SERVICE_NAME="cron",
+                         env=clean_env(OTEL_TRACES_EXPORTER="execlog", OTEL_SERVICE_NAME="cron",
                                   EXECLOG_DATA_DIR=str(data), OTEL_METRICS_EXPORTER="none",
                                   OTEL_LOGS_EXPORTER="none"))
     assert run.returncode == 0, run.stderr
-    proc, url = start_serve(data)
-    try:
-        items = get_json(url + "/api/executions")["items"]
+    with ServeProcess(data) as serve:
+        items = get_json(serve.url + "/api/executions")["items"]
         assert [(i["name"], i["kind"], i["status"], i["steps"], i["connectors"], i["service"]) for i in items] == [
             ("nightly-sync", "automation", "Success", 3, ["Postgres"], "cron")]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_exporter_sends_to_the_running_server_when_it_owns_the_directory(tmp_path):
     data = tmp_path / "data"
-    proc, url = start_serve(data)
-    try:
+    with ServeProcess(data) as serve:
         script = tmp_path / "app.py"
         script.write_text(textwrap.dedent("""
             from opentelemetry.sdk.trace import TracerProvider
@@ -95,26 +63,19 @@ def test_exporter_sends_to_the_running_server_when_it_owns_the_directory(tmp_pat
             p.shutdown()
         """))
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                             env=_env(EXECLOG_DATA_DIR=str(data)))
+                             env=clean_env(EXECLOG_DATA_DIR=str(data)))
         assert run.returncode == 0, run.stderr
-        items = get_json(url + "/api/executions?kind=agent")["items"]
+        items = get_json(serve.url + "/api/executions?kind=agent")["items"]
         assert [i["name"] for i in items] == ["hello"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_second_serve_on_the_same_directory_names_the_owner(tmp_path):
     data = tmp_path / "data"
-    proc, url = start_serve(data)
-    try:
+    with ServeProcess(data) as serve:
         second = subprocess.run([*EXECLOG, "serve", "--data", str(data), "--port", "0"], capture_output=True,
-                                text=True, timeout=60, env=_env())
+                                text=True, timeout=60, env=clean_env())
         assert second.returncode == 1
-        assert f"in use by process {proc.pid}" in second.stderr and url in second.stderr
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        assert f"in use by process {serve.proc.pid}" in second.stderr and serve.url in second.stderr
 
 
 def test_sigterm_flushes_and_exits_cleanly(tmp_path):
@@ -123,23 +84,27 @@ def test_sigterm_flushes_and_exits_cleanly(tmp_path):
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     data = tmp_path / "data"
-    proc, url = start_serve(data)
+    serve = ServeProcess(data)
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=url + "/v1/traces")))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=serve.url + "/v1/traces")))
     for i in range(5):
         with provider.get_tracer("t").start_as_current_span(f"run {i}"):
             pass
     provider.shutdown()
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "stopped" in out
-    proc, url = start_serve(data)  # the lock was released; the spans are there
-    try:
-        assert get_json(url + "/api/executions")["count"] == 5
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    assert serve.stop() == 0, serve.stderr()  # SIGTERM
+    assert "stopped" in serve.output()
+    with ServeProcess(data) as again:  # the lock was released; the spans are there
+        assert get_json(again.url + "/api/executions")["count"] == 5
+
+
+def test_serve_prints_a_machine_readable_ready_line(tmp_path):
+    """Scripts wait on one JSON line rather than scraping the human text: where it listens, and its pid."""
+    with ServeProcess(tmp_path / "data") as serve:
+        assert serve.ready == {"event": "ready", "url": serve.url, "pid": serve.proc.pid}
+        assert serve.url.startswith("http://127.0.0.1:")
+        assert get_json(serve.url + "/api/executions")["count"] == 0
+        human = serve.output()
+    assert f"viewer:   {serve.url}/" in human
 
 
 def _closed_port() -> int:
@@ -154,7 +119,7 @@ def _closed_port() -> int:
 ])
 def test_unusable_clickhouse_url_is_one_clear_line(url, expected):
     run = subprocess.run([*EXECLOG, "serve", "--clickhouse", url.format(port=_closed_port()), "--port", "0"],
-                         capture_output=True, text=True, timeout=60, env=_env())
+                         capture_output=True, text=True, timeout=60, env=clean_env())
     assert run.returncode == 1
     assert expected in run.stderr
     assert "secret" not in run.stderr
@@ -163,6 +128,6 @@ def test_unusable_clickhouse_url_is_one_clear_line(url, expected):
 
 def test_bad_setting_is_reported(tmp_path):
     run = subprocess.run([*EXECLOG, "serve", "--data", str(tmp_path), "--port", "0"], capture_output=True,
-                         text=True, timeout=60, env=_env(EXECLOG_RETENTION_DAYS="thirty"))
+                         text=True, timeout=60, env=clean_env(EXECLOG_RETENTION_DAYS="thirty"))
     assert run.returncode != 0
     assert "EXECLOG_RETENTION_DAYS='thirty': expected a whole number" in run.stderr

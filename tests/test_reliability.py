@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from benchmarks.common import ServeProcess
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from tests.reliability_support import ServeProcess, otlp_json, post_spans, span_ids, stored_span_ids
+from tests.reliability_support import otlp_json, post_spans, span_ids, stored_span_ids
 
 from execlog_otel import server as server_mod
 from execlog_otel.config import Settings

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from tests.reliability_support import ServeProcess, clean_env, http, otlp_json, post_spans, span_ids
+from benchmarks.common import ServeProcess, clean_env
+from tests.reliability_support import http, otlp_json, post_spans, span_ids
 
 from execlog_otel import server as server_mod
 from execlog_otel.store import schema

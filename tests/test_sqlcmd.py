@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from urllib.request import Request, urlopen
 
 import pytest
+from benchmarks.common import ServeProcess, clean_env
 from click.testing import CliRunner
 from clickhouse_connect.driver.exceptions import DatabaseError
 
@@ -192,34 +192,19 @@ def test_direct_query_on_a_clickhouse_url(chdb_url, store, loaded):
 def test_embedded_store_goes_through_the_running_serve(tmp_path: Path):
     """execlog sql --data DIR finds the execlog serve owning DIR (lock file) and queries through it."""
     data = tmp_path / "data"
-    env = {**os.environ, "EXECLOG_AUTH_TOKEN": "", "EXECLOG_DATA_DIR": "", "EXECLOG_CLICKHOUSE_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "serve", "--data", str(data), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        url = None
-        for line in proc.stdout:
-            if "viewer:" in line:
-                url = line.split("viewer:", 1)[1].strip().rstrip("/")
-                break
-        assert url, "execlog serve did not start"
+    with ServeProcess(data):
         res = invoke("--data", str(data), "-f", "json", "SELECT count() AS n FROM otel_traces")
         assert res.exit_code == 0, res.output
         assert json.loads(res.output) == [{"n": 0}]
         res = invoke("--data", str(data), "DROP TABLE otel_traces")
         assert res.exit_code == 1 and "read-only" in res.output
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     # With nobody serving it, the directory is opened directly (read-only) -- in a fresh process,
     # since this one already holds the test engine.
     deadline = time.monotonic() + 20
     while True:
         out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "sql", "--data", str(data), "-f", "csv",
                               "SELECT count() AS n FROM execlog_executions"], capture_output=True, text=True,
-                             env=env, timeout=60)
+                             env=clean_env(), timeout=60)
         if out.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.5)  # the server may still be releasing the directory

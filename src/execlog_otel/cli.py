@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 
 import click
@@ -17,6 +19,16 @@ def _settings(**overrides) -> Settings:
         return Settings.from_env(**overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _announce(running) -> None:
+    """What the server is, for people; then one JSON line for scripts and tests to wait on:
+    ``{"event": "ready", "url": ..., "pid": ...}`` (it listens at ``url``, receiver included)."""
+    from execlog_otel import server
+
+    click.echo(server.describe(running), nl=False)
+    click.echo(json.dumps({"event": "ready", "url": running.url, "pid": os.getpid()}))
+    sys.stdout.flush()
 
 
 def _fail(message: str) -> None:
@@ -68,8 +80,7 @@ def serve(host, port, insecure_allow_remote, **store_opts) -> None:
     except (StoreError, ConfigError) as exc:
         _fail(str(exc))
     server.install_signal_handlers()
-    click.echo(server.describe(running), nl=False)
-    sys.stdout.flush()
+    _announce(running)
     running.serve_forever()
     click.echo("execlog: stopped; everything received is stored.")
 
@@ -97,7 +108,7 @@ def demo(host, port, runs, exit_after, **store_opts) -> None:
         _fail(str(exc))
     server.install_signal_handlers()
     running.start_background()
-    click.echo(server.describe(running), nl=False)
+    _announce(running)
     try:
         count = demo_mod.feed(running.url, rounds=runs, retry_secret=settings.retry_secret)
         click.echo(f"execlog demo: sent {count} sample executions. Open {running.url}/ to see them.")
