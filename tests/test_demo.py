@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from benchmarks.common import clean_env, ready_line
 
 from execlog_otel import semconv as sc
 
@@ -59,16 +60,12 @@ class Client:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "EXECLOG_"))}
     proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "demo", "--data", str(data_dir), "--port",
                              "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**env, "PYTHONUNBUFFERED": "1"})
+                            env=clean_env(PYTHONUNBUFFERED="1"))
     try:
-        base, sent = "", 0
+        base, sent = ready_line(proc.stdout)[0].get("url", ""), 0
         for line in proc.stdout:
-            found = re.search(r"viewer:\s+(http://\S+?)/?$", line.strip())
-            if found:
-                base = found.group(1)
             sent_line = re.search(r"sent (\d+) sample executions", line)
             if sent_line:
                 sent = int(sent_line.group(1))
