@@ -3,7 +3,10 @@
 chDB lets a process open one data directory, so the session opens it once;
 each test gets a fresh database in it (``store``), which isolates tests
 without reopening the engine. ``server`` runs the real app under waitress
-in a thread over that test's store.
+in a thread over that test's store (``start_server`` starts more, with other
+settings or stores); ``client`` is a Flask test client of the viewer app
+(``app_client`` makes one with other settings). Subprocess ``execlog serve``:
+``benchmarks.common.ServeProcess``.
 """
 
 from __future__ import annotations
@@ -12,14 +15,22 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from execlog_otel.config import Settings
 from execlog_otel.store.client import connect
 from execlog_otel.store.store import Store
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from execlog_otel.server import RunningServer
 
 ARTIFACTS = Path(os.environ.get("EXECLOG_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
 
@@ -62,13 +73,53 @@ def settings(store: Store, chdb_url: str) -> Settings:
     return Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
 
 
-@pytest.fixture
-def server(settings: Settings, store: Store):
+@contextmanager
+def serving(settings: Settings, store: Store) -> Iterator[RunningServer]:
+    """The real app under waitress in a thread over ``store``; closed (threads and connections) on exit.
+    For module-scoped servers; a test uses ``start_server`` or ``server``."""
     from execlog_otel import server as server_mod
 
     running = server_mod.start(settings, store=store).start_background()
-    yield running
-    running.close()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def start_server(settings: Settings, store: Store) -> Iterator[Callable[..., RunningServer]]:
+    """Factory of in-process servers, all closed after the test: ``start_server(auth_token=...)`` over this
+    test's store with settings changed (or ``settings=`` others); ``start_server(store=other)`` over another
+    store (its database)."""
+    base = settings
+
+    with ExitStack() as stack:
+        def start(store: Store = store, settings: Settings | None = None, **changes: Any) -> RunningServer:
+            changed = replace(settings or base, **{"database": store.database, **changes})
+            return stack.enter_context(serving(changed, store))
+
+        yield start
+
+
+@pytest.fixture
+def server(start_server: Callable[..., RunningServer]) -> RunningServer:
+    return start_server()
+
+
+@pytest.fixture
+def app_client(settings: Settings, store: Store) -> Callable[..., FlaskClient]:
+    """Factory of Flask test clients of the viewer app (no receiver) over this test's store, settings changed."""
+    from execlog_otel.viewer.app import create_app
+
+    def make(**changes: Any) -> FlaskClient:
+        return create_app(replace(settings, **changes), store, receiver=False).test_client()
+
+    return make
+
+
+@pytest.fixture
+def client(app_client: Callable[..., FlaskClient]) -> FlaskClient:
+    return app_client()
 
 
 @pytest.fixture

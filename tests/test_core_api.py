@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from execlog_otel.store.rows import SpanColumns
-from execlog_otel.viewer.app import create_app
 
 T0 = time.time_ns() - 3600 * 10**9  # an hour ago
 
@@ -37,11 +36,6 @@ def add_execution(store, *, name: str, kind: str = "automation", status: str = "
                  parent_span_id=root_id, name=f"step {i}", status_code="Unset", attributes={}, **common)
     store.insert_span_columns(cols.columns)
     return trace_id
-
-
-@pytest.fixture
-def client(store, settings):
-    return create_app(settings, store, receiver=False).test_client()
 
 
 def names(resp) -> list[str]:

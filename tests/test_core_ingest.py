@@ -21,8 +21,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from tests.conftest import new_store
 
-from execlog_otel import server as server_mod
-from execlog_otel.config import Settings
 from execlog_otel.ingest.exporter import ClickHouseSpanExporter
 from execlog_otel.store.rows import COLUMNS
 
@@ -116,25 +114,16 @@ def three_stores(ch_client):
         ch_client.command(f"DROP DATABASE IF EXISTS {s.database} SYNC")
 
 
-def _serve(store, chdb_url):
-    settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
-    return server_mod.start(settings, store=store).start_background()
-
-
-def test_exporter_protobuf_and_json_receivers_write_identical_rows(three_stores, chdb_url):
+def test_exporter_protobuf_and_json_receivers_write_identical_rows(three_stores, start_server):
     spans = make_spans()
     direct, via_proto, via_json = three_stores
     ClickHouseSpanExporter(store=direct).export(spans)
-    s1, s2 = _serve(via_proto, chdb_url), _serve(via_json, chdb_url)
-    try:
-        # The real OTLP/HTTP exporter (protobuf, gzip-compressed).
-        exporter = OTLPSpanExporter(endpoint=s1.url + "/v1/traces", compression=Compression.Gzip)
-        assert exporter.export(spans).name == "SUCCESS"
-        status, body, ctype = _post(s2.url, _otlp_json(spans), "application/json")
-        assert status == 200 and ctype.startswith("application/json") and json.loads(body) == {}
-    finally:
-        s1.close()
-        s2.close()
+    s1, s2 = start_server(store=via_proto), start_server(store=via_json)
+    # The real OTLP/HTTP exporter (protobuf, gzip-compressed).
+    exporter = OTLPSpanExporter(endpoint=s1.url + "/v1/traces", compression=Compression.Gzip)
+    assert exporter.export(spans).name == "SUCCESS"
+    status, body, ctype = _post(s2.url, _otlp_json(spans), "application/json")
+    assert status == 200 and ctype.startswith("application/json") and json.loads(body) == {}
     assert fetch_rows(direct) == fetch_rows(via_proto) == fetch_rows(via_json)
     assert len(fetch_rows(direct)) == 2
 

@@ -15,7 +15,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from tests.reliability_support import otlp_json, post_spans, span_ids, stored_span_ids
 
-from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
 from execlog_otel.ingest.exporter import ClickHouseSpanExporter
 from execlog_otel.ingest.sink import StoreSink
@@ -111,34 +110,32 @@ def test_spool_directory_has_one_owner(tmp_path: Path):
 
 # --- the sink: spool while the store refuses, drain when it is back, no duplicates -------------------
 
-def test_receiver_acknowledges_during_outage_and_stores_every_span_once(store, settings, tmp_path: Path):
+def test_receiver_acknowledges_during_outage_and_stores_every_span_once(store, settings, start_server,
+                                                                        tmp_path: Path):
     settings = Settings(**{**settings.__dict__, "spool_dir": str(tmp_path / "spool")})
-    running = server_mod.start(settings, store=store).start_background()
-    try:
-        sent: list[str] = []
+    running = start_server(settings=settings)
+    sent: list[str] = []
 
-        def send(n: int) -> None:
-            ids = span_ids(n, 3)
-            status, body = post_spans(running.url, otlp_json(ids))
-            assert status == 200, body
-            sent.extend(sid for _, sid in ids)
+    def send(n: int) -> None:
+        ids = span_ids(n, 3)
+        status, body = post_spans(running.url, otlp_json(ids))
+        assert status == 200, body
+        sent.extend(sid for _, sid in ids)
 
-        send(5)
-        with TableAway(store):
-            for _ in range(6):
-                send(7)  # acknowledged: durable in the spool while the table is gone
-            sink = running._sink
-            assert sink.spool.pending_spans == 42
-            assert re.search("Unknown table|does not exist", sink.status()["store_error"])
-        send(3)  # arrives while the backlog drains: queued behind it, in order
-        assert sink.wait_drained(30), sink.status()
-        rows, distinct = span_counts(store)
-        assert (rows, distinct) == (len(sent), len(sent)) == (50, 50)
-        stored = {r[0] for r in store.pool.query(f"SELECT SpanId FROM {store.table('otel_traces')}").result_rows}
-        assert stored == set(sent)
-        assert sink.status()["store_error"] == ""
-    finally:
-        running.close()
+    send(5)
+    with TableAway(store):
+        for _ in range(6):
+            send(7)  # acknowledged: durable in the spool while the table is gone
+        sink = running._sink
+        assert sink.spool.pending_spans == 42
+        assert re.search("Unknown table|does not exist", sink.status()["store_error"])
+    send(3)  # arrives while the backlog drains: queued behind it, in order
+    assert sink.wait_drained(30), sink.status()
+    rows, distinct = span_counts(store)
+    assert (rows, distinct) == (len(sent), len(sent)) == (50, 50)
+    stored = {r[0] for r in store.pool.query(f"SELECT SpanId FROM {store.table('otel_traces')}").result_rows}
+    assert stored == set(sent)
+    assert sink.status()["store_error"] == ""
 
 
 def test_replaying_a_batch_already_inserted_does_not_duplicate(store, tmp_path: Path):
@@ -191,16 +188,13 @@ def test_exporter_spools_while_clickhouse_refuses_and_writes_later(store, tmp_pa
         provider.shutdown()
 
 
-def test_sink_without_spool_refuses_so_the_client_retries(store, settings):
-    running = server_mod.start(settings, store=store).start_background()
-    try:
-        with TableAway(store):
-            status, body = post_spans(running.url, otlp_json(span_ids(2, 5)))
-        assert status == 503 and b"could not accept" in body
-        status, _ = post_spans(running.url, otlp_json(span_ids(2, 5)))
-        assert status == 200
-    finally:
-        running.close()
+def test_sink_without_spool_refuses_so_the_client_retries(store, start_server):
+    running = start_server()
+    with TableAway(store):
+        status, body = post_spans(running.url, otlp_json(span_ids(2, 5)))
+    assert status == 503 and b"could not accept" in body
+    status, _ = post_spans(running.url, otlp_json(span_ids(2, 5)))
+    assert status == 200
 
 
 # --- kill -9 of execlog serve during ingest ------------------------------------------------------------

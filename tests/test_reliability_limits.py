@@ -10,9 +10,9 @@ import sys
 import time
 
 from benchmarks.common import ServeProcess, clean_env
+from tests.conftest import new_store, serving
 from tests.reliability_support import http, otlp_json, post_spans, span_ids
 
-from execlog_otel import server as server_mod
 from execlog_otel.store import schema
 from execlog_otel.store.repository import MAX_STEPS
 from execlog_otel.store.rows import SpanColumns
@@ -57,13 +57,9 @@ def test_steps_per_page_are_capped(store, settings):
 
 
 def test_retention_deletes_backdated_data_and_is_shown(ch_client, settings):
-    from tests.conftest import new_store
-
     store = new_store(ch_client, retention_days=7)
     try:
-        s = dataclasses.replace(settings, database=store.database, retention_days=7)
-        running = server_mod.start(s, store=store).start_background()
-        try:
+        with serving(dataclasses.replace(settings, database=store.database, retention_days=7), store) as running:
             now = time.time_ns()
             old = root_and_steps("c" * 32, 3, now - 10 * 86400 * 10**9)  # 10 days old: past a 7-day retention
             store.insert_span_columns(old.columns)
@@ -80,8 +76,6 @@ def test_retention_deletes_backdated_data_and_is_shown(ch_client, settings):
             _, _, body = http("GET", running.url + "/api/executions")
             assert all(i["id"] != "c" * 32 for i in json.loads(body)["items"])
             assert json.loads(http("GET", running.url + "/api/status")[2])["store"]["spans_stored"] == 2
-        finally:
-            running.close()
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
 
@@ -120,8 +114,6 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
 
 
 def test_viewer_pages_show_the_retention_in_force(ch_client, settings):
-    from tests.conftest import new_store
-
     store = new_store(ch_client, retention_days=9)
     try:
         # The setting says 30; the table's TTL (what actually deletes) says 9: the page shows 9.
@@ -158,8 +150,7 @@ def test_a_closed_server_leaves_no_threads_behind(store, settings):
 
     before = {t.ident for t in threading.enumerate()}
     for _ in range(3):
-        running = server_mod.start(settings, store=store).start_background()
-        assert http("GET", running.url + "/api/executions")[0] == 200
-        running.close()
+        with serving(settings, store) as running:
+            assert http("GET", running.url + "/api/executions")[0] == 200
     left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == []

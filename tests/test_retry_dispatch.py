@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import pytest
 import urllib3
+from tests.conftest import serving
 from tests.retry_support import SECRET, add_attempt
 
 from execlog_otel.retry.listener import start_retry_listener
@@ -58,8 +59,8 @@ def viewer_settings(settings):
 
 
 @pytest.fixture
-def client(store, viewer_settings):
-    c = create_app(viewer_settings, store, receiver=False).test_client()
+def client(app_client):
+    c = app_client(retry_secret=SECRET)
     c.csrf = c.get("/api/retry/csrf").get_json()["token"]
     return c
 
@@ -222,11 +223,8 @@ def test_unknown_and_malformed_ids(client):
 
 def test_ten_concurrent_retries_through_the_viewer_start_one_attempt(store, viewer_settings, runner):
     """Ten simultaneous Retry requests for one execution: exactly one attempt starts in the runner."""
-    from execlog_otel import server as server_mod
-
     eid, _ = failed(store, runner)
-    viewer = server_mod.start(viewer_settings, store=store).start_background()
-    try:
+    with serving(viewer_settings, store) as viewer:
         http = urllib3.PoolManager(maxsize=10)
         token_resp = http.request("GET", viewer.url + "/api/retry/csrf")
         token = token_resp.json()["token"]
@@ -242,8 +240,6 @@ def test_ten_concurrent_retries_through_the_viewer_start_one_attempt(store, view
         with ThreadPoolExecutor(10) as pool:
             results = list(pool.map(send, range(10)))
         http.clear()  # close keep-alive connections so the server stops at once
-    finally:
-        viewer.close()
     runner.idle()
     assert sorted(results) == [(202, "accepted")] + [(202, "already_started")] * 9
     assert len(runner.calls) == 1 and runner.calls[0][1].attempt == 2

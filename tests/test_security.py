@@ -139,20 +139,17 @@ def test_security_headers_on_pages_api_errors_and_static(store, settings):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
-def test_receiver_has_its_own_ingest_token(store, settings):
+def test_receiver_has_its_own_ingest_token(settings, start_server):
     s = dataclasses.replace(with_auth(settings), ingest_token="ingest-" + "x" * 20)
-    running = server_mod.start(s, store=store).start_background()
-    try:
-        body = otlp_json(span_ids(2, 30))
-        status, data = post_spans(running.url, body)
-        assert status == 401 and b"ingest token" in data
-        # The viewer's token is not the ingest token.
-        status, _ = post_spans(running.url, body, {"Authorization": f"Bearer {TOKEN}"})
-        assert status == 401
-        status, _ = post_spans(running.url, body, {"Authorization": f"Bearer {s.ingest_token}"})
-        assert status == 200
-    finally:
-        running.close()
+    running = start_server(settings=s)
+    body = otlp_json(span_ids(2, 30))
+    status, data = post_spans(running.url, body)
+    assert status == 401 and b"ingest token" in data
+    # The viewer's token is not the ingest token.
+    status, _ = post_spans(running.url, body, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 401
+    status, _ = post_spans(running.url, body, {"Authorization": f"Bearer {s.ingest_token}"})
+    assert status == 200
 
 
 def test_serve_binds_loopback_by_default_and_refuses_remote_without_auth(store, settings):

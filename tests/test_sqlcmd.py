@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from urllib.request import Request, urlopen
 
@@ -23,7 +22,6 @@ from click.testing import CliRunner
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 import sql_fixture_data as fx
-from execlog_otel import server as server_mod
 from execlog_otel import sqlcmd
 from execlog_otel.cli import main
 
@@ -160,24 +158,21 @@ def test_max_rows_truncates(server, loaded):
     assert res.output.splitlines()[:3] == ["number", "0", "1"] and "truncated to 2 rows" in res.output
 
 
-def test_route_is_protected_like_the_rest_of_the_api(settings, store, loaded):
-    running = server_mod.start(replace(settings, auth_token="s3cret-token"), store=store).start_background()
-    try:
-        res = invoke("--server", running.url, BY_NAME)
-        assert res.exit_code == 1 and "needs authentication" in res.output
-        with pytest.raises(Exception) as info:
-            urlopen(f"{running.url}/api/sql?query=SELECT%201")
-        assert info.value.code == 401
-        res = invoke("--server", running.url, "--token", "wrong", BY_NAME)
-        assert res.exit_code == 1
-        res = invoke("--server", running.url, "-f", "csv", BY_NAME, env={"EXECLOG_AUTH_TOKEN": "s3cret-token"})
-        assert res.exit_code == 0 and res.output.splitlines()[1] == "invoice-run,3,1"
-        req = Request(f"{running.url}/api/sql?query=SELECT%2042%20AS%20x",
-                      headers={"Authorization": "Bearer s3cret-token"})
-        with urlopen(req) as resp:
-            assert json.loads(resp.read())["rows"] == [[42]]
-    finally:
-        running.close()
+def test_route_is_protected_like_the_rest_of_the_api(loaded, start_server):
+    running = start_server(auth_token="s3cret-token")
+    res = invoke("--server", running.url, BY_NAME)
+    assert res.exit_code == 1 and "needs authentication" in res.output
+    with pytest.raises(Exception) as info:
+        urlopen(f"{running.url}/api/sql?query=SELECT%201")
+    assert info.value.code == 401
+    res = invoke("--server", running.url, "--token", "wrong", BY_NAME)
+    assert res.exit_code == 1
+    res = invoke("--server", running.url, "-f", "csv", BY_NAME, env={"EXECLOG_AUTH_TOKEN": "s3cret-token"})
+    assert res.exit_code == 0 and res.output.splitlines()[1] == "invoice-run,3,1"
+    req = Request(f"{running.url}/api/sql?query=SELECT%2042%20AS%20x",
+                  headers={"Authorization": "Bearer s3cret-token"})
+    with urlopen(req) as resp:
+        assert json.loads(resp.read())["rows"] == [[42]]
 
 
 def test_direct_query_on_a_clickhouse_url(chdb_url, store, loaded):

@@ -46,11 +46,6 @@ class MarkupAudit(HTMLParser):
             self.inline_script_text += data.strip()
 
 
-@pytest.fixture
-def client(store, settings):
-    return create_app(settings, store, receiver=False).test_client()
-
-
 @pytest.mark.parametrize("path", ["/", "/executions", "/executions?kind=agent&status=Failed",
                                   f"/executions/{EID}"])
 def test_pages_render_with_strict_csp_and_no_inline_code(client, path):

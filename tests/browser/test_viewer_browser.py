@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.conftest import new_store
+from tests.conftest import new_store, serving
 
 from execlog_otel import demo
-from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
 from viewer_support import XSS_NAME, SpanWriter, big_execution, finish_watcher, populate
 
@@ -41,21 +40,20 @@ def get_json(url: str) -> dict:
 def viewer(ch_client, chdb_url):
     store = new_store(ch_client)
     settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
-    running = server_mod.start(settings, store=store).start_background()
     writer = SpanWriter(store)
     try:
-        sent = demo.feed(running.url)
-        data = populate(writer)
-        data.ids_by_name["long-agent"] = big_execution(store, BIG_STEPS)
-        expected = sent + len(data.ids_by_name)
-        deadline = time.monotonic() + 30
-        while get_json(f"{running.url}/api/executions?limit=1")["count"] < expected:
-            assert time.monotonic() < deadline, "the demo executions never arrived"
-            time.sleep(0.2)
-        yield running.url, data, writer, expected
+        with serving(settings, store) as running:
+            sent = demo.feed(running.url)
+            data = populate(writer)
+            data.ids_by_name["long-agent"] = big_execution(store, BIG_STEPS)
+            expected = sent + len(data.ids_by_name)
+            deadline = time.monotonic() + 30
+            while get_json(f"{running.url}/api/executions?limit=1")["count"] < expected:
+                assert time.monotonic() < deadline, "the demo executions never arrived"
+                time.sleep(0.2)
+            yield running.url, data, writer, expected
     finally:
         writer.close()
-        running.close()
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
 
 

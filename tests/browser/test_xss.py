@@ -11,10 +11,9 @@ import re
 from urllib.parse import quote
 
 import pytest
+from tests.conftest import serving
 from tests.hostile_data import IMG, JSON_BREAK, SCRIPT, SENTINELS, write_hostile_executions
 from tests.reliability_support import http
-
-from execlog_otel import server as server_mod
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +35,8 @@ document.addEventListener('securitypolicyviolation',
 @pytest.fixture
 def hostile_server(store, settings):
     ids = write_hostile_executions(store)
-    running = server_mod.start(settings, store=store).start_background()
-    yield running, ids
-    running.close()
+    with serving(settings, store) as running:
+        yield running, ids
 
 
 @pytest.fixture
