@@ -15,6 +15,7 @@ import urllib3
 
 from execlog_otel import semconv as sc
 from execlog_otel.retry import signing
+from execlog_otel.retry.proof import attempt_proof
 from execlog_otel.store.rows import SpanColumns
 
 SECRET = "test-retry-secret"
@@ -25,8 +26,10 @@ WAIT_S = 60  # generous bound for a busy machine; tests finish as soon as the st
 def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: str | None = None, attempt: int = 1,
                 execution_start_ns: int | None = None, payload: dict | None = None, fingerprint: str = "fp1",
                 retry_url: str = "", response_step: bool = False, extra: dict | None = None,
-                max_attempts: int | None = None) -> tuple[str, str]:
-    """Write one attempt (root span + one step) as a runner would; returns (execution id, root span id)."""
+                max_attempts: int | None = None, proof_secret: str = SECRET) -> tuple[str, str]:
+    """Write one attempt (root span + one step) as a runner would; returns (execution id, root span id).
+
+    The root carries the proof a runner holding ``proof_secret`` records (empty: none, a forgery)."""
     trace_id = execution_id if attempt == 1 and execution_id else uuid.uuid4().hex
     root_id = uuid.uuid4().hex[:16]
     attrs = {sc.KIND: "automation", sc.EXECUTION_NAME: name, sc.STATUS: status,
@@ -37,9 +40,13 @@ def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: s
     if attempt > 1:
         attrs.update({sc.RETRY_OF: execution_id, sc.ATTEMPT: str(attempt),
                       sc.EXECUTION_START: str(execution_start_ns)})
+
     resource = {"service.name": "runner"}
     if retry_url:
         resource[sc.RESOURCE_RETRY_URL] = retry_url
+    if proof_secret and sc.RETRY_PROOF not in attrs:
+        attrs[sc.RETRY_PROOF] = attempt_proof(proof_secret, execution_id or trace_id, attempt, trace_id, root_id,
+                                              retry_url, attrs.get(sc.TRIGGER_PAYLOAD, ""))
     common = dict(trace_state="", kind="Internal", service_name="runner", resource=resource, scope_name="t",
                   scope_version="", status_message="boom" if status == "Failed" else "")
     cols = SpanColumns()
@@ -117,6 +124,13 @@ class Viewer:
                                  headers={"X-CSRF-Token": self.token, "Cookie": f"execlog_csrf={self.token}",
                                           "Content-Type": "application/json"})
         return resp.status, resp.json()
+
+    def preview(self, execution_id: str) -> dict:
+        """The decision after asking the runner (POST /api/retry/preview); reading the status never asks it."""
+        resp = self.http.request("POST", f"{self.url}/api/retry/preview", body=json.dumps({"ids": [execution_id]}),
+                                 headers={"X-CSRF-Token": self.token, "Cookie": f"execlog_csrf={self.token}",
+                                          "Content-Type": "application/json"})
+        return resp.json()["items"][0]
 
     def row(self, execution_id: str) -> dict | None:
         items = self.get(f"/api/executions?ids={execution_id}")["items"]

@@ -119,14 +119,16 @@ def test_retry_follows_the_reference_use_cases_and_limitations(demo):
     # Limitation: a Response connector makes it not retryable, and the viewer says why.
     assert decision["answer-form"]["code"] == "not_retryable"
     assert "Response connector" in decision["answer-form"]["reason"]
-    # Use Case 3: the trigger was reconfigured: the reference's message.
-    assert decision["route-ticket"]["code"] == "trigger_changed"
-    assert "previously configured trigger" in decision["route-ticket"]["reason"]
-    assert "Start a new execution" in decision["route-ticket"]["reason"]
-
-    # Clicking Retry on it shows that message (the runner refuses; nothing is started).
+    # Use Case 3: the trigger was reconfigured: the reference's message, once the runner is asked (reading the
+    # status never contacts it; the preview, a POST with the CSRF token, does).
     token = client.get("/api/retry/csrf")["token"]
     route_ticket = by_name(items, "route-ticket")["id"]
+    _, preview = client.post("/api/retry/preview", {"ids": [route_ticket]}, {"X-CSRF-Token": token})
+    assert preview["items"][0]["code"] == "trigger_changed"
+    assert "previously configured trigger" in preview["items"][0]["reason"]
+    assert "Start a new execution" in preview["items"][0]["reason"]
+
+    # Clicking Retry on it shows that message (the runner refuses; nothing is started).
     status, answer = client.post(f"/api/executions/{route_ticket}/retry", {}, {"X-CSRF-Token": token})
     assert not answer["accepted"] and answer["code"] == "trigger_changed", answer
     assert "previously configured trigger" in answer["error"]

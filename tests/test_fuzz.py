@@ -195,3 +195,80 @@ def test_receiver_answers_any_otlp_shaped_json_with_200_or_4xx(app, name, key, v
     body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode()
     resp = _post(app.test_client(), body)
     assert resp.status_code == 200 or 400 <= resp.status_code < 500, (resp.status_code, resp.data[:300])
+
+
+# --- every state-changing route ------------------------------------------------------------------------
+
+DOCUMENTED_5XX = {502, 503, 504}  # runner unreachable/busy, store unavailable, query time budget (README)
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+JSON_KEYS = st.sampled_from(["ids", "attempt", "attempts", "check_runner", "id", "query", "x"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | VALUES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(JSON_KEYS | st.text(max_size=8), inner, max_size=4),
+    max_leaves=15)
+PLAUSIBLE = st.fixed_dictionaries(
+    {"ids": st.lists(st.sampled_from([SAMPLE_ARGS["execution_id"], "0" * 32, "x", ""]) | st.text(max_size=34),
+                     max_size=3)},
+    optional={"attempt": st.integers(-3, 2000) | VALUES, "check_runner": st.booleans() | VALUES,
+              "attempts": st.dictionaries(st.text(max_size=34), st.integers(-3, 5) | VALUES, max_size=2)})
+
+
+def _state_changing_routes(app) -> list[tuple[str, str, list[str]]]:
+    return [(method, rule.rule, sorted(rule.arguments)) for rule in app.url_map.iter_rules()
+            for method in sorted(rule.methods & STATE_CHANGING) if rule.endpoint != "ingest.traces"]
+
+
+def _body(data) -> tuple[bytes, str | None]:
+    kind = data.draw(st.sampled_from(["json", "plausible", "bytes", "form", "deep", "none"]))
+    ctype = data.draw(st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
+                                       "application/x-www-form-urlencoded", "multipart/form-data", None]))
+    if kind == "json":
+        return json.dumps(data.draw(JSON_VALUES)).encode(), ctype
+    if kind == "plausible":
+        return json.dumps(data.draw(PLAUSIBLE)).encode(), ctype
+    if kind == "bytes":
+        return data.draw(st.binary(max_size=200)), ctype
+    if kind == "form":
+        fields = data.draw(st.dictionaries(st.sampled_from(["user", "password", "token", "csrf_token", "next", "ids"]),
+                                           VALUES, max_size=4))
+        return "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in fields.items()).encode(), ctype
+    if kind == "deep":
+        depth = data.draw(st.integers(30, 5000))
+        return b'{"ids": ' + b"[" * depth + b"]" * depth + b"}", ctype
+    return b"", ctype
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_state_changing_route_answers_any_body_without_an_undocumented_server_error(app, data):
+    client = app.test_client()
+    token = client.get("/api/session").get_json()["csrf_token"]
+    routes = _state_changing_routes(app)
+    assert len(routes) >= 5  # retry, preview, bulk, code.zip, logout, login ...
+    for method, rule, args in routes:
+        path = rule
+        for arg in args:
+            value = quote(data.draw(st.one_of(st.just(SAMPLE_ARGS[arg]), VALUES.filter(bool))), safe="")
+            path = path.replace(f"<path:{arg}>", value).replace(f"<{arg}>", value)
+        body, ctype = _body(data)
+        headers = {"Content-Type": ctype} if ctype else {}
+        if data.draw(st.booleans()):
+            headers["X-CSRF-Token"] = data.draw(st.sampled_from([token, "x" * 43, ""]))
+        resp = client.open(path, method=method, data=body, headers=headers)
+        assert resp.status_code < 500 or resp.status_code in DOCUMENTED_5XX, \
+            (method, path, body[:100], headers, resp.status_code, resp.data[:300])
+
+
+def test_deep_or_huge_json_on_every_post_route_is_a_4xx_with_a_message(app):
+    client = app.test_client()
+    token = client.get("/api/session").get_json()["csrf_token"]
+    deep = b'{"ids": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    huge = json.dumps({"ids": ["0" * 32] * 60_000}).encode()  # about 2 MB
+    routes = [(m, r.replace("<execution_id>", SAMPLE_ARGS["execution_id"]))
+              for m, r, _ in _state_changing_routes(app) if m == "POST"]
+    for method, path in routes:
+        for body, status in ((deep, 400), (huge, 413)):
+            resp = client.open(path, method=method, data=body,
+                               headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+            assert resp.status_code == status, (path, resp.status_code, resp.data[:200])
+            assert resp.get_json()["error"], path

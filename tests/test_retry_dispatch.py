@@ -141,7 +141,10 @@ def test_runner_unreachable_counts_no_attempt(client, store, runner):
 def test_bad_signature_is_reported_as_such(store, viewer_settings, runner):
     c = create_app(replace(viewer_settings, retry_secret="a different secret"), store, receiver=False).test_client()
     c.csrf = c.get("/api/retry/csrf").get_json()["token"]
-    eid, _ = failed(store, runner)
+    unproven, _ = failed(store, runner)  # recorded under the runner's secret: the viewer cannot trust it
+    assert (retry(c, unproven).status_code, retry(c, unproven).get_json()["code"]) == (409, "unproven")
+    # Recorded with the viewer's secret, but the listener holds another one: the runner refuses the signature.
+    eid, _ = failed(store, runner, proof_secret="a different secret")
     resp = retry(c, eid)
     assert resp.status_code == 502
     assert resp.get_json()["code"] == "bad_signature"
@@ -160,7 +163,9 @@ def test_trigger_change_is_refused_through_the_viewer(client, store, runner):
     """Use Case 3: after the trigger is reconfigured, retrying says the execution holds the old trigger's
     payload and a new execution must be started; no attempt is counted."""
     eid, _ = failed(store, runner, fingerprint="fingerprint-of-the-old-trigger")
-    status = client.get(f"/api/executions/{eid}/retry").get_json()
+    # Reading the status never contacts the runner; asking it (POST, CSRF token) does.
+    preview = client.post("/api/retry/preview", json={"ids": [eid]}, headers={"X-CSRF-Token": client.csrf})
+    status = preview.get_json()["items"][0]
     assert (status["retryable"], status["code"]) == (False, "trigger_changed")
     resp = retry(client, eid)
     assert (resp.status_code, resp.get_json()["code"]) == (409, "trigger_changed")

@@ -152,7 +152,7 @@ def test_use_case_3_changed_trigger_is_refused_with_the_message(start_runner, vi
     viewer.wait_row(eid, status="Failed")
     runner.stop()
     new = start_runner(listen=listen, TRIGGER_VERSION="2")
-    assert viewer.get(f"/api/executions/{eid}/retry")["code"] == "trigger_changed"
+    assert viewer.preview(eid)["code"] == "trigger_changed"
     status_code, answer = viewer.retry(eid)
     assert (status_code, answer["code"]) == (409, "trigger_changed")
     assert "payload of the previously configured trigger" in answer["error"]
@@ -212,11 +212,12 @@ def test_runner_listener_rejects_bad_signature_and_stale_requests(start_runner, 
     raw, headers = signed(body, now=time.time() - 600)
     resp = http.request("POST", runner.url, body=raw, headers=headers)
     assert (resp.status, resp.json()["code"]) == (401, "stale")
-    # A viewer configured with another secret reports it clearly, and counts nothing.
+    # A viewer configured with another secret cannot trust the runner's proof: it says so, calls nothing.
     other = create_app(replace(settings, retry_secret="not the runner's"), store, receiver=False).test_client()
     token = other.get("/api/retry/csrf").get_json()["token"]
     resp = other.post(f"/api/executions/{eid}/retry", headers={"X-CSRF-Token": token})
-    assert (resp.status_code, resp.get_json()["code"]) == (502, "bad_signature")
+    assert (resp.status_code, resp.get_json()["code"]) == (409, "unproven")
+    assert "EXECLOG_RETRY_SECRET" in resp.get_json()["error"]
     time.sleep(0.5)
     assert runner.calls("always-fails") == 1
     assert viewer.get(f"/api/executions/{eid}/retry")["next_attempt"] == 2

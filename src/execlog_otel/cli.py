@@ -183,8 +183,9 @@ def settings_cmd() -> None:
               help="Listen on a non-loopback address without authentication [EXECLOG_INSECURE_ALLOW_REMOTE].")
 def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     """Serve only the viewer and API over any ClickHouse URL (no receiver), read-only on a server."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
+    from execlog_otel import connections
     from execlog_otel.server import check_bind, viewer_store
     from execlog_otel.viewer.app import create_app
 
@@ -197,7 +198,13 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
         _fail(str(exc))
     app = create_app(settings, store, receiver=False)
     click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
-    waitress_serve(app, host=settings.host, port=settings.port, threads=8, ident="execlog")
+    server = connections.install(create_server(app, host=settings.host, port=settings.port, threads=8,
+                                               ident="execlog",
+                                               **connections.waitress_options(settings.trusted_proxies)))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command()

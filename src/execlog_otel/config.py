@@ -88,8 +88,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_attempts", "EXECLOG_MAX_ATTEMPTS", 3, "Attempts per execution, first included", "int"),
     Setting("retry_secret", "EXECLOG_RETRY_SECRET", "", "Shared secret signing retry requests"),
     Setting("retry_allowed_urls", "EXECLOG_RETRY_ALLOWED_URLS", (),
-            "Comma-separated URL prefixes the viewer may send retry requests to (empty: any http(s) URL a "
-            "runner announces)", "list"),
+            "Comma-separated URLs of runners' retry listeners the viewer may call: same scheme, host and port, "
+            "path equal or below (empty: only loopback listeners, and only while the viewer listens on "
+            "loopback)", "list"),
     Setting("retry_listen", "EXECLOG_RETRY_LISTEN", "",
             "host:port where the runner's retry listener listens (empty: no listener)"),
     Setting("auth_token", "EXECLOG_AUTH_TOKEN", "", "Token protecting the viewer and API"),
@@ -101,6 +102,10 @@ SETTINGS: tuple[Setting, ...] = (
             "(hashes from `execlog hash-password`)", "list"),
     Setting("secret_key", "EXECLOG_SECRET_KEY", "",
             "Key signing viewer sessions and CSRF tokens (default: random per start; sign-ins end at restart)"),
+    Setting("trusted_proxies", "EXECLOG_TRUSTED_PROXIES", (),
+            "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto/-Host "
+            "headers are believed (client address for rate limits, https for Secure cookies); others' are "
+            "dropped", "list"),
     Setting("insecure_allow_remote", "EXECLOG_INSECURE_ALLOW_REMOTE", False,
             "Let execlog serve/viewer listen on a non-loopback address without authentication", "bool"),
     Setting("max_attribute_bytes", "EXECLOG_MAX_ATTRIBUTE_BYTES", 1024 * 1024,
@@ -152,6 +157,7 @@ class Settings:
     base_url: str = ""
     auth_users: tuple[str, ...] = field(default_factory=tuple)
     secret_key: str = ""
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     insecure_allow_remote: bool = False
     max_attribute_bytes: int = 1024 * 1024
     spool_dir: str = ""

@@ -77,6 +77,10 @@ ATTEMPT = "execlog.attempt"  # 1, 2, 3 ...
 # Start of the current attempt, ns since epoch, on state markers (the marker's own time is "now")
 ATTEMPT_START = "execlog.attempt.start_time_unix_nano"
 RETRY_OF = "execlog.retry_of"  # execution id (trace id of the first attempt)
+# HMAC of (execution id, attempt, own trace id) with the retry secret: proves a retry_of claim (retry.proof)
+RETRY_PROOF = "execlog.retry.proof"
+# What execlog serve keeps of a retry_of claim it could not prove: the trace stays an execution of its own
+RETRY_OF_UNPROVEN = "execlog.retry_of.unproven"
 MAX_ATTEMPTS = "execlog.max_attempts"
 RETRYABLE = "execlog.retryable"  # "false" to forbid retries
 NOT_RETRYABLE_REASON = "execlog.not_retryable_reason"

@@ -88,6 +88,7 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     nor closed by the server."""
     from waitress import create_server
 
+    from execlog_otel import connections
     from execlog_otel.ingest.sink import StoreSink
     from execlog_otel.ingest.spool import SpoolError
     from execlog_otel.viewer.app import create_app
@@ -110,10 +111,12 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
         undo.callback(sink.close)
         app = create_app(settings, store, sink=sink)
         try:
-            server = create_server(app, host=settings.host, port=settings.port, threads=threads,
-                                   channel_timeout=30, max_request_body_size=settings.max_body_bytes + 1024,
-                                   clear_untrusted_proxy_headers=True, ident="execlog",
-                                   asyncore_use_poll=True)  # poll(): no FD_SETSIZE limit as with select()
+            # Many idle connections are cheap, slow requests end, forwarded headers only from declared
+            # proxies: see execlog_otel.connections.
+            server = connections.install(create_server(
+                app, host=settings.host, port=settings.port, threads=threads,
+                max_request_body_size=settings.max_body_bytes + 1024, ident="execlog",
+                **connections.waitress_options(settings.trusted_proxies)))
         except OSError as exc:
             raise StoreError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
         undo.pop_all()  # started: RunningServer.close() owns them now

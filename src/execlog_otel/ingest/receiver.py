@@ -10,7 +10,6 @@ one insert or not at all.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import Blueprint, Response, current_app, request
@@ -18,7 +17,9 @@ from flask import Blueprint, Response, current_app, request
 from execlog_otel.ingest import otlp
 from execlog_otel.ingest.caps import cap_columns
 from execlog_otel.ingest.sink import SpanDataError
+from execlog_otel.retry.proof import unproven_claims
 from execlog_otel.viewer.services import services
+from execlog_otel.viewer.throttle import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ def traces() -> Response:
     token = settings.ingest_token
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        ok = current_app.extensions["execlog_guesses"].bearer(token, given, request.remote_addr or "")
+        if isinstance(ok, Refusal):  # guessing: limited like the viewer's token (viewer.throttle)
+            resp = _answer(429, content_type, ok.message)
+            resp.headers["Retry-After"] = str(ok.retry_after_s)
+            return resp
+        if not ok:
             return _answer(401, content_type, "missing or wrong ingest token: send 'Authorization: Bearer <token>'")
     limit = settings.max_body_bytes
     declared = request.content_length
@@ -53,6 +59,7 @@ def traces() -> Response:
     except otlp.PayloadError as exc:
         return _answer(exc.status, content_type, exc.message)
     cap_columns(decoded.columns.columns, settings.max_attribute_bytes)
+    unproven_claims(decoded.columns.columns, settings.retry_secret)  # forged retry_of claims: own executions
     sink = services().sink
     try:
         sink.write(decoded.columns)

@@ -7,6 +7,15 @@ A runner exposes its listener with ``configure(retry_listener="127.0.0.1:4319")`
 ``configure(resource_attributes=retry_resource_attributes(url))``.
 """
 
-from execlog_otel.retry.listener import RetryListener, RunningListener, retry_resource_attributes, start_retry_listener
+from typing import Any
 
 __all__ = ["RetryListener", "RunningListener", "retry_resource_attributes", "start_retry_listener"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazily: the SDK imports retry.proof for every run, and should not load Flask (the listener's) for it.
+    if name in __all__:
+        from execlog_otel.retry import listener
+
+        return getattr(listener, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,18 +15,24 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import urllib3
 
 from execlog_otel.config import Settings
-from execlog_otel.retry import policy, signing
+from execlog_otel.retry import policy, signing, targets
 from execlog_otel.retry.listener import AttemptRequest
 from execlog_otel.retry.policy import Decision, RetryCandidate
 from execlog_otel.store import retry_queries
 from execlog_otel.store.store import Store
 
 PENDING_TTL_S = 600  # an accepted attempt that never shows up in the store stops blocking after this
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 5.0
+TOTAL_TIMEOUT_S = 8.0  # the longest one call to a runner may take, answer included
+MAX_ANSWER_BYTES = 64 * 1024  # a listener's answer is a few hundred bytes
+OUTBOUND_SLOTS = 2  # calls to runners at a time: web threads a dead runner can occupy (serve runs 8)
+MAX_MESSAGE_CHARS = 300  # of a runner's own message, shown to people
+BATCH_DEADLINE_S = 20.0  # a bulk retry or preview stops calling runners after this long
 
 
 @dataclass
@@ -51,37 +57,98 @@ class Outcome:
         return out
 
 
-class RunnerClient:
-    """Signed POSTs to a runner's retry listener (no redirects; one re-signed retry on a lost connection)."""
+class RunnerBusy(Exception):
+    """Every outbound slot is taken by calls waiting for runners; the request is refused at once."""
 
-    def __init__(self, secret: str, timeout_s: float = 10.0) -> None:
+
+class RunnerClient:
+    """Signed POSTs to a runner's retry listener, confined so that runners cannot hold the viewer.
+
+    Short connect and read timeouts and an overall deadline; no redirects; answers larger than
+    ``max_answer_bytes`` are cut off and refused; at most ``slots`` calls at a time (the rest are refused
+    with RunnerBusy instead of waiting), so dead or slow runners occupy at most ``slots`` of the web
+    server's threads. One re-signed retry when the answer to a sent request is lost."""
+
+    def __init__(self, secret: str, timeout_s: float = TOTAL_TIMEOUT_S, *, connect_timeout_s: float = CONNECT_TIMEOUT_S,
+                 read_timeout_s: float = READ_TIMEOUT_S, max_answer_bytes: int = MAX_ANSWER_BYTES,
+                 slots: int = OUTBOUND_SLOTS) -> None:
         self.secret = secret
-        self.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
-                                        retries=False, maxsize=8)
+        self.total_timeout_s = timeout_s
+        self.timeout = urllib3.Timeout(connect=min(connect_timeout_s, timeout_s), read=min(read_timeout_s, timeout_s))
+        self.max_answer_bytes = max_answer_bytes
+        self.slots = slots
+        self._slots = threading.BoundedSemaphore(slots)
+        self.http = urllib3.PoolManager(retries=False, maxsize=slots, block=False)
 
     def post(self, url: str, payload: dict[str, Any], idempotency_key: str = "") -> tuple[int, dict[str, Any]]:
-        """(HTTP status, JSON answer). Raises ConnectionError with a readable reason when unreachable."""
+        """(HTTP status, JSON answer). Raises ConnectionError with a readable reason when unreachable,
+        RunnerBusy when all slots are taken."""
+        if not self._slots.acquire(blocking=False):
+            raise RunnerBusy()
+        try:
+            return self._post(url, payload, idempotency_key)
+        finally:
+            self._slots.release()
+
+    def _post(self, url: str, payload: dict[str, Any], idempotency_key: str) -> tuple[int, dict[str, Any]]:
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+        deadline = time.monotonic() + self.total_timeout_s
         last: Exception | None = None
         for _ in range(2):
+            left = deadline - time.monotonic()
+            if left <= 0.1:
+                break
             headers = {"Content-Type": "application/json", **signing.sign(self.secret, body)}
             if idempotency_key:
                 headers["Idempotency-Key"] = idempotency_key
+            timeout = urllib3.Timeout(connect=min(self.timeout.connect_timeout, left),
+                                      read=min(self.timeout.read_timeout, left))
             try:
-                resp = self.http.request("POST", url, body=body, headers=headers, redirect=False)
+                resp = self.http.request("POST", url, body=body, headers=headers, redirect=False,
+                                         preload_content=False, timeout=timeout)
             except urllib3.exceptions.NewConnectionError as exc:
                 raise ConnectionError(_reason(exc)) from None  # nothing was sent: no point retrying
             except urllib3.exceptions.HTTPError as exc:
                 last = exc  # sent, answer lost: re-sign and send again; the idempotency key dedupes
                 continue
             try:
-                answer = json.loads(resp.data or b"{}")
-            except ValueError:
+                data = self._read_capped(resp, deadline)
+            except urllib3.exceptions.HTTPError as exc:
+                raise ConnectionError(_reason(exc)) from None
+            finally:
+                resp.release_conn()
+            if data is None:
+                return resp.status, {"code": policy.RUNNER_ERROR,
+                                     "error": f"answer larger than {self.max_answer_bytes} bytes, not read"}
+            try:
+                answer = json.loads(data or b"{}")
+            except (ValueError, RecursionError):
                 answer = {}
             if not isinstance(answer, dict):
                 answer = {}
             return resp.status, answer
-        raise ConnectionError(_reason(last))
+        raise ConnectionError(_reason(last) if last else "timed out")
+
+    def _read_capped(self, resp: Any, deadline: float) -> bytes | None:
+        """The answer's body, or None when it is larger than the cap; the deadline bounds a trickling runner."""
+        declared = resp.headers.get("Content-Length") or "0"
+        if not declared.isdigit() or int(declared) > self.max_answer_bytes:
+            resp.close()  # not read: the connection is dropped rather than drained
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                resp.close()
+                raise ConnectionError("timed out")
+            chunk = resp.read1(16 * 1024)  # returns what has arrived: the deadline is checked between reads
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                resp.close()
+                return None
+            chunks.append(chunk)
 
 
 def _reason(exc: Exception | None) -> str:
@@ -93,17 +160,10 @@ def _reason(exc: Exception | None) -> str:
     return text.split(": ", 1)[-1][:200]
 
 
-def check_url(url: str, allowed: tuple[str, ...] = ()) -> str:
-    """The retry URL comes from a span's resource, so it is untrusted: only plain http(s) URLs are called,
-    and only those under ``EXECLOG_RETRY_ALLOWED_URLS`` when it is set."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise ValueError(f"the announced retry URL {url!r} is not an http(s) URL; check the runner's "
-                         "execlog.retry.url resource attribute")
-    if allowed and not any(url.startswith(prefix) for prefix in allowed):
-        raise ValueError(f"the announced retry URL {url!r} is not under EXECLOG_RETRY_ALLOWED_URLS; add the "
-                         "runner's listener there to retry it")
-    return url
+def _text(message: str, limit: int) -> str:
+    """A runner's message as one line of plain text of at most ``limit`` characters."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in message).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @dataclass
@@ -115,9 +175,22 @@ class RetryDispatcher:
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
     _pending: dict[str, tuple[int, float]] = field(default_factory=dict)
 
+    _allowed: tuple[targets.Target, ...] = ()
+    _on_loopback: bool = True
+
     def __post_init__(self) -> None:
         if self.client is None:
             self.client = RunnerClient(self.settings.retry_secret)
+        self._allowed = targets.parse_allowlist(self.settings.retry_allowed_urls)
+        self._on_loopback = targets.is_loopback_host(self.settings.host)
+
+    def _target(self, url: str) -> str:
+        """The URL to call for ``url``; TargetRefused (a ValueError) with a message when it may not be called."""
+        return targets.check(url, self._allowed, self._on_loopback).url
+
+    def _candidates(self, execution_ids: list[str]) -> dict[str, RetryCandidate]:
+        return retry_queries.retry_candidates(self.store, execution_ids, self.settings.query_timeout_s,
+                                              secret=self.settings.retry_secret)
 
     # --- deciding ----------------------------------------------------------------------------
     def _pending_attempt(self, execution_id: str, candidate: RetryCandidate | None) -> int:
@@ -137,7 +210,7 @@ class RetryDispatcher:
     def decisions(self, execution_ids: list[str], ask_runner: bool = True) -> list[Decision]:
         """The decision for each id, in order; with ``ask_runner`` the runners confirm that they know the
         automation and that its trigger configuration is unchanged (one signed check per runner)."""
-        candidates = retry_queries.retry_candidates(self.store, execution_ids)
+        candidates = self._candidates(execution_ids)
         out = []
         for eid in execution_ids:
             eid = eid.strip().lower()
@@ -152,21 +225,30 @@ class RetryDispatcher:
         by_url: dict[str, list[Decision]] = {}
         for d in decisions:
             by_url.setdefault(candidates[d.execution_id].retry_url, []).append(d)
+        deadline = time.monotonic() + BATCH_DEADLINE_S
         for url, group in by_url.items():
             if not self.settings.retry_secret:
                 for d in group:
                     _refuse(d, policy.NOT_CONFIGURED, _not_configured())
                 continue
+            if time.monotonic() > deadline:  # earlier runners were slow: do not hold this thread for the rest
+                for d in group:
+                    _refuse(d, policy.RUNNER_BUSY, _not_asked())
+                continue
             items = [{"name": candidates[d.execution_id].name,
                       "trigger_fingerprint": candidates[d.execution_id].trigger_fingerprint} for d in group]
             try:
-                check = check_url(url, self.settings.retry_allowed_urls).rstrip("/") + "/check"
+                check = self._target(url).rstrip("/") + "/check"
             except ValueError as exc:
                 for d in group:
-                    _refuse(d, policy.URL_NOT_ALLOWED, f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+                    _refuse(d, policy.URL_NOT_ALLOWED, _sentence(exc))
                 continue
             try:
                 status, answer = self.client.post(check, {"items": items})
+            except RunnerBusy:
+                for d in group:
+                    _refuse(d, policy.RUNNER_BUSY, _busy())
+                continue
             except ConnectionError as exc:
                 for d in group:
                     _refuse(d, policy.RUNNER_UNREACHABLE, _unreachable(url, str(exc)))
@@ -179,7 +261,8 @@ class RetryDispatcher:
                 continue
             for d, v in zip(group, verdicts, strict=True):
                 if isinstance(v, dict) and not v.get("ok"):
-                    _refuse(d, str(v.get("code") or policy.RUNNER_ERROR), str(v.get("error") or "refused"))
+                    _refuse(d, _text(str(v.get("code") or policy.RUNNER_ERROR), 40),
+                            _text(str(v.get("error") or "refused"), MAX_MESSAGE_CHARS))
 
     # --- retrying ----------------------------------------------------------------------------
     def _lock_for(self, execution_id: str) -> threading.Lock:
@@ -190,7 +273,8 @@ class RetryDispatcher:
                 self._locks[execution_id] = lock
             return lock
 
-    def retry(self, execution_id: str, attempt: int | None = None) -> Outcome:
+    def retry(self, execution_id: str, attempt: int | None = None, *,
+              unreachable: set[str] | None = None) -> Outcome:
         """Start the next attempt of one execution, or say exactly why not.
 
         ``attempt`` is the attempt the caller means to start (what its Retry button showed): requests
@@ -199,13 +283,12 @@ class RetryDispatcher:
         (read before waiting for the execution's lock), so a burst of requests still starts one."""
         eid = execution_id.strip().lower()
         if attempt is None:
-            arrived = retry_queries.retry_candidates(self.store, [eid]).get(eid)
+            arrived = self._candidates([eid]).get(eid)
             if arrived is not None:
                 attempt = max(arrived.attempts_used, self._pending_attempt(eid, arrived)) + 1
         lock = self._lock_for(eid)  # held in a local: the weak dictionary keeps it while we wait
         with lock:
-            candidates = retry_queries.retry_candidates(self.store, [eid])
-            c = candidates.get(eid)
+            c = self._candidates([eid]).get(eid)
             pending = self._pending_attempt(eid, c)
             d = policy.decide(c, self.settings.max_attempts, execution_id=eid, pending_attempt=pending)
             if d.code == policy.ALREADY_STARTED:
@@ -230,13 +313,19 @@ class RetryDispatcher:
             req = AttemptRequest(eid, d.next_attempt, c.name, c.trigger_payload or {}, c.trigger_fingerprint,
                                  c.execution_start_ns, c.first_root_span_id)
             try:
-                url = check_url(c.retry_url, self.settings.retry_allowed_urls)
+                url = self._target(c.retry_url)
             except ValueError as exc:
-                return Outcome(eid, 409, policy.URL_NOT_ALLOWED, f"{str(exc)[0].upper()}{str(exc)[1:]}.", None,
-                               d.to_json())
+                return Outcome(eid, 409, policy.URL_NOT_ALLOWED, _sentence(exc), None, d.to_json())
+            if unreachable is not None and url in unreachable:
+                return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, "it did not answer "
+                               "an earlier request of this bulk retry"), None, d.to_json())
             try:
                 status, answer = self.client.post(url, req.to_json(), req.idempotency_key)
+            except RunnerBusy:
+                return Outcome(eid, 503, policy.RUNNER_BUSY, _busy(), None, d.to_json())
             except ConnectionError as exc:
+                if unreachable is not None:
+                    unreachable.add(url)
                 return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, str(exc)), None,
                                d.to_json())
             if status in (200, 202) and answer.get("status") in ("accepted", "duplicate"):
@@ -252,11 +341,36 @@ class RetryDispatcher:
             return Outcome(eid, http, code, message, None, d.to_json())
 
     def bulk(self, execution_ids: list[str], attempts: dict[str, int] | None = None) -> list[Outcome]:
-        return [self.retry(eid, (attempts or {}).get(eid)) for eid in execution_ids]
+        """Retry each execution; a runner that did not answer is not called again in this bulk retry, and
+        after ``BATCH_DEADLINE_S`` the rest is refused (503, try again) rather than holding the thread."""
+        unreachable: set[str] = set()
+        deadline = time.monotonic() + BATCH_DEADLINE_S
+        out = []
+        for eid in execution_ids:
+            if time.monotonic() > deadline:
+                out.append(Outcome(eid.strip().lower(), 503, policy.RUNNER_BUSY, _not_asked()))
+                continue
+            out.append(self.retry(eid, (attempts or {}).get(eid), unreachable=unreachable))
+        return out
 
 
 def _refuse(d: Decision, code: str, reason: str) -> None:
     d.retryable, d.code, d.reason, d.next_attempt = False, code, reason, None
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def _busy() -> str:
+    return ("Other retries are waiting for their runners to answer; nothing was retried. Try again in a few "
+            "seconds.")
+
+
+def _not_asked() -> str:
+    return ("Not tried: other runners of this request were slow to answer, and a request waits for runners at "
+            f"most {BATCH_DEADLINE_S:g} s. Nothing was retried for this one; try it again.")
 
 
 def _not_configured() -> str:
@@ -270,12 +384,12 @@ def _unreachable(url: str, reason: str) -> str:
 
 
 def _runner_refusal(url: str, status: int, answer: dict[str, Any]) -> tuple[str, str]:
-    code = str(answer.get("code") or "")
-    error = str(answer.get("error") or "")
+    code = _text(str(answer.get("code") or ""), 40)
+    error = _text(str(answer.get("error") or ""), MAX_MESSAGE_CHARS)
     if code in ("bad_signature", "stale", "replayed"):
         return policy.BAD_SIGNATURE, (f"The runner at {url} rejected the signed request ({error}). Viewer and runner "
                                       "must share EXECLOG_RETRY_SECRET and have synchronised clocks.")
     if code in (policy.UNKNOWN_AUTOMATION, policy.TRIGGER_CHANGED, policy.BAD_PAYLOAD) and error:
-        return code, error[:2000]
-    detail = f": {error[:300]}" if error else ""
+        return code, error
+    detail = f": {error}" if error else ""
     return policy.RUNNER_ERROR, f"The runner at {url} answered HTTP {status}{detail}; nothing was retried."

@@ -291,7 +291,8 @@ class RetryListener:
             self._accepted.popitem(last=False)
 
     def _run(self, fn: Callable[..., Any], req: AttemptRequest) -> None:
-        with attempt_of(req.execution_id, req.attempt, req.execution_start_ns, req.first_root_span_id):
+        with attempt_of(req.execution_id, req.attempt, req.execution_start_ns, req.first_root_span_id,
+                        proof_secret=self.secret):
             try:
                 _call(fn, req.trigger_payload)
             except Exception:  # noqa: BLE001 - the attempt's root span records the failure

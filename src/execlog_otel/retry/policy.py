@@ -5,7 +5,8 @@
   Retry affordance disappears and a retry is refused;
 - an execution whose automation answered its caller synchronously (a Response connector step) or that
   was marked not retryable is never retried, and says why;
-- the runner that ran it must announce a retry listener (``execlog.retry.url``).
+- the runner that ran it must announce a retry listener (``execlog.retry.url``) and prove its attempts
+  (``retry.proof``: an HMAC made with the retry secret), so span data alone cannot name a target.
 The trigger-configuration check needs the runner's current configuration: the listener answers it.
 """
 
@@ -35,8 +36,10 @@ BAD_PAYLOAD = "bad_payload"
 BAD_SIGNATURE = "bad_signature"
 RUNNER_UNREACHABLE = "runner_unreachable"
 RUNNER_ERROR = "runner_error"
+RUNNER_BUSY = "runner_busy"  # every outbound slot is waiting for a runner (503)
 URL_NOT_ALLOWED = "url_not_allowed"
 NOT_CONFIGURED = "retry_not_configured"
+UNPROVEN = "unproven"  # no attempt carries a valid proof (retry.proof): its URL and payload are not trusted
 
 MASK = "***"  # what the SDK records instead of a secret (sdk.payloads.MASK)
 
@@ -65,6 +68,7 @@ class RetryCandidate:
     execution_start_ns: int = 0
     first_root_span_id: str = ""
     attempt_statuses: list[dict[str, Any]] = field(default_factory=list)
+    proven: bool = True  # some attempt carries a valid proof of the runner (retry.proof)
 
 
 @dataclass
@@ -122,6 +126,10 @@ def decide(candidate: RetryCandidate | None, default_max_attempts: int, *, execu
     if used >= limit:
         return refuse(LIMIT_REACHED, f"Retry limit reached: all {limit} attempts were used (the first run and "
                                      f"{limit - 1} retries). Start a new execution.")
+    if not candidate.proven:
+        return refuse(UNPROVEN, "No attempt of this execution carries the proof of a runner holding the retry "
+                                "secret, so where and with what to retry it cannot be trusted. Give the runner "
+                                "the viewer's EXECLOG_RETRY_SECRET (its next executions can be retried).")
     if not candidate.retry_url:
         service = f" ({candidate.service})" if candidate.service else ""
         return refuse(NO_LISTENER, f"The runner that ran this execution{service} announced no retry listener; "

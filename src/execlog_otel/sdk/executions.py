@@ -41,6 +41,7 @@ from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
 from opentelemetry.trace import Status as OtelStatus
 
 from execlog_otel import semconv as sc
+from execlog_otel.retry.proof import marker_proof, record_root_proof
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.attempts import current_attempt
 from execlog_otel.sdk.callsite import frame_attributes
@@ -421,8 +422,14 @@ def record_detached_state(kind: str, name: str, status: str, *, execution_id: st
         placeholder = SpanContext(trace_id or random.getrandbits(128), random.getrandbits(64) or 1,
                                   is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
         context = trace.set_span_in_context(trace.NonRecordingSpan(placeholder))
+    secret = RUNTIME.settings.retry_secret
+    if secret and not final:
+        attrs[sc.RETRY_PROOF] = marker_proof(secret, execution_id, attempt,
+                                             trace.get_current_span(context).get_span_context())
     span = RUNTIME.tracer.start_span(name if final else sc.STATE_SPAN_NAME, context=context,
                                      attributes=attrs, start_time=now)
+    if final:
+        record_root_proof(span, execution_id, secret)
     if final and status in sc.FAILED_STATUSES:
         span.set_status(OtelStatus(StatusCode.ERROR, message or status))
     span.end(end_time=now)

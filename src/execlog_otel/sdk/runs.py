@@ -30,6 +30,7 @@ from opentelemetry.trace import Link, SpanContext, StatusCode, TraceFlags
 from opentelemetry.trace import Status as OtelStatus
 
 from execlog_otel import semconv as sc
+from execlog_otel.retry.proof import marker_proof, record_root_proof
 from execlog_otel.sdk.attempts import AttemptContext, current_attempt
 from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
 from execlog_otel.sdk.deadlines import WATCHDOG
@@ -217,6 +218,8 @@ class RootRun(SpanRun):
         self._deadline_handle: int | None = None
         self._rejected = False
         self._pause_span: Any = None
+        self.execution_id = ""  # the first attempt's trace id (this one's, unless it is a retry)
+        self._proof_secret = ""  # proves this attempt to the viewer (retry.proof)
 
     def start(self) -> RootRun:
         spec = self.spec
@@ -227,6 +230,9 @@ class RootRun(SpanRun):
         # A new trace: the execution is its root, whatever span the caller is in.
         span = RUNTIME.tracer.start_span(spec.name, context=otel_context.Context(), attributes=attrs,
                                          links=_caller_links() + _first_attempt_links(attempt), start_time=now)
+        self.execution_id = attempt.execution_id if attempt is not None else format(
+            span.get_span_context().trace_id, "032x")
+        self._proof_secret = (attempt.proof_secret if attempt is not None else "") or RUNTIME.settings.retry_secret
         self._execution_token = CURRENT_EXECUTION.set(self.handle)
         self._open(span)
         self.state = str(sc.Status(spec.status))
@@ -272,6 +278,9 @@ class RootRun(SpanRun):
                       sc.ATTEMPT_START: self.start_ns})
         if message:
             attrs[sc.VALIDATION_MESSAGE] = message
+        if self._proof_secret:
+            attrs[sc.RETRY_PROOF] = marker_proof(self._proof_secret, self.execution_id, attrs.get(sc.ATTEMPT, 1),
+                                                 span.get_span_context())
         now = max(time.time_ns(), self.start_ns + 1)
         marker = RUNTIME.tracer.start_span(sc.STATE_SPAN_NAME, context=trace.set_span_in_context(span),
                                            attributes=attrs, start_time=now)
@@ -324,6 +333,7 @@ class RootRun(SpanRun):
         if status in sc.FAILED_STATUSES:
             self.span.set_status(OtelStatus(StatusCode.ERROR, message or status))
             self.span.set_attribute(sc.VALIDATION_MESSAGE, message or status)
+        record_root_proof(self.span, self.execution_id, self._proof_secret)
         try:
             CURRENT_EXECUTION.reset(self._execution_token)
         except ValueError:  # ended from another context (a runner's signal handler, a callback)

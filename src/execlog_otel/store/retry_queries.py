@@ -1,9 +1,14 @@
 """What a retry needs to know about executions, read with bound parameters only.
 
-One query reads the executions' rows (latest attempt's status, listener URL, fingerprint);
-one reads the root spans of all their attempts (first attempt's trigger payload and span id,
-attempt numbers, recorded limits and not-retryable marks); one looks for Response connector
-steps. All bounded in time by the oldest execution's start, so they stay cheap in large stores.
+One query reads the executions' rows (latest attempt's status, fingerprint); one reads the root
+spans of all their attempts (first attempt's trigger payload, span id and listener URL, attempt
+numbers, recorded limits and not-retryable marks); one looks for Response connector steps. All
+bounded in time by the oldest execution's start, so they stay cheap in large stores.
+
+Span data is untrusted: with a retry secret, a root counts as an attempt of X only with a valid
+``execlog.retry.proof`` (``retry.proof``), the first attempt included. The URL and payload of a retry
+come only from proven attempts (the payload from the first, the URL from the latest), never from a
+trace that merely claims to be one; an execution without any proven attempt is not retried.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from execlog_otel import semconv as sc
 from execlog_otel.retry.policy import RetryCandidate
+from execlog_otel.retry.proof import is_proven
 from execlog_otel.store.filters import check_execution_id
 from execlog_otel.store.sqlfiles import render
 from execlog_otel.store.store import Store
@@ -20,8 +26,12 @@ from execlog_otel.store.store import Store
 MAX_IDS = 200
 
 
-def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 10.0) -> dict[str, RetryCandidate]:
-    """The retry facts of each execution found, by execution id (missing ids are absent)."""
+def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 10.0,
+                     secret: str = "") -> dict[str, RetryCandidate]:
+    """The retry facts of each execution found, by execution id (missing ids are absent).
+
+    With ``secret`` (the viewer's retry secret) only proven attempts count; without one no retry can be
+    sent, and claims are taken as they are."""
     settings = {"max_execution_time": timeout_s}
     ids = list(dict.fromkeys(check_execution_id(i) for i in execution_ids))
     if not ids:
@@ -48,7 +58,10 @@ def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 
                SpanAttributes[{{k_fingerprint:String}}] AS Fingerprint,
                toUInt32OrZero(SpanAttributes[{{k_max:String}}]) AS MaxAttempts,
                SpanAttributes[{{k_retryable:String}}] = 'false' AS NotRetryable,
-               SpanAttributes[{{k_reason:String}}] AS Reason
+               SpanAttributes[{{k_reason:String}}] AS Reason,
+               SpanAttributes[{{k_proof:String}}] AS Proof,
+               if(SpanAttributes[{{k_name:String}}] != '', SpanAttributes[{{k_name:String}}], SpanName) AS Name,
+               ResourceAttributes[{{k_url:String}}] AS RetryUrl
         FROM {store.table('otel_traces')}
         WHERE ParentSpanId = '' AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
           AND (TraceId IN {{ids:Array(String)}} OR SpanAttributes[{{k_retry_of:String}}] IN {{ids:Array(String)}})
@@ -56,10 +69,13 @@ def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 
     params = {"ids": list(newest), "lo": lo, "k_retry_of": sc.RETRY_OF,
               "k_payload": sc.TRIGGER_PAYLOAD,
               "k_payload_truncated": sc.TRIGGER_PAYLOAD + sc.TRUNCATED_SUFFIX, "k_fingerprint": sc.TRIGGER_FINGERPRINT,
-              "k_max": sc.MAX_ATTEMPTS, "k_retryable": sc.RETRYABLE, "k_reason": sc.NOT_RETRYABLE_REASON}
+              "k_max": sc.MAX_ATTEMPTS, "k_retryable": sc.RETRYABLE, "k_reason": sc.NOT_RETRYABLE_REASON,
+              "k_proof": sc.RETRY_PROOF, "k_name": sc.EXECUTION_NAME, "k_url": sc.RESOURCE_RETRY_URL}
     roots: dict[str, list[dict[str, Any]]] = {}
     for r in store.pool.query(render(roots_sql, {}), parameters=params, settings=settings).named_results():
-        roots.setdefault(r["ExecutionId"], []).append(r)
+        if not secret or is_proven(secret, r["Proof"], r["ExecutionId"], r["Attempt"], r["TraceId"], r["SpanId"],
+                                   r["RetryUrl"], r["Payload"]):
+            roots.setdefault(r["ExecutionId"], []).append(r)
     trace_ids = [r["TraceId"] for rs in roots.values() for r in rs] or [r["TraceId"] for r in newest.values()]
     response_sql = f"""
         SELECT DISTINCT TraceId FROM {store.table('otel_traces')}
@@ -69,37 +85,49 @@ def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 
     with_response = {r[0] for r in store.pool.query(
         response_sql, parameters={"trace_ids": trace_ids, "lo": lo, "k_step_kind": sc.STEP_KIND,
                                   "response": sc.StepKind.RESPONSE.value}, settings=settings).result_rows}
-    out: dict[str, RetryCandidate] = {}
-    for eid, row in newest.items():
-        attempts = roots.get(eid, [])
-        first = next((a for a in attempts if a["TraceId"] == eid), None)
-        head = first or (attempts[0] if attempts else None)
-        payload: Any = None
-        if head is not None and head["Payload"]:
-            try:
-                payload = json.loads(head["Payload"])
-            except ValueError:
-                payload = head["Payload"]
-        not_retryable = [a for a in attempts if a["NotRetryable"]]
-        recorded_max = next((int(a["MaxAttempts"]) for a in reversed(attempts) if a["MaxAttempts"]), None)
-        out[eid] = RetryCandidate(
-            execution_id=eid,
-            name=row["Name"],
-            kind=row["Kind"],
-            status=row["Status"],
-            service=row["ServiceName"],
-            attempts_used=max([int(row["Attempt"])] + [int(a["Attempt"]) for a in attempts]),
-            recorded_max_attempts=recorded_max,
-            retryable=bool(row["Retryable"]) and not not_retryable,
-            not_retryable_reason=row["NotRetryableReason"] or (not_retryable[0]["Reason"] if not_retryable else ""),
-            has_response_step=any(a["TraceId"] in with_response for a in attempts) or row["TraceId"] in with_response,
-            retry_url=row["RetryUrl"],
-            trigger_payload=payload,
-            trigger_payload_truncated=bool(head and head["PayloadTruncated"]),
-            trigger_fingerprint=(first or {}).get("Fingerprint") or row["TriggerFingerprint"],
-            execution_start_ns=int(row["StartNs"]),
-            first_root_span_id=first["SpanId"] if first else "",
-            attempt_statuses=[{"attempt": int(a["Attempt"]), "trace_id": a["TraceId"], "status": a["Status"]}
-                              for a in attempts],
-        )
-    return out
+    return {eid: _candidate(eid, row, roots.get(eid, []), with_response, secret) for eid, row in newest.items()}
+
+
+def _candidate(eid: str, row: dict[str, Any], attempts: list[dict[str, Any]], with_response: set[str],
+               secret: str) -> RetryCandidate:
+    """One execution's retry facts from its row and its (proven) attempt roots."""
+    first = next((a for a in attempts if a["TraceId"] == eid), None)
+    head = first or (attempts[0] if attempts else None)
+    latest = attempts[-1] if attempts else None
+    # The row is the newest observation under this id; a forged claim may have written it (a Collector in
+    # front of the store does not check proofs), so it speaks for the execution only when its trace is a
+    # proven attempt.
+    row_trusted = not secret or any(a["TraceId"] == row["TraceId"] for a in attempts) or (
+        latest is None and row["Status"] in sc.LIVE_STATUSES)  # e.g. a Celery task still Pending
+    own = row if row_trusted or latest is None else latest
+    payload: Any = None
+    if head is not None and head["Payload"]:
+        try:
+            payload = json.loads(head["Payload"])
+        except ValueError:
+            payload = head["Payload"]
+    not_retryable = [a for a in attempts if a["NotRetryable"]]
+    return RetryCandidate(
+        execution_id=eid,
+        name=own["Name"],
+        proven=bool(attempts),
+        kind=row["Kind"],
+        status=own["Status"],
+        service=row["ServiceName"],
+        attempts_used=max([int(row["Attempt"]) if row_trusted else 1] + [int(a["Attempt"]) for a in attempts]),
+        recorded_max_attempts=next((int(a["MaxAttempts"]) for a in reversed(attempts) if a["MaxAttempts"]), None),
+        retryable=(bool(row["Retryable"]) or not row_trusted) and not not_retryable,
+        not_retryable_reason=(row["NotRetryableReason"] if row_trusted else "")
+        or (not_retryable[0]["Reason"] if not_retryable else ""),
+        has_response_step=any(a["TraceId"] in with_response for a in attempts) or (
+            row_trusted and row["TraceId"] in with_response),
+        retry_url=next((a["RetryUrl"] for a in reversed(attempts) if a["RetryUrl"]), "")
+        or (row["RetryUrl"] if not secret else ""),
+        trigger_payload=payload,
+        trigger_payload_truncated=bool(head and head["PayloadTruncated"]),
+        trigger_fingerprint=(head or {}).get("Fingerprint") or (row["TriggerFingerprint"] if row_trusted else ""),
+        execution_start_ns=int(row["StartNs"]),
+        first_root_span_id=first["SpanId"] if first else "",
+        attempt_statuses=[{"attempt": int(a["Attempt"]), "trace_id": a["TraceId"], "status": a["Status"]}
+                          for a in attempts],
+    )

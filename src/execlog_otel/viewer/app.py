@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     """App factory. ``store`` is opened from ``settings`` when not given; the app does not change it."""
     from execlog_otel import status
     from execlog_otel.ingest.sink import StoreSink
-    from execlog_otel.viewer import api, auth, code_api, errors, pages, retry_api, security, sql_api
+    from execlog_otel.viewer import api, auth, bodies, code_api, errors, pages, retry_api, security, sql_api
 
     settings = settings or Settings.from_env()
     if store is None:
@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         app.register_blueprint(blueprint)
     # Access control and CSRF, security headers, and every error answer: see those modules.
     auth.init_app(app, settings)
-    security.init_app(app)
+    bodies.init_app(app)
+    security.init_app(app, settings.trusted_proxies)
     errors.init_app(app)
     if receiver:
         from execlog_otel.ingest import receiver as receiver_mod

@@ -16,13 +16,24 @@ neither read it nor send that header. Templates get it from the
 ``csrf_token()`` Jinja global; scripts from ``GET /api/session`` (or
 ``GET /api/retry/csrf``, the same token). Bearer-token requests carry no
 ambient credentials and need no CSRF token.
+
+Guessing is limited (``viewer.throttle``): failed sign-ins per client address and per user name, and
+wrong bearer tokens per address, answer 429 with ``Retry-After`` before any password is hashed; a
+sign-in naming an unknown user hashes against a stand-in so it costs what a known one does. Each
+session carries an id that logout revokes on the server, so a copied cookie stops working then too;
+sessions last ``SESSION_LIFETIME``. The session and CSRF cookies are ``Secure`` whenever the request
+came over HTTPS — directly, or through a reverse proxy declared in ``EXECLOG_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import secrets
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -39,9 +50,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from execlog_otel.config import Settings
+from execlog_otel.viewer.throttle import GuessLimiter, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,33 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.health", "static", "ingest.traces"})
 # Not browser-facing, or guarded otherwise: OTLP clients do not hold a session.
 CSRF_EXEMPT_ENDPOINTS = frozenset({"ingest.traces"})
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+class SessionRevocations:
+    """Ids of sessions ended by logout, kept as long as their cookie could still be presented."""
+
+    def __init__(self, lifetime_s: float = SESSION_LIFETIME.total_seconds()) -> None:
+        self._lifetime_s = lifetime_s
+        self._revoked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, sid: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._revoked = {k: t for k, t in self._revoked.items() if now - t < self._lifetime_s}
+            self._revoked[sid] = now
+
+    def is_revoked(self, sid: str) -> bool:
+        with self._lock:
+            return sid in self._revoked
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie ``Secure`` exactly when the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure
 
 
 def hash_password(password: str) -> str:
@@ -94,11 +134,35 @@ def _set_csrf_cookie(response: Response) -> Response:
     return response
 
 
-def _bearer_ok(settings: Settings) -> bool:
+def _guesses() -> GuessLimiter:
+    return current_app.extensions["execlog_guesses"]
+
+
+def _bearer_ok(settings: Settings) -> bool | Refusal:
+    """True for the right bearer token; a Refusal while this address is over its limit of wrong ones."""
     header = request.headers.get("Authorization", "")
     if not settings.auth_token or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header[7:].strip().encode(), settings.auth_token.encode())
+    return _guesses().bearer(settings.auth_token, header[7:].strip(), request.remote_addr or "")
+
+
+def _too_many(refusal: Refusal) -> Response:
+    if _wants_json() or request.method == "POST":
+        resp = jsonify(error=refusal.message) if _wants_json() else Response(
+            f"429: {refusal.message}\n", content_type="text/plain; charset=utf-8")
+    else:
+        resp = Response(f"429: {refusal.message}\n", content_type="text/plain; charset=utf-8")
+    resp.status_code = 429
+    resp.headers["Retry-After"] = str(refusal.retry_after_s)
+    return resp
+
+
+def _session_user() -> str | None:
+    user = session.get("user")
+    sid = session.get("sid")
+    if not user or not isinstance(sid, str) or current_app.extensions["execlog_revoked"].is_revoked(sid):
+        return None
+    return user
 
 
 def current_user() -> str | None:
@@ -139,7 +203,9 @@ def check_request() -> Response | None:
     settings = _settings()
     endpoint = request.endpoint or ""
     bearer = _bearer_ok(settings)
-    g.execlog_user = "token" if bearer else session.get("user")
+    if isinstance(bearer, Refusal):
+        return _too_many(bearer)
+    g.execlog_user = "token" if bearer else _session_user()
     if settings.auth_enabled and endpoint not in PUBLIC_ENDPOINTS and not g.execlog_user:
         return _deny(401, "sign in first: open /login, or send 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS and endpoint not in CSRF_EXEMPT_ENDPOINTS and not bearer:
@@ -160,29 +226,69 @@ def login() -> Any:
     error = ""
     status = 200
     if request.method == "POST":
-        users = current_app.extensions["execlog_users"]
         name = request.form.get("user", "")
         password = request.form.get("password", "")
         token = request.form.get("token", "")
-        user = None
-        if token and settings.auth_token and hmac.compare_digest(token.encode(), settings.auth_token.encode()):
-            user = "token"
-        elif name in users and password and check_password_hash(users[name], password):
-            user = name
-        if user:
-            session.clear()
-            session["user"] = user
-            g.execlog_new_csrf = secrets.token_urlsafe(32)  # a fresh CSRF token after sign-in
-            log.info("signed in: %s", user)
-            return redirect(target)
-        log.warning("failed sign-in from %s", request.remote_addr)
-        error, status = "Wrong user name, password or token.", 401
+        address = request.remote_addr or ""
+        refusal = _guesses().check(address, None if token else name)
+        if refusal is None:
+            user = _check_credentials(settings, name, password, token)
+            if isinstance(user, Refusal):
+                refusal = user
+            elif user:
+                session.clear()
+                session.permanent = True
+                session["user"] = user
+                session["sid"] = secrets.token_urlsafe(24)
+                g.execlog_new_csrf = secrets.token_urlsafe(32)  # a fresh CSRF token after sign-in
+                log.info("signed in: %s", user)
+                return redirect(target)
+            else:
+                _guesses().failed(address, None if token else name)
+                log.warning("failed sign-in from %s", address)
+                error, status = "Wrong user name, password or token.", 401
+        if refusal is not None:
+            log.warning("sign-in refused (rate limit) from %s", address)
+            error, status = f"Too many failed sign-ins: {refusal.message.split(': ', 1)[-1]}.", 429
+            page = render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),
+                                   with_token=bool(settings.auth_token))
+            return page, 429, {"Retry-After": str(refusal.retry_after_s)}
     return render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),
                            with_token=bool(settings.auth_token)), status
 
 
+def _check_credentials(settings: Settings, name: str, password: str, token: str) -> str | None | Refusal:
+    """The signed-in name for these credentials, None when wrong, a Refusal when too many hash at once.
+
+    A name that is not a user is hashed against a stand-in hash, so that it costs what a known one does
+    and the answer's timing does not tell which user names exist."""
+    if token:
+        ok = bool(settings.auth_token) and hmac.compare_digest(token.encode("utf-8", "replace"),
+                                                               settings.auth_token.encode())
+        return "token" if ok else None
+    users = current_app.extensions["execlog_users"]
+    slots = _guesses().hashing()
+    if not slots.acquire(blocking=False):
+        return Refusal(1, "too many sign-ins at once: try again in 1 s")
+    try:
+        stored = users.get(name)
+        ok = check_password_hash(stored or stand_in_hash(), password)
+    finally:
+        slots.release()
+    return name if ok and stored is not None and password else None
+
+
+@functools.cache
+def stand_in_hash() -> str:
+    """What a sign-in naming an unknown user is checked against: a hash made like the users' hashes."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        current_app.extensions["execlog_revoked"].revoke(sid)  # the cookie may have been copied: end it here
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -197,7 +303,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Install sign-in, the access check and CSRF protection on ``app``."""
     app.secret_key = settings.secret_key or secrets.token_hex(32)
     app.config.update(SESSION_COOKIE_NAME="execlog_session", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Strict")
+                      SESSION_COOKIE_SAMESITE="Strict", PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME)
+    app.session_interface = _SessionInterface()
+    app.extensions["execlog_guesses"] = GuessLimiter()
+    app.extensions["execlog_revoked"] = SessionRevocations()
+
     try:
         app.extensions["execlog_users"] = parse_users(settings.auth_users)
     except ValueError as exc:

@@ -48,10 +48,13 @@ def _attempt_from_body() -> int | None:
 
 @bp.get("/executions/<execution_id>/retry")
 def retry_status(execution_id: str):
-    """Whether the execution can be retried now, attempts left, and if not, why (the detail page's Retry)."""
+    """Whether the execution can be retried now, attempts left, and if not, why (the detail page's Retry).
+
+    Reading never contacts the runner: a GET needs no CSRF token, so a page on another site (or a
+    crafted link) must not be able to make the server send requests. The runner's own checks (known
+    automation, unchanged trigger) answer with the retry itself, or with ``POST /api/retry/preview``."""
     eid = params.execution_id(execution_id)
-    ask = (request.args.get("check_runner") or "true").lower() != "false"
-    decision = services().retry.decisions([eid], ask_runner=ask)[0]
+    decision = services().retry.decisions([eid], ask_runner=False)[0]
     return jsonify(decision.to_json()), 404 if decision.code == "not_found" else 200
 
 

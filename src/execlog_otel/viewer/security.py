@@ -1,16 +1,27 @@
-"""Response headers that keep untrusted span data inert in the browser: the one place they are set.
+"""Response headers that keep untrusted span data inert in the browser, and which proxy headers are believed.
 
 Span attributes are rendered as text (autoescaped templates, ``textContent`` in
 scripts); the Content-Security-Policy is the second line: scripts and styles
 only from the app's own static files, no inline script or style, no plugins,
 no framing (``frame-ancestors 'none'``), forms and fetches only to this origin.
+
+Behind a reverse proxy that terminates TLS, the app learns the client's address and scheme only from
+``X-Forwarded-For`` / ``X-Forwarded-Proto`` / ``X-Forwarded-Host``. Anyone can send those headers, so
+they are believed only when the TCP peer is a proxy the operator declared in
+``EXECLOG_TRUSTED_PROXIES`` (addresses or networks); then werkzeug's ``ProxyFix`` applies one hop of
+them. From any other peer they are dropped, so a client cannot claim https or another address.
 """
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from execlog_otel.config import ConfigError
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -41,5 +52,46 @@ def security_headers(response: Any) -> Any:
     return response
 
 
-def init_app(app: Flask) -> None:
+FORWARDED_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
+
+
+def parse_proxies(entries: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    out = []
+    for entry in entries:
+        try:
+            out.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"EXECLOG_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                              "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return tuple(out)
+
+
+class TrustedProxies:
+    """WSGI middleware: ProxyFix for requests from declared proxies, forwarded headers dropped otherwise."""
+
+    def __init__(self, app: Callable[..., Any], proxies: Iterable[str]) -> None:
+        self.networks = parse_proxies(proxies)
+        self.app = app
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1)
+
+    def _trusted(self, peer: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(peer.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in net for net in self.networks)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.networks and self._trusted(environ.get("REMOTE_ADDR", "")):
+            return self.fixed(environ, start_response)
+        for name in FORWARDED_HEADERS:
+            environ.pop(name, None)
+        return self.app(environ, start_response)
+
+
+def init_app(app: Flask, trusted_proxies: Iterable[str] = ()) -> None:
     app.after_request(security_headers)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, trusted_proxies)  # type: ignore[method-assign]
