@@ -195,7 +195,7 @@ def test_a_forged_retry_of_changes_nothing_about_the_victim(store, settings, run
     attacker = FakeRunner()
     try:
         victim = failed(store, runner.url(), {"order": 7})
-        first_root = store.client.query(f"SELECT SpanId FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}}"
+        first_root = store.pool.query(f"SELECT SpanId FROM {store.table('otel_traces')} WHERE TraceId = {{t:String}}"
                                         " AND ParentSpanId = ''", parameters={"t": victim}).result_rows[0][0]
         genuine_proof = attempt_proof(SECRET, victim, 1, victim, first_root, runner.url(), json.dumps({"order": 7}))
         # No proof; the victim's own proof copied onto another trace; one made with another secret.
