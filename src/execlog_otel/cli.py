@@ -137,11 +137,10 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
     Same as OTEL_PYTHON_DISTRO=execlog opentelemetry-instrument python app.py."""
     import os
     import shutil
-    from pathlib import Path
 
-    runner = shutil.which("opentelemetry-instrument") or str(Path(sys.executable).parent / "opentelemetry-instrument")
-    if not Path(runner).exists():
-        _fail("opentelemetry-instrument is not installed: pip install opentelemetry-instrumentation")
+    # opentelemetry-instrument's code run by this interpreter, so the environment execlog is installed in
+    # is the one that loads the instrumentors (not whichever opentelemetry-instrument comes first on PATH).
+    runner = [sys.executable, "-c", "from opentelemetry.instrumentation.auto_instrumentation import run; run()"]
     if shutil.which(command[0]) is None:
         _fail(f"{command[0]!r}: no such program on PATH")
     env = dict(os.environ, OTEL_PYTHON_DISTRO="execlog")
@@ -149,7 +148,7 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
                        ("EXECLOG_AUTOMATIONS", automations)):
         if value:
             env[key] = value
-    os.execve(runner, [runner, *command], env)
+    os.execve(sys.executable, [*runner, *command], env)
 
 
 @main.command()

@@ -16,6 +16,8 @@ from typing import Any
 from opentelemetry.instrumentation.distro import BaseDistro
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
+from execlog_otel.instrumentation import missing_requirement, note_missing
+
 log = logging.getLogger(__name__)
 
 
@@ -24,9 +26,23 @@ class ExeclogDistro(BaseDistro):
         os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", "execlog")
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        # opentelemetry-instrument checked the distribution's ``instruments`` extra (execlog has none);
+        # each execlog instrumentor's own runner library is checked here, and a missing one is noted for
+        # the single report_missing() line instead of failing on import, silently.
+        try:
+            instrumentor = entry_point.load()()
+        except ImportError as exc:
+            if not entry_point.name.startswith("execlog_"):
+                raise
+            note_missing(entry_point.name, getattr(exc, "name", None) or str(exc))
+            return
+        if entry_point.name.startswith("execlog_"):
+            requirement = missing_requirement(instrumentor)
+            if requirement:
+                note_missing(entry_point.name, requirement)
+                return
         # execlog's instrumentors switch on the official GenAI ones they build on; when the official
         # entry point comes later, it finds its instrumentor on already: skip it quietly.
-        instrumentor = entry_point.load()()
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument(**kwargs)
 
