@@ -71,9 +71,13 @@ SPAN_TOKENS = (
     "toUInt64OrZero(SpanAttributes['gen_ai.usage.completion_tokens']), "
     "toUInt64OrZero(SpanAttributes['llm.token_count.completion'])), "
     "toUInt64OrZero(SpanAttributes['llm.token_count.total']))")
+# Collector versions before the OTLP pdata rename wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT; read both.
+SPAN_ERROR = "StatusCode IN ('Error', 'STATUS_CODE_ERROR')"
+SPAN_OK = "StatusCode IN ('Ok', 'STATUS_CODE_OK')"
+SPAN_KIND = "if(startsWith(SpanKind, 'SPAN_KIND_'), initcap(lower(substring(SpanKind, 11))), SpanKind)"
 FAILED_STEP = ("ParentSpanId != '' AND SpanAttributes['execlog.marker'] = '' AND "
                "(SpanAttributes['execlog.step.status'] = 'Failed' OR "
-               "(SpanAttributes['execlog.step.status'] = '' AND StatusCode = 'Error'))")
+               f"(SpanAttributes['execlog.step.status'] = '' AND {SPAN_ERROR}))")
 
 
 def sql(*lines: str) -> str:
@@ -83,20 +87,22 @@ def sql(*lines: str) -> str:
 # --- panel SQL ---------------------------------------------------------------------------------
 def trace_view_sql() -> str:
     """The trace of ${trace_id} in the frame Grafana's trace view reads, as the plugin's OTel trace
-    mode builds it: bounded in time through otel_traces_trace_id_ts."""
+    mode builds it: bounded in time through otel_traces_trace_id_ts. Live-state markers (zero-length
+    spans that only carry an execution's state while it runs) are left out: they are not steps."""
     return sql(
         "WITH '${trace_id}' AS trace_id,",
         f"  (SELECT min(Start) FROM {TRACE_TS} WHERE TraceId = trace_id) AS trace_start,",
         f"  (SELECT max(End) + 1 FROM {TRACE_TS} WHERE TraceId = trace_id) AS trace_end",
         "SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,",
         "  SpanName AS operationName, multiply(toUnixTimestamp64Nano(Timestamp), 0.000001) AS startTime,",
-        "  multiply(Duration, 0.000001) AS duration, SpanKind AS kind,",
-        "  multiIf(StatusCode = 'Error', 2, StatusCode = 'Ok', 1, 0) AS statusCode, StatusMessage AS statusMessage,",
+        f"  multiply(Duration, 0.000001) AS duration, {SPAN_KIND} AS kind,",
+        f"  multiIf({SPAN_ERROR}, 2, {SPAN_OK}, 1, 0) AS statusCode, StatusMessage AS statusMessage,",
         "  arrayMap(key -> map('key', key, 'value', SpanAttributes[key]), mapKeys(SpanAttributes)) AS tags,",
         "  arrayMap(key -> map('key', key, 'value', ResourceAttributes[key]), mapKeys(ResourceAttributes))"
         " AS serviceTags",
         f"FROM {SPANS}",
         "WHERE TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end",
+        "  AND SpanAttributes['execlog.marker'] = ''",
         "ORDER BY Timestamp ASC LIMIT 5000")
 
 

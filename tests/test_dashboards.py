@@ -391,3 +391,26 @@ def test_every_panel_has_asserted_results():
     for name, d in load_dashboards().items():
         for p in d["panels"]:
             assert p["title"] in asserted, f"{name}: panel {p['title']!r} has no expected values in this file"
+
+
+def test_trace_view_hides_state_markers_and_reads_legacy_collector_values(store, loaded):
+    """The live B6 has only its state marker so far: the trace view shows no span for it. Spans from
+    Collector versions that wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT show as Error / Client."""
+    from execlog_otel.store.rows import SpanColumns
+
+    d = load_dashboards()["execution-overview.json"]
+    assert run_panels(store, d, loaded.t0, trace_id=loaded.tid("B6"))["Trace of the selected execution"] == []
+    cols = SpanColumns()
+    start = int(loaded.t0.timestamp()) * fx.S + 5 * fx.S
+    legacy = fx.trace_id("legacy-collector")
+    common = dict(trace_id=legacy, trace_state="", service_name="old-collector", resource={}, scope_name="",
+                  scope_version="", status_message="")
+    cols.add(start_ns=start, end_ns=start + fx.S, span_id=fx.span_id("lc/root"), parent_span_id="", name="job",
+             kind="SPAN_KIND_INTERNAL", attributes={}, status_code="STATUS_CODE_ERROR", **common)
+    cols.add(start_ns=start, end_ns=start + fx.S // 2, span_id=fx.span_id("lc/http"),
+             parent_span_id=fx.span_id("lc/root"), name="GET", kind="SPAN_KIND_CLIENT", attributes={},
+             status_code="STATUS_CODE_OK", **common)
+    store.insert_span_columns(cols.columns)
+    trace = run_panels(store, d, loaded.t0, trace_id=legacy)["Trace of the selected execution"]
+    assert sorted((s["operationName"], s["kind"], s["statusCode"]) for s in trace) == [
+        ("GET", "Client", 1), ("job", "Internal", 2)]

@@ -155,13 +155,16 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
 @click.option("--database", default=None, metavar="NAME", help="Database name [EXECLOG_DATABASE, default otel].")
 @click.option("--retention-days", type=int, default=None, metavar="N", help="TTL in days [default 30].")
 @click.option("--cluster", metavar="NAME", help="Print ON CLUSTER DDL with Replicated engines.")
-def schema(database, retention_days, cluster) -> None:
+@click.option("--bloom-filters", is_flag=True, help="Bloom filter indexes instead of text indexes, for ClickHouse "
+              "older than 26.2 (as the Collector's exporter does).")
+def schema(database, retention_days, cluster, bloom_filters) -> None:
     """Print the DDL of every table, view and materialized view."""
     from execlog_otel.store import schema as schema_mod
 
     settings = _settings(database=database, retention_days=retention_days)
     try:
-        click.echo(schema_mod.ddl(settings.database, settings.retention_days, cluster), nl=False)
+        click.echo(schema_mod.ddl(settings.database, settings.retention_days, cluster,
+                                  full_text_search=not bloom_filters), nl=False)
     except schema_mod.SchemaError as exc:
         _fail(str(exc))
 

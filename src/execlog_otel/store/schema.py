@@ -27,6 +27,15 @@ TTL_TABLES: dict[str, str] = {
     "execlog_trace_rollups": "toDateTime(Start)",
 }
 
+# Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
+# them (new table, copy, swap; see ``rebuild``) when a store holds an earlier generation.
+REBUILD: dict[str, tuple[str, ...]] = {
+    "007_collector_current_schema": ("otel_traces", "otel_traces_trace_id_ts"),
+}
+
+# The exporter creates text (full-text) indexes from this ClickHouse version on, bloom filters before.
+FULL_TEXT_SEARCH_SINCE = (26, 2)
+
 # Derived tables and the SELECT (file) that feeds them, for back-filling.
 BACKFILL: dict[str, tuple[str, str]] = {
     # migration name -> (target table, select fragment)
@@ -81,8 +90,23 @@ def _engines(cluster: str | None) -> dict[str, str]:
     }
 
 
-def render(sql: str, database: str, retention_days: int = 30, cluster: str | None = None) -> str:
-    """Fill the placeholders of a schema file. Only known names are substituted."""
+def supports_full_text_search(version: str) -> bool:
+    """Whether a ClickHouse version (``SELECT version()``) has text indexes, as the exporter decides it."""
+    parts = re.findall(r"\d+", version or "")[:2]
+    return len(parts) == 2 and (int(parts[0]), int(parts[1])) >= FULL_TEXT_SEARCH_SINCE
+
+
+def _fragment(name: str) -> sqlfiles.Fragment:
+    return sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read(name)).strip())
+
+
+def render(sql: str, database: str, retention_days: int = 30, cluster: str | None = None,
+           full_text_search: bool = True, table_names: dict[str, str] | None = None) -> str:
+    """Fill the placeholders of a schema file. Only known names are substituted.
+
+    ``full_text_search``: text indexes (else bloom filters), as the Collector's exporter picks them by
+    ClickHouse version. ``table_names`` renames the tables of the DDL fragments (otel_traces ->
+    otel_traces_previous while it is rebuilt)."""
     check_identifier(database, "database name")
     if cluster:
         check_identifier(cluster, "cluster name")
@@ -96,7 +120,14 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         # The SELECTs that feed the derived tables (filled in, then their own placeholders).
         "executions_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("executions_select")).strip()),
         "rollups_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("rollups_select")).strip()),
+        # The Collector's span tables, each in one file.
+        "otel_traces_table": _fragment("otel_traces_table"),
+        "otel_traces_trace_id_ts_table": _fragment("otel_traces_trace_id_ts_table"),
+        "otel_traces_indexes": _fragment("otel_traces_indexes_text" if full_text_search
+                                         else "otel_traces_indexes_bloom"),
     }
+    for table in ("otel_traces", "otel_traces_trace_id_ts"):
+        values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")
     return sqlfiles.render(sql, values)
 
 
@@ -109,13 +140,14 @@ def select_fragment(name: str, database: str) -> str:
     return render("{" + name + "}", database)
 
 
-def ddl(database: str, retention_days: int = 30, cluster: str | None = None) -> str:
-    """All DDL as one script, for users who manage the schema themselves."""
+def ddl(database: str, retention_days: int = 30, cluster: str | None = None, full_text_search: bool = True) -> str:
+    """All DDL as one script, for users who manage the schema themselves (``full_text_search=False`` for a
+    ClickHouse older than 26.2: bloom filters instead of text indexes, as the exporter does)."""
     parts = [f"CREATE DATABASE IF NOT EXISTS {check_identifier(database, 'database name')}"
              f"{' ON CLUSTER ' + cluster if cluster else ''};\n"]
     for m in migrations():
         parts.append(f"-- migration {m.name}\n")
-        for stmt in statements(render(m.sql, database, retention_days, cluster)):
+        for stmt in statements(render(m.sql, database, retention_days, cluster, full_text_search)):
             parts.append(stmt + ";\n")
     # Record the migrations, so execlog opening this database later applies only newer ones.
     values = ", ".join(f"({m.version}, '{m.name}')" for m in migrations())

@@ -8,7 +8,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from execlog_otel.store import schema
+from execlog_otel.store import rebuild, schema
 from execlog_otel.store.client import connect
 from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.rows import COLUMNS, gc_paused
@@ -26,6 +26,7 @@ class Store:
         self.database = schema.check_identifier(database, "database name")
         self.retention_days = retention_days
         self._migrate_lock = threading.Lock()
+        self._full_text_search: bool | None = None
 
     @classmethod
     def open(cls, url: str, database: str = "otel", retention_days: int = 30, migrate: bool = True,
@@ -41,6 +42,14 @@ class Store:
         return f"{self.database}.{name}"
 
     # --- schema ------------------------------------------------------------
+    @property
+    def full_text_search(self) -> bool:
+        """Whether the engine has text indexes (new tables get them, as the Collector's exporter decides)."""
+        if self._full_text_search is None:
+            version = self.pool.query("SELECT version()").result_rows[0][0]
+            self._full_text_search = schema.supports_full_text_search(str(version))
+        return self._full_text_search
+
     def applied_versions(self) -> set[int]:
         exists = self.pool.query(
             "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'execlog_schema_migrations'",
@@ -67,8 +76,11 @@ class Store:
                 had_spans = 0
                 if m.name in schema.BACKFILL and not self._table_exists(schema.BACKFILL[m.name][0]):
                     had_spans = self._span_count()
-                for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days)):
+                for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days,
+                                                            full_text_search=self.full_text_search)):
                     self.pool.command(stmt)
+                for table in schema.REBUILD.get(m.name, ()):
+                    rebuild.rebuild(self, table)
                 if had_spans:
                     target, fragment = schema.BACKFILL[m.name]
                     log.info("back-filling %s from %d spans", target, had_spans)

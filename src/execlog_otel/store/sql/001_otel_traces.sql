@@ -1,57 +1,10 @@
--- The span table, column for column as the OpenTelemetry Collector's contrib
--- clickhouse exporter creates it, so rows written by either path are
--- interchangeable and the Grafana ClickHouse plugin's OTel mode reads them.
-CREATE TABLE IF NOT EXISTS {database}.otel_traces {on_cluster} (
-    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-    TraceId String CODEC(ZSTD(1)),
-    SpanId String CODEC(ZSTD(1)),
-    ParentSpanId String CODEC(ZSTD(1)),
-    TraceState String CODEC(ZSTD(1)),
-    SpanName LowCardinality(String) CODEC(ZSTD(1)),
-    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
-    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    ScopeName String CODEC(ZSTD(1)),
-    ScopeVersion String CODEC(ZSTD(1)),
-    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    Duration UInt64 CODEC(ZSTD(1)),
-    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
-    StatusMessage String CODEC(ZSTD(1)),
-    Events Nested (
-        Timestamp DateTime64(9),
-        Name LowCardinality(String),
-        Attributes Map(LowCardinality(String), String)
-    ) CODEC(ZSTD(1)),
-    Links Nested (
-        TraceId String,
-        SpanId String,
-        TraceState String,
-        Attributes Map(LowCardinality(String), String)
-    ) CODEC(ZSTD(1)),
-    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-) ENGINE = {engine_mergetree}
-PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-TTL toDateTime(Timestamp) + toIntervalDay({retention_days})
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+-- The span table and its trace-id lookup, as the OpenTelemetry Collector's contrib clickhouse
+-- exporter creates them, so rows written by either path are interchangeable and the Grafana
+-- ClickHouse plugin's OTel mode reads them (stores made by an earlier generation of this file
+-- or of the exporter are rebuilt by migration 007).
+{otel_traces_table};
 
--- Trace id -> time range, which the Grafana plugin (and our detail query) use
--- to bound a trace-id lookup in time; as the Collector's exporter makes it.
-CREATE TABLE IF NOT EXISTS {database}.otel_traces_trace_id_ts {on_cluster} (
-    TraceId String CODEC(ZSTD(1)),
-    Start DateTime CODEC(Delta, ZSTD(1)),
-    End DateTime CODEC(Delta, ZSTD(1)),
-    INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1
-) ENGINE = {engine_mergetree}
-PARTITION BY toDate(Start)
-ORDER BY (TraceId, Start)
-TTL toDateTime(Start) + toIntervalDay({retention_days})
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+{otel_traces_trace_id_ts_table};
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.otel_traces_trace_id_ts_mv {on_cluster}
 TO {database}.otel_traces_trace_id_ts

@@ -1,0 +1,7 @@
+-- The Collector exporter's current layout for stores made by an earlier generation (of this
+-- project's 001 file or of the exporter): otel_traces gets the ALIAS columns, T64 on Duration,
+-- text indexes (or bloom filters), the lower(SpanName) tokenbf index and the trailing Timestamp
+-- in ORDER BY; otel_traces_trace_id_ts becomes an AggregatingMergeTree partitioned by week.
+-- An ORDER BY or engine change needs a new table, so both are rebuilt (store/rebuild.py: new
+-- table, atomic swap, rows copied without feeding the views twice); a store that already has
+-- the layout is left as it is. No statements here: the rebuild is the migration.

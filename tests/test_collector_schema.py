@@ -1,0 +1,142 @@
+"""The Collector exporter's current table layout: new stores get it; a store holding the previous
+generation (as that exporter, or execlog before migration 007, created it) is rebuilt without losing
+a row or counting one twice, and the viewer serves it the same before and after."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import sql_fixture_data as fx
+from execlog_otel import server as server_mod
+from execlog_otel.config import Settings
+from execlog_otel.store import rebuild, schema
+from execlog_otel.store.store import Store
+from sdk_support import Api
+
+PREVIOUS = (Path(__file__).resolve().parent / "collector_ddl" / "previous_generation.sql").read_text()
+ROLLUP_SUMS = ("SELECT TraceId, sum(Steps), sum(FailedSteps), sum(InputTokens), sum(OutputTokens) "
+               "FROM {db}.execlog_trace_rollups GROUP BY TraceId ORDER BY TraceId")
+SPANS = ("SELECT TraceId, SpanId, Timestamp, Duration, SpanName, SpanAttributes, `Events.Name` "
+         "FROM {db}.otel_traces ORDER BY TraceId, SpanId")
+
+
+def _table(store: Store, name: str) -> tuple:
+    return store.pool.query(
+        "SELECT engine, sorting_key, partition_key, create_table_query FROM system.tables "
+        "WHERE database = {db:String} AND name = {t:String}", parameters={"db": store.database, "t": name},
+    ).result_rows[0]
+
+
+def _settled(items: list[dict]) -> list[dict]:
+    """Listing items without the running ones' duration, which grows while the test runs."""
+    return [{k: v for k, v in item.items() if not (item["live"] and k == "duration_ms")} for item in items]
+
+
+def _rows(store: Store, sql: str) -> list[tuple]:
+    return store.pool.query(sql.format(db=store.database)).result_rows
+
+
+@pytest.fixture
+def previous_store(ch_client):
+    """A store whose span tables were created by the previous generation's DDL, at migration 006."""
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
+    ch_client.command(f"CREATE DATABASE {store.database}")
+    for stmt in schema.statements(schema.render(PREVIOUS, store.database)):
+        ch_client.command(stmt)
+    store.migrate(up_to=6)
+    yield store
+    ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_a_new_store_has_the_exporters_current_layout(store):
+    engine, key, _, ddl = _table(store, "otel_traces")
+    assert key == "ServiceName, SpanName, toDateTime(Timestamp), Timestamp"
+    assert "PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))" in ddl
+    assert "`Duration` UInt64 CODEC(T64, ZSTD(1))" in ddl
+    assert "`SpanAttributeItems` Array(String) ALIAS" in ddl and "`ResourceAttributeItems` Array(String) ALIAS" in ddl
+    # chDB's engine has text indexes, so the exporter's text-index branch is the one taken.
+    assert "INDEX idx_span_attr_items SpanAttributeItems TYPE text(tokenizer = 'array')" in ddl
+    assert "INDEX idx_lower_span_name lower(SpanName) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8" in ddl
+    engine, key, partition, ddl = _table(store, "otel_traces_trace_id_ts")
+    assert engine == "AggregatingMergeTree" and partition == "toStartOfWeek(Start)"
+    assert "SimpleAggregateFunction(min, DateTime)" in ddl and "SimpleAggregateFunction(max, DateTime)" in ddl
+
+
+def test_bloom_filters_where_the_engine_has_no_text_indexes():
+    assert not schema.supports_full_text_search("25.8.3.1") and schema.supports_full_text_search("26.2.1")
+    ddl = schema.ddl("otel", full_text_search=False)
+    assert "idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01)" in ddl
+    assert "TYPE text(" not in ddl and "SpanAttributeItems Array(String) ALIAS" in ddl
+
+
+def test_previous_generation_is_rebuilt_without_loss_and_serves_the_viewer(previous_store, chdb_url):
+    store = previous_store
+    assert _table(store, "otel_traces")[1] == "ServiceName, SpanName, toDateTime(Timestamp)"
+    fx.load(store)
+    spans, sums = _rows(store, SPANS), _rows(store, ROLLUP_SUMS)
+    settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
+    running = server_mod.start(settings, store=store).start_background()
+    try:
+        api = Api(running.url)
+        before = _settled(api.list(limit=100))
+        finished = next(item["id"] for item in before if not item["live"])
+        detail_before = api.detail(finished)
+
+        assert store.migrate() == ["007_collector_current_schema"]
+
+        assert _table(store, "otel_traces")[1] == "ServiceName, SpanName, toDateTime(Timestamp), Timestamp"
+        assert _table(store, "otel_traces_trace_id_ts")[0] == "AggregatingMergeTree"
+        assert _rows(store, SPANS) == spans  # every span, once (two partitions: today and three days ago)
+        assert _rows(store, ROLLUP_SUMS) == sums  # the views were not fed the copied rows again
+        assert "non_replicated_deduplication_window = 10000" in _table(store, "otel_traces")[3]
+        assert not store.pool.query(f"SHOW TABLES FROM {store.database} LIKE '%previous%'").result_rows
+        # Queries written for the Collector's current tables work.
+        model_spans = _rows(store, "SELECT count() FROM {db}.otel_traces "
+                                   "WHERE has(SpanAttributeItems, 'gen_ai.request.model=gpt-4o')")[0][0]
+        assert model_spans == _rows(store, "SELECT countIf(SpanAttributes['gen_ai.request.model'] = 'gpt-4o') "
+                                           "FROM {db}.otel_traces")[0][0] > 0
+        ranges = _rows(store, "SELECT count(), countIf(s <= e) FROM (SELECT TraceId, min(Start) s, max(End) e "
+                              "FROM {db}.otel_traces_trace_id_ts GROUP BY TraceId)")[0]
+        assert ranges[0] == len({r[0] for r in spans}) == ranges[1]
+
+        assert _settled(api.list(limit=100)) == before
+        assert api.detail(finished) == detail_before
+        # Spans arriving after the swap feed the views once: the same traces a day earlier double each sum.
+        fx.load(store, now=datetime.now(UTC) - timedelta(days=1))
+        assert [r[:3] for r in _rows(store, ROLLUP_SUMS)] == [(t, 2 * n, 2 * f) for t, n, f, *_ in sums]
+    finally:
+        running.close()
+    assert store.migrate() == []  # a store with the current layout is left alone
+
+
+def test_an_interrupted_rebuild_resumes_where_it_stopped(previous_store, monkeypatch):
+    store = previous_store
+    fx.load(store)
+    spans, sums = _rows(store, SPANS), _rows(store, ROLLUP_SUMS)
+    calls = {"n": 0}
+    real = store.pool.command
+
+    def crash_at(statement: str, nth: int):
+        def command(sql, *args, **kwargs):
+            if statement in str(sql):
+                calls["n"] += 1
+                if calls["n"] == nth:
+                    raise RuntimeError("power cut")
+            return real(sql, *args, **kwargs)
+        return command
+
+    # Between dropping the second partition from the old table and moving it in; then in the middle
+    # of copying the first partition of what is left.
+    for statement, nth in (("MOVE PARTITION", 2), ("INSERT INTO", 1)):
+        calls["n"] = 0
+        monkeypatch.setattr(store.pool, "command", crash_at(statement, nth))
+        with pytest.raises(RuntimeError, match="power cut"):
+            store.migrate()
+        monkeypatch.setattr(store.pool, "command", real)
+        assert rebuild.is_current(store, "otel_traces")  # swapped; some rows still on their way
+    assert store.migrate() == ["007_collector_current_schema"]
+    assert _rows(store, SPANS) == spans and _rows(store, ROLLUP_SUMS) == sums
