@@ -25,7 +25,7 @@ EXPECTED_COLUMNS = [
     ("ScopeName", "String", "CODEC(ZSTD(1))"),
     ("ScopeVersion", "String", "CODEC(ZSTD(1))"),
     ("SpanAttributes", "Map(LowCardinality(String), String)", "CODEC(ZSTD(1))"),
-    ("Duration", "UInt64", "CODEC(ZSTD(1))"),
+    ("Duration", "UInt64", "CODEC(T64, ZSTD(1))"),
     ("StatusCode", "LowCardinality(String)", "CODEC(ZSTD(1))"),
     ("StatusMessage", "String", "CODEC(ZSTD(1))"),
     ("Events.Timestamp", "Array(DateTime64(9))", "CODEC(ZSTD(1))"),
@@ -35,6 +35,8 @@ EXPECTED_COLUMNS = [
     ("Links.SpanId", "Array(String)", "CODEC(ZSTD(1))"),
     ("Links.TraceState", "Array(String)", "CODEC(ZSTD(1))"),
     ("Links.Attributes", "Array(Map(LowCardinality(String), String))", "CODEC(ZSTD(1))"),
+    ("ResourceAttributeItems", "Array(String)", ""),  # ALIAS: computed when read
+    ("SpanAttributeItems", "Array(String)", ""),
 ]
 
 
@@ -49,22 +51,25 @@ def test_otel_traces_matches_the_collector_exporter_contract(store):
     assert [tuple(c) for c in cols] == EXPECTED_COLUMNS
     ddl = _create(store, "otel_traces")
     for fragment in [
-        "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
-        "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
-        "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
-        "INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
-        "INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_trace_id TraceId TYPE text(tokenizer = 'array')",
+        "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE text(tokenizer = 'array')",
+        "INDEX idx_res_attr_items ResourceAttributeItems TYPE text(tokenizer = 'array')",
+        "INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE text(tokenizer = 'array')",
+        "INDEX idx_span_attr_items SpanAttributeItems TYPE text(tokenizer = 'array')",
         "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
+        "INDEX idx_lower_span_name lower(SpanName) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
         "ENGINE = MergeTree",
         "PARTITION BY toDate(Timestamp)",
-        "ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))",
+        "PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))",
+        "ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)",
         "TTL toDateTime(Timestamp) + toIntervalDay(30)",
         "index_granularity = 8192",
         "ttl_only_drop_parts = 1",
     ]:
         assert fragment in ddl, fragment
     lookup = _create(store, "otel_traces_trace_id_ts")
-    assert "ORDER BY (TraceId, Start)" in lookup and "TTL toDateTime(Start) + toIntervalDay(30)" in lookup
+    assert "ENGINE = AggregatingMergeTree" in lookup and "PARTITION BY toStartOfWeek(Start)" in lookup
+    assert "ORDER BY (TraceId)" in lookup and "TTL toDateTime(Start) + toIntervalDay(30)" in lookup
     mv = _create(store, "otel_traces_trace_id_ts_mv")
     assert f"TO {store.database}.otel_traces_trace_id_ts" in mv and "min(Timestamp) AS Start" in mv
 
