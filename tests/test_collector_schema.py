@@ -86,7 +86,7 @@ def test_previous_generation_is_rebuilt_without_loss_and_serves_the_viewer(previ
         finished = next(item["id"] for item in before if not item["live"])
         detail_before = api.detail(finished)
 
-        assert store.migrate() == ["007_collector_current_schema"]
+        assert store.migrate()[0] == "007_collector_current_schema"
 
         assert _table(store, "otel_traces")[1] == "ServiceName, SpanName, toDateTime(Timestamp), Timestamp"
         assert _table(store, "otel_traces_trace_id_ts")[0] == "AggregatingMergeTree"
@@ -138,5 +138,29 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(previous_store, monkeyp
             store.migrate()
         monkeypatch.setattr(store.pool, "command", real)
         assert rebuild.is_current(store, "otel_traces")  # swapped; some rows still on their way
-    assert store.migrate() == ["007_collector_current_schema"]
+    assert store.migrate()[0] == "007_collector_current_schema"
     assert _rows(store, SPANS) == spans and _rows(store, ROLLUP_SUMS) == sums
+
+
+def test_legacy_collector_values_read_as_error_and_client(store, server):
+    """Rows of Collector versions that wrote STATUS_CODE_ERROR / SPAN_KIND_CLIENT: a failed execution, a
+    failed step and a connector, as with today's values."""
+    from execlog_otel import semconv as sc
+    from execlog_otel.store.rows import SpanColumns
+
+    cols = SpanColumns()
+    start = int(datetime.now(UTC).timestamp()) * fx.S - 60 * fx.S
+    tid, root = fx.trace_id("legacy-values"), fx.span_id("legacy-values/root")
+    common = dict(trace_id=tid, trace_state="", service_name="old-collector", resource={"service.name": "old"},
+                  scope_name="", scope_version="", status_message="")
+    cols.add(start_ns=start, end_ns=start + fx.S, span_id=root, parent_span_id="", name="legacy-agent",
+             kind="SPAN_KIND_INTERNAL", status_code="STATUS_CODE_ERROR",
+             attributes={sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT, sc.GEN_AI_AGENT_NAME: "legacy-agent"}, **common)
+    cols.add(start_ns=start, end_ns=start + fx.S // 2, span_id=fx.span_id("legacy-values/http"),
+             parent_span_id=root, name="POST", kind="SPAN_KIND_CLIENT", status_code="STATUS_CODE_ERROR",
+             attributes={sc.SERVER_ADDRESS: "crm.example.com"}, **common)
+    store.insert_span_columns(cols.columns)
+    item = Api(server.url).wait_status("legacy-agent", "Failed")
+    assert item["failed_steps"] == 1 and item["connectors"] == ["crm.example.com"]
+    steps = Api(server.url).detail(item["id"])["steps"]
+    assert [(s["status"], s["connector"]) for s in steps] == [("Failed", "crm.example.com")]

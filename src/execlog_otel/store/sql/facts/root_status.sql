@@ -3,5 +3,5 @@
 -- the attempts of the detail page and the retry rules all read it.
 multiIf(
     SpanAttributes[{attr.STATUS}] != '', SpanAttributes[{attr.STATUS}],
-    StatusCode = 'Error', 'Failed',
+    {fact.span_failed}, 'Failed',
     'Success')

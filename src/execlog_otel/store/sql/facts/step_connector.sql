@@ -3,7 +3,7 @@
 -- no code; model calls are not connectors.
 multiIf(
     SpanAttributes[{attr.CONNECTOR}] != '', SpanAttributes[{attr.CONNECTOR}],
-    SpanKind NOT IN ('Client', 'Producer')
+    {fact.span_kind} NOT IN ('Client', 'Producer')
         OR SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] != '' OR SpanAttributes[{attr.GEN_AI_SYSTEM}] != ''
         OR SpanAttributes[{attr.GEN_AI_PROVIDER_NAME}] != '' OR SpanAttributes[{attr.LLM_MODEL_NAME}] != '', '',
     SpanAttributes[{attr.DB_SYSTEM_NAME}] != '', SpanAttributes[{attr.DB_SYSTEM_NAME}],

@@ -4,5 +4,5 @@
 multiIf(
     SpanAttributes[{attr.STEP_STATUS}] != '', SpanAttributes[{attr.STEP_STATUS}],
     SpanAttributes[{attr.STATUS}] != '', SpanAttributes[{attr.STATUS}],
-    StatusCode = 'Error', 'Failed',
+    {fact.span_failed}, 'Failed',
     'Success')
