@@ -58,13 +58,27 @@ def _client(endpoint: str, spans: int, preencoded: bool, ready: mp.Barrier, resu
 def run(size_name: str) -> dict:
     """Rounds of ``one_round``, each against a fresh server and data directory."""
     size = SIZES[size_name]
-    out: dict = {"clients": size.ingest_clients, "batch": BATCH}
+    out: dict = {"clients": size.ingest_clients, "batch": BATCH, "raw": raw_baseline(size_name)}
     for mode, preencoded in (("exporter", False), ("preencoded", True)):
         rounds = [one_round(size, preencoded) for _ in range(size.ingest_rounds)]
         out[mode] = {"spans_per_s": summary([r["spans_per_s"] for r in rounds]), "rounds": rounds,
                      "sent": sum(r["sent"] for r in rounds), "stored": sum(r["stored"] for r in rounds),
                      "failed": sum(r["failed"] for r in rounds)}
     return out
+
+
+def raw_baseline(size_name: str) -> dict:
+    """The same-run baseline: ``benchmarks.raw_insert`` in its own process (its own embedded store)."""
+    import json
+    import os
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.raw_insert", "--size", size_name], cwd=root, env=env,
+                          stdout=subprocess.PIPE, text=True, check=True)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("BENCH-RESULT ")][-1]
+    return json.loads(line.removeprefix("BENCH-RESULT "))
 
 
 def one_round(size: Size, preencoded: bool) -> dict:

@@ -75,3 +75,19 @@ def stored_span_ids(data_dir: Path, database: str = "otel") -> list[str]:
 
 def as_json(data: bytes) -> Any:
     return json.loads(data.decode())
+
+
+class TableAway:
+    """A real outage of the store: otel_traces renamed away, so every insert fails (UNKNOWN_TABLE)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        self.store.pool.command(f"RENAME TABLE {self.store.table('otel_traces')} TO "
+                                  f"{self.store.table('otel_traces_away')}")
+        return self
+
+    def __exit__(self, *exc):
+        self.store.pool.command(f"RENAME TABLE {self.store.table('otel_traces_away')} TO "
+                                  f"{self.store.table('otel_traces')}")

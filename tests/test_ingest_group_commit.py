@@ -1,18 +1,19 @@
-"""Group commit in the sink: concurrent senders' requests share one insert; a lone sender never waits;
-and the rows-building fast paths leave the garbage collector as they found it."""
+"""Few, large inserts: concurrent requests are acknowledged once durable in the log and written together by the
+log's writer; the rows-building fast paths leave the garbage collector as they found it."""
 
 from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from execlog_otel.ingest import sink as sink_mod
 from execlog_otel.ingest.sink import StoreSink
+from execlog_otel.ingest.wal import Wal
 from execlog_otel.store.rows import SpanColumns, gc_paused
 
 
@@ -27,7 +28,7 @@ def _columns(count: int, tag: str) -> SpanColumns:
     provider.shutdown()
     columns, cache = SpanColumns(), {}
     for span in memory.get_finished_spans():
-        columns.add_readable_span(span, cache)
+        assert columns.add_readable_span(span, cache)
     return columns
 
 
@@ -36,11 +37,9 @@ def _stored(store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_concurrent_requests_wait_for_each_other_and_share_one_insert(store, monkeypatch):
-    sink = StoreSink(store)
-    sink._last_group, sink._last_insert_s = 3, 60.0  # as after an insert that carried three senders' requests
-    monkeypatch.setattr(sink_mod, "MAX_LINGER_S", 30.0)  # the writer waits until all three are queued
-    batches = [_columns(4, tag) for tag in ("a", "b", "c")]
+def test_concurrent_requests_become_one_insert(store, tmp_path: Path):
+    sink = StoreSink(store, Wal(tmp_path, max_bytes=10_000_000), linger_s=30.0, batch_rows=40)
+    batches = [_columns(4, tag) for tag in "abcdefghij"]
     errors: list[BaseException] = []
 
     def send(columns: SpanColumns) -> None:
@@ -54,18 +53,11 @@ def test_concurrent_requests_wait_for_each_other_and_share_one_insert(store, mon
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert not errors and not any(t.is_alive() for t in threads)
-    assert sink.inserts == 1 and sink.spans_written == 12
-    assert _stored(store) == sorted(f"{tag}-{i}" for tag in "abc" for i in range(4))
-
-
-def test_a_lone_sender_inserts_at_once(store, monkeypatch):
-    sink = StoreSink(store)
-    monkeypatch.setattr(sink_mod, "MAX_LINGER_S", 30.0)
-    for tag in ("x", "y"):  # one request at a time: each is its own insert, none waits for company
-        sink.write(_columns(2, tag))
-    assert sink.inserts == 2 and sink._last_group == 1
-    assert _stored(store) == ["x-0", "x-1", "y-0", "y-1"]
+    assert not errors and sink.wal.pending_rows in (0, 40)  # all acknowledged: durable in the log
+    assert sink.wait_drained(60)
+    assert sink.writer.inserts == 1 and sink.writer.rows_written == 40
+    assert _stored(store) == sorted(f"{tag}-{i}" for tag in "abcdefghij" for i in range(4))
+    sink.close()
 
 
 def test_gc_paused_restores_the_collector_state():

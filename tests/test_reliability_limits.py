@@ -90,10 +90,20 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
         api = json.loads(body)
         assert status == 200
         assert api["retention_days"] == 12
-        assert api["ingest"]["spans_written"] == 5
-        spool = api["ingest"]["spool"]
-        assert spool["max_bytes"] == 123456789 and spool["dropped_spans"] == 0 and spool["pending_spans"] == 0
-        assert spool["directory"] == str(data / "spool")
+        assert api["ingest"]["spans_accepted"] == 5
+        wal = api["ingest"]["log"]
+        assert wal["max_bytes"] == 123456789 and wal["dropped_spans"] == 0
+        assert wal["directory"] == str(data / "spool")
+        # The backlog, the insert lag and the oldest unwritten span's age are there; soon it is written.
+        assert {"pending_spans", "oldest_pending_age_s", "damaged_records", "lost_spans"} <= set(wal)
+        assert "insert_lag_s" in api["ingest"] and "dead_letter_spans" in api["ingest"]
+        for _ in range(400):
+            api = json.loads(http("GET", serve.url + "/api/status")[2])
+            if api["ingest"]["spans_written"] == 5:
+                break
+            time.sleep(0.05)
+        assert api["ingest"]["spans_written"] == 5 and api["ingest"]["log"]["pending_spans"] == 0
+        assert api["store"]["spans_stored"] == 5
         # The command asks the running server (it owns the embedded store).
         out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "status", "--data", str(data)],
                              capture_output=True, text=True, timeout=120, env=env)
@@ -102,6 +112,7 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
         assert "retention:  12 days" in out.stdout
         assert "written:    5 spans" in out.stdout
         assert "of 123456789 bytes, 0 spans waiting, 0 dropped" in out.stdout
+        assert "backlog:    oldest unwritten span waited 0.0 s; insert lag" in out.stdout
     finally:
         assert serve.stop() == 0
     # Without a server it reads the store and the spool directory itself.
@@ -110,7 +121,7 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
     assert out.returncode == 0, out.stderr
     local = json.loads(out.stdout)
     assert local["store"]["spans_stored"] == 5 and local["retention_days"] == 12
-    assert local["ingest"]["spool"]["max_bytes"] == 123456789
+    assert local["ingest"]["log"]["max_bytes"] == 123456789 and local["ingest"]["log"]["pending_spans"] == 0
 
 
 def test_viewer_pages_show_the_retention_in_force(ch_client, settings):

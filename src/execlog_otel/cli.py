@@ -213,10 +213,100 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
 @with_store_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json, **store_opts) -> None:
-    """Show the store, the retention in force, the spool (size, limit, dropped) and spans written."""
+    """Show the store, the retention in force, the write-ahead log (backlog, lag, dropped) and spans written."""
     from execlog_otel.status import status_command
 
     status_command(_settings(**store_opts), as_json)
+
+
+@main.group("dead-letter")
+def dead_letter_group() -> None:
+    """Spans the store refused (isolated so later spans never wait): list, export or re-queue them."""
+
+
+_log_dir_options = [
+    click.option("--data", "data_dir", metavar="DIR", help="Data directory [EXECLOG_DATA_DIR]."),
+    click.option("--log-dir", metavar="DIR", help="The write-ahead log directory [EXECLOG_SPOOL_DIR, default "
+                 "DATA_DIR/spool; the direct exporter's is <that>/exporter]."),
+]
+
+
+def _log_dir(data_dir: str | None, log_dir: str | None):
+    from pathlib import Path
+
+    return Path(log_dir).expanduser() if log_dir else _settings(data_dir=data_dir).resolved_spool_dir
+
+
+def with_log_dir(func):
+    for option in reversed(_log_dir_options):
+        func = option(func)
+    return func
+
+
+@dead_letter_group.command("list")
+@with_log_dir
+def dead_letter_list(data_dir, log_dir) -> None:
+    """One line per refused span: id, when, table, span, reason."""
+    from execlog_otel.ingest import dead_letter
+
+    directory = _log_dir(data_dir, log_dir)
+    count = 0
+    for e in dead_letter.entries(directory):
+        row = e.get("row", {})
+        what = f"{row.get('SpanName', '')!s:.40} trace {row.get('TraceId', '')!s:.32}" if "SpanName" in row else ""
+        line = f"{e.get('id')}  {e.get('at')}  {e.get('table')}  {what}  {e.get('reason', '')[:160]}"
+        click.echo(line.encode("utf-8", "backslashreplace").decode())  # refused text may not be valid Unicode
+        count += 1
+    click.echo(f"{count} spans in the dead-letter file of {directory}", err=True)
+
+
+@dead_letter_group.command("export")
+@with_log_dir
+@click.option("--out", type=click.File("w"), default="-", show_default=True, help="Where to write the JSON lines.")
+def dead_letter_export(data_dir, log_dir, out) -> None:
+    """Write every entry as one JSON line (id, at, table, reason, row)."""
+    import json
+
+    from execlog_otel.ingest import dead_letter
+
+    for e in dead_letter.entries(_log_dir(data_dir, log_dir)):
+        out.write(json.dumps(e, ensure_ascii=True) + "\n")
+
+
+@dead_letter_group.command("requeue")
+@with_log_dir
+@click.option("--id", "ids", multiple=True, metavar="ID", help="An entry to re-queue (repeatable).")
+@click.option("--all", "every", is_flag=True, help="Re-queue every entry.")
+def dead_letter_requeue(data_dir, log_dir, ids, every) -> None:
+    """Put entries back into the write-ahead log (after fixing what made the store refuse them)."""
+    import time
+
+    from execlog_otel.ingest import dead_letter
+    from execlog_otel.ingest.wal import Wal, WalError
+    from execlog_otel.ingest.writer import requeue_into
+
+    if not ids and not every:
+        raise click.UsageError("name entries with --id ID, or pass --all")
+    directory = _log_dir(data_dir, log_dir)
+    wanted = None if every else set(ids)
+    settings = _settings(data_dir=data_dir)
+    try:
+        wal = Wal(directory, settings.spool_max_bytes or 256 * 1024 * 1024)
+    except WalError:
+        # A running process owns the log: its writer takes the request within about a second.
+        request = dead_letter.request_requeue(directory, None if every else sorted(ids))
+        deadline = time.monotonic() + 30
+        while request.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if request.exists():
+            _fail(f"the process owning {directory} did not take the request within 30 s; it stays queued")
+        click.echo(f"re-queued through the running process owning {directory}")
+        return
+    try:
+        n = requeue_into(wal, dead_letter.DeadLetter(directory), wanted)
+    finally:
+        wal.close()
+    click.echo(f"re-queued {n} spans into {directory}; they are written at the next start of execlog serve")
 
 
 @main.command("hash-password")

@@ -112,10 +112,22 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest attribute value the receiver stores; longer ones are cut and marked <key>.truncated "
             "(0: no cap)", "int"),
     Setting("spool_dir", "EXECLOG_SPOOL_DIR", "",
-            "Directory of the on-disk spool kept while ClickHouse is unreachable (default DATA_DIR/spool)"),
+            "Directory of the write-ahead log every accepted request is fsynced to before it is acknowledged "
+            "(default DATA_DIR/spool; the direct exporter keeps its own in <dir>/exporter)"),
     Setting("spool_max_bytes", "EXECLOG_SPOOL_MAX_BYTES", 256 * 1024 * 1024,
-            "Largest size of the spool; past it the oldest spans are dropped, counted and logged (0: no spool)",
-            "int"),
+            "Largest size of the write-ahead log; past it the oldest spans are dropped, counted and logged "
+            "(0: no log, each request is inserted before it is answered)", "int"),
+    Setting("max_spans_per_request", "EXECLOG_MAX_SPANS_PER_REQUEST", 100_000,
+            "Most spans one OTLP request may carry; larger requests are refused with 413 before decoding "
+            "(bounds the memory of one request; 0: no limit)", "int"),
+    Setting("log_batch_spans", "EXECLOG_LOG_BATCH_SPANS", 50_000,
+            "Spans per insert of the log's writer (it inserts sooner when the oldest has waited "
+            "EXECLOG_LOG_LINGER_MS)", "int"),
+    Setting("log_linger_ms", "EXECLOG_LOG_LINGER_MS", 500,
+            "Longest an accepted span waits in the log before the writer inserts it", "int"),
+    Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
+            "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
+            "(false: plain inserts); the embedded store always takes plain inserts", "bool"),
 )
 
 
@@ -129,6 +141,9 @@ def settings_table() -> str:
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         lines.append(f"| `{s.env}` | {shown} | {s.help.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+
+
+_POSITIVE = ("retention_days", "max_attempts", "log_batch_spans")
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,10 @@ class Settings:
     max_attribute_bytes: int = 1024 * 1024
     spool_dir: str = ""
     spool_max_bytes: int = 256 * 1024 * 1024
+    max_spans_per_request: int = 100_000
+    log_batch_spans: int = 50_000
+    log_linger_ms: int = 500
+    async_insert: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -173,7 +192,7 @@ class Settings:
                 values[s.attr] = s.default
                 continue
             if s.parse == "int":
-                values[s.attr] = _int(s.env, raw, minimum=1 if s.attr in ("retention_days", "max_attempts") else 0)
+                values[s.attr] = _int(s.env, raw, minimum=1 if s.attr in _POSITIVE else 0)
             elif s.parse == "float":
                 values[s.attr] = _float(s.env, raw)
             elif s.parse == "bool":
@@ -197,6 +216,13 @@ class Settings:
     @property
     def resolved_spool_dir(self) -> Path:
         return Path(self.spool_dir).expanduser() if self.spool_dir else self.resolved_data_dir / "spool"
+
+    @property
+    def insert_settings(self) -> dict[str, Any]:
+        """Settings of every insert the writers make (see ``ingest.sink.insert_settings``)."""
+        from execlog_otel.ingest.sink import insert_settings
+
+        return insert_settings(self.store_url, self.async_insert)
 
     @property
     def auth_enabled(self) -> bool:

@@ -89,8 +89,7 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     from waitress import create_server
 
     from execlog_otel import connections
-    from execlog_otel.ingest.sink import StoreSink
-    from execlog_otel.ingest.spool import SpoolError
+    from execlog_otel.ingest.wal import WalError
     from execlog_otel.viewer.app import create_app
 
     check_bind(settings)
@@ -105,8 +104,8 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
             store = Store.open(settings.store_url, settings.database, settings.retention_days, pool_size=threads)
             undo.callback(store.close)
         try:
-            sink = StoreSink(store, open_spool(settings, owns_store))
-        except SpoolError as exc:
+            sink = open_sink(settings, store, owns_store)
+        except WalError as exc:
             raise StoreError(str(exc)) from None
         undo.callback(sink.close)
         app = create_app(settings, store, sink=sink)
@@ -160,15 +159,21 @@ def check_bind(settings: Settings, receiver: bool = True) -> None:
             "(EXECLOG_INSECURE_ALLOW_REMOTE=true) if something in front already controls access.")
 
 
-def open_spool(settings: Settings, owns_store: bool):
-    """The ingest spool of a server: in the data directory (or EXECLOG_SPOOL_DIR); none when disabled.
+def open_sink(settings: Settings, store: Store, owns_store: bool):
+    """The server's ingest: the write-ahead log in the data directory (or EXECLOG_SPOOL_DIR) and its writer.
 
-    A server over a store it was handed (tests) spools only where EXECLOG_SPOOL_DIR says."""
-    from execlog_otel.ingest.spool import Spool
+    A server over a store it was handed (tests) keeps a log only where EXECLOG_SPOOL_DIR says; without one
+    (or with EXECLOG_SPOOL_MAX_BYTES=0) each request is inserted before it is answered."""
+    from execlog_otel.ingest.legacy_spool import import_legacy
+    from execlog_otel.ingest.sink import StoreSink
+    from execlog_otel.ingest.wal import Wal
 
-    if settings.spool_max_bytes <= 0 or (not owns_store and not settings.spool_dir):
-        return None
-    return Spool(settings.resolved_spool_dir, settings.spool_max_bytes)
+    wal = None
+    if settings.spool_max_bytes > 0 and (owns_store or settings.spool_dir):
+        wal = Wal(settings.resolved_spool_dir, settings.spool_max_bytes)
+        import_legacy(wal)
+    return StoreSink(store, wal, settings=settings.insert_settings, batch_rows=settings.log_batch_spans,
+                     linger_s=settings.log_linger_ms / 1000)
 
 
 def viewer_store(settings: Settings, threads: int = 8) -> Store:

@@ -1,8 +1,9 @@
-"""``execlog status`` and ``GET /api/status``: the store, the retention in force, the spool, what was written.
+"""``execlog status`` and ``GET /api/status``: the store, the retention in force, the write-ahead log (backlog,
+insert lag, oldest unwritten span's age, dropped, damaged, dead-lettered), what was written.
 
 One ``collect`` serves both. The command asks a running ``execlog serve`` (it
-owns the embedded store and the spool) when there is one, and otherwise reads
-the store and the spool directory itself.
+owns the embedded store and the log) when there is one, and otherwise reads
+the store and the log directory itself.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any
     from execlog_otel.store.filters import MAX_PAGE
     from execlog_otel.store.repository import MAX_STEPS
 
-    ingest = sink.status() if sink is not None else {"spans_written": None, "spans_spooled": None,
-                                                    "store_error": "", "spool": None}
+    ingest = sink.status() if sink is not None else {"spans_accepted": None, "spans_written": None,
+                                                    "store_error": "", "insert_lag_s": None,
+                                                    "dead_letter_spans": None, "log": None}
     s = store_status(store, settings)
     return {
         "store": s,
@@ -61,7 +63,8 @@ def collect(store: Store, settings: Settings, sink: Any = None) -> dict[str, Any
         "ingest": ingest,
         "limits": {"query_timeout_s": settings.query_timeout_s, "max_body_bytes": settings.max_body_bytes,
                    "steps_per_page": MAX_STEPS, "executions_per_page": MAX_PAGE,
-                   "spool_max_bytes": settings.spool_max_bytes},
+                   "spool_max_bytes": settings.spool_max_bytes,
+                   "max_spans_per_request": settings.max_spans_per_request},
         "access": {"auth": settings.auth_enabled, "ingest_token": bool(settings.ingest_token),
                    "host": settings.host},
     }
@@ -102,16 +105,31 @@ def format_status(data: dict[str, Any]) -> str:
     lines.append(f"retention:  {data['retention_days']} days")
     if ingest.get("spans_written") is not None:
         lines.append(f"written:    {ingest['spans_written']} spans since start"
-                     f" ({ingest.get('spans_spooled') or 0} went through the spool)")
-    spool = ingest.get("spool")
-    if spool:
-        lines.append(f"spool:      {spool['bytes']} of {spool['max_bytes']} bytes, {spool['pending_spans']} spans "
-                     f"waiting, {spool['dropped_spans']} dropped ({spool['directory']})")
-    else:
-        lines.append("spool:      off")
+                     f" ({ingest.get('spans_accepted') or 0} accepted)")
+    lines.extend(_log_lines(ingest))
     if ingest.get("store_error"):
         lines.append(f"last error: {ingest['store_error']}")
     return "\n".join(lines) + "\n"
+
+
+def _log_lines(ingest: dict[str, Any]) -> list[str]:
+    """The write-ahead log's part of ``execlog status``."""
+    wal = ingest.get("log")
+    if not wal:
+        return ["log:        off (each request is inserted before it is answered)"]
+    lines = [f"log:        {wal['bytes']} of {wal['max_bytes']} bytes, {wal['pending_spans']} spans "
+             f"waiting, {wal['dropped_spans']} dropped ({wal['directory']})",
+             f"backlog:    oldest unwritten span waited {wal['oldest_pending_age_s']:.1f} s; insert lag "
+             f"{ingest.get('insert_lag_s') or 0:.1f} s"]
+    if wal.get("damaged_records") or wal.get("lost_spans"):
+        lines.append(f"damaged:    {wal['damaged_records']} damaged log records skipped, "
+                     f"{wal['lost_spans']} spans lost (see the server log)")
+    if wal.get("duplicate_requests"):
+        lines.append(f"re-sends:   {wal['duplicate_requests']} re-sent requests recognised, stored once")
+    if ingest.get("dead_letter_spans"):
+        lines.append(f"dead letter: {ingest['dead_letter_spans']} spans the store refused "
+                     "(execlog dead-letter list)")
+    return lines
 
 
 def _from_server(url: str, settings: Settings) -> dict[str, Any]:
@@ -124,8 +142,9 @@ def _from_server(url: str, settings: Settings) -> dict[str, Any]:
 
 
 def local_status(settings: Settings) -> dict[str, Any]:
-    """Status without a server: open the store read-only where possible and read the spool directory."""
-    from execlog_otel.ingest.spool import read_status
+    """Status without a server: open the store read-only where possible and read the log directory."""
+    from execlog_otel.ingest import dead_letter
+    from execlog_otel.ingest.wal import read_status
 
     store = Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False,
                        readonly=True)
@@ -133,9 +152,9 @@ def local_status(settings: Settings) -> dict[str, Any]:
         data = collect(store, settings)
     finally:
         store.close()
-    spool_dir = settings.resolved_spool_dir
-    data["ingest"]["spool"] = (read_status(spool_dir, settings.spool_max_bytes)
-                               if settings.spool_max_bytes > 0 else None)
+    log_dir = settings.resolved_spool_dir
+    data["ingest"]["log"] = read_status(log_dir, settings.spool_max_bytes) if settings.spool_max_bytes > 0 else None
+    data["ingest"]["dead_letter_spans"] = sum(1 for _ in dead_letter.entries(log_dir))
     return data
 
 

@@ -8,14 +8,8 @@ boundary) and marked like the SDK marks its capped payloads: ``<key>.truncated =
 
 from __future__ import annotations
 
-from typing import Any
-
 from execlog_otel import semconv as sc
-from execlog_otel.store.rows import COLUMNS
-
-# Columns holding one attribute map per span, and those holding a list of maps (events, links).
-_MAP_COLUMNS = (COLUMNS.index("ResourceAttributes"), COLUMNS.index("SpanAttributes"))
-_MAP_LIST_COLUMNS = (COLUMNS.index("Events.Attributes"), COLUMNS.index("Links.Attributes"))
+from execlog_otel.store.rows import SpanColumns
 
 
 def cap_map(attributes: dict[str, str], cap: int) -> int:
@@ -34,17 +28,21 @@ def cap_map(attributes: dict[str, str], cap: int) -> int:
     return cut
 
 
-def cap_columns(columns: list[list[Any]], cap: int) -> int:
-    """Cap every attribute value of decoded spans (``rows.COLUMNS`` order); returns how many were cut."""
+def cap_columns(columns: SpanColumns, cap: int) -> int:
+    """Cap every attribute value of decoded spans; returns how many were cut."""
     if cap <= 0:
         return 0
     cut = 0
-    for index in _MAP_COLUMNS:
-        for attributes in columns[index]:
-            if attributes:
+    # One map per span (resource maps are shared by a request's spans: each is capped once).
+    seen: set[int] = set()
+    for maps in (columns.resource_attributes, columns.span_attributes):
+        for attributes in maps:
+            if attributes and id(attributes) not in seen:
+                seen.add(id(attributes))
                 cut += cap_map(attributes, cap)
-    for index in _MAP_LIST_COLUMNS:
-        for maps in columns[index]:
+    # A list of maps per span (events, links).
+    for lists in (columns.events_attributes, columns.links_attributes):
+        for maps in lists:
             for attributes in maps:
                 if attributes:
                     cut += cap_map(attributes, cap)

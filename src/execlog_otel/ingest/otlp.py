@@ -2,19 +2,20 @@
 
 Protobuf bodies are decoded with ``opentelemetry-proto``; OTLP JSON bodies
 (hex ids, integer enums, int64 as strings) with ``opentelemetry-proto-json``.
-Both message families expose the same field names, so one walk over the
-request feeds ``rows.SpanColumns``. Spans with invalid ids are rejected one by
-one and reported through ``partial_success``; an undecodable body is rejected
-whole, and nothing of it is written.
+Both message families expose the same field names; each has one walk that
+hands every span to ``rows.SpanColumns.add_row`` (the one span -> row mapping,
+which validates ids and timestamps). Invalid spans are rejected one by one and
+reported through ``partial_success``; an undecodable body is rejected whole,
+and nothing of it is written. Decoding is bounded: a request carrying more
+spans than ``EXECLOG_MAX_SPANS_PER_REQUEST`` is refused with 413 before its
+rows are built, and nesting too deep to decode is a 400.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import DecodeError
@@ -35,13 +36,6 @@ class PayloadError(ValueError):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-@dataclass
-class Decoded:
-    columns: SpanColumns
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def media_type(content_type: str | None) -> str:
@@ -81,32 +75,64 @@ def _encodable(data: Any) -> bool:
     return True
 
 
-def decode_request(body: bytes, content_type: str | None) -> Any:
+def _too_many(spans: int, limit: int) -> PayloadError:
+    return PayloadError(413, f"the request carries {spans} spans, more than the limit of {limit} spans per request "
+                             "(EXECLOG_MAX_SPANS_PER_REQUEST): send smaller batches")
+
+
+def span_count(request: Any) -> int:
+    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+
+
+def decode_request(body: bytes, content_type: str | None, max_spans: int = 0) -> Any:
+    """The request message; ``max_spans`` > 0 refuses (413) requests with more spans, before any row is built."""
     mt = media_type(content_type)
     if mt == PROTOBUF:
-        msg = trace_service_pb2.ExportTraceServiceRequest()
-        try:
-            msg.ParseFromString(body)
-        except (DecodeError, ValueError) as exc:
-            raise PayloadError(400, f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}") from None
-        return msg
-    if mt == JSON:
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise PayloadError(400, f"body is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise PayloadError(400, "body must be a JSON object with a resourceSpans list")
-        if _SURROGATE_ESCAPE.search(body) and not _encodable(data):
-            # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
-            raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
-                                    "send valid Unicode text")
-        try:
-            return trace_service_json.ExportTraceServiceRequest.from_dict(data)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise PayloadError(400, f"body is not a valid OTLP JSON ExportTraceServiceRequest: {exc}") from None
-    raise PayloadError(415, f"unsupported Content-Type {content_type or '(none)'!r}: "
-                            f"use {PROTOBUF} or {JSON}")
+        request = _decode_protobuf(body)
+    elif mt == JSON:
+        request = _decode_json(body, max_spans)
+    else:
+        raise PayloadError(415, f"unsupported Content-Type {content_type or '(none)'!r}: use {PROTOBUF} or {JSON}")
+    if max_spans and (n := span_count(request)) > max_spans:
+        raise _too_many(n, max_spans)
+    return request
+
+
+def _decode_protobuf(body: bytes) -> Any:
+    msg = trace_service_pb2.ExportTraceServiceRequest()
+    try:
+        msg.ParseFromString(body)
+    except (DecodeError, ValueError, RecursionError) as exc:
+        raise PayloadError(400, f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}") from None
+    return msg
+
+
+_TOO_DEEP = "body is not valid OTLP JSON: it is nested too deeply"
+
+
+def _decode_json(body: bytes, max_spans: int) -> Any:
+    # Each span has one "spanId" key: counted in the raw bytes, a span bomb is refused before json.loads
+    # builds its objects (links carry spanId too, so this overcounts only requests near the limit).
+    if max_spans and (n := body.count(b'"spanId"')) > max_spans:
+        raise _too_many(n, max_spans)
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise PayloadError(400, _TOO_DEEP) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(400, "body must be a JSON object with a resourceSpans list")
+    if _SURROGATE_ESCAPE.search(body) and not _encodable(data):
+        # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
+        raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
+                                "send valid Unicode text")
+    try:
+        return trace_service_json.ExportTraceServiceRequest.from_dict(data)
+    except RecursionError:
+        raise PayloadError(400, _TOO_DEEP) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PayloadError(400, f"body is not a valid OTLP JSON ExportTraceServiceRequest: {exc}") from None
 
 
 def _any_value(v: Any) -> Any:
@@ -141,7 +167,6 @@ def attrs(kvs: Any) -> dict[str, str]:
 
 
 _PB_REQUEST = trace_service_pb2.ExportTraceServiceRequest
-_TRACE_ID_ZERO, _SPAN_ID_ZERO = bytes(16), bytes(8)
 
 
 def _pb_attrs(kvs: Any) -> dict[str, str]:
@@ -159,26 +184,10 @@ def _pb_attrs(kvs: Any) -> dict[str, str]:
     return out
 
 
-def _reject(out: Decoded, span: Any, tid: bytes, sid: bytes, pid: bytes) -> bool:
-    """Count and explain a span with invalid ids; False when its ids are valid."""
-    if len(tid) != 16 or tid == _TRACE_ID_ZERO:
-        reason = "trace id must be 16 non-zero bytes"
-    elif len(sid) != 8 or sid == _SPAN_ID_ZERO:
-        reason = "span id must be 8 non-zero bytes"
-    elif len(pid) not in (0, 8):
-        reason = "parent span id must be empty or 8 bytes"
-    else:
-        return False
-    out.rejected += 1
-    out.errors.append(f"span {span.name!r}: {reason}")
-    return True
-
-
-def _pb_to_columns(request: Any, out: Decoded) -> Decoded:
-    """``to_columns`` for a protobuf request: the values ``SpanColumns.add`` would store, appended
-    directly, since this runs for every span ``execlog serve`` receives (benchmarks/otlp_ingest.py).
-    Protobuf fields are never None (unset is the zero value), which the generic walk must allow for."""
-    c = out.columns.columns
+def _pb_to_columns(request: Any, out: SpanColumns) -> None:
+    """Protobuf requests: fields are never None (unset is the zero value), read directly (this runs for every
+    span ``execlog serve`` receives)."""
+    add = out.add_row
     kinds, statuses = len(PROTO_KIND), len(STATUS)
     for rs in request.resource_spans:
         res_attrs = _pb_attrs(rs.resource.attributes)
@@ -186,57 +195,27 @@ def _pb_to_columns(request: Any, out: Decoded) -> Decoded:
         for ss in rs.scope_spans:
             scope_name, scope_version = ss.scope.name, ss.scope.version
             for span in ss.spans:
-                tid, sid, pid = span.trace_id, span.span_id, span.parent_span_id
-                if (len(tid) != 16 or len(sid) != 8 or (pid and len(pid) != 8) or tid == _TRACE_ID_ZERO
-                        or sid == _SPAN_ID_ZERO) and _reject(out, span, tid, sid, pid):
-                    continue
-                start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 kind = span.kind
                 status = span.status
                 code = status.code
-                c[0].append(start)
-                c[1].append(tid.hex())
-                c[2].append(sid.hex())
-                c[3].append(pid.hex())
-                c[4].append(span.trace_state)
-                c[5].append(span.name)
-                c[6].append(PROTO_KIND[kind] if 0 <= kind < kinds else "Unspecified")
-                c[7].append(service)
-                c[8].append(res_attrs)
-                c[9].append(scope_name)
-                c[10].append(scope_version)
-                c[11].append(_pb_attrs(span.attributes))
-                c[12].append(max(end - start, 0) if end else 0)
-                c[13].append(STATUS[code] if 0 <= code < statuses else "Unset")
-                c[14].append(status.message)
                 events = span.events
-                if events:
-                    c[15].append([e.time_unix_nano for e in events])
-                    c[16].append([e.name for e in events])
-                    c[17].append([_pb_attrs(e.attributes) for e in events])
-                else:
-                    c[15].append([])
-                    c[16].append([])
-                    c[17].append([])
                 links = span.links
-                if links:
-                    c[18].append([lk.trace_id.hex() for lk in links])
-                    c[19].append([lk.span_id.hex() for lk in links])
-                    c[20].append([lk.trace_state for lk in links])
-                    c[21].append([_pb_attrs(lk.attributes) for lk in links])
-                else:
-                    c[18].append([])
-                    c[19].append([])
-                    c[20].append([])
-                    c[21].append([])
-    return out
+                add(span.start_time_unix_nano, span.end_time_unix_nano, span.trace_id.hex(), span.span_id.hex(),
+                    span.parent_span_id.hex(), span.trace_state, span.name,
+                    PROTO_KIND[kind] if 0 <= kind < kinds else "Unspecified", service, res_attrs, scope_name,
+                    scope_version, _pb_attrs(span.attributes), STATUS[code] if 0 <= code < statuses else "Unset",
+                    status.message,
+                    [e.time_unix_nano for e in events] if events else [],
+                    [e.name for e in events] if events else [],
+                    [_pb_attrs(e.attributes) for e in events] if events else [],
+                    [lk.trace_id.hex() for lk in links] if links else [],
+                    [lk.span_id.hex() for lk in links] if links else [],
+                    [lk.trace_state for lk in links] if links else [],
+                    [_pb_attrs(lk.attributes) for lk in links] if links else [])
 
 
-def to_columns(request: Any, columns: SpanColumns | None = None) -> Decoded:
-    out = Decoded(columns if columns is not None else SpanColumns())
-    if type(request) is _PB_REQUEST:
-        with gc_paused():
-            return _pb_to_columns(request, out)
+def _json_to_columns(request: Any, out: SpanColumns) -> None:
+    """OTLP JSON requests: any field may be None."""
     for rs in request.resource_spans:
         res_attrs = attrs(rs.resource.attributes) if rs.resource is not None else {}
         service = res_attrs.get("service.name", "")
@@ -245,42 +224,32 @@ def to_columns(request: Any, columns: SpanColumns | None = None) -> Decoded:
             scope_name = (scope.name or "") if scope is not None else ""
             scope_version = (scope.version or "") if scope is not None else ""
             for span in ss.spans:
-                tid, sid, pid = span.trace_id or b"", span.span_id or b"", span.parent_span_id or b""
-                if len(tid) != 16 or tid == bytes(16):
-                    out.rejected += 1
-                    out.errors.append(f"span {span.name!r}: trace id must be 16 non-zero bytes")
-                    continue
-                if len(sid) != 8 or sid == bytes(8):
-                    out.rejected += 1
-                    out.errors.append(f"span {span.name!r}: span id must be 8 non-zero bytes")
-                    continue
-                if len(pid) not in (0, 8):
-                    out.rejected += 1
-                    out.errors.append(f"span {span.name!r}: parent span id must be empty or 8 bytes")
-                    continue
                 kind = int(span.kind or 0)
                 status = span.status
                 code = int(status.code or 0) if status is not None else 0
-                out.columns.add(
-                    start_ns=int(span.start_time_unix_nano or 0),
-                    end_ns=int(span.end_time_unix_nano or 0),
-                    trace_id=tid.hex(),
-                    span_id=sid.hex(),
-                    parent_span_id=pid.hex(),
-                    trace_state=span.trace_state or "",
-                    name=span.name or "",
-                    kind=PROTO_KIND[kind] if 0 <= kind < len(PROTO_KIND) else "Unspecified",
-                    service_name=service,
-                    resource=res_attrs,
-                    scope_name=scope_name,
-                    scope_version=scope_version,
-                    attributes=attrs(span.attributes),
-                    status_code=STATUS[code] if 0 <= code < len(STATUS) else "Unset",
-                    status_message=(status.message or "") if status is not None else "",
-                    events=((int(e.time_unix_nano or 0), e.name or "", attrs(e.attributes)) for e in span.events),
-                    links=(((lk.trace_id or b"").hex(), (lk.span_id or b"").hex(), lk.trace_state or "",
-                            attrs(lk.attributes)) for lk in span.links),
-                )
+                events, links = span.events or [], span.links or []
+                out.add_row(
+                    int(span.start_time_unix_nano or 0), int(span.end_time_unix_nano or 0),
+                    (span.trace_id or b"").hex(), (span.span_id or b"").hex(), (span.parent_span_id or b"").hex(),
+                    span.trace_state or "", span.name or "",
+                    PROTO_KIND[kind] if 0 <= kind < len(PROTO_KIND) else "Unspecified", service, res_attrs,
+                    scope_name, scope_version, attrs(span.attributes),
+                    STATUS[code] if 0 <= code < len(STATUS) else "Unset",
+                    (status.message or "") if status is not None else "",
+                    [int(e.time_unix_nano or 0) for e in events], [e.name or "" for e in events],
+                    [attrs(e.attributes) for e in events], [(lk.trace_id or b"").hex() for lk in links],
+                    [(lk.span_id or b"").hex() for lk in links], [lk.trace_state or "" for lk in links],
+                    [attrs(lk.attributes) for lk in links])
+
+
+def to_columns(request: Any, columns: SpanColumns | None = None) -> SpanColumns:
+    """Every span of ``request`` through the one mapping; rejected spans are counted in the result."""
+    out = columns if columns is not None else SpanColumns()
+    with gc_paused():
+        if type(request) is _PB_REQUEST:
+            _pb_to_columns(request, out)
+        else:
+            _json_to_columns(request, out)
     return out
 
 
@@ -306,7 +275,3 @@ def error_body(content_type: str, status: int, message: str) -> tuple[bytes, str
         grpc_code = {400: 3, 413: 8, 415: 3, 401: 16, 503: 14}.get(status, 2)
         return status_pb2.Status(code=grpc_code, message=message).SerializeToString(), PROTOBUF
     return json.dumps({"code": status, "message": message}).encode(), JSON
-
-
-def gzip_bytes(data: bytes) -> bytes:
-    return gzip.compress(data)

@@ -1,294 +1,141 @@
-"""Where received spans go: into the store, or durably into the spool when the store is down.
+"""Where accepted spans go: the write-ahead log (``ingest.wal``), drained by the log's writer.
 
-``StoreSink.write`` returns only once a batch is durable: inserted into
-ClickHouse, or fsynced in the spool (``ingest.spool``). While anything is
-spooled, new batches queue behind it, so batches reach the store in the order
-they arrived. A background thread drains the spool when the store is back.
+``StoreSink.write`` returns once a request's rows are durable: appended and fsynced to the log (group
+fsync across concurrent requests). The writer (``ingest.writer``) inserts them into ClickHouse in large
+batches, in order, retrying outages and isolating rows the store refuses. ``write`` also takes the
+request's content hash: a request re-sent within the log's window (its answer was lost) is acknowledged
+without being stored twice. ``append`` is the same path for any other signal's table.
 
-Inserts are idempotent where a batch can be written twice. A spooled batch
-carries a random id, sent as ``insert_deduplication_token`` on every insert of
-it; with the deduplication window of migration ``004_dedup_window`` (on the
-span table and the materialized views' tables) a batch written again — the
-insert succeeded but the process died before the spool marked it — is stored
-once. The first, direct insert of a batch goes without the token (deduplication
-costs the hot path two to three times the insert time); when it fails, the
-batch is spooled as *tried*, and before its replay the store is asked whether
-its spans already landed (an error after the commit, e.g. a lost answer).
+Without a log (an app or server handed a store in-process, e.g. tests; or ``EXECLOG_SPOOL_MAX_BYTES=0``)
+each request is inserted before it is answered, and a store failure is answered 503 so the client retries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-import time
-import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from execlog_otel.ingest.spool import Spool
-from execlog_otel.store.rows import SpanColumns
-from execlog_otel.store.store import Store
+from execlog_otel.ingest.wal import NO_HASH, Wal
+from execlog_otel.ingest.writer import DEFAULT_BATCH_ROWS, DEFAULT_LINGER_S, LogWriter, is_data_error
+from execlog_otel.store.rows import COLUMNS, SpanColumns
+from execlog_otel.store.store import SPAN_TABLE, Store
 
 log = logging.getLogger(__name__)
 
-
 DIRECT_INSERT: dict[str, Any] = {"insert_deduplicate": 0}
-
-
-def dedup_settings(batch_id: str) -> dict[str, Any]:
-    """Insert settings that make repeating the insert of one batch a no-op."""
-    return {"insert_deduplicate": 1, "insert_deduplication_token": batch_id,
-            "deduplicate_blocks_in_dependent_materialized_views": 1}
-
-
-def stored_span_count(store: Store, columns: list[list[Any]]) -> int:
-    """How many of these spans (by trace and span id) the store already has."""
-    trace_ids, span_ids = sorted(set(columns[1])), sorted(set(columns[2]))
-    sql = (f"SELECT count() FROM {store.table('otel_traces')} "
-           "WHERE TraceId IN {t:Array(String)} AND SpanId IN {s:Array(String)}")
-    return int(store.pool.query(sql, parameters={"t": trace_ids, "s": span_ids}).result_rows[0][0])
-
-
-MAX_GROUP_SPANS = 32_768  # largest insert made of queued requests
-# Longest a writer waits for concurrent senders' requests to join its insert (see StoreSink._linger).
-MAX_LINGER_S = 0.03
-# Raised while encoding spans for the insert or the spool: the data is at fault, not the store.
-DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError)
 
 
 class SpanDataError(ValueError):
     """Spans that no store would take (the client should not retry them unchanged)."""
 
 
-@dataclass(eq=False)
-class _Pending:
-    """One request's spans waiting for the writer, and how its write ended."""
+def request_hash(body: bytes) -> bytes:
+    """The content hash identifying a request across re-sends."""
+    return hashlib.blake2b(body, digest_size=16).digest()
 
-    columns: list[list[Any]]
-    spans: int
-    done: bool = False
-    spooled: bool = False
-    error: Exception | None = None
+
+def insert_settings(store_url: str, async_insert: bool) -> dict[str, Any]:
+    """Insert settings of the writers: a ClickHouse server batches small inserts itself (async_insert,
+    waiting for the flush so an acknowledged insert is stored); the embedded engine takes plain inserts."""
+    if async_insert and store_url.startswith(("http://", "https://")):
+        return {"async_insert": 1, "wait_for_async_insert": 1}
+    return dict(DIRECT_INSERT)
 
 
 class StoreSink:
-    """Writes batches in order, one insert per batch, spooling what the store does not take.
+    """Accepts rows durably (into the log) or, without a log, inserts them at once."""
 
-    Without a spool a failed insert raises (the receiver answers 503 and the client retries)."""
-
-    def __init__(self, store: Store | None, spool: Spool | None = None, *,
-                 connect: Callable[[], Store] | None = None, retry_interval_s: float = 0.5,
-                 max_retry_interval_s: float = 15.0):
-        if store is None and (connect is None or spool is None):
-            raise ValueError("a sink without a store needs a spool and a way to connect")
-        self.store = store
-        self._connect = connect  # opens the store once it is reachable (it was not at start)
-        self.spool = spool
-        self._lock = threading.Lock()  # one writer at a time (the embedded engine, and batch order)
-        self._queue_lock = threading.Lock()
-        self._queued = threading.Condition(self._queue_lock)  # notified when a request joins the queue
-        self._queue: deque[_Pending] = deque()
-        self._last_group = 1  # requests in the last direct insert: how many senders write at once
-        self._last_insert_s = 0.0
-        self.spans_written = 0
-        self.spans_spooled = 0
-        self.inserts = 0  # direct inserts made (a group of queued requests is one)
+    def __init__(self, store: Store | None, wal: Wal | None = None, *, connect: Callable[[], Store] | None = None,
+                 settings: dict[str, Any] | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 linger_s: float = DEFAULT_LINGER_S, retry_interval_s: float = 0.5):
+        if store is None and (connect is None or wal is None):
+            raise ValueError("a sink without a store needs a log and a way to connect")
+        self._store = store
+        self.wal = wal
+        self.settings = dict(settings or DIRECT_INSERT)
+        self._lock = threading.Lock()  # direct mode: one insert at a time (the embedded engine)
+        self.spans_accepted = 0
+        self.spans_direct = 0
         self.last_error = ""
-        self._retry_interval_s = retry_interval_s
-        self._max_retry_interval_s = max_retry_interval_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._drainer: threading.Thread | None = None
-        if spool is not None:
-            self._drainer = threading.Thread(target=self._drain_loop, name="execlog-spool-drain", daemon=True)
-            self._drainer.start()
-            if spool.pending_batches:
-                log.warning("spool %s holds %d spans from before; writing them to the store",
-                            spool.directory, spool.pending_spans)
+        self.writer = (LogWriter(wal, store, connect=connect, insert_settings=self.settings, batch_rows=batch_rows,
+                                 linger_s=linger_s, retry_interval_s=retry_interval_s)
+                       if wal is not None else None)
 
-    def _connected_store(self) -> Store:
-        if self.store is None:
-            self.store = self._connect()
-            log.warning("the store is reachable now; writing the spooled spans")
-        return self.store
+    @property
+    def store(self) -> Store | None:
+        return self.writer.store if self.writer is not None else self._store
 
-    def _replay(self, batch: Any) -> None:
-        self._connected_store()
-        if batch.tried and stored_span_count(self.store, batch.columns) >= batch.spans:
-            log.info("spooled batch %s had landed before it was spooled; not writing it again", batch.batch_id)
+    # --- accepting -------------------------------------------------------------------
+    def seen(self, digest: bytes) -> bool:
+        """True for a re-sent request already accepted within the window (answer it without storing it);
+        otherwise the hash is claimed until ``write`` or ``forget``."""
+        return self.wal is not None and not self.wal.claim(digest)
+
+    def forget(self, digest: bytes) -> None:
+        """Release the claim of a request that was not written (refused, or an error)."""
+        if self.wal is not None:
+            self.wal.release(digest)
+
+    def write(self, columns: SpanColumns, digest: bytes = NO_HASH) -> None:
+        """Return once the spans are durable; raise when that is not possible (the client retries)."""
+        self.append(SPAN_TABLE, COLUMNS, columns.columns, len(columns), digest)
+
+    def append(self, table: str, names: list[str], columns: list[list[Any]], rows: int,
+               digest: bytes = NO_HASH) -> None:
+        """Any signal's rows (``table`` must be in ``wal.SIGNAL_TABLES``), durable when this returns."""
+        if not rows:
+            self.forget(digest)
             return
-        self.store.insert_span_columns(batch.columns, settings=dedup_settings(batch.batch_id))
-
-    def write(self, columns: SpanColumns) -> None:
-        """Return once ``columns`` are durable (stored or spooled); raise when neither is possible.
-
-        Group commit: requests that arrive while an insert runs queue up, and the next writer to get
-        the lock writes all of them in one insert (fewer, larger inserts are what ClickHouse likes)."""
-        if not len(columns):
+        if self.wal is None:
+            self._insert_now(table, names, columns, rows)
             return
-        mine = _Pending(columns.columns, len(columns))
-        with self._queued:
-            self._queue.append(mine)
-            self._queued.notify_all()
-        with self._lock:
-            if not mine.done:
-                self._linger()
-                self._write_group(self._take_group())
-        if mine.error is not None:
-            raise mine.error
-        if mine.spooled:
-            self._wake.set()
-
-    def _linger(self) -> None:
-        """Wait briefly for the requests of concurrent senders before inserting.
-
-        Each insert costs a fixed 30–100 ms (a part per table and view), so the spans per insert set
-        the throughput. When the last insert carried several requests, senders write concurrently:
-        their next requests are being decoded right now and would otherwise reach the store one
-        insert later, so the writer waits — at most a fraction of an insert's time — until as many
-        requests are queued. A lone sender (last group of one) never waits."""
-        want = self._last_group
-        if want <= 1:
-            return
-        deadline = time.monotonic() + min(MAX_LINGER_S, self._last_insert_s / 2)
-        with self._queued:
-            while len(self._queue) < want and sum(p.spans for p in self._queue) < MAX_GROUP_SPANS:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._queued.wait(left):
-                    break
-
-    def _take_group(self) -> list[_Pending]:
-        with self._queue_lock:
-            group, total = [], 0
-            while self._queue and (not group or total + self._queue[0].spans <= MAX_GROUP_SPANS):
-                item = self._queue.popleft()
-                group.append(item)
-                total += item.spans
-            return group
-
-    def _write_group(self, group: list[_Pending]) -> None:
-        """Insert (or spool) queued requests as one batch; the caller holds the writer lock.
-
-        Spans that cannot even be encoded (a data error, not a store failure) are never spooled: the
-        group is retried request by request, so only the request carrying them is refused."""
-        if len(group) == 1:
-            merged = group[0].columns
-        else:
-            merged = [[] for _ in group[0].columns]
-            for item in group:
-                for target, column in zip(merged, item.columns, strict=True):
-                    target.extend(column)
-        n = sum(item.spans for item in group)
-        started = time.monotonic()
         try:
-            if self._store_or_spool(merged, n):
-                for item in group:
-                    item.spooled = True
-        except DATA_ERRORS as exc:
-            if len(group) > 1:
-                for item in group:
-                    self._write_group([item])
-                return
-            group[0].error = SpanDataError(f"the spans cannot be stored as sent: {exc}")
-        except Exception as exc:  # noqa: BLE001 - every request of the group gets the error
-            for item in group:
-                item.error = exc
-        finally:
-            for item in group:
-                item.done = True
-            self._last_group = len(group)
-            self._last_insert_s = time.monotonic() - started
+            self.wal.append(table, names, columns, rows, digest)
+        except BaseException:
+            self.forget(digest)
+            raise
+        self.spans_accepted += rows
+        self.writer.notify()
 
-    def _store_or_spool(self, merged: list[list[Any]], n: int) -> bool:
-        """Insert, or append to the spool when the store fails; True when spooled."""
-        tried = False
-        if self.store is not None and (self.spool is None or not self.spool.pending_batches):
+    def _insert_now(self, table: str, names: list[str], columns: list[list[Any]], rows: int) -> None:
+        with self._lock:
             try:
-                self.store.insert_span_columns(merged, settings=DIRECT_INSERT)
-                self.spans_written += n
-                self.inserts += 1
-                return False
-            except DATA_ERRORS:
+                self._store.insert_columns(table, names, columns, settings=self.settings)
+            except Exception as exc:
+                if is_data_error(exc):
+                    raise SpanDataError(f"the spans cannot be stored as sent: {exc}") from None
+                self.last_error = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                 raise
-            except Exception as exc:  # noqa: BLE001 - any store failure: spool, or the callers answer 503
-                if self.spool is None:
-                    raise
-                self._note_failure(exc)
-                tried = True
-        self.spool.append(uuid.uuid4().hex, merged, n, tried=tried)
-        self.spans_spooled += n
-        return True
+            self.spans_accepted += rows
+            self.spans_direct += rows
+            self.last_error = ""
 
-    def _note_failure(self, exc: Exception) -> None:
-        reason = (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:300]
-        if reason != self.last_error:
-            log.error("the store refused spans (%s); keeping them in the spool %s until it is back",
-                      reason, self.spool.directory if self.spool else "")
-        self.last_error = reason
-
-    def drain(self) -> bool:
-        """Write spooled batches, oldest first, until the spool is empty (True) or an insert fails (False)."""
-        if self.spool is None:
-            return True
-        while True:
-            with self._lock:
-                batch = self.spool.next_batch()
-                if batch is None:
-                    if self.last_error:
-                        log.warning("the store is back; the spool is drained")
-                    self.last_error = ""
-                    return True
-                try:
-                    self._replay(batch)
-                except Exception as exc:  # noqa: BLE001 - keep it spooled, retry later
-                    self._note_failure(exc)
-                    return False
-                self.spool.mark_written(batch)
-                self.spans_written += batch.spans
-
-    def _drain_loop(self) -> None:
-        delay = self._retry_interval_s
-        while not self._stop.is_set():
-            self._wake.wait(timeout=delay)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            if self.spool.pending_batches:
-                if self.drain():
-                    delay = self._retry_interval_s
-                else:
-                    delay = min(delay * 2, self._max_retry_interval_s)
+    # --- waiting, status, closing ----------------------------------------------------------
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Insert what the log holds now and wait for it (False on timeout or while the store fails)."""
+        return self.writer.flush(timeout_s) if self.writer is not None else True
 
     def wait_drained(self, timeout_s: float) -> bool:
-        """Block until the spool is empty (tests and shutdown); False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self.spool is not None and self.spool.pending_batches:
-            if time.monotonic() > deadline:
-                return False
-            self._wake.set()
-            time.sleep(0.05)
-        return True
+        """Block until the log is empty, retrying through failures (tests and shutdown); False on timeout."""
+        return self.writer.wait_drained(timeout_s) if self.writer is not None else True
 
     def status(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"spans_written": self.spans_written, "spans_spooled": self.spans_spooled,
-                               "store_error": self.last_error}
-        out["spool"] = self.spool.status() if self.spool is not None else None
+        if self.writer is None:
+            return {"spans_accepted": self.spans_accepted, "spans_written": self.spans_direct,
+                    "store_error": self.last_error, "insert_lag_s": 0.0, "dead_letter_spans": 0, "log": None}
+        out = {"spans_accepted": self.spans_accepted, **self.writer.status()}
+        out["log"] = self.wal.status()
         return out
 
     def close(self) -> None:
-        """Stop the drainer after one last attempt; what is still spooled stays on disk for next time."""
-        if self.spool is None:
+        """Write what is pending (briefly), stop the writer; what is left stays in the log for next time."""
+        if self.writer is None:
             return
-        self._stop.set()
-        self._wake.set()
-        if self._drainer is not None:
-            self._drainer.join(timeout=10)
-        try:
-            self.drain()
-        finally:
-            if self.spool.pending_batches:
-                log.warning("%d spans stay in the spool %s; they are written at the next start",
-                            self.spool.pending_spans, self.spool.directory)
-            self.spool.close()
+        self.writer.close()
+        if self.wal.pending_rows:
+            log.warning("%d spans stay in the log %s; they are written at the next start", self.wal.pending_rows,
+                        self.wal.directory)
+        self.wal.close()

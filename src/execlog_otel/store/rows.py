@@ -1,11 +1,12 @@
 """Span -> ``otel_traces`` row, exactly as the Collector's clickhouse exporter writes it.
 
-One mapping serves the direct exporter (SDK ``ReadableSpan``) and the OTLP
-receiver (protobuf ``Span``): both adapters feed ``SpanColumns.add`` with ids
-as lowercase hex, kind and status as the exporter's strings, attribute values
-as text (ints, floats and bools as literals, sequences and maps as JSON, bytes
-as base64), and Duration in nanoseconds. Rows are kept column-oriented so the
-insert needs no transposition.
+One mapping, ``SpanColumns.add_row``, serves the direct exporter (SDK ``ReadableSpan``, via
+``add_readable_span``) and the OTLP receiver (``ingest.otlp``): ids as lowercase hex, kind and status as
+the exporter's strings, attribute values as text (ints, floats and bools as literals, sequences and maps
+as JSON, bytes as base64), Duration in nanoseconds. Every span passes one validator (``span_problem``)
+first: what ClickHouse cannot store, or what would break reads, is rejected with a reason instead of
+poisoning the insert. Rows are kept column-oriented, one named list per column, so the insert needs no
+transposition.
 """
 
 from __future__ import annotations
@@ -14,17 +15,11 @@ import base64
 import gc
 import json
 import math
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
-
-COLUMNS: list[str] = [
-    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
-    "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode",
-    "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId", "Links.SpanId",
-    "Links.TraceState", "Links.Attributes",
-]
 
 # SDK SpanKind value -> exporter string (SDK INTERNAL=0 .. CONSUMER=4)
 SDK_KIND = ("Internal", "Server", "Client", "Producer", "Consumer")
@@ -121,61 +116,136 @@ def hex_span_id(value: int) -> str:
     return format(value, "016x")
 
 
+# DateTime64(9) is an Int64 of nanoseconds: 2262-04-11 is its end. The table's partition, sort and TTL keys
+# go through DateTime (seconds, UInt32), which ends in 2106: a span after that lands in a wrong partition
+# and breaks the TTL, so that is the bound for a span's start.
+MAX_DATETIME64_NS = 2**63 - 1
+MAX_START_NS = (2**32 - 1) * 10**9
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+NS_PER_DAY = 86_400 * 10**9
+
+
+def id_problem(trace_id: str, span_id: str, parent_span_id: str) -> str | None:
+    """Why these hex ids cannot be stored (the one id validator of every ingest path), or None."""
+    if len(trace_id) != 32 or trace_id == _ZERO_TRACE:
+        return "trace id must be 16 non-zero bytes"
+    if len(span_id) != 16 or span_id == _ZERO_SPAN:
+        return "span id must be 8 non-zero bytes"
+    if parent_span_id and len(parent_span_id) != 16:
+        return "parent span id must be empty or 8 bytes"
+    return None
+
+
+def time_problem(start_ns: int, end_ns: int, event_times: Sequence[int], oldest_ns: int,
+                 retention_days: int) -> str | None:
+    """Why these timestamps cannot be stored or kept, or None. ``oldest_ns`` 0: no retention check."""
+    if start_ns > MAX_START_NS:
+        return f"start time {start_ns} ns is after 2106-02-07, beyond what the table can hold"
+    if start_ns < oldest_ns:
+        return f"start time is older than the {retention_days}-day retention"
+    if end_ns and end_ns < start_ns:
+        return "end time is before start time"
+    if end_ns > MAX_DATETIME64_NS:
+        return f"end time {end_ns} ns is beyond DateTime64(9) (2262-04-11)"
+    for ts in event_times:
+        if ts > MAX_DATETIME64_NS:
+            return f"event time {ts} ns is beyond DateTime64(9) (2262-04-11)"
+    return None
+
+
+# Column name -> attribute of SpanColumns holding it (``otel_traces`` column order).
+FIELDS: dict[str, str] = {
+    "Timestamp": "timestamp", "TraceId": "trace_id", "SpanId": "span_id", "ParentSpanId": "parent_span_id",
+    "TraceState": "trace_state", "SpanName": "span_name", "SpanKind": "span_kind", "ServiceName": "service_name",
+    "ResourceAttributes": "resource_attributes", "ScopeName": "scope_name", "ScopeVersion": "scope_version",
+    "SpanAttributes": "span_attributes", "Duration": "duration", "StatusCode": "status_code",
+    "StatusMessage": "status_message", "Events.Timestamp": "events_timestamp", "Events.Name": "events_name",
+    "Events.Attributes": "events_attributes", "Links.TraceId": "links_trace_id", "Links.SpanId": "links_span_id",
+    "Links.TraceState": "links_trace_state", "Links.Attributes": "links_attributes",
+}
+COLUMNS: list[str] = list(FIELDS)
+MAX_ERRORS = 20  # reasons kept per batch for partial_success (the count is always complete)
+
+
 class SpanColumns:
-    """Column-oriented rows for ``otel_traces``; ``columns`` is ready for a column insert."""
+    """Column-oriented rows for ``otel_traces``: one named list per column; ``columns`` is ready for a
+    column insert. Spans that fail validation are counted in ``rejected`` with reasons in ``errors``.
 
-    __slots__ = ("columns",)
+    ``retention_days`` > 0 rejects spans that start before that many days ago (retention at the door)."""
 
-    def __init__(self) -> None:
-        self.columns: list[list[Any]] = [[] for _ in COLUMNS]
+    __slots__ = (*FIELDS.values(), "rejected", "errors", "retention_days", "oldest_ns")
+
+    def __init__(self, retention_days: int = 0, now_ns: int | None = None) -> None:
+        for name in FIELDS.values():
+            setattr(self, name, [])
+        self.rejected = 0
+        self.errors: list[str] = []
+        self.retention_days = retention_days
+        self.oldest_ns = ((now_ns or time.time_ns()) - retention_days * NS_PER_DAY) if retention_days > 0 else 0
+
+    @property
+    def columns(self) -> list[list[Any]]:
+        return [getattr(self, name) for name in FIELDS.values()]
 
     def __len__(self) -> int:
-        return len(self.columns[0])
+        return len(self.timestamp)
+
+    def reject(self, name: str, reason: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(f"span {name!r}: {reason}")
+
+    def add_row(self, start_ns: int, end_ns: int, trace_id: str, span_id: str, parent_span_id: str,
+                trace_state: str, name: str, kind: str, service_name: str, resource: dict[str, str],
+                scope_name: str, scope_version: str, attributes: dict[str, str], status_code: str,
+                status_message: str, events_timestamp: list[int], events_name: list[str],
+                events_attributes: list[dict[str, str]], links_trace_id: list[str], links_span_id: list[str],
+                links_trace_state: list[str], links_attributes: list[dict[str, str]]) -> bool:
+        """The mapping: validate one span and append its row; False (and counted) when it is rejected."""
+        problem = (id_problem(trace_id, span_id, parent_span_id)
+                   or time_problem(start_ns, end_ns, events_timestamp, self.oldest_ns, self.retention_days))
+        if problem is not None:
+            self.reject(name, problem)
+            return False
+        self.timestamp.append(start_ns)
+        self.trace_id.append(trace_id)
+        self.span_id.append(span_id)
+        self.parent_span_id.append(parent_span_id)
+        self.trace_state.append(trace_state)
+        self.span_name.append(name)
+        self.span_kind.append(kind)
+        self.service_name.append(service_name)
+        self.resource_attributes.append(resource)
+        self.scope_name.append(scope_name)
+        self.scope_version.append(scope_version)
+        self.span_attributes.append(attributes)
+        self.duration.append(end_ns - start_ns if end_ns else 0)
+        self.status_code.append(status_code)
+        self.status_message.append(status_message)
+        self.events_timestamp.append(events_timestamp)
+        self.events_name.append(events_name)
+        self.events_attributes.append(events_attributes)
+        self.links_trace_id.append(links_trace_id)
+        self.links_span_id.append(links_span_id)
+        self.links_trace_state.append(links_trace_state)
+        self.links_attributes.append(links_attributes)
+        return True
 
     def add(self, *, start_ns: int, end_ns: int, trace_id: str, span_id: str, parent_span_id: str,
             trace_state: str, name: str, kind: str, service_name: str, resource: dict[str, str],
             scope_name: str, scope_version: str, attributes: dict[str, str], status_code: str,
             status_message: str, events: Iterable[tuple[int, str, dict[str, str]]] = (),
-            links: Iterable[tuple[str, str, str, dict[str, str]]] = ()) -> None:
-        c = self.columns
-        c[0].append(start_ns)
-        c[1].append(trace_id)
-        c[2].append(span_id)
-        c[3].append(parent_span_id)
-        c[4].append(trace_state)
-        c[5].append(name)
-        c[6].append(kind)
-        c[7].append(service_name)
-        c[8].append(resource)
-        c[9].append(scope_name)
-        c[10].append(scope_version)
-        c[11].append(attributes)
-        c[12].append(max(end_ns - start_ns, 0) if end_ns else 0)
-        c[13].append(status_code)
-        c[14].append(status_message)
-        ev_ts, ev_name, ev_attr = [], [], []
-        for ts, ev, attrs in events:
-            ev_ts.append(ts)
-            ev_name.append(ev)
-            ev_attr.append(attrs)
-        c[15].append(ev_ts)
-        c[16].append(ev_name)
-        c[17].append(ev_attr)
-        l_tid, l_sid, l_ts, l_attr = [], [], [], []
-        for tid, sid, ts, attrs in links:
-            l_tid.append(tid)
-            l_sid.append(sid)
-            l_ts.append(ts)
-            l_attr.append(attrs)
-        c[18].append(l_tid)
-        c[19].append(l_sid)
-        c[20].append(l_ts)
-        c[21].append(l_attr)
+            links: Iterable[tuple[str, str, str, dict[str, str]]] = ()) -> bool:
+        """``add_row`` with events and links given as tuples (tests and hand-built rows)."""
+        events, links = list(events), list(links)
+        return self.add_row(start_ns, end_ns, trace_id, span_id, parent_span_id, trace_state, name, kind,
+                            service_name, resource, scope_name, scope_version, attributes, status_code,
+                            status_message, [e[0] for e in events], [e[1] for e in events],
+                            [e[2] for e in events], [lk[0] for lk in links], [lk[1] for lk in links],
+                            [lk[2] for lk in links], [lk[3] for lk in links])
 
-    # --- adapters -------------------------------------------------------------
-    def add_readable_span(self, span: Any, resource_cache: dict[int, tuple[dict[str, str], str]]) -> None:
-        """Add an SDK ``ReadableSpan``: the values ``add`` would store, appended directly, since this
-        runs for every span the exporter writes (benchmarks/exporter_throughput.py)."""
+    def add_readable_span(self, span: Any, resource_cache: dict[int, tuple[dict[str, str], str]]) -> bool:
+        """Add an SDK ``ReadableSpan`` (the direct exporter's input)."""
         ctx = span.context
         res = span.resource
         cached = resource_cache.get(id(res))
@@ -186,36 +256,18 @@ class SpanColumns:
         scope = span.instrumentation_scope
         parent = span.parent
         status = span.status
-        start = span.start_time or 0
-        end = span.end_time or 0
-        c = self.columns
-        c[0].append(start)
-        c[1].append(format(ctx.trace_id, "032x"))
-        c[2].append(format(ctx.span_id, "016x"))
-        c[3].append(format(parent.span_id, "016x") if parent is not None else "")
-        c[4].append(ctx.trace_state.to_header() if ctx.trace_state else "")
-        c[5].append(span.name)
-        c[6].append(SDK_KIND[span.kind.value])
-        c[7].append(cached[1])
-        c[8].append(cached[0])
-        c[9].append(scope.name if scope is not None else "")
-        c[10].append((scope.version or "") if scope is not None else "")
-        c[11].append(_span_attributes(span))
-        c[12].append(max(end - start, 0) if end else 0)
-        c[13].append(STATUS[status.status_code.value])
-        c[14].append(status.description or "")
         events = span.events
-        c[15].append([e.timestamp for e in events] if events else [])
-        c[16].append([e.name for e in events] if events else [])
-        c[17].append([attr_map(e.attributes) for e in events] if events else [])
         links = span.links
-        if links:
-            c[18].append([hex_trace_id(lk.context.trace_id) for lk in links])
-            c[19].append([hex_span_id(lk.context.span_id) for lk in links])
-            c[20].append([lk.context.trace_state.to_header() if lk.context.trace_state else "" for lk in links])
-            c[21].append([attr_map(lk.attributes) for lk in links])
-        else:
-            c[18].append([])
-            c[19].append([])
-            c[20].append([])
-            c[21].append([])
+        return self.add_row(
+            span.start_time or 0, span.end_time or 0, format(ctx.trace_id, "032x"), format(ctx.span_id, "016x"),
+            format(parent.span_id, "016x") if parent is not None else "",
+            ctx.trace_state.to_header() if ctx.trace_state else "", span.name, SDK_KIND[span.kind.value],
+            cached[1], cached[0], scope.name if scope is not None else "",
+            (scope.version or "") if scope is not None else "", _span_attributes(span),
+            STATUS[status.status_code.value], status.description or "",
+            [e.timestamp for e in events] if events else [], [e.name for e in events] if events else [],
+            [attr_map(e.attributes) for e in events] if events else [],
+            [hex_trace_id(lk.context.trace_id) for lk in links] if links else [],
+            [hex_span_id(lk.context.span_id) for lk in links] if links else [],
+            [lk.context.trace_state.to_header() if lk.context.trace_state else "" for lk in links] if links else [],
+            [attr_map(lk.attributes) for lk in links] if links else [])

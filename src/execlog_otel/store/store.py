@@ -138,6 +138,16 @@ class Store:
                                    settings=settings)
         return n
 
+    def insert_columns(self, table: str, names: list[str], columns: list[list[Any]],
+                       settings: dict[str, Any] | None = None) -> int:
+        """Insert rows given column-oriented into ``table`` of this database (any signal's table)."""
+        n = len(columns[0]) if columns else 0
+        if n:
+            with gc_paused():
+                self.pool.insert(self.table(schema.check_identifier(table, "table name")), columns,
+                                   column_names=names, column_oriented=True, settings=settings)
+        return n
+
     def close(self) -> None:
         try:
             self.pool.close()

@@ -1,0 +1,628 @@
+"""The write-ahead log: every accepted request is appended and fsynced here before it is acknowledged.
+
+In the style of the OpenTelemetry Collector's persistent queue: the receiver (and the direct exporter)
+append *records*, a background writer (``ingest.writer``) inserts them into ClickHouse in large batches
+and marks them done. A record carries the table it is for, its column names and its rows, so any signal
+(spans, logs, metrics) goes through the same log.
+
+Layout of the directory:
+
+- ``seg-000000000001.wal`` … append-only segments of records::
+
+      magic(4) | payload length(4) | rows(4) | accepted ns(8) | request hash(16) | payload crc32(4) | header crc32(4)
+      payload: JSON {"table": ..., "names": [...], "cols": [[...], ...]}
+
+  The header has its own checksum, so a damaged length never misleads the reader: after a damaged
+  header, recovery searches for the next valid header (the magic is the resynchronisation marker) and
+  skips only the damaged bytes; a record whose payload fails its checksum is skipped alone (its row count
+  is known from the header). Each loss is logged with its byte range and counted.
+- ``state.json`` the position up to which records are in the store, and the end of the batch being
+  inserted (*in flight*: after a crash those rows are checked against the store before being written again).
+- ``dedup.idx`` hashes of recently accepted requests (16 bytes + accepted ns each) whose segments are gone:
+  with the hashes still in segment headers, a request re-sent within ``dedup_window_s`` is recognised.
+- ``dropped.json`` rows dropped because the log was full; ``dead-letter.jsonl`` rows the store refused
+  (``ingest.dead_letter``); ``wal.lock`` an exclusive lock (one process owns a log directory).
+
+Past ``max_bytes`` the oldest segments are dropped, counted and logged, so a long outage loses the oldest
+rows, never the newest, and never the disk. Any other file in the directory is ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import struct
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"\xabEXW"
+_HEAD = struct.Struct(">4sIIQ16sI")  # magic, payload length, rows, accepted ns, request hash, payload crc
+HEADER_SIZE = _HEAD.size + 4  # + crc32 of the fields above
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+DEFAULT_DEDUP_WINDOW_S = 900.0
+NO_HASH = bytes(16)
+_SEGMENT = re.compile(r"seg-(\d{12})\.wal")
+# An earlier version's spool (moved into the log at start), and exporters' logs under a server's.
+_LEGACY = re.compile(r"seg-\d{12}\.(log|done)|spool\.lock|exporter(-\d+)?")
+KNOWN_FILES = {"state.json", "dedup.idx", "dropped.json", "wal.lock", "dead-letter.jsonl", "requeue.request"}
+_IDX = struct.Struct(">16sQ")
+# Tables a record may name (each signal's table); a record naming another one is damaged, not retried forever.
+SIGNAL_TABLES: set[str] = {"otel_traces"}
+
+
+class WalError(RuntimeError):
+    """The log cannot take a record (in use by another process, or larger than its limit)."""
+
+
+class DamagedRecord(ValueError):
+    """A record that cannot be read back as written (checksum, encoding or shape)."""
+
+
+@dataclass(eq=False)
+class Record:
+    """One appended record: where it is, how many rows, when it was accepted; its data while it is cached."""
+
+    seq: int
+    offset: int
+    end: int
+    rows: int
+    accepted_ns: int
+    digest: bytes
+    data: tuple[str, list[str], list[list[Any]]] | None = None
+    maybe_landed: bool = False  # in the batch in flight when the process stopped: check the store first
+
+
+@dataclass
+class _Segment:
+    seq: int
+    size: int = 0
+    pending: int = 0
+    digests: list[tuple[bytes, int]] = field(default_factory=list)
+
+
+def encode_payload(table: str, names: list[str], columns: list[list[Any]]) -> bytes:
+    data = {"table": table, "names": names, "cols": columns}
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        # Text orjson refuses (lone surrogates from SDK spans): escaped JSON keeps it; the store decides.
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def decode_payload(payload: bytes, rows: int) -> tuple[str, list[str], list[list[Any]]]:
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        try:
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DamagedRecord(f"payload is not the log's encoding: {exc}") from None
+    if not isinstance(data, dict):
+        raise DamagedRecord("payload is not the log's encoding: not an object")
+    table, names, cols = data.get("table"), data.get("names"), data.get("cols")
+    if not isinstance(table, str) or not isinstance(names, list) or not isinstance(cols, list):
+        raise DamagedRecord("payload lacks its table, column names or columns")
+    if table not in SIGNAL_TABLES:
+        raise DamagedRecord(f"payload names an unknown table {table[:100]!r}")
+    if len(names) != len(cols) or any(not isinstance(c, list) or len(c) != rows for c in cols):
+        raise DamagedRecord(f"payload has {len(cols)} columns for {len(names)} names, or not {rows} rows each")
+    return table, names, cols
+
+
+def encode_record(payload: bytes, rows: int, accepted_ns: int, digest: bytes) -> bytes:
+    head = _HEAD.pack(MAGIC, len(payload), rows, accepted_ns, digest, zlib.crc32(payload))
+    return head + struct.pack(">I", zlib.crc32(head)) + payload
+
+
+def _parse_header(buf: bytes | memoryview, pos: int, size: int) -> tuple[int, int, int, bytes, int] | None:
+    """(payload length, rows, accepted ns, digest, payload crc) of a valid header at ``pos``, else None."""
+    if pos + HEADER_SIZE > size:
+        return None
+    head = bytes(buf[pos:pos + _HEAD.size])
+    magic, length, rows, accepted, digest, crc = _HEAD.unpack(head)
+    if magic != MAGIC or struct.unpack(">I", buf[pos + _HEAD.size:pos + HEADER_SIZE])[0] != zlib.crc32(head):
+        return None
+    if pos + HEADER_SIZE + length > size:
+        return None
+    return length, rows, accepted, digest, crc
+
+
+@dataclass
+class ScanResult:
+    records: list[Record]
+    losses: list[tuple[int, int]]  # damaged byte ranges skipped
+    torn_tail: tuple[int, int] | None = None  # incomplete record at the end (a crash during its append)
+
+
+def scan_segment(path: Path, seq: int) -> ScanResult:
+    """Every record with a valid header, resynchronising after damaged bytes on the next valid header."""
+    data = path.read_bytes()
+    size = len(data)
+    out = ScanResult([], [])
+    pos = 0
+    while pos < size:
+        header = _parse_header(data, pos, size)
+        if header is not None:
+            length, rows, accepted, digest, _crc = header
+            end = pos + HEADER_SIZE + length
+            out.records.append(Record(seq, pos, end, rows, accepted, digest))
+            pos = end
+            continue
+        nxt = data.find(MAGIC, pos + 1)
+        while nxt >= 0 and _parse_header(data, nxt, size) is None:
+            nxt = data.find(MAGIC, nxt + 1)
+        if nxt < 0:
+            out.torn_tail = (pos, size)
+            break
+        out.losses.append((pos, nxt))
+        pos = nxt
+    return out
+
+
+def read_dropped(directory: Path) -> tuple[int, int]:
+    try:
+        data = json.loads((directory / "dropped.json").read_text())
+        return int(data.get("records", data.get("batches", 0))), int(data.get("rows", data.get("spans", 0)))
+    except (OSError, ValueError, AttributeError):
+        return 0, 0
+
+
+class Wal:
+    """Append with group fsync, read back in order, mark done; thread-safe; one process per directory."""
+
+    def __init__(self, directory: str | Path, max_bytes: int, segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+                 dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S, cache_rows: int = 1_000_000):
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.segment_bytes = max(1, min(segment_bytes, max_bytes))
+        self.dedup_window_ns = int(dedup_window_s * 1e9)
+        self.cache_rows = cache_rows  # rows kept decoded in memory for the writer; past it, read back from disk
+        self._lock = threading.RLock()
+        self._sync_cond = threading.Condition(threading.Lock())
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.directory / "wal.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise WalError(f"the log directory {self.directory} is in use by another process") from None
+        self._segments: dict[int, _Segment] = {}
+        self._pending: deque[Record] = deque()
+        self._pending_rows = 0
+        self._cached_rows = 0
+        self._active: _Segment | None = None
+        self._file: Any = None
+        self._appended = 0  # appends written (the group fsync's ticket numbers)
+        self._synced = 0
+        self._syncing = False
+        self._seen: dict[bytes, int] = {}  # request hash -> accepted ns, oldest first
+        self._claimed: set[bytes] = set()  # hashes of requests being appended right now
+        self.dropped_records, self.dropped_rows = read_dropped(self.directory)
+        self.damaged_records = 0  # damaged records or byte ranges skipped since start
+        self.lost_rows = 0  # rows of damaged records (when their header told)
+        self.duplicates = 0  # re-sent requests recognised and not stored again
+        self.done_rows = 0
+        self._recover()
+
+    # --- recovery ----------------------------------------------------------------
+    def _recover(self) -> None:
+        state = self._read_state()
+        self._warn_unknown_files()
+        seqs = sorted(int(m.group(1)) for e in os.listdir(self.directory) if (m := _SEGMENT.fullmatch(e)))
+        done = state.get("done", (0, 0))
+        self._next_seq = (max(seqs) + 1) if seqs else max(done[0] + 1, 1)
+        self._load_dedup_index()
+        for seq in seqs:
+            self._recover_segment(seq, newest=seq == seqs[-1], done=done, inflight=state.get("inflight"))
+        for seq in [s for s, seg in self._segments.items() if not seg.pending]:
+            self._remove(seq)
+        if self._pending:
+            log.warning("the log %s holds %d rows from before; writing them to the store", self.directory,
+                        self._pending_rows)
+
+    def _warn_unknown_files(self) -> None:
+        for entry in sorted(os.listdir(self.directory)):
+            if (not _SEGMENT.fullmatch(entry) and not _LEGACY.fullmatch(entry) and entry not in KNOWN_FILES
+                    and not entry.endswith(".tmp")):
+                log.warning("ignoring %s in the log directory %s: not a file of the log", entry, self.directory)
+
+    def _scan_logged(self, seq: int, newest: bool) -> ScanResult | None:
+        """A segment's records; damaged byte ranges are logged and counted (a torn tail of the newest is not:
+        it was never acknowledged)."""
+        path = self._path(seq)
+        try:
+            scan = scan_segment(path, seq)
+        except OSError as exc:
+            log.error("cannot read log segment %s (%s); skipping it", path.name, exc)
+            self.damaged_records += 1
+            return None
+        for start, end in scan.losses:
+            self.damaged_records += 1
+            log.error("log segment %s is damaged at bytes %d-%d: skipped those bytes (the rows of the damaged "
+                      "record are lost, count unknown); resumed at the next intact record", path.name, start, end)
+        if scan.torn_tail is not None:
+            start, end = scan.torn_tail
+            if newest:
+                log.warning("log segment %s ends with an incomplete record (bytes %d-%d): a crash during its "
+                            "append, before it was acknowledged; ignored", path.name, start, end)
+            else:
+                self.damaged_records += 1
+                log.error("log segment %s is damaged at bytes %d-%d (to its end): skipped", path.name, start, end)
+        return scan
+
+    def _recover_segment(self, seq: int, newest: bool, done: tuple[int, int],
+                         inflight: tuple[int, int] | None) -> None:
+        scan = self._scan_logged(seq, newest)
+        if scan is None:
+            return
+        seg = _Segment(seq, size=scan.records[-1].end if scan.records else 0)
+        done_seq, done_off = done
+        if seq == done_seq and done_off not in {0} | {r.end for r in scan.records}:
+            log.warning("the log's done position (segment %d, byte %d) is not a record boundary; the segment's "
+                        "rows are checked against the store before they are written", seq, done_off)
+            done_off = -1
+        for rec in scan.records:
+            seg.digests.append((rec.digest, rec.accepted_ns))
+            if rec.digest != NO_HASH:
+                self._seen[rec.digest] = rec.accepted_ns
+            if seq < done_seq or (seq == done_seq and 0 <= done_off and rec.end <= done_off):
+                continue
+            rec.maybe_landed = (seq == done_seq and done_off < 0) or bool(inflight and (seq, rec.end) <= inflight)
+            self._pending.append(rec)
+            self._pending_rows += rec.rows
+            seg.pending += 1
+        self._segments[seq] = seg
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.directory / "state.json").read_text())
+            done = data.get("done") or [0, 0]
+            out: dict[str, Any] = {"done": (int(done[0]), int(done[1]))}
+            if data.get("inflight"):
+                out["inflight"] = (int(data["inflight"][0]), int(data["inflight"][1]))
+            return out
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            # Without a trustworthy done position every record is checked against the store before it is written.
+            log.warning("the log's state.json is unreadable (%s); every row in the log is checked against the store",
+                        exc)
+            return {"done": (0, 0), "inflight": (2**62, 0)}
+
+    def _write_state(self, inflight: tuple[int, int] | None, sync: bool) -> None:
+        with self._lock:
+            head = self._pending[0] if self._pending else None
+            done = (head.seq, head.offset) if head is not None else (
+                (self._active.seq, self._active.size) if self._active is not None else (self._next_seq - 1, 0))
+        tmp = self.directory / "state.json.tmp"
+        with open(tmp, "w") as f:
+            json.dump({"done": list(done), "inflight": list(inflight) if inflight else None}, f)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, self.directory / "state.json")
+
+    def _load_dedup_index(self) -> None:
+        path = self.directory / "dedup.idx"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return
+        horizon = time.time_ns() - self.dedup_window_ns
+        kept = []
+        for i in range(0, len(raw) - len(raw) % _IDX.size, _IDX.size):
+            digest, ns = _IDX.unpack_from(raw, i)
+            if ns >= horizon:
+                self._seen[digest] = ns
+                kept.append(raw[i:i + _IDX.size])
+        tmp = path.with_suffix(".idx.tmp")
+        tmp.write_bytes(b"".join(kept))  # compacted: only hashes still within the window
+        os.replace(tmp, path)
+
+    # --- files ---------------------------------------------------------------------
+    def _path(self, seq: int) -> Path:
+        return self.directory / f"seg-{seq:012d}.wal"
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _remove(self, seq: int) -> None:
+        """Delete a segment; its request hashes move to the dedup index first (re-sends stay recognised)."""
+        seg = self._segments.pop(seq, None)
+        if self._active is not None and self._active.seq == seq:
+            self._file.close()
+            self._file = None
+            self._active = None
+        if seg is not None and seg.digests:
+            horizon = time.time_ns() - self.dedup_window_ns
+            entries = b"".join(_IDX.pack(d, ns) for d, ns in seg.digests if d != NO_HASH and ns >= horizon)
+            if entries:
+                with open(self.directory / "dedup.idx", "ab") as f:
+                    f.write(entries)
+                    f.flush()
+                    os.fsync(f.fileno())
+        try:
+            self._path(seq).unlink()
+        except FileNotFoundError:
+            pass
+
+    def _write_dropped(self) -> None:
+        tmp = self.directory / "dropped.json.tmp"
+        tmp.write_text(json.dumps({"records": self.dropped_records, "rows": self.dropped_rows}))
+        os.replace(tmp, self.directory / "dropped.json")
+
+    # --- request hashes (exactly once across re-sends) ---------------------------------
+    def claim(self, digest: bytes) -> bool:
+        """True when no request with this hash was accepted within the window (the caller appends it);
+        False for a re-send, which is acknowledged without being stored again."""
+        with self._lock:
+            if digest in self._seen or digest in self._claimed:
+                self.duplicates += 1
+                return False
+            self._claimed.add(digest)
+            return True
+
+    def release(self, digest: bytes) -> None:
+        """Give up a claim (the request was not appended)."""
+        with self._lock:
+            self._claimed.discard(digest)
+
+    def _prune_seen(self, now_ns: int) -> None:
+        horizon = now_ns - self.dedup_window_ns
+        seen = self._seen
+        while seen:
+            first = next(iter(seen))
+            if seen[first] >= horizon:
+                break
+            del seen[first]
+
+    # --- writing ---------------------------------------------------------------------
+    def append(self, table: str, names: list[str], columns: list[list[Any]], rows: int,
+               digest: bytes = NO_HASH) -> Record:
+        """Append one record and fsync it (with concurrent appenders: one fsync for the group).
+        When this returns, the record survives a crash."""
+        payload = encode_payload(table, names, columns)
+        now = time.time_ns()
+        record = encode_record(payload, rows, now, digest)
+        if len(record) > self.max_bytes:
+            self.release(digest)
+            raise WalError(f"a record of {len(record)} bytes does not fit the log limit of {self.max_bytes} bytes "
+                           "(EXECLOG_SPOOL_MAX_BYTES)")
+        with self._lock:
+            self._make_room(len(record))
+            seg = self._active
+            if seg is None or (seg.size and seg.size + len(record) > self.segment_bytes):
+                seg = self._open_segment()
+            self._file.write(record)
+            rec = Record(seg.seq, seg.size, seg.size + len(record), rows, now, digest)
+            seg.size = rec.end
+            seg.pending += 1
+            seg.digests.append((digest, now))
+            if self._cached_rows + rows <= self.cache_rows:
+                rec.data = (table, names, columns)
+                self._cached_rows += rows
+            self._pending.append(rec)
+            self._pending_rows += rows
+            if digest != NO_HASH:
+                self._claimed.discard(digest)
+                self._seen[digest] = now
+                self._prune_seen(now)
+            self._appended += 1
+            ticket = self._appended
+        self._sync(ticket)
+        return rec
+
+    def _sync(self, ticket: int) -> None:
+        """Group fsync: the first waiter syncs everything written so far; the others wait for it."""
+        with self._sync_cond:
+            while self._synced < ticket:
+                if self._syncing:
+                    self._sync_cond.wait()
+                    continue
+                self._syncing = True
+                self._sync_cond.release()
+                try:
+                    with self._lock:
+                        target = self._appended
+                        self._file.flush()
+                        fd = os.dup(self._file.fileno())
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                finally:
+                    self._sync_cond.acquire()
+                    self._syncing = False
+                self._synced = max(self._synced, target)
+                self._sync_cond.notify_all()
+
+    def _open_segment(self) -> _Segment:
+        old = self._active
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())  # what was appended to the old segment is durable before it closes
+            self._file.close()
+            self._file = None
+            self._active = None
+        if old is not None and not old.pending:
+            self._remove(old.seq)
+        seq = self._next_seq
+        self._next_seq += 1
+        self._file = open(self._path(seq), "wb", buffering=1024 * 1024)
+        self._fsync_dir()  # the new file's name is durable too
+        seg = self._segments[seq] = _Segment(seq)
+        self._active = seg
+        return seg
+
+    def _make_room(self, needed: int) -> None:
+        while self._segments and self.size_bytes + needed > self.max_bytes:
+            oldest = min(self._segments)
+            seg = self._segments[oldest]
+            if self._active is not None and oldest == self._active.seq:
+                if seg.size == 0:
+                    break
+                self._open_segment()  # the full active segment is the oldest: close it, then drop it
+            lost = [r for r in self._pending if r.seq == oldest]
+            if lost:
+                rows = sum(r.rows for r in lost)
+                for r in lost:
+                    self._pending.remove(r)
+                    self._forget(r)
+                self.dropped_records += len(lost)
+                self.dropped_rows += rows
+                self._write_dropped()
+                log.error("log full (%d bytes): dropped the oldest %d rows in %d records (%d rows dropped so far)",
+                          self.max_bytes, rows, len(lost), self.dropped_rows)
+            self._remove(oldest)
+
+    def _forget(self, rec: Record) -> None:
+        self._pending_rows -= rec.rows
+        if rec.data is not None:
+            self._cached_rows -= rec.rows
+            rec.data = None
+
+    # --- reading ---------------------------------------------------------------------
+    def head(self, max_rows: int) -> list[Record]:
+        """The oldest pending records, up to ``max_rows`` rows (at least one record)."""
+        with self._lock:
+            out, rows = [], 0
+            for rec in self._pending:
+                if out and rows + rec.rows > max_rows:
+                    break
+                out.append(rec)
+                rows += rec.rows
+            return out
+
+    def read(self, rec: Record) -> tuple[str, list[str], list[list[Any]]]:
+        """(table, column names, columns) of a record; DamagedRecord when it cannot be read back."""
+        if rec.data is not None:
+            return rec.data
+        try:
+            with open(self._path(rec.seq), "rb") as f:
+                f.seek(rec.offset)
+                raw = f.read(rec.end - rec.offset)
+        except OSError as exc:
+            raise DamagedRecord(f"cannot read it: {exc}") from None
+        header = _parse_header(raw, 0, len(raw))
+        if header is None or len(raw) != rec.end - rec.offset:
+            raise DamagedRecord("its header no longer checks out")
+        payload = raw[HEADER_SIZE:]
+        if zlib.crc32(payload) != header[4]:
+            raise DamagedRecord("its payload fails the checksum")
+        return decode_payload(payload, rec.rows)
+
+    def begin(self, records: list[Record]) -> None:
+        """Note (durably) that these records are being inserted: after a crash they are checked first."""
+        if records:
+            self._write_state((records[-1].seq, records[-1].end), sync=True)
+
+    def mark_done(self, records: list[Record]) -> None:
+        """These records are in the store (or skipped); fully done segments are deleted."""
+        with self._lock:
+            for rec in records:
+                if not self._pending or self._pending[0] is not rec:
+                    continue  # dropped while it was being written (the log was full)
+                self._pending.popleft()
+                self._forget(rec)
+                self.done_rows += rec.rows
+                seg = self._segments.get(rec.seq)
+                if seg is not None:
+                    seg.pending -= 1
+                    if not seg.pending and (self._active is None or seg.seq != self._active.seq):
+                        self._remove(seg.seq)
+        self._write_state(None, sync=False)
+
+    # --- state -------------------------------------------------------------------------
+    @property
+    def size_bytes(self) -> int:
+        with self._lock:
+            return sum(s.size for s in self._segments.values())
+
+    @property
+    def pending_rows(self) -> int:
+        return self._pending_rows
+
+    @property
+    def pending_records(self) -> int:
+        return len(self._pending)
+
+    def oldest_pending_ns(self) -> int | None:
+        with self._lock:
+            return self._pending[0].accepted_ns if self._pending else None
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            oldest = self.oldest_pending_ns()
+            return {"directory": str(self.directory), "bytes": self.size_bytes, "max_bytes": self.max_bytes,
+                    "pending_records": len(self._pending), "pending_spans": self._pending_rows,
+                    "oldest_pending_age_s": round((time.time_ns() - oldest) / 1e9, 3) if oldest else 0.0,
+                    "dropped_records": self.dropped_records, "dropped_spans": self.dropped_rows,
+                    "damaged_records": self.damaged_records, "lost_spans": self.lost_rows,
+                    "duplicate_requests": self.duplicates}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+                self._file = None
+                self._active = None
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+def read_status(directory: str | Path, max_bytes: int) -> dict[str, Any]:
+    """The status of a log directory without taking it over (for ``execlog status``)."""
+    directory = Path(directory)
+    out: dict[str, Any] = {"directory": str(directory), "bytes": 0, "max_bytes": max_bytes, "pending_records": 0,
+                           "pending_spans": 0, "oldest_pending_age_s": 0.0, "dropped_records": 0,
+                           "dropped_spans": 0, "damaged_records": 0, "lost_spans": 0, "duplicate_requests": 0}
+    if not directory.is_dir():
+        return out
+    out["dropped_records"], out["dropped_spans"] = read_dropped(directory)
+    try:
+        state = json.loads((directory / "state.json").read_text())
+        done_seq, done_off = state.get("done") or (0, 0)
+    except (OSError, ValueError, TypeError):
+        done_seq, done_off = 0, 0
+    oldest = None
+    for entry in sorted(os.listdir(directory)):
+        m = _SEGMENT.fullmatch(entry)
+        if not m:
+            continue
+        seq = int(m.group(1))
+        try:
+            scan = scan_segment(directory / entry, seq)
+        except OSError:
+            continue
+        out["bytes"] += scan.records[-1].end if scan.records else 0
+        for rec in scan.records:
+            if seq < done_seq or (seq == done_seq and rec.end <= done_off):
+                continue
+            out["pending_records"] += 1
+            out["pending_spans"] += rec.rows
+            oldest = rec.accepted_ns if oldest is None else min(oldest, rec.accepted_ns)
+    if oldest:
+        out["oldest_pending_age_s"] = round((time.time_ns() - oldest) / 1e9, 3)
+    return out

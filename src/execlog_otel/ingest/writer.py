@@ -1,0 +1,339 @@
+"""The log's writer: a background thread inserting the write-ahead log into ClickHouse in large batches.
+
+- **Batches.** It waits until ``batch_rows`` rows are pending or the oldest has waited ``linger_s`` (or a
+  flush is asked), then inserts the oldest records of one table as one insert: few, large inserts, as
+  ClickHouse recommends. Records are marked done only after their insert.
+- **Outages keep the order.** A failure of the store (connection refused, disk full, too many parts, a
+  missing table…) is retried with the same batch, with backoff, before anything later is written.
+- **Nothing poisons the pipeline.** A batch the store refuses for data reasons is split in halves until
+  the rows at fault are isolated; those go to the dead-letter file with the reason, the rest is inserted.
+- **Crash between insert and mark.** The batch in flight is noted durably before its insert; after a
+  restart, its span rows already in the store (by trace and span id) are not written again.
+- **It survives anything.** An unexpected exception of one batch is logged and retried after a pause; a
+  record that cannot be read back is skipped with a logged, counted loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from clickhouse_connect.driver.exceptions import DataError, ProgrammingError
+
+from execlog_otel.ingest import dead_letter as dl
+from execlog_otel.ingest.wal import DamagedRecord, Record, Wal
+from execlog_otel.store.store import SPAN_TABLE, Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 50_000
+DEFAULT_LINGER_S = 0.5
+# Raised while encoding rows for the insert: the data is at fault, not the store.
+PY_DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, struct.error, KeyError, IndexError,
+                  DataError, ProgrammingError)
+# ClickHouse error codes that mean "these rows", not "the store": parse and conversion errors, values out
+# of range. Anything else (network, disk, too many parts, missing table, memory) is an outage: retried.
+DATA_ERROR_CODES = {6, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 407}
+_CODE = re.compile(r"Code: (\d+)\.")
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True when the rows are at fault (retrying them unchanged cannot succeed)."""
+    if isinstance(exc, PY_DATA_ERRORS):
+        return True
+    m = _CODE.search(str(exc))
+    return bool(m and int(m.group(1)) in DATA_ERROR_CODES)
+
+
+def reason_of(exc: BaseException) -> str:
+    text = str(exc).strip()
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text}: {cause}" if text else str(cause)
+    return (text.splitlines()[0] if text else type(exc).__name__)[:1000]
+
+
+def _slice(columns: list[list[Any]], lo: int, hi: int) -> list[list[Any]]:
+    return columns if lo == 0 and hi == len(columns[0]) else [c[lo:hi] for c in columns]
+
+
+class _Batch:
+    """Records of one table being inserted, merged into columns, and the row ranges still to insert."""
+
+    def __init__(self, records: list[Record], table: str, names: list[str], columns: list[list[Any]]):
+        self.records = records
+        self.table = table
+        self.names = names
+        self.columns = columns
+        self.rows = len(columns[0]) if columns else 0
+        self.todo: list[tuple[int, int]] = [(0, self.rows)] if self.rows else []
+        self.checked = False
+
+
+class LogWriter:
+    """Drains a ``Wal`` into the store; ``flush`` asks for an insert now and waits for it."""
+
+    def __init__(self, wal: Wal, store: Store | None, *, connect: Callable[[], Store] | None = None,
+                 insert_settings: dict[str, Any] | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 linger_s: float = DEFAULT_LINGER_S, retry_interval_s: float = 0.5,
+                 max_retry_interval_s: float = 15.0, dead_letter_max_bytes: int = dl.DEFAULT_MAX_BYTES):
+        if store is None and connect is None:
+            raise ValueError("a writer without a store needs a way to connect")
+        self.wal = wal
+        self.store = store
+        self._connect = connect
+        self.insert_settings = dict(insert_settings or {"insert_deduplicate": 0})
+        self.batch_rows = batch_rows
+        self.linger_s = linger_s
+        self._retry_interval_s = retry_interval_s
+        self._max_retry_interval_s = max_retry_interval_s
+        self.dead_letter = dl.DeadLetter(wal.directory, dead_letter_max_bytes)
+        self.rows_written = 0
+        self.inserts = 0
+        self.last_error = ""
+        self.failing = False  # the last insert attempt failed (the store is down): flush() stops waiting
+        self.insert_lag_s = 0.0  # accepted -> inserted, for the oldest record of the last batch
+        self._cond = threading.Condition()
+        self._flush = 0  # flush requests pending
+        self._stop = False
+        self._current: _Batch | None = None
+        self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
+        self._thread.start()
+
+    # --- the loop --------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = self._retry_interval_s
+        while True:
+            with self._cond:
+                if not self._wait_for_work():
+                    return
+            try:
+                self._check_requeue()
+                progressed = self._step()
+            except Exception as exc:  # noqa: BLE001 - the writer must outlive any one batch
+                log.exception("the log writer failed on a batch; retrying it")
+                self._note_failure(exc)
+                progressed = False
+            if progressed:
+                delay = self._retry_interval_s
+                continue
+            with self._cond:
+                if self._stop:
+                    return
+                self._cond.wait(delay)
+            delay = min(delay * 2, self._max_retry_interval_s)
+
+    def _wait_for_work(self) -> bool:
+        """Called with the condition held: wait until a batch is due; False when stopping."""
+        while not self._stop:
+            pending = self.wal.pending_rows
+            if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
+                return True
+            oldest = self.wal.oldest_pending_ns()
+            if oldest is not None:
+                left = self.linger_s - (time.time_ns() - oldest) / 1e9
+                if left <= 0:
+                    return True
+                self._cond.wait(left)
+            else:
+                self._cond.wait(1.0)
+                if self.wal.directory.joinpath(dl.REQUEST_NAME).exists():
+                    return True
+        return False
+
+    def _step(self) -> bool:
+        """Insert one batch (or what is left of it); True when it is done."""
+        if self._current is None:
+            self._current = self._next_batch()
+            if self._current is None:
+                self._done_flushing()
+                return True
+        batch = self._current
+        if self.store is None:
+            self.store = self._connect()
+            log.warning("the store is reachable now; writing the log")
+        if not batch.checked:
+            self._skip_landed(batch)
+            batch.checked = True
+        while batch.todo:
+            lo, hi = batch.todo[0]
+            try:
+                self._insert(batch.table, batch.names, _slice(batch.columns, lo, hi))
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if not is_data_error(exc):
+                    self._note_failure(exc)
+                    return False
+                if hi - lo == 1:
+                    self.dead_letter.add(batch.table, batch.names, batch.columns, lo, reason_of(exc))
+                    batch.todo.pop(0)
+                else:
+                    mid = (lo + hi) // 2
+                    batch.todo[0:1] = [(lo, mid), (mid, hi)]
+                continue
+            batch.todo.pop(0)
+            self.rows_written += hi - lo
+        self._finish(batch)
+        return True
+
+    def _next_batch(self) -> _Batch | None:
+        """The oldest pending records of one table, read back and merged; damaged ones skipped and counted."""
+        while True:
+            head = self.wal.head(self.batch_rows)
+            if not head:
+                return None
+            batch = self._read_batch(head)
+            if batch is not None:
+                batch.checked = not any(r.maybe_landed for r in batch.records)
+                self.wal.begin(batch.records)
+                return batch
+
+    def _read_batch(self, head: list[Record]) -> _Batch | None:
+        """The leading records of ``head`` with the table and columns of the first; None when the first was
+        damaged (skipped, marked done: the next call starts after it)."""
+        records: list[Record] = []
+        table, names, merged = "", [], []
+        for rec in head:
+            try:
+                t, n, cols = self.wal.read(rec)
+            except DamagedRecord as exc:
+                if records:
+                    break  # written after the records before it, in order
+                self._lost(rec, str(exc))
+                self.wal.mark_done([rec])
+                return None
+            if not records:
+                table, names, merged = t, n, [list(c) for c in cols] if len(head) > 1 else cols
+            elif t != table or n != names:
+                break
+            else:
+                for target, col in zip(merged, cols, strict=True):
+                    target.extend(col)
+            records.append(rec)
+        return _Batch(records, table, names, merged)
+
+    def _lost(self, rec: Record, why: str) -> None:
+        self.wal.damaged_records += 1
+        self.wal.lost_rows += rec.rows
+        log.error("log record at %s bytes %d-%d (%d rows) cannot be read back (%s): skipped, its rows are lost",
+                  self.wal._path(rec.seq).name, rec.offset, rec.end, rec.rows, why)
+
+    def _skip_landed(self, batch: _Batch) -> None:
+        """Rows of the batch in flight at a crash that the store already has are not written again."""
+        if batch.table != SPAN_TABLE or "TraceId" not in batch.names or not batch.rows:
+            return
+        ti, si = batch.names.index("TraceId"), batch.names.index("SpanId")
+        tids, sids = batch.columns[ti], batch.columns[si]
+        have: set[tuple[str, str]] = set()
+        for lo in range(0, batch.rows, 10_000):
+            rows = self.store.pool.query(
+                f"SELECT TraceId, SpanId FROM {self.store.table(SPAN_TABLE)} "
+                "WHERE TraceId IN {t:Array(String)} AND SpanId IN {s:Array(String)}",
+                parameters={"t": sorted(set(tids[lo:lo + 10_000])), "s": sorted(set(sids[lo:lo + 10_000]))}
+            ).result_rows
+            have.update((r[0], r[1]) for r in rows)
+        if not have:
+            return
+        keep = [i for i in range(batch.rows) if (tids[i], sids[i]) not in have]
+        log.warning("%d rows of the batch in flight before the restart are already stored; writing the other %d",
+                    batch.rows - len(keep), len(keep))
+        batch.columns = [[c[i] for i in keep] for c in batch.columns]
+        batch.rows = len(keep)
+        batch.todo = [(0, batch.rows)] if keep else []
+
+    def _insert(self, table: str, names: list[str], columns: list[list[Any]]) -> None:
+        self.store.insert_columns(table, names, columns, settings=self.insert_settings)
+        self.inserts += 1
+
+    def _finish(self, batch: _Batch) -> None:
+        self.wal.mark_done(batch.records)
+        self._current = None
+        if batch.records:
+            self.insert_lag_s = round((time.time_ns() - batch.records[0].accepted_ns) / 1e9, 3)
+        if self.last_error:
+            log.warning("the store takes rows again; the log is being written")
+        self.last_error = ""
+        self.failing = False
+        with self._cond:
+            self._cond.notify_all()
+
+    def _done_flushing(self) -> None:
+        with self._cond:
+            self._flush = 0
+            self._cond.notify_all()
+
+    def _note_failure(self, exc: BaseException) -> None:
+        reason = reason_of(exc)[:300]
+        if reason != self.last_error:
+            log.error("the store refused rows (%s); they stay in the log %s and are retried", reason,
+                      self.wal.directory)
+        self.last_error = reason
+        self.failing = True
+        with self._cond:
+            self._cond.notify_all()
+
+    def _check_requeue(self) -> None:
+        asked, ids = dl.read_request(self.wal.directory)
+        if asked:
+            n = requeue_into(self.wal, self.dead_letter, ids)
+            log.warning("re-queued %d rows from the dead-letter file", n)
+
+    # --- callers ----------------------------------------------------------------------
+    def notify(self) -> None:
+        """A record was appended: wake the writer if a batch may be due."""
+        if self.wal.pending_rows >= self.batch_rows:
+            with self._cond:
+                self._cond.notify_all()
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Insert everything pending now and wait; False on timeout or while the store is failing
+        (the rows stay in the log and are written later)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            self._flush += 1
+            self._cond.notify_all()
+            while self.wal.pending_rows or self._current is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop:
+                    return False
+                if self.failing and self._current is not None:
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
+
+    def wait_drained(self, timeout_s: float) -> bool:
+        """Block until the log is empty (tests and shutdown), retrying through failures; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.wal.pending_rows or self._current is not None:
+            if time.monotonic() > deadline:
+                return False
+            with self._cond:
+                self._flush += 1
+                self._cond.notify_all()
+                self._cond.wait(0.05)
+        return True
+
+    def status(self) -> dict[str, Any]:
+        return {"spans_written": self.rows_written, "inserts": self.inserts, "store_error": self.last_error,
+                "insert_lag_s": self.insert_lag_s, "dead_letter_spans": self.dead_letter.count}
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Write what is pending (within ``timeout_s``), then stop; the rest stays in the log for next time."""
+        if not self.failing:
+            self.flush(timeout_s)
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._thread.join(timeout=timeout_s + 30)
+
+
+def requeue_into(wal: Wal, dead: dl.DeadLetter, ids: set[str] | None) -> int:
+    """Move dead-letter entries (all when ``ids`` is None) back into the log; how many rows."""
+    taken = dead.take(ids)
+    for (table, names), cols in dl.rows_to_columns(taken).items():
+        wal.append(table, list(names), cols, len(cols[0]))
+    return len(taken)

@@ -1,0 +1,141 @@
+"""Validation at decode and bounded decoding: what ClickHouse cannot store is rejected in partial_success (the rest
+is kept, nothing after it waits, across a restart too); spans older than the retention are refused at the door;
+deep JSON is a 400; a span bomb stays within its memory bound."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+from benchmarks.common import ServeProcess, clean_env
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from tests.reliability_support import http, otlp_json, post_spans, span_ids, stored_span_ids
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def pb_request(ids: list[tuple[str, str]], start_ns: int | None = None, name: str = "step",
+               service: str = "validation") -> trace_service_pb2.ExportTraceServiceRequest:
+    now = time.time_ns() if start_ns is None else start_ns
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", service
+    ss = rs.scope_spans.add()
+    for tid, sid in ids:
+        span = ss.spans.add()
+        span.trace_id, span.span_id, span.name = bytes.fromhex(tid), bytes.fromhex(sid), name
+        span.start_time_unix_nano, span.end_time_unix_nano = now, now + 1000
+    return req
+
+
+def post_pb(url: str, req, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    status, _, body = http("POST", url + "/v1/traces", req.SerializeToString(), {**PB, **(headers or {})})
+    return status, body
+
+
+def partial(body: bytes) -> trace_service_pb2.ExportTraceServiceResponse:
+    return trace_service_pb2.ExportTraceServiceResponse.FromString(body)
+
+
+def test_timestamps_the_table_cannot_hold_are_rejected_and_nothing_waits_behind_them(tmp_path: Path):
+    """startTimeUnixNano = 2^64-1 is a valid fixed64: before, it was acknowledged, failed at the insert and
+    blocked every later request, across restarts."""
+    data = tmp_path / "data"
+    serve = ServeProcess(data)
+    try:
+        req = pb_request(span_ids(60, 30))
+        spans = req.resource_spans[0].scope_spans[0].spans
+        spans[7].start_time_unix_nano = 2**64 - 1
+        spans[8].end_time_unix_nano = spans[8].start_time_unix_nano - 5  # ends before it starts
+        spans[9].events.add(time_unix_nano=2**64 - 2, name="late")
+        status, body = post_pb(serve.url, req)
+        assert status == 200
+        resp = partial(body)
+        assert resp.partial_success.rejected_spans == 3
+        msg = resp.partial_success.error_message
+        assert "after 2106-02-07" in msg and "end time is before start time" in msg and "event time" in msg
+        assert post_pb(serve.url, pb_request(span_ids(10, 31)))[0] == 200
+    finally:
+        assert serve.stop() == 0, serve.stderr()
+    serve = ServeProcess(data)  # restart: nothing stuck in the log
+    try:
+        assert post_pb(serve.url, pb_request(span_ids(5, 32)))[0] == 200
+    finally:
+        assert serve.stop() == 0, serve.stderr()
+    assert len(stored_span_ids(data)) == 57 + 10 + 5
+
+
+def test_spans_older_than_the_retention_are_refused_at_the_door_and_reads_work(server, store):
+    old = time.time_ns() - 40 * 86_400 * 10**9  # 40 days back: past the 30-day retention
+    status, body = post_pb(server.url, pb_request(span_ids(300, 33), start_ns=old))
+    assert status == 200
+    resp = partial(body)
+    assert resp.partial_success.rejected_spans == 300
+    assert "older than the 30-day retention" in resp.partial_success.error_message
+    status, body = post_pb(server.url, pb_request(span_ids(3, 34)))
+    assert status == 200 and partial(body).partial_success.rejected_spans == 0
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 3
+    assert http("GET", server.url + "/api/executions")[0] == 200
+
+
+def test_deeply_nested_json_is_a_400_with_a_message(server, store):
+    depth = 100_000
+    body = b'{"resourceSpans":' + b"[" * depth + b"]" * depth + b"}"
+    status, data = post_spans(server.url, body)
+    assert status == 400
+    assert "nested too deeply" in json.loads(data)["message"]
+    assert post_spans(server.url, otlp_json(span_ids(1, 35)))[0] == 200  # still serving
+
+
+def test_a_request_with_too_many_spans_is_refused_before_decoding(settings, store):
+    from dataclasses import replace
+
+    from execlog_otel import server as server_mod
+
+    running = server_mod.start(replace(settings, max_spans_per_request=50), store=store).start_background()
+    try:
+        for send in (lambda ids: post_spans(running.url, otlp_json(ids)),
+                     lambda ids: post_pb(running.url, pb_request(ids))):
+            status, data = send(span_ids(51, 36))
+            assert status == 413 and b"51 spans" in data and b"EXECLOG_MAX_SPANS_PER_REQUEST" in data
+            assert send(span_ids(50, 36))[0] == 200
+        assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 100
+    finally:
+        running.close()
+
+
+def _peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_a_span_bomb_stays_within_200_mb_of_memory(tmp_path: Path):
+    """320,000 small spans in a 1.7 MB gzip body: refused with the limit named, at most 200 MB of extra
+    resident memory in serve (before: about 0.93 GB)."""
+    req = pb_request([], name="s")
+    spans = req.resource_spans[0].scope_spans[0].spans
+    tid = bytes.fromhex("ab" * 16)
+    for i in range(320_000):
+        span = spans.add()
+        span.trace_id, span.span_id, span.name = tid, (i + 1).to_bytes(8, "big"), "s"
+        span.start_time_unix_nano, span.end_time_unix_nano = 1, 2
+    body = gzip.compress(req.SerializeToString())
+    assert len(body) < 2_500_000
+    serve = ServeProcess(tmp_path / "data", env=clean_env())
+    try:
+        assert post_pb(serve.url, pb_request(span_ids(2, 37)))[0] == 200  # warm: every module loaded
+        before = _peak_rss_kb(serve.proc.pid)
+        status, _, data = http("POST", serve.url + "/v1/traces", body,
+                               {**PB, "Content-Encoding": "gzip", "Accept": "application/json"})
+        grown_mb = (_peak_rss_kb(serve.proc.pid) - before) / 1024
+        assert status == 413, data[:300]
+        assert b"EXECLOG_MAX_SPANS_PER_REQUEST" in data and b"320000 spans" in data
+        assert grown_mb <= 200, f"peak resident memory grew by {grown_mb:.0f} MB"
+        assert post_pb(serve.url, pb_request(span_ids(2, 38)))[0] == 200
+    finally:
+        assert serve.stop() == 0, serve.stderr()
