@@ -121,10 +121,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Most spans one OTLP request may carry; larger requests are refused with 413 before decoding "
             "(bounds the memory of one request; 0: no limit)", "int"),
     Setting("log_batch_spans", "EXECLOG_LOG_BATCH_SPANS", 50_000,
-            "Spans per insert of the log's writer (it inserts sooner when the oldest has waited "
-            "EXECLOG_LOG_LINGER_MS)", "int"),
+            "Most spans per insert of the log's writer", "int"),
     Setting("log_linger_ms", "EXECLOG_LOG_LINGER_MS", 500,
-            "Longest an accepted span waits in the log before the writer inserts it", "int"),
+            "Least time between two inserts of a busy log writer (each carries what arrived meanwhile); "
+            "an idle writer inserts at once", "int"),
     Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
             "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
             "(false: plain inserts); the embedded store always takes plain inserts", "bool"),

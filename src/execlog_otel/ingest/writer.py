@@ -1,8 +1,9 @@
 """The log's writer: a background thread inserting the write-ahead log into ClickHouse in large batches.
 
-- **Batches.** It waits until ``batch_rows`` rows are pending or the oldest has waited ``linger_s`` (or a
-  flush is asked), then inserts the oldest records of one table as one insert: few, large inserts, as
-  ClickHouse recommends. Records are marked done only after their insert.
+- **Batches.** An idle writer inserts what arrives at once; a busy one inserts at most about once per
+  ``linger_s`` (sooner when ``batch_rows`` rows are pending), each insert carrying the oldest records of
+  one table: few, large inserts under load, as ClickHouse recommends. Records are marked done only
+  after their insert.
 - **Outages keep the order.** A failure of the store (connection refused, disk full, too many parts, a
   missing table…) is retried with the same batch, with backoff, before anything later is written.
 - **Nothing poisons the pipeline.** A batch the store refuses for data reasons is split in halves until
@@ -102,6 +103,7 @@ class LogWriter:
         self._flush = 0  # flush requests pending
         self._stop = False
         self._current: _Batch | None = None
+        self._last_insert = 0.0  # monotonic time the last batch began
         self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
         self._thread.start()
 
@@ -129,14 +131,17 @@ class LogWriter:
             delay = min(delay * 2, self._max_retry_interval_s)
 
     def _wait_for_work(self) -> bool:
-        """Called with the condition held: wait until a batch is due; False when stopping."""
+        """Called with the condition held: wait until a batch is due; False when stopping.
+
+        A batch is due when ``batch_rows`` are pending, a flush is asked, or ``linger_s`` has passed since
+        the last insert began: an idle writer inserts a lone request at once (visible at once), a busy
+        one makes at most about one insert per ``linger_s``, each carrying everything that arrived."""
         while not self._stop:
             pending = self.wal.pending_rows
             if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
                 return True
-            oldest = self.wal.oldest_pending_ns()
-            if oldest is not None:
-                left = self.linger_s - (time.time_ns() - oldest) / 1e9
+            if pending:
+                left = self.linger_s - (time.monotonic() - self._last_insert)
                 if left <= 0:
                     return True
                 self._cond.wait(left)
@@ -149,6 +154,7 @@ class LogWriter:
     def _step(self) -> bool:
         """Insert one batch (or what is left of it); True when it is done."""
         if self._current is None:
+            self._last_insert = time.monotonic()
             self._current = self._next_batch()
             if self._current is None:
                 self._done_flushing()
@@ -284,10 +290,9 @@ class LogWriter:
 
     # --- callers ----------------------------------------------------------------------
     def notify(self) -> None:
-        """A record was appended: wake the writer if a batch may be due."""
-        if self.wal.pending_rows >= self.batch_rows:
-            with self._cond:
-                self._cond.notify_all()
+        """A record was appended: wake the writer (it decides whether a batch is due)."""
+        with self._cond:
+            self._cond.notify_all()
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Insert everything pending now and wait; False on timeout or while the store is failing
