@@ -347,3 +347,16 @@ def test_a_resent_request_is_stored_once_even_after_a_restart(tmp_path: Path, st
     sink.close()
     assert stored(store) == (6, 6)
     assert (tmp_path / "dedup.idx").stat().st_size == struct.calcsize(">16sQ")
+
+
+def test_inserts_into_a_clickhouse_server_are_async_unless_configured_otherwise():
+    from execlog_otel.config import Settings
+
+    on = Settings.from_env(environ={"EXECLOG_CLICKHOUSE_URL": "https://ch.example:8443/otel"})
+    assert on.insert_settings == {"async_insert": 1, "wait_for_async_insert": 1}
+    off = Settings.from_env(environ={"EXECLOG_CLICKHOUSE_URL": "http://ch:8123/otel", "EXECLOG_ASYNC_INSERT": "false"})
+    assert "async_insert" not in off.insert_settings
+    assert "async_insert" not in Settings.from_env(environ={}).insert_settings  # the embedded store
+    out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "settings"], capture_output=True, text=True,
+                         env=clean_env(), timeout=120)
+    assert "| `EXECLOG_ASYNC_INSERT` | `true` | Inserts into a ClickHouse server" in out.stdout

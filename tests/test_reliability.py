@@ -127,6 +127,7 @@ def test_exporter_started_while_clickhouse_is_unreachable_logs_and_nothing_is_lo
     exporter = ClickHouseSpanExporter(f"http://127.0.0.1:{closed_port}/otel", "otel",
                                       settings=Settings.from_env(environ={}), spool_dir=log_dir)
     assert exporter.store is None
+    assert exporter._sink.settings == {"async_insert": 1, "wait_for_async_insert": 1}  # a ClickHouse server
     provider = TracerProvider(resource=Resource.create({"service.name": "down-at-start"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("tests")

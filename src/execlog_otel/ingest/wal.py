@@ -183,7 +183,7 @@ class Wal:
     """Append with group fsync, read back in order, mark done; thread-safe; one process per directory."""
 
     def __init__(self, directory: str | Path, max_bytes: int, segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S, cache_rows: int = 1_000_000):
+                 dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S, cache_rows: int = 100_000):
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.directory = Path(directory)
