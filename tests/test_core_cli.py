@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 
 import pytest
@@ -65,7 +66,12 @@ def test_exporter_sends_to_the_running_server_when_it_owns_the_directory(tmp_pat
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                              env=clean_env(EXECLOG_DATA_DIR=str(data)))
         assert run.returncode == 0, run.stderr
-        items = get_json(serve.url + "/api/executions?kind=agent")["items"]
+        # Acknowledged means durable in serve's write-ahead log; its writer inserts right after.
+        for _ in range(100):
+            items = get_json(serve.url + "/api/executions?kind=agent")["items"]
+            if items:
+                break
+            time.sleep(0.1)
         assert [i["name"] for i in items] == ["hello"]
 
 

@@ -360,3 +360,24 @@ def test_inserts_into_a_clickhouse_server_are_async_unless_configured_otherwise(
     out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "settings"], capture_output=True, text=True,
                          env=clean_env(), timeout=120)
     assert "| `EXECLOG_ASYNC_INSERT` | `true` | Inserts into a ClickHouse server" in out.stdout
+
+
+def test_spans_left_in_an_earlier_versions_outage_spool_move_into_the_log(tmp_path: Path, store):
+    import zlib
+
+    from execlog_otel.ingest.legacy_spool import import_legacy
+
+    def old_record(cols: SpanColumns) -> bytes:
+        payload = zlib.compress(json.dumps({"id": "x", "tried": False, "columns": cols.columns}).encode())
+        return struct.pack(">4sIII", b"EXS1", len(payload), zlib.crc32(payload), len(cols)) + payload
+
+    written, waiting = columns_for(span_ids(3, 12)), columns_for(span_ids(4, 12))
+    first = old_record(written)
+    (tmp_path / "seg-000000000001.log").write_bytes(first + old_record(waiting))
+    (tmp_path / "seg-000000000001.done").write_text(str(len(first)))  # the first batch was written back then
+    wal = Wal(tmp_path, max_bytes=10_000_000)
+    assert import_legacy(wal) == 4
+    assert not list(tmp_path.glob("seg-*.log"))
+    drain(wal, store).close()
+    assert stored_ids(store) == set(waiting.span_id)
+    wal.close()

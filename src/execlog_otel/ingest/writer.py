@@ -124,10 +124,13 @@ class LogWriter:
             if progressed:
                 delay = self._retry_interval_s
                 continue
+            # Back off: appends notify the condition all the time, so only a stop cuts the pause short.
+            deadline = time.monotonic() + delay
             with self._cond:
+                while not self._stop and (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
                 if self._stop:
                     return
-                self._cond.wait(delay)
             delay = min(delay * 2, self._max_retry_interval_s)
 
     def _wait_for_work(self) -> bool:
@@ -161,7 +164,11 @@ class LogWriter:
                 return True
         batch = self._current
         if self.store is None:
-            self.store = self._connect()
+            try:
+                self.store = self._connect()
+            except Exception as exc:  # noqa: BLE001 - unreachable: an outage like any other
+                self._note_failure(exc)
+                return False
             log.warning("the store is reachable now; writing the log")
         if not batch.checked:
             self._skip_landed(batch)
