@@ -179,6 +179,23 @@ AGENTS = {
             f"TraceId IN (SELECT TraceId FROM {EXECUTIONS} FINAL WHERE $__timeFilter(Start)"
             " AND Name IN (${name:singlequote}))", "name"),
         "GROUP BY time, model ORDER BY time, model"),
+    # GenAI instrumentations' own metrics (OTLP, received into the Collector's metric tables):
+    # gen_ai.client.token.usage and gen_ai.client.operation.duration are histograms per model.
+    "metric_token_usage": sql(
+        "SELECT $__timeInterval(TimeUnix) AS time,",
+        "  concat(Attributes['gen_ai.request.model'], ' ', Attributes['gen_ai.token.type']) AS series,",
+        "  sum(Sum) AS tokens",
+        "FROM ${database}.otel_metrics_histogram",
+        "WHERE $__timeFilter(TimeUnix) AND MetricName = 'gen_ai.client.token.usage' AND "
+        + SERVICE_FILTER,
+        "GROUP BY time, series ORDER BY time, series"),
+    "metric_operation_duration": sql(
+        "SELECT $__timeInterval(TimeUnix) AS time, Attributes['gen_ai.request.model'] AS model,",
+        "  sum(Sum) / nullIf(sum(Count), 0) AS mean_seconds",
+        "FROM ${database}.otel_metrics_histogram",
+        "WHERE $__timeFilter(TimeUnix) AND MetricName = 'gen_ai.client.operation.duration' AND "
+        + SERVICE_FILTER,
+        "GROUP BY time, model ORDER BY time, model"),
     "model_mix": _rollup_items("Models", "model"),
     "top_tools": _rollup_items("Tools", "tool", 10),
     "top_connectors": _rollup_items("Connectors", "connector", 10),
@@ -389,6 +406,13 @@ def build_agents() -> dict:
               q["top_tools"], FORMAT_TABLE, "table", 12, 8, options={"orientation": "horizontal"}),
         panel(lay, "barchart", "Top connectors", "Agent executions that used each connector.",
               q["top_connectors"], FORMAT_TABLE, "table", 12, 8, options={"orientation": "horizontal"}),
+        panel(lay, "timeseries", "Token usage metric by model", "gen_ai.client.token.usage as the GenAI "
+              "instrumentations report it over OTLP metrics (otel_metrics_histogram), per model and token type.",
+              q["metric_token_usage"], FORMAT_TIMESERIES, "timeseries", 12, 8,
+              {"custom": {"drawStyle": "bars", "stacking": {"mode": "normal"}, "fillOpacity": 80}}),
+        panel(lay, "timeseries", "Model call duration metric", "Mean of gen_ai.client.operation.duration "
+              "(seconds) per model, from OTLP metrics (otel_metrics_histogram).",
+              q["metric_operation_duration"], FORMAT_TIMESERIES, "timeseries", 12, 8),
         panel(lay, "table", "Most token-hungry executions",
               "Tokens summed over every attempt of the execution; the execution id opens the viewer.",
               q["token_hungry"], FORMAT_TABLE, "table", 24, 10, overrides=[execution_link_override()]),

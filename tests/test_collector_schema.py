@@ -164,3 +164,15 @@ def test_legacy_collector_values_read_as_error_and_client(store, server):
     assert item["failed_steps"] == 1 and item["connectors"] == ["crm.example.com"]
     steps = Api(server.url).detail(item["id"])["steps"]
     assert [(s["status"], s["connector"]) for s in steps] == [("Failed", "crm.example.com")]
+
+
+def test_logs_and_metric_tables_as_the_exporter_creates_them(store):
+    engine, key, partition, ddl = _table(store, "otel_logs")
+    assert key == "toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp" and partition == "toDate(Timestamp)"
+    assert "`EventName` String" in ddl and "INDEX idx_lower_body lower(Body) TYPE text(tokenizer = 'splitByNonAlpha')" \
+        in ddl and "TTL toDateTime(Timestamp) + toIntervalDay(30)" in ddl
+    for table in ("gauge", "sum", "histogram", "exponential_histogram", "summary"):
+        engine, key, partition, ddl = _table(store, f"otel_metrics_{table}")
+        assert key == "ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix", table
+        assert "TTL toDateTime(TimeUnix) + toIntervalDay(30)" in ddl and "`Exemplars.TraceId`" in ddl or \
+            table == "summary"

@@ -414,3 +414,14 @@ def test_trace_view_hides_state_markers_and_reads_legacy_collector_values(store,
     trace = run_panels(store, d, loaded.t0, trace_id=legacy)["Trace of the selected execution"]
     assert sorted((s["operationName"], s["kind"], s["statusCode"]) for s in trace) == [
         ("GET", "Client", 1), ("job", "Internal", 2)]
+
+
+def test_genai_metric_panels_read_the_collectors_metric_tables(store, loaded):
+    """Token usage and call duration as GenAI instrumentations report them over OTLP metrics."""
+    from otlp_signals_support import PROTOBUF, insert_metrics, sdk_metrics
+
+    insert_metrics(store, sdk_metrics().SerializeToString(), PROTOBUF)
+    r = run_panels(store, load_dashboards()["agents.json"], loaded.t0)
+    assert {row["series"]: row["tokens"] for row in r["Token usage metric by model"]} == {
+        "gpt-4o input": 120.0, "gpt-4o output": 30.0}
+    assert [(row["model"], row["mean_seconds"]) for row in r["Model call duration metric"]] == [("gpt-4o", 1.5)]

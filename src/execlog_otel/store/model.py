@@ -103,6 +103,18 @@ class Event:
 
 
 @dataclass(frozen=True)
+class LogRecord:
+    """An OTLP log record a step wrote (otel_logs, matched by trace and span id)."""
+
+    time_ns: int
+    severity_text: str
+    severity_number: int
+    body: str
+    event_name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Step:
     span_id: str
     parent_span_id: str
@@ -128,6 +140,7 @@ class Step:
     attributes: dict[str, str]
     events: tuple[Event, ...]
     service: str
+    logs: tuple[LogRecord, ...] = ()
 
 
 @dataclass(frozen=True)

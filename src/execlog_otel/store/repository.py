@@ -23,6 +23,7 @@ from execlog_otel.store.model import (
     Execution,
     ExecutionDetail,
     ExecutionSummary,
+    LogRecord,
     NameCount,
     Neighbor,
     Neighbors,
@@ -35,6 +36,7 @@ from execlog_otel.store.store import Store
 
 COUNT_CAP = 10_000
 MAX_STEPS = 5_000
+MAX_LOG_RECORDS = 5_000  # log records read for one detail page
 MAX_NAMES = 1_000
 MAX_PROBLEM_STEPS = 20
 SEARCH_NARROW_MAX = 1_000  # at most this many matching executions are fetched by their starts
@@ -295,6 +297,29 @@ class Repository:
             params.update(lo=lo, hi=hi)
         return self._rows("trace_spans", params, time_clause=time_clause)
 
+    def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS) -> dict[str, list[LogRecord]]:
+        """The trace's OTLP log records by span id (oldest first); none when the store has no otel_logs."""
+        bounds = self._tuples("trace_bounds", {"id": trace_id})
+        lo, hi = bounds[0] if bounds else (0, 0)
+        params: dict[str, Any] = {"id": trace_id, "limit": limit}
+        time_clause = ""
+        if lo and hi:  # the days of the trace, and the next one: a record may come after its span started
+            time_clause = ("AND toDate(Timestamp) >= toDate(toDateTime({lo:UInt32})) "
+                           "AND toDate(Timestamp) <= toDate(toDateTime({hi:UInt32})) + 1")
+            params.update(lo=lo, hi=hi)
+        try:
+            rows = self._rows("trace_logs", params, time_clause=time_clause)
+        except Exception as exc:  # noqa: BLE001 - a store made without otel_logs (schema managed by hand)
+            if "UNKNOWN_TABLE" not in str(exc) and "doesn't exist" not in str(exc):
+                raise
+            return {}
+        out: dict[str, list[LogRecord]] = {}
+        for r in rows:
+            out.setdefault(r["SpanId"], []).append(LogRecord(
+                time_ns=int(r["TimeNs"]), severity_text=r["SeverityText"], severity_number=int(r["SeverityNumber"]),
+                body=r["Body"], event_name=r["EventName"], attributes=dict(r["LogAttributes"])))
+        return out
+
     def detail(self, execution_id: str, attempt: int | None = None) -> ExecutionDetail | None:
         """The execution (latest attempt unless ``attempt`` is given) with its steps, or None."""
         row = self._execution_row(execution_id)
@@ -326,8 +351,11 @@ class Repository:
         head = records.head(head_row["SpanAttributes"] if head_row else {},
                             head_row["ResourceAttributes"] if head_row else {},
                             execution.status, execution.status_message)
+        logs = self.trace_logs(trace_id)
+        shown_steps = tuple(replace(s, logs=tuple(logs[s.span_id])) if s.span_id in logs else s
+                            for s in steps[:MAX_STEPS])
         return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
-                               steps=tuple(steps[:MAX_STEPS]), steps_truncated=truncated)
+                               steps=shown_steps, steps_truncated=truncated)
 
     def summary(self, execution_id: str) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root

@@ -25,6 +25,12 @@ TTL_TABLES: dict[str, str] = {
     "otel_traces_trace_id_ts": "toDateTime(Start)",
     "execlog_executions": "toDateTime(Start)",
     "execlog_trace_rollups": "toDateTime(Start)",
+    "otel_logs": "toDateTime(Timestamp)",
+    "otel_metrics_gauge": "toDateTime(TimeUnix)",
+    "otel_metrics_sum": "toDateTime(TimeUnix)",
+    "otel_metrics_histogram": "toDateTime(TimeUnix)",
+    "otel_metrics_exponential_histogram": "toDateTime(TimeUnix)",
+    "otel_metrics_summary": "toDateTime(TimeUnix)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -125,6 +131,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "otel_traces_trace_id_ts_table": _fragment("otel_traces_trace_id_ts_table"),
         "otel_traces_indexes": _fragment("otel_traces_indexes_text" if full_text_search
                                          else "otel_traces_indexes_bloom"),
+        "otel_logs_indexes": _fragment("otel_logs_indexes_text" if full_text_search else "otel_logs_indexes_bloom"),
     }
     for table in ("otel_traces", "otel_traces_trace_id_ts"):
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")

@@ -116,6 +116,8 @@ def step(s: Step) -> JSON:
         "output": payload(s.output), "code": code(s.code), "attributes": s.attributes,
         "events": [{"time": iso(ev.time_ns), "name": ev.name, "attributes": ev.attributes} for ev in s.events],
         "service": s.service,
+        "logs": [{"time": iso(lg.time_ns), "severity": lg.severity_text, "severity_number": lg.severity_number,
+                  "body": lg.body, "event_name": lg.event_name, "attributes": lg.attributes} for lg in s.logs],
     }
 
 

@@ -337,6 +337,14 @@ function renderStepPanel(step) {
     if (stack) li.append(el("pre", {class: "stack", text: stack}));
     events.append(li);
   }
+  const logs = clear($("step-logs"));
+  $("step-logs-wrap").hidden = !(step.logs && step.logs.length);
+  for (const lg of step.logs || []) {
+    const severity = lg.severity || (lg.severity_number ? `SEV${lg.severity_number}` : "LOG");
+    logs.append(el("li", {class: "log-record"}, setTime(el("time"), lg.time), " ",
+      el("strong", {class: `severity sev-${Math.ceil((lg.severity_number || 0) / 4)}`, text: severity}), " ",
+      el("span", {class: "log-body", text: lg.body || lg.event_name})));
+  }
   renderJSON($("step-attrs"), {value: step.attributes});
 }
 

@@ -1,0 +1,69 @@
+"""OTLP logs -> ``otel_logs`` rows, as the Collector's clickhouse exporter writes them.
+
+Per log record: Timestamp (the record's time, else its observed time), hex TraceId / SpanId,
+TraceFlags (the record's flags), SeverityText / SeverityNumber, ServiceName (resource
+``service.name``), Body as text (a string as is; maps and lists as JSON), the resource's and scope's
+schema URLs and attributes, LogAttributes and EventName. Values follow the span path's text rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+
+from execlog_otel.ingest import otlp, otlp_json
+
+TABLE = "otel_logs"
+COLUMNS = ["Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName", "Body",
+           "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
+           "ScopeAttributes", "LogAttributes", "EventName"]
+
+
+def decode(body: bytes, content_type: str | None, max_records: int = 0) -> Any:
+    """The ExportLogsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
+    message = logs_service_pb2.ExportLogsServiceRequest()
+    mt = otlp.media_type(content_type)
+    if mt == otlp.PROTOBUF:
+        try:
+            message.ParseFromString(body)
+        except Exception as exc:  # noqa: BLE001 - any decode failure is the client's
+            raise otlp.PayloadError(400, f"body is not a valid OTLP protobuf ExportLogsServiceRequest: {exc}") \
+                from None
+    elif mt == otlp.JSON:
+        try:
+            otlp_json.parse(body, message, "resourceLogs")
+        except otlp_json.JsonPayloadError as exc:
+            raise otlp.PayloadError(400, str(exc)) from None
+    else:
+        raise otlp.PayloadError(415, f"unsupported Content-Type {content_type or '(none)'!r}: "
+                                     f"use {otlp.PROTOBUF} or {otlp.JSON}")
+    n = sum(len(sl.log_records) for rl in message.resource_logs for sl in rl.scope_logs)
+    if max_records and n > max_records:
+        raise otlp.PayloadError(413, f"request holds {n} log records, more than the limit of {max_records}")
+    return message
+
+
+def to_columns(message: Any) -> list[list[Any]]:
+    """Column-oriented rows of ``otel_logs``, in ``COLUMNS`` order."""
+    cols: list[list[Any]] = [[] for _ in COLUMNS]
+    for rl in message.resource_logs:
+        res_attrs = otlp.attrs(rl.resource.attributes)
+        service = res_attrs.get("service.name", "")
+        for sl in rl.scope_logs:
+            scope_attrs = otlp.attrs(sl.scope.attributes)
+            for rec in sl.log_records:
+                row = (rec.time_unix_nano or rec.observed_time_unix_nano, rec.trace_id.hex(), rec.span_id.hex(),
+                       rec.flags & 0xFF, rec.severity_text, max(0, min(int(rec.severity_number), 255)), service,
+                       otlp.value_text(rec.body) if rec.HasField("body") else "", rl.schema_url, res_attrs,
+                       sl.schema_url, sl.scope.name, sl.scope.version, scope_attrs, otlp.attrs(rec.attributes),
+                       getattr(rec, "event_name", ""))
+                for col, value in zip(cols, row, strict=True):
+                    col.append(value)
+    return cols
+
+
+def response_body(content_type: str) -> tuple[bytes, str]:
+    if otlp.media_type(content_type) == otlp.JSON:
+        return b"{}", otlp.JSON
+    return logs_service_pb2.ExportLogsServiceResponse().SerializeToString(), otlp.PROTOBUF

@@ -1,0 +1,126 @@
+"""OTLP metrics -> the Collector's metric tables, one row per data point, as its clickhouse exporter writes them.
+
+Gauge, sum, histogram, exponential histogram and summary points go to ``otel_metrics_gauge``,
+``_sum``, ``_histogram``, ``_exponential_histogram`` and ``_summary``. Every row carries the
+resource (attributes, schema URL, ``service.name``), the scope (name, version, attributes, dropped
+attribute count, schema URL), the metric (name, description, unit), the point's attributes and its
+start and time (the tables hold seconds); each kind adds its own value columns, and exemplars go to
+the ``Exemplars`` nested columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+
+from execlog_otel.ingest import otlp, otlp_json
+
+_COMMON = ["ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",
+           "ScopeDroppedAttrCount", "ScopeSchemaUrl", "ServiceName", "MetricName", "MetricDescription",
+           "MetricUnit", "Attributes", "StartTimeUnix", "TimeUnix"]
+_EXEMPLARS = ["Exemplars.FilteredAttributes", "Exemplars.TimeUnix", "Exemplars.Value", "Exemplars.SpanId",
+              "Exemplars.TraceId"]
+_HIST_TAIL = ["Flags", "Min", "Max", "AggregationTemporality"]
+
+# table -> its columns after the common ones, in the order ``_values`` yields them
+TABLES: dict[str, list[str]] = {
+    "otel_metrics_gauge": ["Value", "Flags", *_EXEMPLARS],
+    "otel_metrics_sum": ["Value", "Flags", *_EXEMPLARS, "AggregationTemporality", "IsMonotonic"],
+    "otel_metrics_histogram": ["Count", "Sum", "BucketCounts", "ExplicitBounds", *_EXEMPLARS, *_HIST_TAIL],
+    "otel_metrics_exponential_histogram": ["Count", "Sum", "Scale", "ZeroCount", "PositiveOffset",
+                                           "PositiveBucketCounts", "NegativeOffset", "NegativeBucketCounts",
+                                           *_EXEMPLARS, *_HIST_TAIL],
+    "otel_metrics_summary": ["Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value", "Flags"],
+}
+_KIND_TABLE = {"gauge": "otel_metrics_gauge", "sum": "otel_metrics_sum", "histogram": "otel_metrics_histogram",
+               "exponential_histogram": "otel_metrics_exponential_histogram", "summary": "otel_metrics_summary"}
+
+
+def columns_of(table: str) -> list[str]:
+    return _COMMON + TABLES[table]
+
+
+def decode(body: bytes, content_type: str | None, max_points: int = 0) -> Any:
+    """The ExportMetricsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
+    message = metrics_service_pb2.ExportMetricsServiceRequest()
+    mt = otlp.media_type(content_type)
+    if mt == otlp.PROTOBUF:
+        try:
+            message.ParseFromString(body)
+        except Exception as exc:  # noqa: BLE001 - any decode failure is the client's
+            raise otlp.PayloadError(400, f"body is not a valid OTLP protobuf ExportMetricsServiceRequest: "
+                                         f"{exc}") from None
+    elif mt == otlp.JSON:
+        try:
+            otlp_json.parse(body, message, "resourceMetrics")
+        except otlp_json.JsonPayloadError as exc:
+            raise otlp.PayloadError(400, str(exc)) from None
+    else:
+        raise otlp.PayloadError(415, f"unsupported Content-Type {content_type or '(none)'!r}: "
+                                     f"use {otlp.PROTOBUF} or {otlp.JSON}")
+    if max_points:
+        n = sum(len(getattr(m, m.WhichOneof("data")).data_points) for rm in message.resource_metrics
+                for sm in rm.scope_metrics for m in sm.metrics if m.WhichOneof("data"))
+        if n > max_points:
+            raise otlp.PayloadError(413, f"request holds {n} metric points, more than the limit of {max_points}")
+    return message
+
+
+def _seconds(ns: int) -> int:
+    return int(ns) // 1_000_000_000
+
+
+def _number(point: Any) -> float:
+    return float(point.as_int) if point.WhichOneof("value") == "as_int" else float(point.as_double)
+
+
+def _exemplars(point: Any) -> list[list[Any]]:
+    ex = point.exemplars
+    return [[otlp.attrs(e.filtered_attributes) for e in ex], [_seconds(e.time_unix_nano) for e in ex],
+            [_number(e) for e in ex], [e.span_id.hex() for e in ex], [e.trace_id.hex() for e in ex]]
+
+
+def _values(kind: str, data: Any, p: Any) -> list[Any]:
+    if kind == "gauge":
+        return [_number(p), p.flags, *_exemplars(p)]
+    if kind == "sum":
+        return [_number(p), p.flags, *_exemplars(p), int(data.aggregation_temporality), bool(data.is_monotonic)]
+    tail = [p.flags, p.min, p.max, int(data.aggregation_temporality)]
+    if kind == "histogram":
+        return [p.count, p.sum, list(p.bucket_counts), list(p.explicit_bounds), *_exemplars(p), *tail]
+    if kind == "exponential_histogram":
+        return [p.count, p.sum, p.scale, p.zero_count, p.positive.offset, list(p.positive.bucket_counts),
+                p.negative.offset, list(p.negative.bucket_counts), *_exemplars(p), *tail]
+    return [p.count, p.sum, [q.quantile for q in p.quantile_values], [q.value for q in p.quantile_values], p.flags]
+
+
+def to_columns(message: Any) -> dict[str, list[list[Any]]]:
+    """Column-oriented rows per metric table (``columns_of(table)`` order); tables without points are left out."""
+    out: dict[str, list[list[Any]]] = {}
+    for rm in message.resource_metrics:
+        res_attrs = otlp.attrs(rm.resource.attributes)
+        service = res_attrs.get("service.name", "")
+        for sm in rm.scope_metrics:
+            scope = sm.scope
+            head = [res_attrs, rm.schema_url, scope.name, scope.version, otlp.attrs(scope.attributes),
+                    scope.dropped_attributes_count, sm.schema_url, service]
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                if kind not in _KIND_TABLE:
+                    continue
+                data = getattr(metric, kind)
+                table = _KIND_TABLE[kind]
+                cols = out.setdefault(table, [[] for _ in columns_of(table)])
+                for p in data.data_points:
+                    row = [*head, metric.name, metric.description, metric.unit, otlp.attrs(p.attributes),
+                           _seconds(p.start_time_unix_nano), _seconds(p.time_unix_nano), *_values(kind, data, p)]
+                    for col, value in zip(cols, row, strict=True):
+                        col.append(value)
+    return out
+
+
+def response_body(content_type: str) -> tuple[bytes, str]:
+    if otlp.media_type(content_type) == otlp.JSON:
+        return b"{}", otlp.JSON
+    return metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString(), otlp.PROTOBUF
