@@ -70,7 +70,8 @@ def store(ch_client) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(store: Store, chdb_url: str) -> Settings:
-    return Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
+    return Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0,
+                             clickhouse_http_port="0")
 
 
 @contextmanager

@@ -71,6 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention_days", "EXECLOG_RETENTION_DAYS", 30, "Days spans are kept (TTL of every table)", "int"),
     Setting("host", "EXECLOG_HOST", "127.0.0.1", "Address execlog serve binds"),
     Setting("port", "EXECLOG_PORT", 4318, "Port of execlog serve (OTLP/HTTP, API and viewer)", "int"),
+    Setting("clickhouse_http_port", "EXECLOG_CLICKHOUSE_HTTP_PORT", "",
+            "Port of execlog serve's ClickHouse HTTP endpoint for Grafana and ClickHouse clients (empty: 8123, "
+            "or a free port when 8123 is taken; 0: any free port; off: no endpoint)"),
     Setting("max_body_bytes", "EXECLOG_MAX_BODY_BYTES", 16 * 1024 * 1024,
             "Largest OTLP request body accepted, after decompression", "int"),
     Setting("endpoint", "EXECLOG_ENDPOINT", "",
@@ -154,6 +157,7 @@ class Settings:
     retention_days: int = 30
     host: str = "127.0.0.1"
     port: int = 4318
+    clickhouse_http_port: str = ""
     max_body_bytes: int = 16 * 1024 * 1024
     endpoint: str = ""
     service_name: str = ""

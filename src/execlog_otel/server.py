@@ -10,6 +10,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from execlog_otel import clickhouse_http
+from execlog_otel.clickhouse_http import ClickHouseHttp
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.store.client import DataDirLock, StoreError, redact_url
 from execlog_otel.store.store import Store
@@ -30,6 +32,7 @@ class RunningServer:
     _owns_store: bool = True
     _thread: threading.Thread | None = None
     _closed: bool = field(default=False)
+    clickhouse_http: ClickHouseHttp | None = None  # ClickHouse's HTTP interface on its own port
 
     def serve_forever(self) -> None:
         try:
@@ -71,6 +74,8 @@ class RunningServer:
             wasyncore.close_all(socket_map)
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.clickhouse_http is not None:
+            self.clickhouse_http.close()
         close = getattr(self._sink, "close", None)
         if close:
             close()
@@ -121,10 +126,15 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
         undo.pop_all()  # started: RunningServer.close() owns them now
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
     url = f"http://{host}:{server.effective_port}"  # type: ignore[attr-defined]
-    if lock:
-        lock.set_url(url)
     running = RunningServer(url=url, settings=settings, store=store, _server=server, _lock=lock, _sink=sink,
                             _owns_store=owns_store)
+    try:
+        running.clickhouse_http = clickhouse_http.start(settings)
+    except Exception:
+        running.close()
+        raise
+    if lock:
+        lock.set_url(url, clickhouse_http=running.clickhouse_http.url if running.clickhouse_http else "")
     if on_ready:
         on_ready(running)
     return running
@@ -198,4 +208,5 @@ def describe(running: RunningServer) -> str:
     return (f"execlog serving {store}\n"
             f"  viewer:   {running.url}/\n"
             f"  API:      {running.url}/api/executions\n"
-            f"  runners:  export OTEL_EXPORTER_OTLP_ENDPOINT={running.url}\n")
+            f"  runners:  export OTEL_EXPORTER_OTLP_ENDPOINT={running.url}\n"
+            + clickhouse_http.describe(running.clickhouse_http))

@@ -157,8 +157,9 @@ def _rejected(exc: ClickHouseError) -> SqlError:
     return SqlError(f"ClickHouse rejected the query: {first}")
 
 
-def check_with_parser(client: Client, text: str) -> None:
-    """Parse the statement with ClickHouse (formatQuerySingleLine) and refuse local file access."""
+def check_with_parser(client: Client, text: str, database: str | None = None) -> None:
+    """Parse the statement with ClickHouse (formatQuerySingleLine, EXPLAIN AST) and refuse what reaches
+    outside the store: local files, table functions, other databases (``confine``)."""
     try:
         formatted = client.query("SELECT formatQuerySingleLine({q:String})", parameters={"q": text}).result_rows[0][0]
     except ClickHouseError as exc:
@@ -167,6 +168,201 @@ def check_with_parser(client: Client, text: str) -> None:
         raise _rejected(exc) from None
     if _LOCAL_FILES.search(formatted):
         raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
+    try:
+        ast = "\n".join(r[0] for r in client.query(f"EXPLAIN AST {text}").result_rows)
+    except ClickHouseError as exc:
+        raise _rejected(exc) from None
+    confine(formatted, ast, database or client.database or "")
+
+
+# --- confinement: what a read may reach -----------------------------------------------------------
+# Table functions that only compute; every other one (file, url, s3, remote, mysql, executable, python,
+# merge, …) reaches files, URLs, other servers, the shell or other databases, and is refused. ClickHouse
+# refuses them too under readonly=1, but not under readonly=2 (needed for per-query SETTINGS such as
+# Grafana's ad-hoc filters), and DESCRIBE url(…) fetches the URL even under readonly=1.
+SAFE_TABLE_FUNCTIONS = frozenset({"numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series",
+                                  "generateseries", "values", "null", "one"})
+# Databases readable besides the store's: metadata only (clients list tables and settings).
+METADATA_DATABASES = frozenset({"system", "information_schema"})
+# Per-query settings a read may change. Limits only downwards (checked against the session's cap);
+# format and display settings freely; everything else is refused.
+LIMIT_SETTINGS = frozenset({"max_execution_time", "max_result_rows", "max_result_bytes", "max_rows_to_read",
+                            "max_bytes_to_read", "max_memory_usage", "max_threads", "max_block_size",
+                            "max_rows_to_group_by", "max_bytes_before_external_group_by"})
+FREE_SETTINGS = frozenset({"result_overflow_mode", "timeout_overflow_mode", "read_overflow_mode",
+                           "date_time_output_format", "date_time_input_format", "session_timezone",
+                           "join_use_nulls", "limit", "offset", "additional_table_filters",
+                           "enable_analyzer", "allow_experimental_analyzer", "use_query_cache_for_reads",
+                           "extremes", "totals_mode", "group_by_overflow_mode", "prefer_column_name_to_alias",
+                           "aggregate_functions_null_for_empty", "cast_keep_nullable", "output_format_pretty_color",
+                           "http_write_exception_in_output_format", "allow_experimental_object_type",
+                           "allow_experimental_json_type", "allow_suspicious_low_cardinality_types",
+                           "low_cardinality_allow_in_native_format", "date_time_overflow_behavior",
+                           "cast_string_to_dynamic_use_inference", "use_client_time_zone",
+                           "query_plan_enable_optimizations",
+                           "max_query_size", "log_comment", "workload", "priority", "optimize_read_in_order",
+                           "optimize_aggregation_in_order", "transform_null_in", "any_join_distinct_right_table_keys",
+                           "joined_subquery_requires_alias", "data_type_default_nullable",
+                           "http_max_field_value_size"})
+FREE_SETTING_PREFIXES = ("output_format_", "format_csv_", "format_tsv_", "format_custom_", "format_regexp_escaping",
+                         "format_display_secrets", "input_format_")
+# Format settings naming files on this machine.
+FILE_SETTINGS = frozenset({"format_schema", "format_template_resultset", "format_template_row",
+                           "format_template_rows_between_delimiter", "output_format_schema"})
+_AST_LINE = re.compile(r"^( *)(\S+)(?: (.*))?$")
+_FORMAT_CLAUSE = re.compile(r"\sFORMAT\s+(\w+)$")
+_LIMIT_VALUE = re.compile(r"^'?(\d+)'?$")
+
+
+@dataclass
+class Confinement:
+    """What ``confine`` found: the statement's own FORMAT and SETTINGS (name -> literal as formatted)."""
+
+    format: str | None
+    settings: dict[str, str]
+
+
+def _ast_nodes(ast: str) -> list[tuple[int, str, str]]:
+    nodes = []
+    for line in ast.splitlines():
+        m = _AST_LINE.match(line)
+        if m:
+            nodes.append((len(m.group(1)), m.group(2), (m.group(3) or "").split(" (")[0]))
+    return nodes
+
+
+def _database_of(name: str) -> str | None:
+    """``db`` of a ``db.table`` identifier as EXPLAIN AST prints it (quotes stripped); None when unqualified."""
+    parts = re.findall(r"`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|[^.]+", name)
+    if len(parts) < 2:
+        return None
+    return parts[0].strip("`\"")
+
+
+def confine(formatted: str, ast: str, database: str, limits: dict[str, int] | None = None) -> Confinement:
+    """Refuse a statement that reaches beyond ``database`` (and the metadata databases), calls a table
+    function other than ``SAFE_TABLE_FUNCTIONS``, or sets a setting outside the allowed subset.
+
+    ``formatted`` is ClickHouse's own single-line formatting of the statement and ``ast`` its EXPLAIN AST,
+    so comments, quoting and case cannot hide anything. ``limits`` are the session's caps; a limit
+    setting may only lower them."""
+    nodes = _ast_nodes(ast)
+    allowed_dbs = {database.lower(), *METADATA_DATABASES} if database else None
+    for i, (depth, kind, arg) in enumerate(nodes):
+        parent = next((nodes[j][1] for j in range(i - 1, -1, -1) if nodes[j][0] < depth), "")
+        if kind == "Function" and parent == "TableExpression":
+            name = arg.split(" ")[0].lower()
+            if name not in SAFE_TABLE_FUNCTIONS:
+                raise SqlError(f"table function {arg.split(' ')[0]}() is refused: it reaches outside the execution "
+                               "log (files, URLs, other servers or databases). Query the tables of the store.")
+        if kind == "Function" and arg.split(" ")[0].lower() in ("file", "joinget", "joingetornull"):
+            raise SqlError(f"{arg.split(' ')[0]}() is refused: it reads outside the execution log")
+        if kind in ("TableIdentifier", "Identifier") and allowed_dbs is not None and (
+                kind == "TableIdentifier" or parent == "ExpressionList" and _in_rhs(nodes, i)):
+            db = _database_of(arg)
+            if db is not None and db.lower() not in allowed_dbs:
+                raise SqlError(f"database {db} is out of reach: only the execution log's database {database} "
+                               f"(and {', '.join(sorted(METADATA_DATABASES))} for metadata) can be read")
+    sets = sum(1 for _, kind, _ in nodes if kind == "Set")
+    clauses = settings_clauses(formatted)
+    if _LOCAL_FILES.search(formatted):
+        raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
+    if len(clauses) != sets:
+        raise SqlError("the statement's SETTINGS could not be checked; write them as SETTINGS name = value, …")
+    settings: dict[str, str] = {}
+    for clause in clauses:
+        for name, value in clause:
+            check_setting(name, value, limits or {})
+            settings[name] = value
+    fmt = _FORMAT_CLAUSE.search(formatted)
+    return Confinement(fmt.group(1) if fmt else None, settings)
+
+
+def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
+    """Whether node ``i`` is the right-hand side of IN (``x IN db.table`` reads that table)."""
+    depth = nodes[i][0]
+    for j in range(i - 1, -1, -1):
+        if nodes[j][0] == depth - 1:  # the ExpressionList
+            owner = next((nodes[k] for k in range(j - 1, -1, -1) if nodes[k][0] == depth - 2), None)
+            return owner is not None and owner[1] == "Function" and "in" in owner[2].split(" ")[0].lower()
+    return False
+
+
+def check_setting(name: str, value: str, limits: dict[str, int]) -> None:
+    """Refuse a setting outside the allowed subset, or a limit raised above the session's cap."""
+    lower = name.lower()
+    if lower in FILE_SETTINGS or lower.startswith("format_template") or lower == "readonly" and value.strip("'") \
+            not in ("1", "2"):
+        raise SqlError(f"setting {name} is refused: the endpoint is read-only and reads no local files")
+    if lower in LIMIT_SETTINGS:
+        number = _LIMIT_VALUE.match(value.strip())
+        cap = limits.get(lower)
+        if number is None:
+            raise SqlError(f"setting {name}={value}: expected a whole number")
+        if cap is not None and (int(number.group(1)) > cap or int(number.group(1)) == 0):
+            raise SqlError(f"setting {name}={value} is refused: the limit here is {cap}; it can only be lowered")
+        return
+    if lower == "readonly" or lower in FREE_SETTINGS or lower.startswith(FREE_SETTING_PREFIXES):
+        if lower == "additional_table_filters":
+            _check_table_filters(value)
+        return
+    raise SqlError(f"setting {name} is refused: the read-only endpoint allows limits (lowered only), "
+                   "format and display settings, and additional_table_filters")
+
+
+def _check_table_filters(value: str) -> None:
+    """``additional_table_filters`` holds SQL expressions the engine parses later: no subquery, no other
+    table, no file in them — plain conditions (what Grafana's ad-hoc filters write)."""
+    if re.search(r"\bselect\b|\bfile\s*\(|\bjoinget|\bdictget|\bIN\s+[A-Za-z_`\"]", value, re.I):
+        raise SqlError("additional_table_filters may hold plain conditions only (no subqueries, tables, "
+                       "dictionaries or files)")
+
+
+def settings_clauses(formatted: str) -> list[list[tuple[str, str]]]:
+    """Every ``SETTINGS name = value, …`` clause of a formatted statement, outside string literals."""
+    clauses: list[list[tuple[str, str]]] = []
+    tokens = _tokens(formatted)
+    i = 0
+    while i < len(tokens):
+        kind, text, depth = tokens[i]
+        if kind == "word" and text.upper() == "SETTINGS" and (i == 0 or tokens[i - 1][1] != ".") \
+                and i + 2 < len(tokens) and tokens[i + 1][0] == "word" and tokens[i + 2][1] == "=":
+            clause: list[tuple[str, str]] = []
+            i += 1
+            while i + 1 < len(tokens) and tokens[i][0] == "word" and tokens[i + 1][1] == "=":
+                name, i = tokens[i][1], i + 2
+                start = i
+                while i < len(tokens) and not (tokens[i][2] == depth and (tokens[i][1] == "," or (
+                        tokens[i][0] == "word" and tokens[i][1].upper() == "FORMAT"))) and tokens[i][2] >= depth \
+                        and not (tokens[i][1] == ")" and tokens[i][2] == depth):
+                    i += 1
+                clause.append((name, " ".join(t[1] for t in tokens[start:i])))
+                if i < len(tokens) and tokens[i][1] == ",":
+                    i += 1
+                else:
+                    break
+            clauses.append(clause)
+            continue
+        i += 1
+    return clauses
+
+
+_TOKEN = re.compile(r"'(?:[^'\\]|\\.|'')*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"|[A-Za-z_][A-Za-z0-9_]*|\d[\w.]*|"
+                    r"[()\[\]{}]|,|=|[^\s\w'`\"()\[\]{},=]+")
+
+
+def _tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, bracket depth) of each token; string literals stay whole."""
+    out, depth = [], 0
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok in ")]}":
+            depth -= 1
+        kind = "word" if re.match(r"[A-Za-z_]", tok) else "str" if tok[0] in "'`\"" else "sym"
+        out.append((kind, tok, depth))
+        if tok in "([{":
+            depth += 1
+    return out
 
 
 def run_read_only(client: Client, sql: str, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:

@@ -96,11 +96,11 @@ class DataDirLock:
         os.fsync(fd)
         self._fd = fd
 
-    def set_url(self, url: str) -> None:
+    def set_url(self, url: str, **extra: str) -> None:
         if self._fd is None:
             return
         os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, json.dumps({"pid": os.getpid(), "url": url}).encode(), 0)
+        os.pwrite(self._fd, json.dumps({"pid": os.getpid(), "url": url, **extra}).encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:

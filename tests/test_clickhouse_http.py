@@ -1,0 +1,224 @@
+"""``execlog serve``'s ClickHouse HTTP endpoint with real clients: clickhouse-connect over http://, plain
+HTTP requests as ClickHouse documents them, and the viewer reading the store through it."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import clickhouse_connect
+import pytest
+
+import sql_fixture_data as fx
+from execlog_otel.clickhouse_http import framing
+
+
+@pytest.fixture
+def loaded(store):
+    return fx.load(store)
+
+
+@pytest.fixture
+def ch_url(server) -> str:
+    assert server.clickhouse_http is not None and server.clickhouse_http.url
+    return server.clickhouse_http.url
+
+
+def http(url: str, path: str = "/", *, query: str | None = None, body: bytes | None = None,
+         headers: dict[str, str] | None = None, **params: str) -> tuple[int, Any, bytes]:
+    if query is not None:
+        params["query"] = query
+    target = url + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    req = urllib.request.Request(target, data=body, headers=headers or {}, method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def test_ping_and_select_one(ch_url):
+    assert http(ch_url, "/ping")[2] == b"Ok.\n"
+    assert http(ch_url)[2] == b"Ok.\n"
+    status, headers, body = http(ch_url, query="SELECT 1")
+    assert (status, body) == (200, b"1\n")
+    assert headers["X-ClickHouse-Format"] == "TabSeparated"
+    assert json.loads(headers["X-ClickHouse-Summary"])["written_rows"] == "0"
+    assert headers["X-ClickHouse-Query-Id"]
+
+
+def test_query_in_body_database_formats_and_params(ch_url, store, loaded):
+    status, headers, body = http(ch_url, body=b"SELECT count() AS n FROM otel_traces", database=store.database,
+                                 default_format="JSONEachRow")
+    assert status == 200 and headers["X-ClickHouse-Format"] == "JSONEachRow"
+    spans = json.loads(body)["n"]
+    assert int(spans) == len(loaded.spans) if hasattr(loaded, "spans") else int(spans) > 0
+    # The FORMAT clause wins over default_format; the URL's query continues in the body.
+    status, headers, body = http(ch_url, query="SELECT ServiceName, count() AS n FROM otel_traces",
+                                 body=b"GROUP BY ServiceName ORDER BY ServiceName FORMAT JSON",
+                                 default_format="CSV")
+    assert status == 200 and headers["X-ClickHouse-Format"] == "JSON"
+    assert headers["Content-Type"].startswith("application/json")
+    services = [row["ServiceName"] for row in json.loads(body)["data"]]
+    assert services == sorted({fx.AGENTS_SVC, fx.CRM_SVC, fx.BILLING_SVC} & set(services)) and services
+    # param_<name> binds {name:Type} server-side: the value is data, not SQL.
+    hostile = "x' OR 1=1 --"
+    status, _, body = http(ch_url, query="SELECT count() FROM otel_traces WHERE ServiceName = {svc:String}",
+                           param_svc=hostile)
+    assert (status, body) == (200, b"0\n")
+    status, _, body = http(ch_url, query="SELECT {a:String} AS a, {n:UInt8} + 1 AS n FORMAT TSV",
+                           param_a="tab\\there", param_n="41")
+    assert body == b"tab\\there\t42\n"
+
+
+@pytest.mark.parametrize("fmt", ["TabSeparatedWithNamesAndTypes", "CSVWithNames", "JSONCompact", "Native",
+                                 "RowBinaryWithNamesAndTypes", "Parquet", "Arrow", "ArrowStream"])
+def test_binary_and_text_formats_pass_through(ch_url, ch_client, fmt):
+    sql = "SELECT number AS n, toString(number) AS s FROM numbers(100000)"
+    status, headers, body = http(ch_url, query=f"{sql} FORMAT {fmt}")
+    assert status == 200 and headers["X-ClickHouse-Format"] == fmt
+    expected = ch_client.raw_query(sql, fmt=fmt)
+    if fmt == "JSONCompact":  # its statistics (elapsed time) differ from run to run
+        body, expected = json.loads(body)["data"], json.loads(expected)["data"]
+    assert body == expected  # the engine's bytes, as they are
+
+
+def test_compression_both_ways(ch_url):
+    body = gzip.compress(b"SELECT number FROM numbers(1000) FORMAT CSV")
+    status, headers, out = http(ch_url, body=body, enable_http_compression="1",
+                                headers={"Content-Encoding": "gzip", "Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(out) == "".join(f"{i}\n" for i in range(1000)).encode()
+    # Without enable_http_compression ClickHouse answers uncompressed; so does the endpoint.
+    status, headers, out = http(ch_url, query="SELECT 1", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in headers and out == b"1\n"
+
+
+def test_errors_in_clickhouse_form(ch_url):
+    status, headers, body = http(ch_url, query="SELECT * FROM no_such_table")
+    assert status == 404 and headers["X-ClickHouse-Exception-Code"] == "60"
+    assert body.startswith(b"Code: 60. DB::Exception: ") and b"(UNKNOWN_TABLE)" in body
+    status, headers, body = http(ch_url, query="SELEC 1")
+    assert status == 400 and headers["X-ClickHouse-Exception-Code"] == "62"
+    status, headers, body = http(ch_url, body=b"")
+    assert status == 400 and b"Empty query" in body
+    status, headers, body = http(ch_url, query="SELECT 1", database="somewhere_else")
+    assert status == 404 and headers["X-ClickHouse-Exception-Code"] == "81"
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO otel_traces (TraceId) VALUES ('x')",
+    "DROP TABLE otel_traces",
+    "CREATE TABLE t (x UInt8) ENGINE = File(CSV)",
+    "SELECT * FROM url('http://127.0.0.1:9/x', CSV, 'a String')",
+    "SELECT * FROM file('/etc/passwd', LineAsString)",
+    "DESCRIBE url('http://127.0.0.1:9/x', CSV)",
+    "SELECT * FROM remote('127.0.0.1:9', system.one)",
+    "SELECT * FROM executable('id', TSV, 'x String')",
+    "SELECT * FROM s3('http://127.0.0.1:9/b/k', CSV, 'a String')",
+    "SELECT file('/etc/hostname')",
+    "SELECT 1 INTO OUTFILE '/tmp/x'",
+    "SELECT 1 SETTINGS max_execution_time = 100000",
+    "SELECT 1 SETTINGS allow_ddl = 1",
+    "SELECT 1 SETTINGS readonly = 0",
+    "SELECT * FROM otel_traces SETTINGS additional_table_filters = {'otel_traces': 'TraceId IN (SELECT 1)'}",
+])
+def test_refuses_writes_table_functions_and_unsafe_settings(ch_url, sql):
+    status, headers, body = http(ch_url, body=sql.encode())
+    assert status in (400, 403), body
+    assert headers["X-ClickHouse-Exception-Code"] in ("164", "62"), body
+    assert body.startswith(b"Code: ")
+
+
+def test_other_databases_are_out_of_reach(ch_url, ch_client):
+    ch_client.command("CREATE DATABASE IF NOT EXISTS chhttp_other")
+    ch_client.command("CREATE TABLE IF NOT EXISTS chhttp_other.secret (x String) ENGINE = Memory")
+    for sql in ("SELECT * FROM chhttp_other.secret", "SELECT 1 WHERE 'a' IN chhttp_other.secret",
+                "SELECT * FROM otel_traces WHERE TraceId IN (SELECT x FROM `chhttp_other`.`secret`)"):
+        status, headers, body = http(ch_url, query=sql)
+        assert status == 403 and b"out of reach" in body, (sql, body)
+    status, _, body = http(ch_url, query="SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                         "AND name = 'otel_traces'")
+    assert (status, body) == (200, b"otel_traces\n")
+
+
+def test_url_settings_safe_subset(ch_url):
+    status, _, body = http(ch_url, query="SELECT getSetting('max_threads') = 1, getSetting('readonly')",
+                           max_threads="1")
+    assert (status, body) == (200, b"1\t2\n")
+    status, headers, body = http(ch_url, query="SELECT 1", max_execution_time="999999")
+    assert status == 403 and headers["X-ClickHouse-Exception-Code"] == "164"
+    status, _, body = http(ch_url, query="SELECT 1", allow_introspection_functions="1")
+    assert status == 403 and b"allow_introspection_functions" in body
+
+
+def test_result_size_limit(ch_url):
+    status, _, body = http(ch_url, query="SELECT number FROM numbers(100) SETTINGS max_result_rows = 10")
+    assert status != 200 and b"Code: 396" in body  # TOO_MANY_ROWS_OR_BYTES
+
+
+def test_native_hello_reports_revision_zero():
+    block = framing.native_hello("h", "26.1", "UTC", 54460)
+    assert block.startswith(b"\x01\x00\x02\xff\xff\xff\xff\x00\x04\x01")
+    assert b"revision()\x06UInt32\x00\x00\x00\x00\x00" in block
+
+
+def test_clickhouse_connect_over_http(ch_url, store, loaded):
+    host, port = ch_url.removeprefix("http://").split(":")
+    client = clickhouse_connect.get_client(host=host, port=int(port), database=store.database)
+    try:
+        rows = client.query("SELECT ServiceName, count() FROM otel_traces GROUP BY ServiceName "
+                            "ORDER BY ServiceName").result_rows
+        assert rows and all(n > 0 for _, n in rows)
+        assert client.query("SELECT {x:String}", parameters={"x": "a'b\\c"}).result_rows == [("a'b\\c",)]
+        df_like = client.query_arrow("SELECT TraceId, Duration FROM otel_traces LIMIT 5")
+        assert df_like.num_rows == 5
+        with pytest.raises(Exception, match="READONLY|164|refused"):
+            client.command("DROP TABLE otel_traces")
+    finally:
+        client.close()
+
+
+def test_clickhouse_connect_streams_large_results(ch_url):
+    host, port = ch_url.removeprefix("http://").split(":")
+    client = clickhouse_connect.get_client(host=host, port=int(port), compress="gzip")
+    try:
+        total = 0
+        with client.query_row_block_stream("SELECT number FROM numbers(3000000)") as stream:
+            for block in stream:
+                total += len(block)
+        assert total == 3_000_000
+    finally:
+        client.close()
+
+
+def test_auth_on_takes_viewer_users_and_token(store, chdb_url):
+    from execlog_otel import server as server_mod
+    from execlog_otel.config import Settings
+    from execlog_otel.viewer.auth import hash_password
+
+    settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0,
+                                 clickhouse_http_port="0", auth_token="tok-123",
+                                 auth_users=(f"ana:{hash_password('s3cret')}",))
+    running = server_mod.start(settings, store=store).start_background()
+    try:
+        url = running.clickhouse_http.url
+        status, headers, body = http(url, query="SELECT 1")
+        assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "194"
+        status, headers, _ = http(url, query="SELECT 1", headers={"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "no"})
+        assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "516"
+        ana = {"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "s3cret"}
+        assert http(url, query="SELECT 1", headers=ana)[2] == b"1\n"
+        basic = "Basic " + base64.b64encode(b"grafana:tok-123").decode()
+        assert http(url, query="SELECT 1", headers={"Authorization": basic})[2] == b"1\n"
+        host, port = url.removeprefix("http://").split(":")
+        client = clickhouse_connect.get_client(host=host, port=int(port), username="ana", password="s3cret")
+        assert client.query("SELECT 2").result_rows == [(2,)]
+        client.close()
+    finally:
+        running.close()
