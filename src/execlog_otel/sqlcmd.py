@@ -211,7 +211,7 @@ FILE_SETTINGS = frozenset({"format_schema", "format_template_resultset", "format
                            "format_template_rows_between_delimiter", "output_format_schema"})
 _AST_LINE = re.compile(r"^( *)(\S+)(?: (.*))?$")
 _FORMAT_CLAUSE = re.compile(r"\sFORMAT\s+(\w+)$")
-_LIMIT_VALUE = re.compile(r"^'?(\d+)'?$")
+_LIMIT_VALUE = re.compile(r"^'?(\d+(?:\.\d+)?)'?$")
 
 
 @dataclass
@@ -299,7 +299,7 @@ def check_setting(name: str, value: str, limits: dict[str, int]) -> None:
         cap = limits.get(lower)
         if number is None:
             raise SqlError(f"setting {name}={value}: expected a whole number")
-        if cap is not None and (int(number.group(1)) > cap or int(number.group(1)) == 0):
+        if cap is not None and (float(number.group(1)) > cap or float(number.group(1)) == 0):  # 0: no limit
             raise SqlError(f"setting {name}={value} is refused: the limit here is {cap}; it can only be lowered")
         return
     if lower == "readonly" or lower in FREE_SETTINGS or lower.startswith(FREE_SETTING_PREFIXES):

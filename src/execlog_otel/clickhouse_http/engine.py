@@ -83,9 +83,12 @@ class Engine:
         conn = chdb.connect(self._conn_str)
         try:
             conn.query(f"USE {self.database}", "TabSeparated")  # a checked identifier (store.schema)
-            for name, value in {**self.limits, "result_overflow_mode": "throw", **settings}.items():
+            # readonly goes last: after it no limit can be raised. A client may ask for 1 (stricter), not 0.
+            readonly = "1" if settings.get("readonly", "").strip("'") == "1" else "2"
+            chosen = {k: v for k, v in settings.items() if k != "readonly"}
+            for name, value in {**self.limits, "result_overflow_mode": "throw", **chosen}.items():
                 conn.query(f"SET {name} = {_quote(str(value))}", "TabSeparated")  # names checked by the guard
-            conn.query("SET readonly = 2", "TabSeparated")
+            conn.query(f"SET readonly = {readonly}", "TabSeparated")
         except Exception:
             conn.close()
             raise
