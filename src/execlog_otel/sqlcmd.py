@@ -203,7 +203,7 @@ FREE_SETTINGS = frozenset({"result_overflow_mode", "timeout_overflow_mode", "rea
                            "max_query_size", "log_comment", "workload", "priority", "optimize_read_in_order",
                            "optimize_aggregation_in_order", "transform_null_in", "any_join_distinct_right_table_keys",
                            "joined_subquery_requires_alias", "data_type_default_nullable",
-                           "http_max_field_value_size"})
+                           "http_max_field_value_size", "send_profile_events"})
 FREE_SETTING_PREFIXES = ("output_format_", "format_csv_", "format_tsv_", "format_custom_", "format_regexp_escaping",
                          "format_display_secrets", "input_format_")
 # Format settings naming files on this machine.
@@ -220,6 +220,7 @@ class Confinement:
 
     format: str | None
     settings: dict[str, str]
+    formatted: str = ""
 
 
 def _ast_nodes(ast: str) -> list[tuple[int, str, str]]:
@@ -275,7 +276,7 @@ def confine(formatted: str, ast: str, database: str, limits: dict[str, int] | No
             check_setting(name, value, limits or {})
             settings[name] = value
     fmt = _FORMAT_CLAUSE.search(formatted)
-    return Confinement(fmt.group(1) if fmt else None, settings)
+    return Confinement(fmt.group(1) if fmt else None, settings, formatted)
 
 
 def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
@@ -308,6 +309,16 @@ def check_setting(name: str, value: str, limits: dict[str, int]) -> None:
         return
     raise SqlError(f"setting {name} is refused: the read-only endpoint allows limits (lowered only), "
                    "format and display settings, and additional_table_filters")
+
+
+def clamp_limit(name: str, value: str, limits: dict[str, int]) -> str:
+    """A limit sent alongside a query (a client's URL setting) capped at the session's own: clients such as
+    Grafana send their own timeout as ``max_execution_time`` with every query, and the cap applies anyway."""
+    number = _LIMIT_VALUE.match(value.strip())
+    cap = limits.get(name.lower())
+    if cap is not None and number is not None and (float(number.group(1)) > cap or float(number.group(1)) == 0):
+        return str(cap)
+    return value
 
 
 def _check_table_filters(value: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +142,7 @@ class Engine:
     def run(self, text: str, default_format: str, params: dict[str, str], settings: dict[str, str]
             ) -> Iterator[Result]:
         """Check and start ``text``; the result's chunks are valid inside the ``with`` block."""
+        settings = {name: sqlcmd.clamp_limit(name, value, self.limits) for name, value in settings.items()}
         for name, value in settings.items():
             try:
                 sqlcmd.check_setting(name, value, self.limits)
@@ -151,7 +153,8 @@ class Engine:
             fmt = confinement.format or default_format
             statement = sqlcmd.check_query(text)
             try:
-                if fmt.lower() in STREAMED_FORMATS:
+                # chDB streams SELECTs only (SHOW, DESCRIBE, EXPLAIN answer in one piece).
+                if fmt.lower() in STREAMED_FORMATS and re.match(r"\(*\s*(SELECT|WITH)\b", confinement.formatted):
                     stream = conn.send_query(statement, fmt, params=params)
                     try:
                         yield Result(fmt, _streamed(stream))
