@@ -262,3 +262,23 @@ def _timeless(value):
     if isinstance(value, list):
         return [_timeless(v) for v in value]
     return value
+
+
+def test_provisioned_embedded_data_source_matches_the_endpoint():
+    """dashboards/provisioning/datasources-embedded: HTTP to the endpoint's default port, the same uid and
+    trace settings as the server variant (so the dashboards find it)."""
+    from pathlib import Path
+
+    import yaml
+
+    from execlog_otel.clickhouse_http.listener import DEFAULT_PORT
+    from execlog_otel.config import Settings
+
+    root = Path(__file__).resolve().parent.parent / "dashboards" / "provisioning"
+    embedded = yaml.safe_load((root / "datasources-embedded" / "clickhouse.yaml").read_text())["datasources"][0]
+    server = yaml.safe_load((root / "datasources" / "clickhouse.yaml").read_text())["datasources"][0]
+    data = embedded["jsonData"]
+    assert (data["protocol"], data["port"], data["host"]) == ("http", DEFAULT_PORT, "127.0.0.1")
+    assert data["defaultDatabase"] == Settings.from_env(environ={}).database
+    assert embedded["uid"] == server["uid"] and embedded["type"] == server["type"]
+    assert data["traces"] == server["jsonData"]["traces"]

@@ -64,8 +64,10 @@ def demo(tmp_path_factory):
                              "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=clean_env(PYTHONUNBUFFERED="1"))
     try:
-        base, sent = ready_line(proc.stdout)[0].get("url", ""), 0
+        ready, banner = ready_line(proc.stdout)
+        base, sent = ready.get("url", ""), 0
         for line in proc.stdout:
+            banner.append(line)
             sent_line = re.search(r"sent (\d+) sample executions", line)
             if sent_line:
                 sent = int(sent_line.group(1))
@@ -76,6 +78,7 @@ def demo(tmp_path_factory):
         while len(client.items()) < sent:
             assert time.monotonic() < deadline, "the demo's executions never all arrived"
             time.sleep(0.2)
+        proc.banner = "".join(banner)
         yield proc, client
     finally:
         if proc.poll() is None:
@@ -176,3 +179,13 @@ def test_sigterm_stops_the_demo_cleanly(demo):
     err = proc.stderr.read()
     assert "Traceback" not in err, err
 
+
+
+def test_demo_prints_the_grafana_connection_settings(demo):
+    proc, client = demo
+    found = re.search(r"ClickHouse HTTP: (http://127\.0\.0\.1:(\d+))", proc.banner)
+    assert found, proc.banner
+    assert f"protocol HTTP, server 127.0.0.1, port {found.group(2)}, database otel, user default" in proc.banner
+    with urllib.request.urlopen(found.group(1) + "/?query=SELECT%20count()%20FROM%20execlog_executions%20FINAL",
+                                timeout=20) as r:
+        assert int(r.read()) >= len(client.items()) > 0  # the demo's executions, read through the endpoint

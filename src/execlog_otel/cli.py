@@ -68,13 +68,17 @@ def main(verbose: bool) -> None:
 @with_store_options
 @click.option("--host", help="Address to bind [EXECLOG_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [EXECLOG_PORT, default 4318; 0 picks a free one].")
+@click.option("--clickhouse-http-port", metavar="PORT", help="Port of the ClickHouse HTTP endpoint for Grafana "
+              "and ClickHouse clients [EXECLOG_CLICKHOUSE_HTTP_PORT, default 8123 when free; 0: any; off].")
 @click.option("--insecure-allow-remote", is_flag=True, default=None,
               help="Listen on a non-loopback address without authentication [EXECLOG_INSECURE_ALLOW_REMOTE].")
-def serve(host, port, insecure_allow_remote, **store_opts) -> None:
-    """Serve the OTLP/HTTP receiver, the JSON API and the viewer on one port."""
+def serve(host, port, clickhouse_http_port, insecure_allow_remote, **store_opts) -> None:
+    """Serve the OTLP/HTTP receiver, the JSON API and the viewer on one port; ClickHouse's HTTP interface
+    over the embedded store on another."""
     from execlog_otel import server
 
-    settings = _settings(host=host, port=port, insecure_allow_remote=insecure_allow_remote, **store_opts)
+    settings = _settings(host=host, port=port, clickhouse_http_port=clickhouse_http_port,
+                         insecure_allow_remote=insecure_allow_remote, **store_opts)
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -89,17 +93,19 @@ def serve(host, port, insecure_allow_remote, **store_opts) -> None:
 @with_store_options
 @click.option("--host", help="Address to bind [default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [default 4318; 0 picks a free one].")
+@click.option("--clickhouse-http-port", metavar="PORT", help="Port of the ClickHouse HTTP endpoint "
+              "[default 8123 when free; 0: any; off].")
 @click.option("--runs", type=int, default=1, show_default=True, help="Rounds of sample executions to feed.")
 @click.option("--exit", "exit_after", is_flag=True, help="Exit once the samples are stored (for scripts).")
-def demo(host, port, runs, exit_after, **store_opts) -> None:
+def demo(host, port, clickhouse_http_port, runs, exit_after, **store_opts) -> None:
     """Start serve on an embedded store and feed it sample agent and automation runs."""
     import secrets
     from dataclasses import replace
 
+    from execlog_otel import clickhouse_http, server
     from execlog_otel import demo as demo_mod
-    from execlog_otel import server
 
-    settings = _settings(host=host, port=port, **store_opts)
+    settings = _settings(host=host, port=port, clickhouse_http_port=clickhouse_http_port, **store_opts)
     # The viewer and the demo's retry listener share a secret, so Retry works on the sample executions.
     settings = replace(settings, retry_secret=settings.retry_secret or secrets.token_urlsafe(32))
     try:
@@ -109,6 +115,7 @@ def demo(host, port, runs, exit_after, **store_opts) -> None:
     server.install_signal_handlers()
     running.start_background()
     _announce(running)
+    click.echo(clickhouse_http.grafana_settings(running.clickhouse_http, settings), nl=False)
     try:
         count = demo_mod.feed(running.url, rounds=runs, retry_secret=settings.retry_secret)
         click.echo(f"execlog demo: sent {count} sample executions. Open {running.url}/ to see them.")

@@ -164,6 +164,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
         if owner and owner.get("url"):
             data = _from_server(owner["url"], settings)
             data["server"] = owner["url"]
+            data["clickhouse_http"] = owner.get("clickhouse_http") or None  # the server's ClickHouse endpoint
         else:
             data = local_status(settings)
     except (StoreError, urllib.error.URLError, OSError) as exc:
@@ -173,4 +174,6 @@ def status_command(settings: Settings, as_json: bool) -> None:
     else:
         if data.get("server"):
             click.echo(f"server:     {data['server']} (pid {owner.get('pid')})")
+        if data.get("clickhouse_http"):
+            click.echo(f"clickhouse: {data['clickhouse_http']} (ClickHouse HTTP interface, read-only)")
         click.echo(format_status(data), nl=False)

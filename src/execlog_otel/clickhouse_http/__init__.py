@@ -13,6 +13,6 @@ read the embedded store (chDB) through it, read-only and confined to the executi
 * ``app``      — the WSGI application tying them together; ``listener`` — its port inside ``execlog serve``.
 """
 
-from execlog_otel.clickhouse_http.listener import ClickHouseHttp, describe, start
+from execlog_otel.clickhouse_http.listener import ClickHouseHttp, describe, grafana_settings, start
 
-__all__ = ["ClickHouseHttp", "describe", "start"]
+__all__ = ["ClickHouseHttp", "describe", "grafana_settings", "start"]

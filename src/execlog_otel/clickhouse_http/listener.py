@@ -124,3 +124,14 @@ def describe(running: ClickHouseHttp | None) -> str:
         return f"  ClickHouse HTTP: {running.note}\n"
     note = f" — {running.note}" if running.note else ""
     return f"  ClickHouse HTTP: {running.url} (database {running.database}; Grafana, ClickHouse clients){note}\n"
+
+
+def grafana_settings(running: ClickHouseHttp | None, settings: Settings) -> str:
+    """The Grafana data source settings for the endpoint (``execlog demo`` prints them)."""
+    if running is None or not running.url:
+        return ""
+    host, _, port = running.url.removeprefix("http://").rpartition(":")
+    password = "EXECLOG_AUTH_TOKEN (or a user of EXECLOG_AUTH_USERS)" if settings.auth_enabled else "(none)"
+    return ("Grafana (ClickHouse data source; or dashboards/provisioning/datasources-embedded/):\n"
+            f"  protocol HTTP, server {host}, port {port}, database {running.database}, user default, "
+            f"password {password}\n")
