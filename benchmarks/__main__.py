@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--size smoke|1m|10m] [--only sdk,exporter,ingest,listing] [--out FILE]``
+"""``python -m benchmarks [--size smoke|1m|10m] [--only sdk,exporter,ingest,listing,clickhouse] [--out FILE]``
 
 Runs each measurement in its own process and writes one Markdown report: the
 machine, then a table of medians with their spread and the ratio to a baseline
@@ -21,12 +21,13 @@ from typing import Any
 from benchmarks.common import SIZES
 from benchmarks.stats import fmt
 
-MEASUREMENTS = ("sdk", "exporter", "ingest", "listing")
+MEASUREMENTS = ("sdk", "exporter", "ingest", "listing", "clickhouse")
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGETS = {
     "listing": (100.0, 300.0),  # p50, p95 ms
     "detail": 150.0,  # p50 ms
+    "clickhouse_added": 10.0,  # p50 ms the ClickHouse HTTP endpoint adds to a panel query
 }
 
 
@@ -119,6 +120,15 @@ def table(results: dict[str, Any]) -> str:
         rows.append(f"| {label}: bytes on disk per span | {st['otel_traces_bytes_per_span']:.1f} B (otel_traces) | "
                     f"{st['total_bytes_per_span']:.1f} B with derived tables | – | – | ≤ 100 B/span | "
                     f"{_met(st['total_bytes_per_span'] <= 100)} |")
+    for ds in results.get("clickhouse", []):
+        added = ds["added_p50_ms"]
+        base = sorted(c["in_process"]["p50"] for c in ds["cases"].values())
+        ok = added["median"] <= TARGETS["clickhouse_added"]
+        rows.append(f"| {ds['spans'] / 1e6:.2f} M spans: ClickHouse HTTP endpoint, ms added per dashboard panel "
+                    f"query ({ds['queries']} queries, Native, as Grafana sends them) | {fmt(added['median'], 2)} ms "
+                    f"(median of per-query p50 differences) | largest {fmt(added['max'], 2)} ms | same queries "
+                    f"in-process (store client, Native bytes): median p50 {fmt(base[len(base) // 2], 2)} ms | – | "
+                    f"≤ 10 ms added at p50 | {_met(ok)} |")
     return "\n".join(rows)
 
 
@@ -141,13 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     for m in MEASUREMENTS:
         if m not in only:
             continue
-        if m == "listing":
-            results["listing"] = []
-            for executions in size.executions:
+        if m in ("listing", "clickhouse"):
+            results[m] = []
+            for executions in size.executions if m == "listing" else size.executions[-1:]:
                 extra = ["--executions", str(executions)]
                 if a.data_root:
                     extra += ["--data-root", str(a.data_root)]
-                results["listing"].append(run_module("listing_detail", ["--size", a.size, *extra]))
+                module = "listing_detail" if m == "listing" else "clickhouse_http"
+                results[m].append(run_module(module, ["--size", a.size, *extra]))
         else:
             results[m] = run_module(modules[m], ["--size", a.size])
     report = (f"Size `{a.size}`, run {started} on: {machine()}.\n\n{table(results)}\n")

@@ -25,7 +25,7 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     assert "CPUs" in report and "RAM" in report
     for label in ("µs per `step()`", "Exporter: spans/s", "OTLP ingest", "default page", "status filter",
                   "search", "24-hour range", "next page (cursor)", "1000-step execution", "Quick View next",
-                  "bytes on disk per span"):
+                  "bytes on disk per span", "ClickHouse HTTP endpoint"):
         assert label in report, label
     # Every span the harness wrote is accounted for: nothing lost, nothing doubled.
     assert [b["batch"] for b in results["exporter"]["by_batch"]] == [512, 8192]
@@ -40,6 +40,8 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     for name, s in listing["cases"].items():
         assert s["n"] >= 1 and 0 < s["p50"] <= s["max"], name
     assert results["sdk"]["sdk_us"]["p50"] > 0 and results["sdk"]["bare_us"]["p50"] > 0
+    (ch,) = results["clickhouse"]
+    assert ch["queries"] >= 20 and all(c["endpoint"]["n"] >= 1 for c in ch["cases"].values())
 
 
 def test_harness_rejects_an_unknown_measurement() -> None:
