@@ -9,6 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
@@ -107,6 +108,9 @@ def test_errors_in_clickhouse_form(ch_url):
     assert status == 400 and headers["X-ClickHouse-Exception-Code"] == "62"
     status, headers, body = http(ch_url, body=b"")
     assert status == 400 and b"Empty query" in body
+    # The engine runs every statement of a text: a second one is refused before anything runs.
+    status, headers, body = http(ch_url, body=b"SELECT 1; SELECT * FROM url('http://127.0.0.1:9/x', CSV, 'a String')")
+    assert status == 400 and headers["X-ClickHouse-Exception-Code"] == "62" and b"Multi-statements" in body
     status, headers, body = http(ch_url, query="SELECT 1", database="somewhere_else")
     assert status == 404 and headers["X-ClickHouse-Exception-Code"] == "81"
 
@@ -122,7 +126,9 @@ def test_errors_in_clickhouse_form(ch_url):
     "SELECT * FROM executable('id', TSV, 'x String')",
     "SELECT * FROM s3('http://127.0.0.1:9/b/k', CSV, 'a String')",
     "SELECT file('/etc/hostname')",
-    "SELECT 1 INTO OUTFILE '/tmp/x'",
+    "SELECT 1 INTO OUTFILE 'execlog-chhttp-must-not-exist.txt'",
+    "SELECT 1 FORMAT JSON INTO OUTFILE 'execlog-chhttp-must-not-exist.txt'",
+    "SELECT * FROM url('http://127.0.0.1:9/x', CSV, 'a String') FORMAT JSON",
     "SELECT 1 SETTINGS max_execution_time = 100000",
     "SELECT 1 SETTINGS allow_ddl = 1",
     "SELECT 1 SETTINGS readonly = 0",
@@ -130,6 +136,7 @@ def test_errors_in_clickhouse_form(ch_url):
 ])
 def test_refuses_writes_table_functions_and_unsafe_settings(ch_url, sql):
     status, headers, body = http(ch_url, body=sql.encode())
+    assert not Path("execlog-chhttp-must-not-exist.txt").exists()
     assert status in (400, 403), body
     assert headers["X-ClickHouse-Exception-Code"] in ("164", "62"), body
     assert body.startswith(b"Code: ")

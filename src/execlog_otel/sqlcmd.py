@@ -166,9 +166,8 @@ def check_with_parser(client: Client, text: str, database: str | None = None) ->
         if store_errors.is_unknown_function(exc):
             return  # a server older than formatQuery; it has no OUTFILE and confines file() to user_files
         raise _rejected(exc) from None
-    if _LOCAL_FILES.search(formatted):
-        raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
-    try:
+    refuse_local_files(formatted)
+    try:  # only once the whole text parsed as one statement: the engine would run a second one
         ast = "\n".join(r[0] for r in client.query(f"EXPLAIN AST {text}").result_rows)
     except ClickHouseError as exc:
         raise _rejected(exc) from None
@@ -223,6 +222,12 @@ class Confinement:
     formatted: str = ""
 
 
+def refuse_local_files(formatted: str) -> None:
+    """Refuse ``INTO OUTFILE`` and ``file()`` — before anything runs the statement, even ``EXPLAIN``."""
+    if _LOCAL_FILES.search(formatted):
+        raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
+
+
 def _ast_nodes(ast: str) -> list[tuple[int, str, str]]:
     nodes = []
     for line in ast.splitlines():
@@ -266,8 +271,7 @@ def confine(formatted: str, ast: str, database: str, limits: dict[str, int] | No
                                f"(and {', '.join(sorted(METADATA_DATABASES))} for metadata) can be read")
     sets = sum(1 for _, kind, _ in nodes if kind == "Set")
     clauses = settings_clauses(formatted)
-    if _LOCAL_FILES.search(formatted):
-        raise SqlError(WRITE_REFUSED.format(what="reading or writing local files (file(), INTO OUTFILE)"))
+    refuse_local_files(formatted)
     if len(clauses) != sets:
         raise SqlError("the statement's SETTINGS could not be checked; write them as SETTINGS name = value, …")
     settings: dict[str, str] = {}

@@ -127,9 +127,10 @@ class Engine:
             raise ChError.from_engine(exc) from None
         try:
             statement = sqlcmd.check_query(text)
+            sqlcmd.refuse_local_files(formatted)
         except sqlcmd.SqlError as exc:
             raise ChError.of(READONLY if "read-only" in str(exc) else SYNTAX_ERROR, str(exc)) from None
-        try:
+        try:  # only once the text parsed as one statement (formatQuerySingleLine refuses several)
             ast = conn.query(f"EXPLAIN AST {statement}", "TabSeparatedRaw", params=params).bytes().decode()
         except Exception as exc:  # noqa: BLE001
             raise ChError.from_engine(exc) from None
