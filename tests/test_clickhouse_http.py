@@ -289,3 +289,56 @@ def test_provisioned_embedded_data_source_matches_the_endpoint():
     assert data["defaultDatabase"] == Settings.from_env(environ={}).database
     assert embedded["uid"] == server["uid"] and embedded["type"] == server["type"]
     assert data["traces"] == server["jsonData"]["traces"]
+
+
+def test_large_results_stream_without_being_held(ch_url):
+    """A 239 MiB TabSeparated result goes out block by block (chunked): the server process's memory grows by
+    far less than the result, which it would hold whole (twice, with a copy) if it buffered it. (The engine
+    keeps a few blocks in flight whatever the result's size; these blocks are small.)"""
+    import os
+    import threading
+    import time
+
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * page
+
+    base, peak, done = rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss() - base)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    size = 0
+    sql = "SELECT concat(toString(number), repeat('x', 20)) FROM numbers(9000000) FORMAT TSV"
+    query = urllib.parse.urlencode({"query": sql})
+    with urllib.request.urlopen(f"{ch_url}/?{query}", timeout=300) as resp:
+        assert resp.headers.get("Transfer-Encoding") == "chunked" and resp.headers.get("Content-Length") is None
+        while chunk := resp.read(1 << 20):
+            size += len(chunk)
+    done.set()
+    sampler.join()
+    assert size == 250_888_890  # the digits of 0 … 8,999,999, twenty x and a newline each
+    assert peak[0] < 100 * 1024 * 1024, f"the server grew by {peak[0] / 2**20:.0f} MiB for a {size >> 20} MiB result"
+
+
+def test_one_piece_formats_go_out_with_their_length(ch_url):
+    status, headers, body = http(ch_url, query="SELECT number FROM numbers(100000) FORMAT Parquet")
+    assert status == 200 and int(headers["Content-Length"]) == len(body) and body[:4] == b"PAR1"
+
+
+def test_without_authentication_the_endpoint_stays_on_loopback():
+    from execlog_otel.clickhouse_http.listener import _bind_host, port_setting
+    from execlog_otel.config import ConfigError, Settings
+
+    host, note = _bind_host(Settings.from_env(environ={}, host="0.0.0.0"))
+    assert host == "127.0.0.1" and "loopback only" in note
+    assert _bind_host(Settings.from_env(environ={}, host="0.0.0.0", auth_token="t"))[0] == "0.0.0.0"
+    assert port_setting("") == 8123 and port_setting("0") == 0 and port_setting("off") is None
+    with pytest.raises(ConfigError):
+        port_setting("eighty")
