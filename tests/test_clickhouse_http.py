@@ -9,14 +9,17 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+import lz4.frame
 import pytest
 
 import sql_fixture_data as fx
 from execlog_otel.clickhouse_http import framing
+from execlog_otel.clickhouse_http.encoding import zstd
 
 
 @pytest.fixture
@@ -95,6 +98,17 @@ def test_compression_both_ways(ch_url):
                                 headers={"Content-Encoding": "gzip", "Accept-Encoding": "gzip"})
     assert status == 200 and headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(out) == "".join(f"{i}\n" for i in range(1000)).encode()
+    for encoding, packed in (("deflate", zlib.compress(b"SELECT 7")), ("zstd", zstd.compress(b"SELECT 7")),
+                             ("lz4", lz4.frame.compress(b"SELECT 7"))):
+        status, headers, out = http(ch_url, body=packed, enable_http_compression="1",
+                                    headers={"Content-Encoding": encoding, "Accept-Encoding": encoding})
+        assert status == 200 and headers["Content-Encoding"] == encoding
+        assert {"deflate": zlib.decompress, "zstd": zstd.decompress, "lz4": lz4.frame.decompress}[encoding](out) \
+            == b"7\n"
+    # A small body that expands past the query limit is refused, not expanded in memory.
+    status, headers, out = http(ch_url, body=gzip.compress(b"SELECT 1 -- " + b"x" * 3_000_000),
+                                headers={"Content-Encoding": "gzip"})
+    assert status == 413 and headers["X-ClickHouse-Exception-Code"] == "393"
     # Without enable_http_compression ClickHouse answers uncompressed; so does the endpoint.
     status, headers, out = http(ch_url, query="SELECT 1", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in headers and out == b"1\n"

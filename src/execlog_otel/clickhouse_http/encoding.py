@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from typing import Protocol
 
@@ -24,16 +23,15 @@ class Compressor(Protocol):
     def flush(self) -> bytes: ...
 
 
-def decompress(body: bytes, encoding: str) -> bytes:
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """The body decompressed, at most ``limit`` + 1 bytes of it (a small body can expand enormously)."""
     try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return zlib.decompressobj(31 if encoding != "deflate" else 15).decompress(body, limit + 1)
         if encoding == "zstd":
-            return zstd.decompress(body)
+            return zstd.ZstdDecompressor().decompress(body, max_length=limit + 1)
         if encoding == "lz4":
-            return lz4.frame.decompress(body)
+            return lz4.frame.LZ4FrameDecompressor().decompress(body, max_length=limit + 1)
     except Exception as exc:  # noqa: BLE001 - any codec failure is one ClickHouse error
         raise ChError.of(CANNOT_DECOMPRESS, f"cannot decompress the request body ({encoding}): {exc}") from None
     raise ChError.of(NOT_IMPLEMENTED, f"unsupported Content-Encoding {encoding}: use gzip, deflate, zstd or lz4")

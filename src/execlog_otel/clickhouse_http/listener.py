@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from execlog_otel.clickhouse_http.app import ClickHouseApp
 from execlog_otel.clickhouse_http.auth import Authenticator
 from execlog_otel.clickhouse_http.engine import Engine
+from execlog_otel.clickhouse_http.request import MAX_QUERY_BYTES
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.store.client import StoreError
 
@@ -90,7 +91,8 @@ def start(settings: Settings) -> ClickHouseHttp | None:
     engine = Engine(settings.store_url, settings.database, settings.query_timeout_s, size=THREADS)
     app = ClickHouseApp(engine, Authenticator(settings))
     kwargs = dict(host=host, threads=THREADS, channel_timeout=max(int(settings.query_timeout_s) + 30, 60),
-                  ident="execlog-clickhouse", clear_untrusted_proxy_headers=True, asyncore_use_poll=True)
+                  ident="execlog-clickhouse", clear_untrusted_proxy_headers=True, asyncore_use_poll=True,
+                  max_request_body_size=MAX_QUERY_BYTES + 1024)
     try:
         server = create_server(app, port=port, **kwargs)
     except OSError as exc:

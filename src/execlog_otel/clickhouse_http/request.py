@@ -75,7 +75,7 @@ def parse(environ: dict, body: bytes) -> ChRequest:
     args = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if body and encoding and encoding != "identity":
-        body = decompress(body, encoding)
+        body = decompress(body, encoding, MAX_QUERY_BYTES)
     if args.get("decompress", "0") not in ("0", "false") or args.get("compress", "0") not in ("0", "false"):
         raise ChError.of(NOT_IMPLEMENTED, "ClickHouse's compress/decompress block framing is not offered here: "
                                           "use HTTP compression (enable_http_compression=1 and Accept-Encoding)")
