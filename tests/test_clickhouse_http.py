@@ -356,3 +356,53 @@ def test_without_authentication_the_endpoint_stays_on_loopback():
     assert port_setting("") == 8123 and port_setting("0") == 0 and port_setting("off") is None
     with pytest.raises(ConfigError):
         port_setting("eighty")
+
+
+def test_execlog_sql_shares_the_guard(store, chdb_url, ch_client):
+    """One rule, one place: ``execlog sql`` refuses what the endpoint refuses (its client is readonly=1,
+    under which ClickHouse would still fetch ``DESCRIBE url(…)``)."""
+    from execlog_otel import sqlcmd
+
+    ch_client.command("CREATE DATABASE IF NOT EXISTS chhttp_other")
+    ch_client.command("CREATE TABLE IF NOT EXISTS chhttp_other.secret (x String) ENGINE = Memory")
+    client = sqlcmd.read_only_client(chdb_url, store.database)
+    try:
+        for sql, reason in (("DESCRIBE url('http://127.0.0.1:9/x', CSV)", "table function url"),
+                            ("SELECT * FROM chhttp_other.secret", "out of reach"),
+                            ("SELECT 1 FROM numbers(1) WHERE 'a' IN chhttp_other.secret", "out of reach")):
+            with pytest.raises(sqlcmd.SqlError, match=reason):
+                sqlcmd.run_read_only(client, sql)
+        assert sqlcmd.run_read_only(client, "SELECT count() FROM numbers(3)").rows == [[3]]
+    finally:
+        client.close()
+
+
+def test_execlog_serve_shows_the_endpoint_at_start_and_in_status(tmp_path):
+    """A real ``execlog serve`` process: the banner and ``execlog status`` name the endpoint, which answers."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "EXECLOG_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    cli = [sys.executable, "-m", "execlog_otel.cli"]
+    proc = subprocess.Popen([*cli, "serve", "--data", str(tmp_path), "--port", "0", "--clickhouse-http-port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = ""
+        for line in proc.stdout:
+            found = re.search(r"ClickHouse HTTP: (http://127\.0\.0\.1:\d+) \(database otel", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, proc.stderr.read() if proc.poll() is not None else "no ClickHouse HTTP line"
+        status = subprocess.run([*cli, "status", "--data", str(tmp_path)], capture_output=True, text=True,
+                                env=env, timeout=60)
+        assert f"clickhouse: {url}" in status.stdout, status.stdout + status.stderr
+        client = clickhouse_connect.get_client(dsn=f"{url}/otel")
+        assert client.query("SELECT count() FROM otel_traces").result_rows == [(0,)]
+        client.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
