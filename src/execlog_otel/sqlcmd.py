@@ -296,14 +296,15 @@ def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
 def check_setting(name: str, value: str, limits: dict[str, int]) -> None:
     """Refuse a setting outside the allowed subset, or a limit raised above the session's cap."""
     lower = name.lower()
-    if lower in FILE_SETTINGS or lower.startswith("format_template") or lower == "readonly" and value.strip("'") \
-            not in ("1", "2"):
-        raise SqlError(f"setting {name} is refused: the endpoint is read-only and reads no local files")
+    if lower in FILE_SETTINGS or lower.startswith("format_template"):
+        raise SqlError(f"setting {name} is refused: it names a file on the server")
+    if lower == "readonly" and value.strip("'") not in ("1", "2"):
+        raise SqlError(f"setting readonly={value} is refused: queries here are read-only (1 or 2)")
     if lower in LIMIT_SETTINGS:
         number = _LIMIT_VALUE.match(value.strip())
         cap = limits.get(lower)
         if number is None:
-            raise SqlError(f"setting {name}={value}: expected a whole number")
+            raise SqlError(f"setting {name}={value}: expected a number")
         if cap is not None and (float(number.group(1)) > cap or float(number.group(1)) == 0):  # 0: no limit
             raise SqlError(f"setting {name}={value} is refused: the limit here is {cap}; it can only be lowered")
         return
