@@ -38,13 +38,14 @@ class ClickHouseHttp:
 
     def close(self) -> None:
         if self._server is not None:
+            # Requests in flight finish first: closing the server closes the trigger their threads pull.
+            dispatcher = getattr(self._server, "task_dispatcher", None)
+            if dispatcher is not None:
+                dispatcher.shutdown(timeout=5)
             try:
                 self._server.close()  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001
                 pass
-            dispatcher = getattr(self._server, "task_dispatcher", None)
-            if dispatcher is not None:
-                dispatcher.shutdown(timeout=5)
             socket_map = getattr(self._server, "_map", None)
             if socket_map:
                 from waitress import wasyncore
