@@ -171,16 +171,6 @@ def test_download_code_replays_offline_with_exit_0(demo, tmp_path):
         assert run.returncode == 0, f"{name}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
 
 
-def test_sigterm_stops_the_demo_cleanly(demo):
-    proc, client = demo
-    assert client.get("/api/executions?limit=1")["count"] > 0
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0, proc.stderr.read()
-    err = proc.stderr.read()
-    assert "Traceback" not in err, err
-
-
-
 def test_demo_prints_the_grafana_connection_settings(demo):
     proc, client = demo
     found = re.search(r"ClickHouse HTTP: (http://127\.0\.0\.1:(\d+))", proc.banner)
@@ -189,3 +179,12 @@ def test_demo_prints_the_grafana_connection_settings(demo):
     with urllib.request.urlopen(found.group(1) + "/?query=SELECT%20count()%20FROM%20execlog_executions%20FINAL",
                                 timeout=20) as r:
         assert int(r.read()) >= len(client.items()) > 0  # the demo's executions, read through the endpoint
+
+
+def test_sigterm_stops_the_demo_cleanly(demo):
+    proc, client = demo
+    assert client.get("/api/executions?limit=1")["count"] > 0
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    err = proc.stderr.read()
+    assert "Traceback" not in err, err
