@@ -3,8 +3,8 @@
 Every panel query of the three dashboards (variables at *All*, the last 7 days, expanded as Grafana and
 its ClickHouse plugin expand them — the rules of ``tests/test_dashboards.py``) runs alternately:
 
-* in-process, the baseline of the same run: the store's client (``raw_query`` in Native, the engine's
-  bytes, no decoding) on the same engine;
+* in-process, the baseline of the same run: a clickhouse-connect client of the store's URL in this
+  process (``raw_query`` in Native: the engine's bytes, no decoding) on the same engine;
 * through the endpoint, as the Grafana plugin sends it: ``POST /?database=…&default_format=Native``
   with the SQL as the body, body read to the end — HTTP, authentication, the read-only guard's two
   parser round trips and the pass-through included.
@@ -30,6 +30,7 @@ from benchmarks.listing_detail import DATA_ROOT, data_dir_for
 from benchmarks.stats import summary
 from execlog_otel import clickhouse_http
 from execlog_otel.config import Settings
+from execlog_otel.store.client import connect
 
 DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
 
@@ -74,10 +75,11 @@ def _post(url: str, sql: str) -> float:
 
 def run(executions: int, repeats: int, data_dir: Path) -> dict:
     store, ds = open_or_generate(data_dir, executions, log=log)
-    waited = wait_merges(store.client, store.database)
+    waited = wait_merges(store.pool, store.database)
     log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database,
                                  clickhouse_http_port="0", query_timeout_s=60)
+    direct_client = connect(settings.store_url)
     endpoint = clickhouse_http.start(settings)
     assert endpoint is not None and endpoint.url
     url = f"{endpoint.url}/?database={store.database}&default_format=Native"
@@ -85,12 +87,12 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
     cases = {}
     try:
         for name, sql in queries.items():
-            store.client.raw_query(sql, fmt="Native")  # warm both paths once
+            direct_client.raw_query(sql, fmt="Native")  # warm both paths once
             _post(url, sql)
             direct, via = [], []
             for _ in range(repeats):
                 t = time.perf_counter()
-                store.client.raw_query(sql, fmt="Native")
+                direct_client.raw_query(sql, fmt="Native")
                 direct.append((time.perf_counter() - t) * 1000)
                 via.append(_post(url, sql))
             d, v = summary(direct), summary(via)
@@ -99,6 +101,7 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
             log(f"{name}: in-process {d['p50']:.1f} ms, endpoint {v['p50']:.1f} ms")
     finally:
         endpoint.close()
+        direct_client.close()
         store.close()
     added = sorted(c["added_p50_ms"] for c in cases.values())
     # The fastest of each: what the endpoint itself costs, without the waits of a busy machine.

@@ -133,7 +133,7 @@ def grafana(server, store):
 
 
 def in_process(store, sql: str) -> list[tuple]:
-    return [tuple(r) for r in store.client.query(sql).result_rows]
+    return [tuple(r) for r in store.pool.query(sql).result_rows]
 
 
 def same_rows(got: list[tuple], want: list[tuple]) -> bool:

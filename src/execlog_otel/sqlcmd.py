@@ -171,7 +171,7 @@ def check_with_parser(client: Client, text: str, database: str | None = None) ->
         ast = "\n".join(r[0] for r in client.query(f"EXPLAIN AST {text}").result_rows)
     except ClickHouseError as exc:
         raise _rejected(exc) from None
-    confine(formatted, ast, database or client.database or "")
+    confine(formatted, ast, database or getattr(client, "database", None) or "")
 
 
 # --- confinement: what a read may reach -----------------------------------------------------------
@@ -381,12 +381,14 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def run_read_only(client: Client, sql: str, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
-    """Run one read statement on a read-only client; errors become SqlError with ClickHouse's reason."""
+def run_read_only(client: Client, sql: str, max_rows: int = DEFAULT_MAX_ROWS,
+                  database: str | None = None) -> QueryResult:
+    """Run one read statement on a read-only client (or pool of them) in ``database`` (default: the client's);
+    errors become SqlError with ClickHouse's reason."""
     text = check_query(sql)
     if not 1 <= max_rows <= MAX_ROWS_LIMIT:
         raise SqlError(f"max rows must be between 1 and {MAX_ROWS_LIMIT}, got {max_rows}")
-    check_with_parser(client, text)
+    check_with_parser(client, text, database)
     try:
         result = client.query(text)
     except ClickHouseError as exc:

@@ -21,5 +21,6 @@ bp = Blueprint("sql_api", __name__, url_prefix="/api")
 @bp.get("/sql")
 def run_sql():
     max_rows = whole_number((request.args.get("max_rows") or str(sqlcmd.DEFAULT_MAX_ROWS)).strip(), "max_rows")
-    result = sqlcmd.run_read_only(services().sql, request.args.get("query", ""), max_rows)
+    s = services()
+    result = sqlcmd.run_read_only(s.sql, request.args.get("query", ""), max_rows, s.store.database)
     return jsonify(result.to_json())
