@@ -222,31 +222,24 @@ def test_clickhouse_connect_streams_large_results(ch_url):
         client.close()
 
 
-def test_auth_on_takes_viewer_users_and_token(store, chdb_url):
-    from execlog_otel import server as server_mod
-    from execlog_otel.config import Settings
+def test_auth_on_takes_viewer_users_and_token(start_server):
     from execlog_otel.viewer.auth import hash_password
 
-    settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0,
-                                 clickhouse_http_port="0", auth_token="tok-123",
-                                 auth_users=(f"ana:{hash_password('s3cret')}",))
-    running = server_mod.start(settings, store=store).start_background()
-    try:
-        url = running.clickhouse_http.url
-        status, headers, body = http(url, query="SELECT 1")
-        assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "194"
-        status, headers, _ = http(url, query="SELECT 1", headers={"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "no"})
-        assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "516"
-        ana = {"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "s3cret"}
-        assert http(url, query="SELECT 1", headers=ana)[2] == b"1\n"
-        basic = "Basic " + base64.b64encode(b"grafana:tok-123").decode()
-        assert http(url, query="SELECT 1", headers={"Authorization": basic})[2] == b"1\n"
-        host, port = url.removeprefix("http://").split(":")
-        client = clickhouse_connect.get_client(host=host, port=int(port), username="ana", password="s3cret")
-        assert client.query("SELECT 2").result_rows == [(2,)]
-        client.close()
-    finally:
-        running.close()
+    running = start_server(auth_token="tok-123", auth_users=(f"ana:{hash_password('s3cret')}",))
+    url = running.clickhouse_http.url
+    status, headers, body = http(url, query="SELECT 1")
+    assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "194"
+    status, headers, _ = http(url, query="SELECT 1", headers={"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "no"})
+    assert status == 401 and headers["X-ClickHouse-Exception-Code"] == "516"
+    ana = {"X-ClickHouse-User": "ana", "X-ClickHouse-Key": "s3cret"}
+    assert http(url, query="SELECT 1", headers=ana)[2] == b"1\n"
+    basic = "Basic " + base64.b64encode(b"grafana:tok-123").decode()
+    assert http(url, query="SELECT 1", headers={"Authorization": basic})[2] == b"1\n"
+    assert http(url, "/ping")[2] == b"Ok.\n"  # the health check needs no credentials, as in ClickHouse
+    host, port = url.removeprefix("http://").split(":")
+    client = clickhouse_connect.get_client(host=host, port=int(port), username="ana", password="s3cret")
+    assert client.query("SELECT 2").result_rows == [(2,)]
+    client.close()
 
 
 def test_viewer_reads_the_store_through_the_endpoint(server, store, settings, ch_url):

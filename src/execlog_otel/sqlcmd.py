@@ -253,34 +253,36 @@ def confine(formatted: str, ast: str, database: str, limits: dict[str, int] | No
     so comments, quoting and case cannot hide anything. ``limits`` are the session's caps; a limit
     setting may only lower them."""
     nodes = _ast_nodes(ast)
+    _check_reach(nodes, database)
+    refuse_local_files(formatted)
+    clauses = settings_clauses(formatted)
+    if len(clauses) != sum(1 for _, kind, _ in nodes if kind == "Set"):
+        raise SqlError("the statement's SETTINGS could not be checked; write them as SETTINGS name = value, …")
+    settings: dict[str, str] = {}
+    for name, value in (pair for clause in clauses for pair in clause):
+        check_setting(name, value, limits or {})
+        settings[name] = value
+    fmt = _FORMAT_CLAUSE.search(formatted)
+    return Confinement(fmt.group(1) if fmt else None, settings, formatted)
+
+
+def _check_reach(nodes: list[tuple[int, str, str]], database: str) -> None:
+    """Table functions, ``file()``-like functions and tables of other databases, in the AST."""
     allowed_dbs = {database.lower(), *METADATA_DATABASES} if database else None
     for i, (depth, kind, arg) in enumerate(nodes):
         parent = next((nodes[j][1] for j in range(i - 1, -1, -1) if nodes[j][0] < depth), "")
-        if kind == "Function" and parent == "TableExpression":
-            name = arg.split(" ")[0].lower()
-            if name not in SAFE_TABLE_FUNCTIONS:
-                raise SqlError(f"table function {arg.split(' ')[0]}() is refused: it reaches outside the execution "
-                               "log (files, URLs, other servers or databases). Query the tables of the store.")
-        if kind == "Function" and arg.split(" ")[0].lower() in ("file", "joinget", "joingetornull"):
-            raise SqlError(f"{arg.split(' ')[0]}() is refused: it reads outside the execution log")
-        if kind in ("TableIdentifier", "Identifier") and allowed_dbs is not None and (
-                kind == "TableIdentifier" or parent == "ExpressionList" and _in_rhs(nodes, i)):
-            db = _database_of(arg)
-            if db is not None and db.lower() not in allowed_dbs:
-                raise SqlError(f"database {db} is out of reach: only the execution log's database {database} "
-                               f"(and {', '.join(sorted(METADATA_DATABASES))} for metadata) can be read")
-    sets = sum(1 for _, kind, _ in nodes if kind == "Set")
-    clauses = settings_clauses(formatted)
-    refuse_local_files(formatted)
-    if len(clauses) != sets:
-        raise SqlError("the statement's SETTINGS could not be checked; write them as SETTINGS name = value, …")
-    settings: dict[str, str] = {}
-    for clause in clauses:
-        for name, value in clause:
-            check_setting(name, value, limits or {})
-            settings[name] = value
-    fmt = _FORMAT_CLAUSE.search(formatted)
-    return Confinement(fmt.group(1) if fmt else None, settings, formatted)
+        name = arg.split(" ")[0]
+        if kind == "Function" and parent == "TableExpression" and name.lower() not in SAFE_TABLE_FUNCTIONS:
+            raise SqlError(f"table function {name}() is refused: it reaches outside the execution "
+                           "log (files, URLs, other servers or databases). Query the tables of the store.")
+        if kind == "Function" and name.lower() in ("file", "joinget", "joingetornull"):
+            raise SqlError(f"{name}() is refused: it reads outside the execution log")
+        reads_table = kind == "TableIdentifier" or (kind == "Identifier" and parent == "ExpressionList"
+                                                      and _in_rhs(nodes, i))
+        db = _database_of(arg) if reads_table and allowed_dbs is not None else None
+        if db is not None and db.lower() not in allowed_dbs:
+            raise SqlError(f"database {db} is out of reach: only the execution log's database {database} "
+                           f"(and {', '.join(sorted(METADATA_DATABASES))} for metadata) can be read")
 
 
 def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
