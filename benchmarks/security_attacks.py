@@ -29,7 +29,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import log, start_serve
+from benchmarks.common import ServeProcess, clean_env, log
 
 SECRET = "attack-bench-secret"
 
@@ -135,7 +135,8 @@ def csrf_opener(base: str) -> tuple[Any, dict[str, str]]:
 
 
 def serve(tmp: Path, **env: str) -> tuple[Any, str]:
-    return start_serve(tmp / uuid.uuid4().hex, EXECLOG_RETRY_SECRET=SECRET, **env)
+    running = ServeProcess(tmp / uuid.uuid4().hex, env={**clean_env(), "EXECLOG_RETRY_SECRET": SECRET, **env})
+    return running.proc, running.url
 
 
 def attack_ssrf(tmp: Path) -> dict[str, Any]:
