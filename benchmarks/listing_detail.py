@@ -23,6 +23,7 @@ from benchmarks.dataset import open_or_generate
 from benchmarks.stats import summary
 from benchmarks.storage import bytes_per_span
 from execlog_otel.config import Settings
+from execlog_otel.store import insights
 from execlog_otel.viewer.app import create_app
 
 DATA_ROOT = Path("/tmp")
@@ -73,6 +74,12 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
         f"detail: {ds_big_steps(store, ds)}-step execution": lambda i: f"/api/executions/{ds.big_execution_id}",
         "Quick View next": None,
     }
+    # Insights: every chart over the whole 30 days, alternating all executions and one kind (so no answer
+    # is the previous one repeated).
+    month = f"from={(ds.newest_ns - 30 * day_ns) // 10**6}&to={ds.newest_ns // 10**6}"
+    for chart in insights.CHARTS:
+        cases[f"insights: {chart}"] = (lambda c: lambda i: f"/api/insights/{c}?{month}"
+                                       + ("&kind=agent" if i % 2 else ""))(chart)
     baseline = []
     out: dict[str, dict] = {}
     for _ in range(repeats):

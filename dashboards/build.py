@@ -32,6 +32,8 @@ EXECUTIONS = "${database}.execlog_executions"
 ROLLUPS = "${database}.execlog_trace_rollups"
 SPANS = "${database}.otel_traces"
 TRACE_TS = "${database}.otel_traces_trace_id_ts"
+COSTS = "${database}.execlog_llm_costs"  # prices applied in ClickHouse: the viewer's numbers
+ATTEMPTS = "${database}.execlog_attempts"
 
 LIVE = "('Running', 'Queued', 'Pending', 'Paused')"
 FAILED = "('Failed', 'Rejected')"
@@ -168,6 +170,33 @@ def _rollup_items(column: str, alias: str, limit: int | None = None) -> str:
         lines.append(f"LIMIT {limit}")
     return sql(*lines)
 
+
+def cost_traces(condition: str) -> str:
+    """Attempt traces of the executions ``condition`` selects, started in the time range."""
+    return (f"TraceId IN (SELECT TraceId FROM {ATTEMPTS} WHERE $__timeFilter(Start) AND {condition})")
+
+
+COST = {
+    "cost_over_time": sql(
+        "SELECT $__timeInterval(Start) AS time, Model AS model, sum(CostUsd) AS cost_usd",
+        f"FROM {COSTS}",
+        f"WHERE $__timeFilter(Start) AND Model != '' AND {cost_traces(OVERVIEW_FILTER)}",
+        "GROUP BY time, model ORDER BY time, model"),
+    "cost_by_name": sql(
+        "SELECT a.Kind AS kind, a.Name AS name, uniqExact(a.ExecutionId) AS executions,",
+        "  sum(c.CostUsd) AS cost_usd, countIf(c.Unpriced) AS unpriced_steps",
+        f"FROM {COSTS} AS c",
+        f"INNER JOIN (SELECT DISTINCT TraceId, ExecutionId, Name, Kind FROM {ATTEMPTS}",
+        f"            WHERE $__timeFilter(Start) AND {OVERVIEW_FILTER}) AS a ON c.TraceId = a.TraceId",
+        "WHERE $__timeFilter(c.Start)",
+        "GROUP BY kind, name ORDER BY cost_usd DESC, name"),
+    "cost_by_model": sql(
+        "SELECT Model AS model, PricedAs AS priced_as, count() AS calls, sum(TotalTokens) AS tokens,",
+        "  sum(CostUsd) AS cost_usd",
+        f"FROM {COSTS}",
+        f"WHERE $__timeFilter(Start) AND Model != '' AND {cost_traces(AGENT_FILTER)}",
+        "GROUP BY model, priced_as ORDER BY cost_usd DESC, model"),
+}
 
 AGENTS = {
     "tokens_by_model": sql(
@@ -386,6 +415,17 @@ def build_overview() -> dict:
               "the trace id the trace view below.",
               q["recent_failures"], FORMAT_TABLE, "table", 24, 10,
               overrides=[execution_link_override(), trace_link_override("execlog-overview")]),
+        panel(lay, "timeseries", "Cost over time by model",
+              "USD per interval and model (execlog_llm_costs: token counts x the price table in force, plus "
+              "costs runners report; models without a price are not in the sum).",
+              COST["cost_over_time"], FORMAT_TIMESERIES, "timeseries", 12, 8,
+              {"unit": "currencyUSD", "custom": {"drawStyle": "bars", "stacking": {"mode": "normal"},
+                                                 "fillOpacity": 80}}),
+        panel(lay, "table", "Cost per agent and automation",
+              "USD summed over every attempt; unpriced_steps counts LLM steps whose model has no price.",
+              COST["cost_by_name"], FORMAT_TABLE, "table", 12, 8,
+              overrides=[{"matcher": {"id": "byName", "options": "cost_usd"},
+                          "properties": [{"id": "unit", "value": "currencyUSD"}]}]),
     ]
     panels.append(trace_panel(lay, q["trace"]))
     return dashboard("execlog-overview", "execlog / Execution overview",
@@ -416,6 +456,11 @@ def build_agents() -> dict:
         panel(lay, "table", "Most token-hungry executions",
               "Tokens summed over every attempt of the execution; the execution id opens the viewer.",
               q["token_hungry"], FORMAT_TABLE, "table", 24, 10, overrides=[execution_link_override()]),
+        panel(lay, "table", "Cost by model",
+              "USD per model of agent executions, with the price-table name it matched (empty: no price).",
+              COST["cost_by_model"], FORMAT_TABLE, "table", 24, 8,
+              overrides=[{"matcher": {"id": "byName", "options": "cost_usd"},
+                          "properties": [{"id": "unit", "value": "currencyUSD"}]}]),
     ]
     return dashboard("execlog-agents", "execlog / Agents",
                      "Agents: tokens by model, model mix, tools, connectors and the most token-hungry executions.",

@@ -25,7 +25,8 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     assert "CPUs" in report and "RAM" in report
     for label in ("µs per `step()`", "Exporter: spans/s", "OTLP ingest", "default page", "status filter",
                   "search", "24-hour range", "next page (cursor)", "1000-step execution", "Quick View next",
-                  "bytes on disk per span", "ClickHouse HTTP endpoint"):
+                  "bytes on disk per span", "ClickHouse HTTP endpoint", "insights: status_over_time",
+                  "insights: cost_by_name", "insights: slowest_steps"):
         assert label in report, label
     # Every span the harness wrote is accounted for: nothing lost, nothing doubled.
     assert [b["batch"] for b in results["exporter"]["by_batch"]] == [512, 8192]

@@ -31,6 +31,8 @@ import yaml
 
 import sql_fixture_data as fx
 from execlog_otel.config import Settings
+from execlog_otel.store.filters import ListFilter
+from execlog_otel.store.repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 DASH_DIR = ROOT / "dashboards"
@@ -290,6 +292,18 @@ def test_overview_panels(store, loaded):
     assert root["operationName"] == "research-agent" and root["duration"] == pytest.approx(6000)
     assert {"key": "execlog.kind", "value": "agent"} in root["tags"]
     assert {"key": "service.name", "value": fx.AGENTS_SVC} in root["serviceTags"]
+    # Cost (USD per million tokens: gpt-4o 2.50/10, claude-sonnet-4 3/15, gpt-4o-mini 0.15/0.60,
+    # gpt-3.5-turbo 0.50/1.50), the same figures the viewer shows.
+    cost_by_model = {row["model"]: row["cost_usd"] for row in r["Cost over time by model"]}
+    assert cost_by_model == pytest.approx({"gpt-4o": 0.00545, "claude-sonnet-4": 0.0105, "gpt-4o-mini": 0.000063,
+                                           "gpt-3.5-turbo": 0.0000125})
+    per_name = {(row["kind"], row["name"]): (row["executions"], row["cost_usd"], row["unpriced_steps"])
+                for row in r["Cost per agent and automation"]}
+    assert per_name == {("agent", "research-agent"): (2, pytest.approx(0.013763), 0),
+                        ("agent", "triage-agent"): (2, pytest.approx(0.00225), 0),
+                        ("agent", "legacy-agent"): (1, pytest.approx(0.0000125), 0)}
+    listed = Repository(store).page(ListFilter(name="research-agent")).items
+    assert sum(it.cost.usd for it in listed) == pytest.approx(per_name[("agent", "research-agent")][1])
 
 
 def test_overview_variables_filter(store, loaded):
@@ -338,8 +352,12 @@ def test_agents_panels(store, loaded):
     assert hungry == [("research-agent", 1830, 1), ("research-agent", 920, 2), ("triage-agent", 300, 1),
                       ("triage-agent", 150, 1), ("legacy-agent", 15, 1)]
     assert r["Most token-hungry executions"][1]["execution_id"] == loaded.eid("A4")
+    assert [(x["model"], x["priced_as"], x["calls"], x["tokens"]) for x in r["Cost by model"]] == [
+        ("claude-sonnet-4", "claude-sonnet-4", 1, 1500), ("gpt-4o", "gpt-4o", 4, 1370),
+        ("gpt-4o-mini", "gpt-4o-mini", 1, 330), ("gpt-3.5-turbo", "gpt-3.5-turbo", 1, 15)]
     r = run_panels(store, d, loaded.t0, name=["triage-agent"])
     assert {row["model"]: row["tokens"] for row in r["Tokens by model"]} == {"gpt-4o": 450}
+    assert [(x["model"], x["cost_usd"]) for x in r["Cost by model"]] == [("gpt-4o", pytest.approx(0.00225))]
     assert [(x["tool"], x["executions"]) for x in r["Top tools"]] == [("search_kb", 2)]
     assert r["Top connectors"] == []
 

@@ -108,6 +108,9 @@ def test_listing_shows_every_status_and_what_agents_and_automations_record(demo)
     assert statuses & {sc.Status.QUEUED, sc.Status.PENDING}
     agents = [i for i in items if i["kind"] == sc.Kind.AGENT and i["status"] == sc.Status.SUCCESS]
     assert agents and all(i["total_tokens"] > 0 and i["models"] and i["tools"] for i in agents)
+    # Every agent run has a cost (its models are priced); the paid BigQuery step gives the report one.
+    assert all(i["cost_usd"] and i["cost_usd"] > 0 for i in agents)
+    assert any(i["name"] == "nightly-report" and i["cost_usd"] == pytest.approx(0.0125) for i in items)
     assert {"Salesforce", "Slack", "Shopify"} <= {c for i in items for c in i["connectors"]}
     assert by_name(items, "flaky-webhook", sc.Status.SUCCESS)["attempt"] == 2  # already retried once
 

@@ -325,6 +325,41 @@ def hash_password(password) -> None:
     click.echo(make_hash(password))
 
 
+@main.command()
+@with_store_options
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
+              help="Output format.")
+@click.option("--server", metavar="URL", help="URL of a running execlog serve (default: the server owning the "
+              "embedded store).")
+def prices(fmt, server, **store_opts) -> None:
+    """List the model prices in force (USD per million tokens) and the models seen without a price.
+
+    Prices come from the package's prices.toml and EXECLOG_PRICES_FILE, loaded into the store's
+    execlog_prices table when execlog serve starts; costs are computed from them when read."""
+    import json
+
+    from execlog_otel import sqlcmd
+    from execlog_otel.store.sqlfiles import statement
+
+    settings = _settings(**store_opts)
+    try:
+        in_force = sqlcmd.run(settings, statement("read/prices_in_force"), server=server,
+                              max_rows=sqlcmd.MAX_ROWS_LIMIT)
+        unpriced = sqlcmd.run(settings, statement("read/models_without_price"), server=server,
+                              max_rows=sqlcmd.MAX_ROWS_LIMIT)
+    except (sqlcmd.SqlError, StoreError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps({"prices": [dict(zip(in_force.columns, r, strict=True)) for r in in_force.rows],
+                               "unpriced": [dict(zip(unpriced.columns, r, strict=True)) for r in unpriced.rows]},
+                              indent=2))
+        return
+    click.echo("Prices in force (USD per million tokens; empty rate: priced as plain input or output):")
+    click.echo(sqlcmd.format_table(in_force), nl=False)
+    click.echo("\nModels without a price (add them to EXECLOG_PRICES_FILE; past executions follow):")
+    click.echo(sqlcmd.format_table(unpriced) if unpriced.rows else "(none)\n", nl=False)
+
+
 main.add_command(sql_command)  # execlog sql "…" (execlog_otel/sqlcmd.py)
 
 if __name__ == "__main__":  # pragma: no cover

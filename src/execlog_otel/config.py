@@ -131,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
             "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
             "(false: plain inserts); the embedded store always takes plain inserts", "bool"),
+    Setting("prices_file", "EXECLOG_PRICES_FILE", "",
+            "TOML (or JSON) file of model prices that replace or add to the shipped ones (format of "
+            "execlog_otel/prices.toml; loaded when the store is opened; `execlog prices` lists them)"),
 )
 
 
@@ -185,6 +188,7 @@ class Settings:
     log_batch_spans: int = 50_000
     log_linger_ms: int = 500
     async_insert: bool = True
+    prices_file: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

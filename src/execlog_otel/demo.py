@@ -75,7 +75,9 @@ def _chat_with_tools(prompt: str, model: str, tools: list[str]) -> dict:
     for tool in tools:
         with step(f"chat {model}", kind="llm") as s:
             s.set_input({"messages": [{"role": "user", "content": prompt}]})
+            # The system prompt (two thirds of the input) is read from the provider's prompt cache.
             s.record_llm(model=model, input_tokens=12 * len(prompt), output_tokens=40 + 9 * len(tool),
+                         cache_read_input_tokens=8 * len(prompt),
                          provider="openai" if model.startswith("gpt") else "anthropic")
             s.set_output({"tool_call": tool})
         with step(tool, tool=tool) as s:
@@ -133,7 +135,8 @@ def publish_entry(entry_uid: str, locale: str = "en-us") -> dict:
 
 @automation("nightly-report", trigger="schedule", trigger_config={"cron": "0 2 * * *"})
 def nightly_report(day: str) -> dict:
-    with step("Query sales", kind="connector", connector="BigQuery") as s:
+    # A paid query: its cost as the runner knows it, summed with token costs.
+    with step("Query sales", kind="connector", connector="BigQuery", cost_usd=0.0125) as s:
         s.set_output({"rows": 1204})
     step("Email report", kind="connector", connector="Email").skip("no recipients subscribed")
     return {"day": day}

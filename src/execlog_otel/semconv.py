@@ -46,6 +46,9 @@ OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
 LLM_TOKEN_COUNT_PROMPT = "llm.token_count.prompt"
 LLM_TOKEN_COUNT_COMPLETION = "llm.token_count.completion"
 LLM_TOKEN_COUNT_TOTAL = "llm.token_count.total"
+LLM_TOKEN_COUNT_CACHE_READ = "llm.token_count.prompt_details.cache_read"
+LLM_TOKEN_COUNT_CACHE_WRITE = "llm.token_count.prompt_details.cache_write"
+LLM_TOKEN_COUNT_REASONING = "llm.token_count.completion_details.reasoning"
 LLM_MODEL_NAME = "llm.model_name"
 TOOL_NAME = "tool.name"
 INPUT_VALUE = "input.value"
@@ -102,6 +105,9 @@ STEP_STATUS = "execlog.step.status"  # StepStatus values
 CONNECTOR = "execlog.connector"
 TOOL = "execlog.tool"  # when not a GenAI tool call
 SKIP_REASON = "execlog.skip_reason"
+# What the step cost in US dollars as the runner reports it (e.g. a paid API call), summed with the
+# cost of its tokens (execlog_llm_costs).
+COST_USD = "execlog.cost.usd"
 
 # Payload capping
 TRUNCATED_SUFFIX = ".truncated"  # e.g. execlog.input.truncated = "true"

@@ -106,7 +106,8 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
             lock.acquire()
             undo.callback(lock.release)
         if store is None:
-            store = Store.open(settings.store_url, settings.database, settings.retention_days, pool_size=threads)
+            store = Store.open(settings.store_url, settings.database, settings.retention_days, pool_size=threads,
+                               prices_file=settings.prices_file)
             undo.callback(store.close)
         try:
             sink = open_sink(settings, store, owns_store)

@@ -15,6 +15,7 @@ context manager.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -65,6 +66,12 @@ def llm_attributes(model: str | None = None, input_tokens: int | None = None, ou
     return attrs
 
 
+def _cost_usd(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"cost_usd={value!r}: a cost is a number of US dollars >= 0")
+    return float(value)
+
+
 def _token_count(key: str, value: Any) -> int:
     if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)) or value < 0:
         raise ValueError(f"{key}={value!r}: token counts are whole numbers >= 0")
@@ -79,7 +86,7 @@ class Step:
 
     def __init__(self, name: str, kind: str = sc.StepKind.STEP, connector: str | None = None,
                  tool: str | None = None, attributes: dict[str, Any] | None = None,
-                 _fn: Callable[..., Any] | None = None) -> None:
+                 _fn: Callable[..., Any] | None = None, cost_usd: float | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("step(name=...): a step needs a non-empty name")
         kind = str(kind)  # plain str values on spans, not enum members
@@ -95,6 +102,8 @@ class Step:
         if tool:
             attrs[sc.GEN_AI_TOOL_NAME] = tool
             attrs[sc.GEN_AI_OPERATION_NAME] = sc.OP_EXECUTE_TOOL
+        if cost_usd is not None:
+            attrs[sc.COST_USD] = _cost_usd(cost_usd)
         if attributes:
             attrs.update(attributes)
         self._attrs = attrs
@@ -205,6 +214,13 @@ class Step:
         self._span.set_attributes(llm_attributes(model, input_tokens, output_tokens, **more))
         return self
 
+    def set_cost(self, usd: float) -> Step:
+        """What this step cost in US dollars as the runner knows it (e.g. a paid API call); the
+        execution's cost adds it to the cost of the step's tokens."""
+        self._require_started("set_cost")
+        self._span.set_attribute(sc.COST_USD, _cost_usd(usd))
+        return self
+
     def skip(self, reason: str = "") -> Step:
         """Mark the step Skipped (with why); a step never started is recorded as a zero-length skip."""
         self._status = "Skipped"
@@ -257,16 +273,19 @@ def _decorated(fn: F, name: str, kind: str, attrs: dict[str, Any]) -> F:
 
 
 def step(name: str | Callable[..., Any] | None = None, kind: str = sc.StepKind.STEP, connector: str | None = None,
-         tool: str | None = None, *, attributes: dict[str, Any] | None = None) -> Any:
+         tool: str | None = None, *, attributes: dict[str, Any] | None = None, cost_usd: float | None = None) -> Any:
     """A step: ``with step("Fetch order", kind="connector", connector="Shopify") as s: ...``,
     ``@step("Fetch order")`` or ``@step`` (named after the function).
 
-    ``tool=`` makes it a GenAI tool call (``gen_ai.tool.name``, ``gen_ai.operation.name=execute_tool``)."""
+    ``tool=`` makes it a GenAI tool call (``gen_ai.tool.name``, ``gen_ai.operation.name=execute_tool``);
+    ``cost_usd=`` records what the step cost as the runner knows it (``execlog.cost.usd``)."""
     if callable(name):
         fn = name
-        return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
+        return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes,
+                                                                  cost_usd=cost_usd)._attrs)
     if name is None:
         def decorator(fn: F) -> F:
-            return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes)._attrs)
+            return _decorated(fn, fn.__name__, kind, Step(fn.__name__, kind, connector, tool, attributes,
+                                                                  cost_usd=cost_usd)._attrs)
         return decorator
-    return Step(name, kind, connector, tool, attributes)
+    return Step(name, kind, connector, tool, attributes, cost_usd=cost_usd)

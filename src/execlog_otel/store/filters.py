@@ -17,7 +17,7 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 MAX_SEARCH = 200
 MAX_IDS = MAX_PAGE
-SORTS = ("started_at", "duration")
+SORTS = ("started_at", "duration", "cost")
 ORDERS = ("desc", "asc")
 KINDS = frozenset(k.value for k in sc.Kind)
 STATUSES = frozenset(s.value for s in sc.Status)
@@ -50,6 +50,7 @@ class ListFilter:
     cursor: Cursor | None = None
     sort: str = "started_at"
     order: str = "desc"
+    cost_above: float | None = None  # US dollars, over every attempt
 
     def __post_init__(self) -> None:
         # The rules every caller gets, whatever parsed the values.
@@ -58,7 +59,9 @@ class ListFilter:
         if not 1 <= self.limit <= MAX_PAGE:
             raise QueryError(f"limit={self.limit}: must be between 1 and {MAX_PAGE}")
         if self.sort not in SORTS:
-            raise QueryError(f"sort={self.sort!r}: expected started_at or duration")
+            raise QueryError(f"sort={self.sort!r}: expected started_at, duration or cost")
+        if self.cost_above is not None and not 0 <= self.cost_above < 1e9:
+            raise QueryError(f"cost_above={self.cost_above!r}: expected a number of US dollars >= 0")
         if self.order not in ORDERS:
             raise QueryError(f"order={self.order!r}: expected asc or desc")
         if self.q and len(self.q) > MAX_SEARCH:
@@ -77,7 +80,7 @@ class ListFilter:
     def without_status(self) -> ListFilter:
         """The same filter for every status (the status menu's counts)."""
         return ListFilter(kind=self.kind, name=self.name, q=self.q, service=self.service, from_ns=self.from_ns,
-                          to_ns=self.to_ns)
+                          to_ns=self.to_ns, cost_above=self.cost_above)
 
 
 # ListFilter field -> (bound parameter, condition): each applies when the field is set.
@@ -99,6 +102,10 @@ SEARCH_TEXT = ("positionCaseInsensitiveUTF8(RequestId, {q:String}) > 0"
                " OR positionCaseInsensitiveUTF8(Name, {q:String}) > 0")
 
 
+# USD per execution over every attempt ({execution_costs}: sql/read/execution_costs.sql, in nano-dollars).
+COST_ABOVE = "ExecutionId IN (SELECT ExecutionId FROM ({execution_costs}) WHERE CostNano > {cost_above_nano:Int64})"
+
+
 def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
     """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``."""
     where = []
@@ -111,4 +118,7 @@ def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
         ids = SEARCH_IDS if is_hex_id(f.q.lower()) else ""
         where.append(f"({ids}{SEARCH_TEXT})")
         params["q"] = f.q
+    if f.cost_above is not None:
+        where.append(COST_ABOVE)
+        params.update(cost_above_nano=round(f.cost_above * 1e9), cost_since=f.from_ns or 0)
     return where

@@ -38,6 +38,36 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What an execution, attempt or step cost (``execlog_llm_costs``: tokens x the prices in force, computed
+    when read, plus costs the runner reported). Each token is counted once: ``input_tokens`` without cache
+    reads and writes, ``output_tokens`` without reasoning. ``usd`` None: nothing with tokens had a price."""
+
+    usd: float | None = 0.0
+    unpriced_steps: int = 0
+    reported_usd: float = 0.0
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    model: str = ""  # steps: the model, and the price-table name it matched
+    priced_as: str | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Above the listing, for its filters: executions, failed ones, and their tokens and cost (all attempts)."""
+
+    executions: int
+    failed: int
+    tokens: int
+    cost_usd: float | None
+    unpriced_steps: int
+
+
+@dataclass(frozen=True)
 class Execution:
     """One execution in its newest state (a row of ``execlog_executions``) with its latest attempt's rollup."""
 
@@ -65,6 +95,7 @@ class Execution:
     not_retryable_reason: str
     rollup: Rollup = field(default_factory=Rollup)
     max_attempts: int | None = None
+    cost: Cost = field(default_factory=Cost)  # over every attempt
 
     @property
     def live(self) -> bool:
@@ -85,6 +116,7 @@ class Attempt:
     duration_ns: int
     status: str
     status_message: str = ""
+    cost: Cost = field(default_factory=Cost)
 
 
 @dataclass(frozen=True)
@@ -141,6 +173,7 @@ class Step:
     events: tuple[Event, ...]
     service: str
     logs: tuple[LogRecord, ...] = ()
+    cost: Cost | None = None  # None: the step used no model and reported no cost
 
 
 @dataclass(frozen=True)
@@ -170,6 +203,7 @@ class ExecutionDetail:
     head: Head
     steps: tuple[Step, ...]
     steps_truncated: bool
+    attempt_cost: Cost = field(default_factory=Cost)  # of the shown attempt
 
 
 @dataclass(frozen=True)

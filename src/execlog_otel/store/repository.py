@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from execlog_otel import semconv as sc
-from execlog_otel.store import records, sqlfiles
+from execlog_otel.store import costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter, check_execution_id, conditions
 from execlog_otel.store.model import (
     Attempt,
+    Cost,
     Cursor,
     Execution,
     ExecutionDetail,
@@ -31,6 +32,7 @@ from execlog_otel.store.model import (
     ProblemStep,
     Rollup,
     StatusCounts,
+    Totals,
 )
 from execlog_otel.store.store import Store
 
@@ -49,6 +51,22 @@ START_WINDOWS_NS = (_DAY_NS, 7 * _DAY_NS)
 
 _SORT_BY_START = "toUnixTimestamp64Nano(Start)"
 _SORT_BY_DURATION = sqlfiles.Fragment("greatest({duration_ns}, 0)")
+_SORT_BY_COST = "CostNano"  # from the join in _source(); an execution without LLM cost sorts as 0
+_EXECUTIONS = sqlfiles.Fragment("{database}.execlog_executions FINAL")
+_EXECUTIONS_WITH_COST = sqlfiles.Fragment(
+    "{database}.execlog_executions FINAL LEFT JOIN ({execution_costs}) AS x USING (ExecutionId)")
+
+
+def _sort_expr(f: ListFilter) -> str:
+    return _SORT_BY_START if f.by_start else _SORT_BY_COST if f.sort == "cost" else _SORT_BY_DURATION
+
+
+def _source(f: ListFilter, params: dict[str, Any]) -> sqlfiles.Fragment:
+    """What the listing reads: the executions, joined to USD per execution when sorted by cost."""
+    if f.sort != "cost":
+        return _EXECUTIONS
+    params["cost_since"] = f.from_ns or 0
+    return _EXECUTIONS_WITH_COST
 
 
 def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
@@ -82,6 +100,7 @@ class Repository:
             "database": store.database,
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
+            "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
         }
 
     # --- running named statements ------------------------------------------------------------
@@ -104,7 +123,7 @@ class Repository:
         count_where = list(where)
         count_params = dict(params)
         cmp = "<" if f.desc else ">"
-        sort_expr = _SORT_BY_START if f.by_start else _SORT_BY_DURATION
+        sort_expr = _sort_expr(f)
         if f.cursor:
             where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
             params.update(c_value=f.cursor.value, c_id=f.cursor.execution_id)
@@ -137,7 +156,9 @@ class Repository:
         next_cursor = None
         if has_more and rows:
             last = items[-1]
-            next_cursor = Cursor(last.start_ns if f.by_start else last.duration_ns, last.id)
+            value = last.start_ns if f.by_start else int(rows[-1]["SortValue"]) if f.sort == "cost" \
+                else last.duration_ns
+            next_cursor = Cursor(value, last.id)
         if matches is not None and not f.status:
             count = len(matches)
         else:
@@ -158,8 +179,10 @@ class Repository:
     def _page_rows(self, f: ListFilter, where: list[str], params: dict[str, Any],
                    windows: list[int | None]) -> list[dict[str, Any]]:
         # Ordering by Start itself (not its ns value) lets ClickHouse read the sorting key in order.
-        order_expr = "Start" if f.by_start else _SORT_BY_DURATION
+        order_expr = "Start" if f.by_start else _sort_expr(f)
         direction = "DESC" if f.desc else "ASC"
+        source = _source(f, params)
+        sort_column = ", CostNano AS SortValue" if f.sort == "cost" else ""
         rows: list[dict[str, Any]] = []
         for window in windows:
             window_where = list(where)
@@ -168,7 +191,7 @@ class Repository:
                 window_where.append(f"Start {'>' if f.desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})")
                 window_params["w_bound"] = window
             rows = self._rows("executions_page", window_params, where=_where(window_where), order_expr=order_expr,
-                              direction=direction)
+                              direction=direction, source=source, sort_column=sort_column)
             if len(rows) > f.limit:
                 break
         return rows
@@ -177,7 +200,34 @@ class Repository:
         """Executions of ``rows`` with their rollups, and (``with_limits``) their attempt limits when retried."""
         rollups = self.rollups([r["TraceId"] for r in rows], since_ns=min((r["StartNs"] for r in rows), default=None))
         limits = self._max_attempts([r for r in rows if r["Attempt"] > 1]) if with_limits else {}
-        return [records.execution(r, rollups.get(r["TraceId"]), limits.get(r["TraceId"])) for r in rows]
+        per_attempt = self.attempt_costs([r["ExecutionId"] for r in rows], min((r["StartNs"] for r in rows), default=0))
+        return [replace(records.execution(r, rollups.get(r["TraceId"]), limits.get(r["TraceId"])),
+                        cost=costs.total(list(per_attempt.get(r["ExecutionId"], {}).values()))) for r in rows]
+
+    # --- cost ----------------------------------------------------------------------------------
+    def attempt_costs(self, execution_ids: list[str], since_ns: int) -> dict[str, dict[str, Cost]]:
+        """execution id -> attempt trace id -> what that attempt cost."""
+        if not execution_ids:
+            return {}
+        out: dict[str, dict[str, Cost]] = {}
+        for r in self._rows("costs_by_attempt", {"ids": execution_ids, "since": since_ns}):
+            out.setdefault(r["ExecutionId"], {})[r["TraceId"]] = costs.from_row(r)
+        return out
+
+    def step_costs(self, trace_id: str, since_ns: int) -> dict[str, Cost]:
+        """span id -> what that step cost, with the price-table name its model matched."""
+        return {r["SpanId"]: costs.from_row(r) for r in self._rows("costs_by_span", {"trace_id": trace_id,
+                                                                                     "since": since_ns})}
+
+    def totals(self, f: ListFilter) -> Totals:
+        """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
+        params: dict[str, Any] = {"cost_since": f.from_ns or 0}
+        where = conditions(f, params)
+        r = self._rows("listing_totals", params, where=_where(where))[0]
+        usd = r["CostUsd"]
+        return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
+                      cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),
+                      unpriced_steps=int(r["UnpricedSteps"]))
 
     def rollups(self, trace_ids: list[str], since_ns: int | None = None) -> dict[str, Rollup]:
         if not trace_ids:
@@ -215,8 +265,12 @@ class Repository:
         row = self._execution_row(execution_id)
         if row is None:
             return Neighbors(None, None)
-        value = row["StartNs"] if f.by_start else row["DurationNs"]
-        sort_expr = _SORT_BY_START if f.by_start else _SORT_BY_DURATION
+        if f.sort == "cost":
+            value = int(self._tuples("execution_cost_nano", {"id": row["ExecutionId"], "cost_since": f.from_ns or 0}
+                                     )[0][0])
+        else:
+            value = row["StartNs"] if f.by_start else row["DurationNs"]
+        sort_expr = _sort_expr(f)
         found: dict[str, Neighbor | None] = {}
         # "next" follows the listing's order; "prev" walks it backwards.
         for key, desc in (("next", f.desc), ("prev", not f.desc)):
@@ -237,7 +291,7 @@ class Repository:
                     bound = [f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})"]
                     params["w_bound"] = window
                 rows = self._tuples("neighbor", params, where=_where(where + bound), order_expr=order_expr,
-                                    direction=direction)
+                                    direction=direction, source=_source(f, params))
                 if rows:
                     break
             found[key] = Neighbor(rows[0][0], rows[0][1]) if rows else None
@@ -352,10 +406,15 @@ class Repository:
                             head_row["ResourceAttributes"] if head_row else {},
                             execution.status, execution.status_message)
         logs = self.trace_logs(trace_id)
-        shown_steps = tuple(replace(s, logs=tuple(logs[s.span_id])) if s.span_id in logs else s
+        # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.
+        per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
+        all_attempts = [replace(a, cost=per_attempt.get(a.trace_id, Cost())) for a in all_attempts]
+        shown_cost = per_attempt.get(trace_id, Cost())
+        step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
+        shown_steps = tuple(replace(s, logs=tuple(logs.get(s.span_id, ())), cost=step_costs.get(s.span_id))
                             for s in steps[:MAX_STEPS])
         return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
-                               steps=shown_steps, steps_truncated=truncated)
+                               steps=shown_steps, steps_truncated=truncated, attempt_cost=shown_cost)
 
     def summary(self, execution_id: str) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root

@@ -31,6 +31,8 @@ TTL_TABLES: dict[str, str] = {
     "otel_metrics_histogram": "toDateTime(TimeUnix)",
     "otel_metrics_exponential_histogram": "toDateTime(TimeUnix)",
     "otel_metrics_summary": "toDateTime(TimeUnix)",
+    "execlog_llm_usage": "toDateTime(Start)",
+    "execlog_attempts": "toDateTime(Start)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -47,7 +49,13 @@ BACKFILL: dict[str, tuple[str, str]] = {
     # migration name -> (target table, select fragment)
     "002_executions": ("execlog_executions", "executions_select"),
     "003_trace_rollups": ("execlog_trace_rollups", "rollups_select"),
+    "009_llm_usage": ("execlog_llm_usage", "llm_usage_select"),
+    "010_attempts": ("execlog_attempts", "attempts_select"),
 }
+
+
+# The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
+SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select")
 
 
 class SchemaError(ValueError):
@@ -81,6 +89,7 @@ def _engines(cluster: str | None) -> dict[str, str]:
     if not cluster:
         return {
             "engine_mergetree": "MergeTree",
+            "engine_replacing_plain": "ReplacingMergeTree",
             "engine_replacing_version": "ReplacingMergeTree(Version)",
             "engine_replacing_applied": "ReplacingMergeTree(AppliedAt)",
             "engine_replacing_updated": "ReplacingMergeTree(UpdatedAt)",
@@ -89,6 +98,7 @@ def _engines(cluster: str | None) -> dict[str, str]:
     path = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
     return {
         "engine_mergetree": f"ReplicatedMergeTree({path})",
+        "engine_replacing_plain": f"ReplicatedReplacingMergeTree({path})",
         "engine_replacing_version": f"ReplicatedReplacingMergeTree({path}, Version)",
         "engine_replacing_applied": f"ReplicatedReplacingMergeTree({path}, AppliedAt)",
         "engine_replacing_updated": f"ReplicatedReplacingMergeTree({path}, UpdatedAt)",
@@ -124,8 +134,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "on_cluster": f"ON CLUSTER {cluster}" if cluster else "",
         **_engines(cluster),
         # The SELECTs that feed the derived tables (filled in, then their own placeholders).
-        "executions_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("executions_select")).strip()),
-        "rollups_select": sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("rollups_select")).strip()),
+        **{name: sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read(name)).strip()) for name in SELECTS},
         # The Collector's span tables, each in one file.
         "otel_traces_table": _fragment("otel_traces_table"),
         "otel_traces_trace_id_ts_table": _fragment("otel_traces_trace_id_ts_table"),

@@ -21,8 +21,11 @@ SPAN_TABLE = "otel_traces"
 class Store:
     """Reads and writes go through ``pool`` (query, command, insert); ``database`` names where the tables live."""
 
-    def __init__(self, pool: ClientPool | Client, database: str = "otel", retention_days: int = 30):
+    def __init__(self, pool: ClientPool | Client, database: str = "otel", retention_days: int = 30,
+                 prices_file: str = ""):
         self.pool = pool if isinstance(pool, ClientPool) else ClientPool.of(pool)
+        # Model prices that replace or add to the shipped ones, loaded by migrate() (pricing.py).
+        self.prices_file = prices_file
         self.database = schema.check_identifier(database, "database name")
         self.retention_days = retention_days
         self._migrate_lock = threading.Lock()
@@ -30,10 +33,11 @@ class Store:
 
     @classmethod
     def open(cls, url: str, database: str = "otel", retention_days: int = 30, migrate: bool = True,
-             readonly: bool = False, settings: dict[str, Any] | None = None, pool_size: int = 1) -> Store:
+             readonly: bool = False, settings: dict[str, Any] | None = None, pool_size: int = 1,
+             prices_file: str = "") -> Store:
         """Connect (``pool_size`` clients at most, opened as concurrent calls need them) and migrate."""
         pool = ClientPool(lambda: connect(url, database=None, settings=settings, readonly=readonly), pool_size)
-        store = cls(pool, database, retention_days)
+        store = cls(pool, database, retention_days, prices_file)
         if migrate:
             store.migrate()
         return store
@@ -60,7 +64,7 @@ class Store:
         return {r[0] for r in rows}
 
     def migrate(self, up_to: int | None = None) -> list[str]:
-        """Apply the migrations this store lacks (up to ``up_to``), then the retention."""
+        """Apply the migrations this store lacks (up to ``up_to``), then the retention and the prices."""
         with self._migrate_lock:
             self.pool.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
             applied = self.applied_versions()
@@ -91,6 +95,10 @@ class Store:
                     "({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
                 done.append(m.name)
             self.apply_retention()
+            if self._table_exists("execlog_prices"):
+                from execlog_otel import pricing
+
+                pricing.install(self, self.prices_file)
             return done
 
     def _table_exists(self, table: str) -> bool:

@@ -43,6 +43,12 @@ def facets():
     return jsonify(presenters.status_counts(services().reads.status_counts(params.list_filter(request.args))))
 
 
+@bp.get("/totals")
+def totals():
+    """Executions, failed, tokens and cost (all attempts) under the listing's filters (its parameters)."""
+    return jsonify(presenters.totals(services().reads.totals(params.list_filter(request.args))))
+
+
 @bp.get("/names")
 def execution_names():
     kind = params.kind(request.args.get("kind"))

@@ -27,11 +27,23 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     """App factory. ``store`` is opened from ``settings`` when not given; the app does not change it."""
     from execlog_otel import status
     from execlog_otel.ingest.sink import StoreSink
-    from execlog_otel.viewer import api, auth, bodies, code_api, errors, pages, retry_api, security, sql_api
+    from execlog_otel.viewer import (
+        api,
+        auth,
+        bodies,
+        code_api,
+        errors,
+        insights_api,
+        pages,
+        retry_api,
+        security,
+        sql_api,
+    )
 
     settings = settings or Settings.from_env()
     if store is None:
-        store = Store.open(settings.store_url, settings.database, settings.retention_days)
+        store = Store.open(settings.store_url, settings.database, settings.retention_days,
+                           prices_file=settings.prices_file)
     app = Flask(__name__)
     app.config["EXECLOG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = None  # the receiver enforces its own limit with a clear message
@@ -46,7 +58,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         retention_days=status.retention_in_force(store, settings),
         sink=(sink or StoreSink(store)) if receiver else None,
     )
-    for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, sql_api.bp, status.bp):
+    for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, sql_api.bp, insights_api.bp, status.bp):
         app.register_blueprint(blueprint)
     # Access control and CSRF, security headers, and every error answer: see those modules.
     auth.init_app(app, settings)

@@ -1,4 +1,4 @@
-"""HTML pages of the viewer: the executions listing and the execution detail.
+"""HTML pages of the viewer: the executions listing, the execution detail and Insights.
 
 The pages are shells: their scripts (``static/``) fetch everything they show from
 ``/api/``, so the API and the pages never disagree. Templates only render values
@@ -30,6 +30,12 @@ def _page_context() -> dict[str, Any]:
 @bp.get("/executions")
 def listing():
     return render_template("listing.html", **_page_context())
+
+
+@bp.get("/insights")
+def insights():
+    """Charts over the executions the listing's filters select (data: /api/insights/<chart>)."""
+    return render_template("insights.html", **_page_context())
 
 
 @bp.get("/agents/<path:name>")

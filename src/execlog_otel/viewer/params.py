@@ -95,7 +95,20 @@ def list_filter(args: Args) -> ListFilter:
         q=text(args, "q"), service=text(args, "service"), from_ns=time_ns(text(args, "from"), "from"),
         to_ns=time_ns(text(args, "to"), "to"), limit=DEFAULT_PAGE if limit is None else limit,
         cursor=decode_cursor(cursor) if cursor else None, sort=text(args, "sort") or "started_at",
-        order=(text(args, "order") or "desc").lower())
+        order=(text(args, "order") or "desc").lower(), cost_above=usd(text(args, "cost_above"), "cost_above"))
+
+
+def usd(raw: str | None, name: str) -> float | None:
+    """An amount of US dollars (``cost_above``)."""
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise QueryError(f"{name}={raw!r}: expected a number of US dollars") from None
+    if value != value or value < 0:
+        raise QueryError(f"{name}={raw!r}: expected a number of US dollars >= 0")
+    return value
 
 
 def execution_id(raw: str) -> str:

@@ -14,6 +14,7 @@ from execlog_otel.store.errors import QueryError
 from execlog_otel.store.model import (
     Attempt,
     CodeLocation,
+    Cost,
     Cursor,
     Execution,
     ExecutionDetail,
@@ -27,6 +28,7 @@ from execlog_otel.store.model import (
     ProblemStep,
     StatusCounts,
     Step,
+    Totals,
 )
 
 JSON = dict[str, Any]
@@ -92,7 +94,31 @@ def execution(e: Execution) -> JSON:
         "request_id": e.request_id, "triggered_by": e.triggered_by, "retryable": e.retryable,
         "not_retryable_reason": e.not_retryable_reason, "trigger_fingerprint": e.trigger_fingerprint,
         "retry_target": e.retry_target, "retry_url": e.retry_url,
+        "cost_usd": e.cost.usd, "cost": cost(e.cost),
     }
+
+
+def cost(c: Cost | None) -> JSON | None:
+    if c is None:
+        return None
+    out: JSON = {"usd": c.usd, "unpriced_steps": c.unpriced_steps, "reported_usd": c.reported_usd,
+                 "input_tokens": c.input_tokens, "cache_read_tokens": c.cache_read_tokens,
+                 "cache_write_tokens": c.cache_write_tokens, "output_tokens": c.output_tokens,
+                 "reasoning_tokens": c.reasoning_tokens, "total_tokens": c.total_tokens}
+    if c.model or c.priced_as:
+        out.update(model=c.model, priced_as=c.priced_as)
+    return out
+
+
+def chart(d: Any) -> JSON:
+    """An Insights chart's data (``store.insights.ChartData``; ``InsightsData`` in openapi.yaml)."""
+    return {"chart": d.chart.id, "title": d.chart.title, "from": iso(d.from_ns), "to": iso(d.to_ns),
+            "bucket_seconds": d.bucket_s, "columns": list(d.columns), "rows": [list(r) for r in d.rows]}
+
+
+def totals(t: Totals) -> JSON:
+    return {"executions": t.executions, "failed": t.failed, "tokens": t.tokens, "cost_usd": t.cost_usd,
+            "unpriced_steps": t.unpriced_steps}
 
 
 def page(p: Page) -> JSON:
@@ -103,7 +129,7 @@ def page(p: Page) -> JSON:
 
 def attempt(a: Attempt) -> JSON:
     return {"trace_id": a.trace_id, "attempt": a.attempt, "started_at": iso(a.start_ns),
-            "duration_ms": ms(a.duration_ns), "status": a.status}
+            "duration_ms": ms(a.duration_ns), "status": a.status, "cost_usd": a.cost.usd, "cost": cost(a.cost)}
 
 
 def step(s: Step) -> JSON:
@@ -115,7 +141,7 @@ def step(s: Step) -> JSON:
         "total_tokens": s.total_tokens, "tool": s.tool, "connector": s.connector, "input": payload(s.input),
         "output": payload(s.output), "code": code(s.code), "attributes": s.attributes,
         "events": [{"time": iso(ev.time_ns), "name": ev.name, "attributes": ev.attributes} for ev in s.events],
-        "service": s.service,
+        "service": s.service, "cost_usd": s.cost.usd if s.cost else None, "cost": cost(s.cost),
         "logs": [{"time": iso(lg.time_ns), "severity": lg.severity_text, "severity_number": lg.severity_number,
                   "body": lg.body, "event_name": lg.event_name, "attributes": lg.attributes} for lg in s.logs],
     }
@@ -135,7 +161,7 @@ def detail(d: ExecutionDetail) -> JSON:
                shown_attempt=d.execution.attempt, trigger_payload=payload(h.trigger_payload),
                conversation_id=h.conversation_id, code=code(h.code), attributes=h.attributes, resource=h.resource,
                steps=[step(s) for s in d.steps], steps_truncated=d.steps_truncated,
-               execution_time_ms=out["duration_ms"])
+               execution_time_ms=out["duration_ms"], attempt_cost=cost(d.attempt_cost))
     return out
 
 

@@ -22,8 +22,7 @@ FROM (
         TraceId, Timestamp, Duration,
         {fact.is_step} AS IsStep,
         {fact.step_status} AS StepStatus,
-        SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] IN ('invoke_agent', 'invoke_workflow')
-            AND SpanAttributes[{attr.KIND}] = '' AS IsAggregate,
+        {fact.is_aggregate} AS IsAggregate,
         if(IsAggregate, 0, {fact.input_tokens}) AS InTok,
         if(IsAggregate, 0, {fact.output_tokens}) AS OutTok,
         if(IsAggregate, 0, {fact.reported_total_tokens}) AS TotTok,

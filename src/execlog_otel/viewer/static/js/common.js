@@ -284,7 +284,7 @@ export function emit(name, detail) {
 // --- listing query (shared by the listing and the detail page's previous / next) --------------
 
 export const RANGES = {"1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3};
-const LISTING_KEYS = ["kind", "name", "q", "status", "range", "from", "to", "sort", "order", "limit"];
+const LISTING_KEYS = ["kind", "name", "q", "status", "range", "from", "to", "sort", "order", "limit", "cost_above"];
 
 /** The listing's own query (page URL form): only the keys that define its rows and order. */
 export function listingQuery(params) {
@@ -301,7 +301,7 @@ export function apiParams(params) {
   const out = new URLSearchParams();
   const kind = params.get("kind");
   if (kind && kind !== "all") out.set("kind", kind);
-  for (const k of ["name", "q", "status", "sort", "order", "limit"]) {
+  for (const k of ["name", "q", "status", "sort", "order", "limit", "cost_above"]) {
     const v = params.get(k);
     if (v) out.set(k, v);
   }
@@ -313,6 +313,40 @@ export function apiParams(params) {
     if (params.get("to")) out.set("to", params.get("to"));
   }
   return out;
+}
+
+// --- cost (USD, computed in ClickHouse from the price table in force) --------------------------------
+
+/** US dollars as shown: "no price" for null (a model without a price), never "$0" for it. */
+export function formatUsd(usd) {
+  if (usd === null || usd === undefined) return "no price";
+  if (usd === 0) return "$0";
+  const digits = usd < 0.01 ? 4 : usd < 100 ? 2 : 0;
+  return `$${usd.toLocaleString(undefined, {minimumFractionDigits: digits, maximumFractionDigits: digits})}`;
+}
+
+/** A cost object of the API as text: "$0.42", "$0.42 + 2 steps without price", "no price". */
+export function costText(cost) {
+  if (!cost) return "—";
+  const usd = formatUsd(cost.usd);
+  if (cost.usd !== null && cost.unpriced_steps) {
+    return `${usd} + ${cost.unpriced_steps} step${cost.unpriced_steps === 1 ? "" : "s"} without price`;
+  }
+  return usd;
+}
+
+/** Its token breakdown, each kind once. */
+export function costBreakdown(cost) {
+  if (!cost) return "";
+  const parts = [`${formatInt(cost.input_tokens)} input`];
+  if (cost.cache_read_tokens) parts.push(`${formatInt(cost.cache_read_tokens)} cached input`);
+  if (cost.cache_write_tokens) parts.push(`${formatInt(cost.cache_write_tokens)} cache write`);
+  parts.push(`${formatInt(cost.output_tokens)} output`);
+  if (cost.reasoning_tokens) parts.push(`${formatInt(cost.reasoning_tokens)} reasoning`);
+  let text = `${parts.join(" · ")} tokens`;
+  if (cost.reported_usd) text += `; ${formatUsd(cost.reported_usd)} reported by the runner`;
+  if (cost.priced_as) text += `; priced as ${cost.priced_as}`;
+  return text;
 }
 
 export function isTyping(event) {

@@ -1,6 +1,7 @@
 // The execution detail page: header metrics, the steps waterfall, step and execution payloads.
 import {
-  LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
+  LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, costBreakdown, costText, el, emit,
+  formatDuration, formatInt, formatUsd,
   initTimeZoneLabel, isTyping, jsonText, permalink, renderJSON, setBadge, setPayloadNote, setTime, showError,
 } from "./common.js";
 
@@ -120,6 +121,15 @@ function renderHeader(item) {
   metric(dl, "Total Tokens", formatInt(item.total_tokens),
     {title: `${formatInt(item.input_tokens)} input · ${formatInt(item.output_tokens)} output`});
   metric(dl, item.models.length > 1 ? "Models" : "Model", item.models.length ? item.models : "—");
+  if (item.cost) {
+    // The execution's cost is over every attempt; with several, the shown attempt's own cost too.
+    const several = item.attempts && item.attempts.length > 1;
+    metric(dl, several ? "Cost (all attempts)" : "Cost", costText(item.cost), {title: costBreakdown(item.cost)});
+    if (several && item.attempt_cost) {
+      metric(dl, `Cost of attempt ${item.shown_attempt}`, costText(item.attempt_cost),
+        {title: costBreakdown(item.attempt_cost)});
+    }
+  }
   metric(dl, "Status", badge(item.status));
   const attemptText = item.attempts && item.attempts.length > 1
     ? `${item.shown_attempt} of ${item.max_attempts || item.attempts.length}` : attemptsLabel(item) || "1";
@@ -158,7 +168,8 @@ function renderHeader(item) {
   picker.hidden = !(item.attempts && item.attempts.length > 1);
   clear(select);
   for (const a of item.attempts || []) {
-    const option = el("option", {text: `Attempt ${a.attempt} · ${a.status}`, attrs: {value: String(a.attempt)}});
+    const cost = a.cost && (a.cost.usd || a.cost.unpriced_steps) ? ` · ${costText(a.cost)}` : "";
+    const option = el("option", {text: `Attempt ${a.attempt} · ${a.status}${cost}`, attrs: {value: String(a.attempt)}});
     if (a.attempt === item.shown_attempt) option.selected = true;
     select.append(option);
   }
@@ -208,6 +219,10 @@ function stepRow(step, total, parents) {
   if (step.model) chipsBox.append(el("span", {class: "chip model", text: step.model, title: "Model"}));
   if (step.tool) chipsBox.append(el("span", {class: "chip tool", text: step.tool, title: "Tool"}));
   if (step.connector) chipsBox.append(el("span", {class: "chip connector", text: step.connector, title: "Connector"}));
+  if (step.cost) {
+    chipsBox.append(el("span", {class: `chip cost${step.cost.usd === null ? " unpriced" : ""}`,
+      text: formatUsd(step.cost.usd), title: costBreakdown(step.cost)}));
+  }
   if (step.total_tokens) {
     chipsBox.append(el("span", {class: "chip tokens", text: `${formatInt(step.total_tokens)} tok`,
       title: `${formatInt(step.input_tokens)} input · ${formatInt(step.output_tokens)} output tokens`}));
@@ -313,6 +328,7 @@ function renderStepPanel(step) {
   row("Model", step.model);
   row("Tokens", step.total_tokens ? `${formatInt(step.total_tokens)} (${formatInt(step.input_tokens)} in · ${
     formatInt(step.output_tokens)} out)` : "");
+  row("Cost", step.cost ? `${costText(step.cost)} (${costBreakdown(step.cost)})` : "");
   row("Tool", step.tool);
   row("Connector", step.connector);
   row("Service", step.service !== state.item.service ? step.service : "");

@@ -2,7 +2,7 @@
 import {
   LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
   initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
-  showError,
+  showError, costBreakdown, costText
 } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -67,6 +67,7 @@ async function load() {
     state.nextCursor = data.next_cursor;
     renderRows();
     renderCount(data);
+    loadTotals(params);
   } catch (err) {
     if (seq !== state.loadSeq) return;
     showError($("error-banner"), err);
@@ -82,6 +83,25 @@ async function load() {
     }
   } finally {
     if (seq === state.loadSeq) document.body.classList.remove("loading");
+  }
+}
+
+// Totals of everything the filters select (not only this page): executions, failed, tokens, cost.
+let totalsSeq = 0;
+async function loadTotals(listParams) {
+  const seq = ++totalsSeq;
+  const params = new URLSearchParams(listParams);
+  for (const k of ["cursor", "sort", "order", "limit"]) params.delete(k);
+  try {
+    const t = await api("/api/totals", params);
+    if (seq !== totalsSeq) return;
+    $("total-executions").textContent = formatInt(t.executions);
+    $("total-failed").textContent = formatInt(t.failed);
+    $("total-tokens").textContent = formatInt(t.tokens);
+    $("total-cost").textContent = costText({usd: t.cost_usd, unpriced_steps: t.unpriced_steps});
+    $("totals").hidden = false;
+  } catch (err) {
+    $("totals").hidden = true;  // the listing itself still answers; its own error shows above
   }
 }
 
@@ -192,6 +212,10 @@ function fillRow(tr, item) {
   const tokens = tr.querySelector(".c-tokens");
   tokens.textContent = item.total_tokens ? formatInt(item.total_tokens) : "—";
   tokens.title = item.total_tokens ? `${formatInt(item.input_tokens)} in · ${formatInt(item.output_tokens)} out` : "";
+  const cost = tr.querySelector(".c-cost");
+  cost.textContent = item.cost ? (item.cost.usd === 0 && !item.cost.total_tokens ? "—" : costText(item.cost)) : "—";
+  cost.title = item.cost ? costBreakdown(item.cost) : "";
+  cost.classList.toggle("unpriced", Boolean(item.cost && item.cost.unpriced_steps));
   chips(tr.querySelector(".c-model"), item.models, 2);
   const view = tr.querySelector(".act-view");
   view.href = detailHref(item.id);
@@ -324,6 +348,7 @@ function syncControls() {
     b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
   }
   if (document.activeElement !== $("search")) $("search").value = state.params.get("q") || "";
+  if (document.activeElement !== $("cost-above")) $("cost-above").value = state.params.get("cost_above") || "";
   const limit = state.params.get("limit") || "50";
   if (![...$("page-size").options].some((o) => o.value === limit)) {
     $("page-size").append(el("option", {text: limit, attrs: {value: limit}}));
@@ -493,7 +518,7 @@ $("range-apply").addEventListener("click", () => {
 
 $("clear-filters").addEventListener("click", () => {
   changeFilter(() => {
-    for (const k of ["name", "q", "status", "range", "from", "to", "sort", "order"]) setParam(k, "");
+    for (const k of ["name", "q", "status", "range", "from", "to", "sort", "order", "cost_above"]) setParam(k, "");
   });
 });
 
@@ -510,6 +535,15 @@ document.querySelector("thead").addEventListener("click", (event) => {
       setParam("order", "");
     }
   });
+});
+
+$("cost-above").addEventListener("change", () => {
+  const raw = $("cost-above").value.trim();
+  if (raw && !(Number(raw) >= 0)) {
+    showError($("error-banner"), new Error("Cost above: enter an amount in US dollars, e.g. 0.05"));
+    return;
+  }
+  changeFilter(() => setParam("cost_above", raw));
 });
 
 $("page-size").addEventListener("change", () => {
@@ -545,6 +579,7 @@ function fillQuickMeta(item) {
   metaRow(dl, "Total Tokens", item.total_tokens ? formatInt(item.total_tokens) : "",
     {title: `${item.input_tokens} in · ${item.output_tokens} out`});
   metaRow(dl, "Model", item.models);
+  if (item.cost) metaRow(dl, "Cost", costText(item.cost), {title: costBreakdown(item.cost)});
   metaRow(dl, "Connectors Used", item.connectors);
   metaRow(dl, "Tools Used", item.tools);
   metaRow(dl, "Service", item.service);

@@ -1,0 +1,84 @@
+"""The Insights charts: one named ClickHouse query each (``sql/insights/<chart>.sql``), over the derived tables.
+
+Every chart takes the listing's filters (kind, name, statuses, service, date range) as bound parameters;
+its rows go to the browser as ClickHouse returns them (no per-row work here). Time series are bucketed
+by an interval chosen from the range so a chart has at most about ``MAX_BUCKETS`` points.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from execlog_otel.store import sqlfiles
+from execlog_otel.store.errors import QueryError
+from execlog_otel.store.filters import ListFilter
+from execlog_otel.store.store import Store
+
+DEFAULT_RANGE_NS = 7 * 86_400 * 10**9
+MAX_BUCKETS = 60
+BUCKETS_S = (60, 300, 900, 3_600, 3 * 3_600, 6 * 3_600, 12 * 3_600, 86_400)
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    series: bool  # bucketed over time (first column "bucket", ISO-8601 UTC)
+
+
+CHARTS: dict[str, Chart] = {c.id: c for c in (
+    Chart("status_over_time", "Executions over time by status", True),
+    Chart("failure_rate", "Failure rate", True),
+    Chart("duration", "Duration p50 / p95", True),
+    Chart("cost_by_model", "Tokens and cost by model", True),
+    Chart("cost_by_name", "Tokens and cost by agent / automation", True),
+    Chart("top_failing", "Top failing agents and automations", False),
+    Chart("slowest_steps", "Slowest steps (p95)", False),
+    Chart("failing_steps", "Most failing steps", False),
+    Chart("tools", "Most used tools", False),
+    Chart("connectors", "Most used connectors", False),
+)}
+
+
+@dataclass(frozen=True)
+class ChartData:
+    chart: Chart
+    from_ns: int
+    to_ns: int
+    bucket_s: int | None
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+def bucket_seconds(from_ns: int, to_ns: int) -> int:
+    span_s = max((to_ns - from_ns) // 10**9, 1)
+    return next((b for b in BUCKETS_S if span_s / b <= MAX_BUCKETS), BUCKETS_S[-1])
+
+
+def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
+    """Bound parameters of every chart: the listing's filters, the range (default the last 7 days), the bucket."""
+    to_ns = f.to_ns if f.to_ns is not None else (now_ns or time.time_ns())
+    from_ns = f.from_ns if f.from_ns is not None else to_ns - DEFAULT_RANGE_NS
+    return {"from_ns": from_ns, "to_ns": to_ns, "bucket_s": bucket_seconds(from_ns, to_ns),
+            "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status)}
+
+
+def sql(chart: str, database: str) -> str:
+    return sqlfiles.statement(
+        f"insights/{chart}", database=database,
+        executions_filter=sqlfiles.Fragment(sqlfiles.statement("insights/executions_filter")),
+        attempts_filter=sqlfiles.Fragment(sqlfiles.statement("insights/attempts_filter")))
+
+
+def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> ChartData:
+    """One chart's columns and rows as ClickHouse returns them, with the range and bucket used."""
+    if chart not in CHARTS:
+        raise QueryError(f"no chart {chart!r}: expected one of {', '.join(CHARTS)}")
+    p = params(f)
+    result = store.pool.query(sql(chart, store.database), parameters=p,
+                              settings={"max_execution_time": timeout_s or 10})
+    return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
+                     bucket_s=p["bucket_s"] if CHARTS[chart].series else None,
+                     columns=tuple(result.column_names), rows=tuple(tuple(r) for r in result.result_rows))

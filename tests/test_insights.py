@@ -1,0 +1,234 @@
+"""Insights: each chart's API values equal a plain aggregation (in Python) over the spans written.
+
+The dataset is the SQL fixture (agents and automations, a retry, a live run, one run three days
+old) plus generated executions with random statuses, durations, models, tools and steps; the
+expectations are computed here from what was written, not from the SQL under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+
+import pytest
+
+import sql_fixture_data as fx
+from execlog_otel import pricing
+from execlog_otel import semconv as sc
+from execlog_otel.store import insights
+from execlog_otel.store.filters import ListFilter
+
+STATUSES = ["Success", "Failed", "Partially Executed", "Rejected"]
+MODELS = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "mystery-model"]
+TOOLS = ["search", "calc", "browse"]
+
+
+def generated_runs(seed: int = 7) -> list[fx.Run]:
+    rng = random.Random(seed)
+    runs = []
+    for i in range(40):
+        kind = rng.choice(["agent", "automation"])
+        steps = []
+        for j in range(rng.randint(1, 4)):
+            choice = rng.random()
+            if choice < 0.4:
+                steps.append(fx.llm(rng.choice(MODELS), rng.randint(1, 5000), rng.randint(1, 900), offset=0.1 * j))
+            elif choice < 0.7:
+                steps.append(fx.tool(rng.choice(TOOLS), offset=0.1 * j, dur=rng.randint(1, 50) / 10,
+                                     error="x" if rng.random() < 0.2 else ""))
+            else:
+                failed = rng.random() < 0.25
+                steps.append(fx.step(f"step-{rng.randint(1, 3)}", 0.1 * j, rng.randint(1, 80) / 10,
+                                     status="Failed" if failed else "Success", error="bad" if failed else ""))
+        status = rng.choice(STATUSES)
+        runs.append(fx.Run(f"G{i}", kind, f"{kind}-{rng.randint(1, 3)}", "generated", rng.randint(0, 3000),
+                           rng.randint(1, 300) / 10, status, steps, error="e" if status == "Failed" else ""))
+    return runs
+
+
+@pytest.fixture
+def dataset(store, monkeypatch):
+    extra = generated_runs()
+    base = fx.runs
+    monkeypatch.setattr(fx, "runs", lambda: base() + extra)
+    loaded = fx.load(store)
+    return loaded, {r.label: r for r in fx.runs()}
+
+
+def executions(runs: dict[str, fx.Run]) -> list[fx.Run]:
+    """Runs as executions: the newest attempt stands for a retried one."""
+    retried = {r.retry_of for r in runs.values() if r.retry_of}
+    return [r for r in runs.values() if r.label not in retried]
+
+
+def window_filter(loaded, **more) -> ListFilter:
+    # From an hour before T0: the run three days old (B3) is outside, everything else inside.
+    t0 = int(loaded.t0.timestamp()) * fx.S
+    return ListFilter(from_ns=t0 - 3600 * fx.S, to_ns=t0 + 86_400 * fx.S, **more)
+
+
+def chart(store, name: str, f: ListFilter) -> list[dict]:
+    data = insights.run(store, name, f)
+    return [dict(zip(data.columns, row, strict=True)) for row in data.rows]
+
+
+def usage(st: fx.Step) -> tuple[str, int, int]:
+    """Model and tokens of a step as written (current GenAI names, or the deprecated ones)."""
+    a = st.attrs
+    model = a.get(sc.GEN_AI_RESPONSE_MODEL) or a.get(sc.GEN_AI_REQUEST_MODEL) or ""
+    tin = int(a.get(sc.GEN_AI_USAGE_INPUT_TOKENS) or a.get(sc.GEN_AI_USAGE_PROMPT_TOKENS) or 0)
+    tout = int(a.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS) or a.get(sc.GEN_AI_USAGE_COMPLETION_TOKENS) or 0)
+    return model, tin, tout
+
+
+def quantile_exact(values: list[float], level: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(level * len(ordered)), len(ordered) - 1)]
+
+
+def _setup(dataset):
+    loaded, runs = dataset
+    inside = [r for r in runs.values() if r.offset_s >= -3600]
+    execs = [r for r in executions(runs) if r.offset_s >= -3600 or r.retry_of]
+    return window_filter(loaded), inside, execs
+
+
+def test_execution_charts_equal_a_plain_aggregation(store, dataset):
+    f, inside, execs = _setup(dataset)
+    by_status = Counter(r.status for r in execs)
+    got = Counter()
+    for row in chart(store, "status_over_time", f):
+        got[row["status"]] += row["executions"]
+    assert got == by_status
+
+    finished = [r for r in execs if r.status not in ("Running", "Queued", "Pending", "Paused")]
+    rate = chart(store, "failure_rate", f)
+    assert sum(r["failed"] for r in rate) == sum(r.status in ("Failed", "Rejected") for r in finished)
+    assert sum(r["finished"] for r in rate) == len(finished)
+
+    durations = chart(store, "duration", f)
+    assert sum(r["executions"] for r in durations) == len(finished)
+
+    failing = [((r["kind"], r["name"]), (r["executions"], r["failed"])) for r in chart(store, "top_failing", f)]
+    expected = defaultdict(lambda: [0, 0])
+    for r in execs:
+        expected[(r.kind, r.name)][0] += 1
+        expected[(r.kind, r.name)][1] += r.status in ("Failed", "Rejected")
+    assert failing == [(k, tuple(v)) for k, v in sorted(expected.items(), key=lambda kv: (-kv[1][1], kv[0][1]))
+                       if v[1] > 0][:10]
+
+
+def test_step_and_tool_charts_equal_a_plain_aggregation(store, dataset):
+    f, inside, _ = _setup(dataset)
+    steps = defaultdict(list)
+    failures = Counter()
+    for r in inside:
+        if r.duration_s is None:
+            continue
+        for st in r.steps:
+            steps[st.name].append(st.duration_s * 1000)
+            failures[st.name] += bool(st.error) or st.attrs.get(sc.STEP_STATUS) == "Failed"
+    slow = chart(store, "slowest_steps", f)
+    assert {r["step"]: (r["runs"], r["p95_ms"]) for r in slow} == {
+        name: (len(v), pytest.approx(quantile_exact(v, 0.95), abs=0.1))
+        for name, v in sorted(steps.items(), key=lambda kv: (-quantile_exact(kv[1], 0.95), kv[0]))[:10]}
+    most_failing = chart(store, "failing_steps", f)
+    assert {r["step"]: r["failures"] for r in most_failing} == dict(
+        sorted(((k, v) for k, v in failures.items() if v), key=lambda kv: (-kv[1], kv[0]))[:10])
+
+    tools = Counter(t for r in inside if r.duration_s is not None
+                    for t in {st.attrs.get(sc.GEN_AI_TOOL_NAME) for st in r.steps} if t)
+    assert {r["tool"]: r["runs"] for r in chart(store, "tools", f)} == dict(tools)
+
+
+def test_cost_charts_equal_a_plain_aggregation(store, dataset):
+    f, inside, _ = _setup(dataset)
+    prices = {p.model: p for p in pricing.shipped()}
+    cost, tokens, unpriced = defaultdict(float), Counter(), Counter()
+    for r in inside:
+        for st in r.steps:
+            model, tin, tout = usage(st)
+            if not model:
+                continue
+            tokens[model] += tin + tout
+            if model in prices:
+                cost[model] += (tin * prices[model].input + tout * prices[model].output) / 1e6
+            else:
+                unpriced[model] += 1
+    by_model = defaultdict(lambda: [0, 0.0, 0, False])
+    for row in chart(store, "cost_by_model", f):
+        entry = by_model[row["model"]]
+        entry[0] += row["tokens"]
+        entry[1] += row["cost_usd"] or 0.0
+        entry[2] += row["unpriced_steps"]
+        entry[3] = entry[3] or row["cost_usd"] is None
+    assert {m: v[0] for m, v in by_model.items()} == dict(tokens)
+    for model, v in by_model.items():
+        if model in prices:
+            assert v[1] == pytest.approx(cost[model], abs=1e-5), model
+        else:
+            assert v[3] and v[2] == unpriced[model], model  # no price: NULL, not 0
+
+
+def test_tokens_by_name_equal_a_plain_aggregation(store, dataset):
+    f, inside, _ = _setup(dataset)
+    by_name = Counter()
+    for row in chart(store, "cost_by_name", f):
+        by_name[row["name"]] += row["tokens"]
+    expected_names = Counter()
+    for r in inside:
+        for st in r.steps:
+            model, tin, tout = usage(st)
+            if model:
+                expected_names[r.name] += tin + tout
+    assert by_name == expected_names
+
+
+def test_filters_are_the_listings(store, dataset):
+    loaded, runs = dataset
+    f = window_filter(loaded, kind="agent", status=("Failed",))
+    execs = [r for r in executions(runs) if r.kind == "agent" and r.status == "Failed" and r.offset_s >= -3600]
+    assert sum(r["executions"] for r in chart(store, "status_over_time", f)) == len(execs)
+    names = {r["name"] for r in chart(store, "cost_by_name", f)}
+    assert names <= {r.name for r in execs}
+    f = window_filter(loaded, name="sync-crm")
+    assert {(r["kind"], r["name"]) for r in chart(store, "top_failing", f)} == {("automation", "sync-crm")}
+
+
+def test_api_serves_json_csv_and_clear_errors(server, store, dataset):
+    loaded, _ = dataset
+    base = f"{server.url}/api/insights"
+    with urllib.request.urlopen(base, timeout=10) as resp:
+        ids = [c["id"] for c in json.loads(resp.read())["charts"]]
+    assert ids == list(insights.CHARTS)
+    t0 = loaded.t0.isoformat().replace("+00:00", "Z")
+    with urllib.request.urlopen(f"{base}/top_failing?from={t0}&kind=automation", timeout=10) as resp:
+        data = json.loads(resp.read())
+    assert data["columns"] == ["kind", "name", "executions", "failed", "failure_rate"]
+    assert {r[0] for r in data["rows"]} == {"automation"}
+    with urllib.request.urlopen(f"{base}/top_failing?from={t0}&kind=automation&format=csv", timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(resp.read().decode())))
+    assert rows[0] == data["columns"] and len(rows) == len(data["rows"]) + 1
+    for bad, message in (("nope", "no chart 'nope'"), ("duration?kind=robot", "kind='robot'"),
+                         ("duration?format=xml", "format='xml'")):
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(f"{base}/{bad}", timeout=10)
+        assert exc.value.code == 400 and message in json.loads(exc.value.read())["error"]
+
+
+def test_openapi_documents_every_chart():
+    from importlib.resources import files
+
+    import yaml
+
+    doc = yaml.safe_load(files("execlog_otel.viewer").joinpath("openapi.yaml").read_text(encoding="utf-8"))
+    assert "/api/insights" in doc["paths"]
+    op = doc["paths"]["/api/insights/{chart}"]["get"]
+    chart_param = next(p for p in op["parameters"] if p["name"] == "chart")
+    assert chart_param["schema"]["enum"] == list(insights.CHARTS)
