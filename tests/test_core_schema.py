@@ -210,6 +210,9 @@ def test_store_created_from_printed_ddl_is_not_back_filled_twice(ch_client):
         ch_client.command(f"DELETE FROM {db}.execlog_schema_migrations WHERE Version >= 2")
         store.migrate()  # re-runs the derived-table migrations; the tables exist, so no back-fill
         assert ch_client.query(f"SELECT sum(TotalTokens) FROM {db}.execlog_trace_rollups").result_rows[0][0] == 30
+        # The printed script carries the shipped prices, so SQL and Grafana can price tokens at once.
+        assert ch_client.query(f"SELECT InputPerM FROM {db}.execlog_prices WHERE Model = 'gpt-4o-mini'"
+                               ).result_rows == [(0.15,)]
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {db} SYNC")
 

@@ -171,8 +171,8 @@ def schema(database, retention_days, cluster, bloom_filters) -> None:
     settings = _settings(database=database, retention_days=retention_days)
     try:
         click.echo(schema_mod.ddl(settings.database, settings.retention_days, cluster,
-                                  full_text_search=not bloom_filters), nl=False)
-    except schema_mod.SchemaError as exc:
+                                  full_text_search=not bloom_filters, prices_file=settings.prices_file), nl=False)
+    except (schema_mod.SchemaError, ConfigError) as exc:
         _fail(str(exc))
 
 

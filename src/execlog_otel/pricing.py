@@ -155,3 +155,18 @@ def install(store: Any, override_file: str | Path | None = None) -> int:
     store.pool.command(f"TRUNCATE TABLE {table}")
     store.pool.insert(table, [p.row() for p in prices], column_names=COLUMNS)
     return len(prices)
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return repr(value)
+    # Strings from a price file: quoted, backslash and quote escaped; no ';' (the script is split on it).
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'").replace(";", ",") + "'"
+
+
+def insert_statement(database: str, override_file: str | Path | None = None) -> str:
+    """The prices in force as one INSERT, for ``execlog schema`` (stores whose DDL users apply themselves)."""
+    rows = ", ".join("(" + ", ".join(_literal(v) for v in p.row()) + ")" for p in in_force(override_file))
+    return f"INSERT INTO {database}.execlog_prices ({', '.join(COLUMNS)}) VALUES {rows}"

@@ -156,9 +156,11 @@ def select_fragment(name: str, database: str) -> str:
     return render("{" + name + "}", database)
 
 
-def ddl(database: str, retention_days: int = 30, cluster: str | None = None, full_text_search: bool = True) -> str:
+def ddl(database: str, retention_days: int = 30, cluster: str | None = None, full_text_search: bool = True,
+        prices_file: str = "") -> str:
     """All DDL as one script, for users who manage the schema themselves (``full_text_search=False`` for a
-    ClickHouse older than 26.2: bloom filters instead of text indexes, as the exporter does)."""
+    ClickHouse older than 26.2: bloom filters instead of text indexes, as the exporter does), ending with
+    the prices in force."""
     parts = [f"CREATE DATABASE IF NOT EXISTS {check_identifier(database, 'database name')}"
              f"{' ON CLUSTER ' + cluster if cluster else ''};\n"]
     for m in migrations():
@@ -168,4 +170,8 @@ def ddl(database: str, retention_days: int = 30, cluster: str | None = None, ful
     # Record the migrations, so execlog opening this database later applies only newer ones.
     values = ", ".join(f"({m.version}, '{m.name}')" for m in migrations())
     parts.append(f"INSERT INTO {database}.execlog_schema_migrations (Version, Name) VALUES {values};\n")
+    # The shipped prices (and EXECLOG_PRICES_FILE's), so SQL and Grafana price tokens from the start.
+    from execlog_otel import pricing
+
+    parts.append(pricing.insert_statement(database, prices_file or None) + ";\n")
     return "\n".join(parts)
