@@ -19,7 +19,8 @@ from execlog_otel.viewer.security import SECURITY_HEADERS
 
 TOKEN = "tok-" + "s3cr3t" * 6
 PASSWORD = "correct horse battery staple"
-SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css"}
+SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css",
+               "chart": "status_over_time"}
 
 
 def with_auth(settings: Settings, **extra) -> Settings:
