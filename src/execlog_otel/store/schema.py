@@ -49,8 +49,8 @@ BACKFILL: dict[str, tuple[str, str]] = {
     # migration name -> (target table, select fragment)
     "002_executions": ("execlog_executions", "executions_select"),
     "003_trace_rollups": ("execlog_trace_rollups", "rollups_select"),
-    "009_llm_usage": ("execlog_llm_usage", "llm_usage_select"),
-    "010_attempts": ("execlog_attempts", "attempts_select"),
+    "010_llm_usage": ("execlog_llm_usage", "llm_usage_select"),
+    "011_attempts": ("execlog_attempts", "attempts_select"),
 }
 
 
