@@ -403,7 +403,7 @@ class Repository:
             execution = _as_attempt(current, shown)
         head_row = root or marker
         head = records.head(head_row["SpanAttributes"] if head_row else {},
-                            head_row["ResourceAttributes"] if head_row else {},
+                            head_row["Resource"] if head_row else {},
                             execution.status, execution.status_message)
         logs = self.trace_logs(trace_id)
         # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.

@@ -1,7 +1,10 @@
 -- The spans of one trace, oldest first, with each step's derived facts (the rollups count the same)
--- and, read on its root, the attempt's status and number (as the attempts query has them).
+-- and, on its root, the attempt's status and number (as the attempts query has them). Resource
+-- attributes are only read on the root and state markers (the detail's header): a big execution's
+-- thousand copies of the same map would cost more than the rest of its steps.
 SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64Nano(Timestamp) AS StartNs,
-       Duration, StatusCode, StatusMessage, SpanAttributes, ResourceAttributes, ScopeName,
+       Duration, StatusCode, StatusMessage, SpanAttributes, ScopeName,
+       if(ParentSpanId = '' OR IsMarker, ResourceAttributes, map()) AS Resource,
        arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
        Events.Name AS EventNames, Events.Attributes AS EventAttrs,
        Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
@@ -9,7 +12,8 @@ SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64N
        {fact.step_status} AS StepStatus, {fact.step_connector} AS Connector, {fact.step_model} AS Model,
        {fact.step_tool} AS Tool, {fact.input_tokens} AS InputTokens, {fact.output_tokens} AS OutputTokens,
        greatest(InputTokens + OutputTokens, {fact.reported_total_tokens}) AS TotalTokens,
-       {fact.root_status} AS RootStatus, toUInt16({fact.attempt_number}) AS AttemptNumber
+       if(ParentSpanId = '', {fact.root_status}, '') AS RootStatus,
+       if(ParentSpanId = '', toUInt16({fact.attempt_number}), 0) AS AttemptNumber
 FROM {database}.otel_traces
 WHERE TraceId = {id:String} {time_clause}
 ORDER BY Timestamp, SpanId
