@@ -134,6 +134,16 @@ EXCEPTION_EVENT = "exception"
 EXCEPTION_TYPE = "exception.type"
 EXCEPTION_MESSAGE = "exception.message"
 
+# Resource attributes the Collector's otel_logs table materializes as columns (its DDL, verbatim)
+K8S_CLUSTER_NAME = "k8s.cluster.name"
+K8S_CONTAINER_NAME = "k8s.container.name"
+K8S_DEPLOYMENT_NAME = "k8s.deployment.name"
+K8S_NAMESPACE_NAME = "k8s.namespace.name"
+K8S_NODE_NAME = "k8s.node.name"
+K8S_POD_NAME = "k8s.pod.name"
+K8S_POD_UID = "k8s.pod.uid"
+DEPLOYMENT_ENVIRONMENT_NAME = "deployment.environment.name"
+
 # Resource attributes
 RESOURCE_RETRY_URL = "execlog.retry.url"  # the runner's retry listener
 
