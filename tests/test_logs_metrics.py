@@ -67,3 +67,63 @@ def test_the_detail_page_shows_each_steps_log_records(server, store):
     assert [(lg["severity"], lg["severity_number"], lg["body"]) for lg in logs[step_span]] == [
         ("WARN", 13, "tool call refused")]
     assert all(not v for k, v in logs.items() if k != step_span)
+
+
+def _count(store, table: str, where: str = "1") -> int:
+    return store.pool.query(f"SELECT count() FROM {store.table(table)} WHERE {where}").result_rows[0][0]
+
+
+def test_the_sdks_otlp_exporters_send_logs_and_metrics_to_execlog_serve(server, store):
+    import logging
+
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from otlp_signals_support import RESOURCE
+    from sdk_support import wait_for
+
+    provider = LoggerProvider(resource=RESOURCE)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{server.url}/v1/logs")))
+    logger = logging.getLogger("genai-app.live")
+    logger.propagate = False
+    handler = LoggingHandler(logger_provider=provider)
+    logger.addHandler(handler)
+    logger.error("model call failed", extra={"gen_ai.request.model": "gpt-4o"})
+    logger.removeHandler(handler)
+    provider.shutdown()
+    meters = MeterProvider(resource=RESOURCE, metric_readers=[PeriodicExportingMetricReader(
+        OTLPMetricExporter(endpoint=f"{server.url}/v1/metrics"), export_interval_millis=3_600_000)])
+    meters.get_meter("genai").create_histogram("gen_ai.client.token.usage").record(
+        42, {"gen_ai.request.model": "gpt-4o", "gen_ai.token.type": "input"})
+    meters.shutdown()  # exports what it holds
+    wait_for(lambda: _count(store, "otel_logs", "SeverityText = 'ERROR' AND Body = 'model call failed'") == 1,
+             "the log record in otel_logs")
+    wait_for(lambda: _count(store, "otel_metrics_histogram", "MetricName = 'gen_ai.client.token.usage' "
+                                                              "AND Sum = 42") == 1, "the token usage point")
+
+
+def test_logs_and_metrics_take_the_ingest_token_not_the_csrf_check(settings, store):
+    import dataclasses
+
+    from execlog_otel.viewer.app import create_app
+    from execlog_otel.viewer.auth import hash_password
+
+    guarded = dataclasses.replace(settings, ingest_token="ingest-" + "x" * 30, auth_token="view-" + "y" * 30,
+                                  auth_users=(f"ada:{hash_password('pw for the test')}",), secret_key="k" * 40)
+    client = create_app(guarded, store).test_client()
+    body = as_json(sdk_logs("0102030405060708090a0b0c0d0e0f10", "0102030405060708"))
+    auth = {"Content-Type": JSON, "Authorization": f"Bearer {guarded.ingest_token}"}
+    paths = (("/v1/logs", body), ("/v1/metrics", as_json(sdk_metrics())))
+    for path, payload in paths:
+        ok = client.post(path, data=payload, headers=auth)
+        assert ok.status_code == 200, ok.data
+        bad = client.post(path, data=b"{not json", headers=auth)
+        assert bad.status_code == 400 and b"not valid JSON" in bad.data
+        assert client.post(path, data=b"x" * (guarded.max_body_bytes + 1), headers=auth).status_code == 413
+        assert client.post(path, data=payload, headers={**auth, "Content-Type": "text/plain"}).status_code == 415
+    for path, payload in paths:  # last: wrong tokens count as guesses, and guessing is throttled
+        assert client.post(path, data=payload, headers={"Content-Type": JSON}).status_code == 401

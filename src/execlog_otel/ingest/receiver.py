@@ -17,9 +17,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from execlog_otel.ingest import otlp
+from execlog_otel.ingest import otlp, otlp_logs, otlp_metrics
 from execlog_otel.ingest.caps import cap_columns
 from execlog_otel.ingest.sink import SpanDataError, request_hash
+from execlog_otel.ingest.wal import NO_HASH
 from execlog_otel.retry.proof import unproven_claims
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.viewer.services import services
@@ -103,3 +104,73 @@ def traces() -> Response:
         log.info("rejected %d spans of a request: %s", columns.rejected, "; ".join(columns.errors[:3]))
     body, mt = otlp.response_body(content_type, columns.rejected, "; ".join(columns.errors[:5]))
     return Response(body, status=200, content_type=mt)
+
+
+def _read(settings: Any, content_type: str) -> bytes | Response:
+    """The request body after the checks every OTLP route shares (token, size, type, encoding)."""
+    refused = _refusal(settings, content_type)
+    if refused is not None:
+        return refused
+    try:
+        return otlp.read_body(request.stream.read(settings.max_body_bytes + 1),
+                              request.headers.get("Content-Encoding"), settings.max_body_bytes)
+    except otlp.PayloadError as exc:
+        return _answer(exc.status, content_type, exc.message)
+
+
+def _accept_tables(tables: list[tuple[str, list[str], list[list[Any]]]], digest: bytes, content_type: str,
+                   what: str) -> Response | None:
+    """Rows of several tables made durable (the request's hash goes with the last, so a re-send after a
+    crash is recognised once all of it is in the log); an error answer, or None when accepted."""
+    sink = services().sink
+    filled = [(t, names, cols) for t, names, cols in tables if cols and cols[0]]
+    if not filled:
+        sink.forget(digest)
+        return None
+    try:
+        for i, (table, names, cols) in enumerate(filled):
+            sink.append(table, names, cols, len(cols[0]), digest if i == len(filled) - 1 else NO_HASH)
+    except SpanDataError as exc:
+        return _answer(400, content_type, str(exc).replace("spans", what))
+    except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
+        log.error("could not accept %s: %s", what, exc)
+        return _answer(503, content_type, f"the {what} could not be accepted right now: {exc}")
+    return None
+
+
+def _signal(decode: Any, to_tables: Any, response_body: Any, what: str) -> Response:
+    """POST /v1/logs and /v1/metrics: the checks, limits and durability of /v1/traces for another signal."""
+    settings = current_app.config["EXECLOG_SETTINGS"]
+    content_type = request.headers.get("Content-Type", "")
+    body = _read(settings, content_type)
+    if isinstance(body, Response):
+        return body
+    sink = services().sink
+    digest = request_hash(body)
+    if not sink.seen(digest):
+        try:
+            tables = to_tables(decode(body, content_type, settings.max_spans_per_request))
+        except otlp.PayloadError as exc:
+            sink.forget(digest)
+            return _answer(exc.status, content_type, exc.message)
+        except RecursionError:
+            sink.forget(digest)
+            return _answer(400, content_type, "body is not valid OTLP: it is nested too deeply")
+        refused = _accept_tables(tables, digest, content_type, what)
+        if refused is not None:
+            return refused
+    out, mt = response_body(content_type)
+    return Response(out, status=200, content_type=mt)
+
+
+@bp.post("/v1/logs")
+def logs() -> Response:
+    return _signal(otlp_logs.decode, lambda m: [(otlp_logs.TABLE, otlp_logs.COLUMNS, otlp_logs.to_columns(m))],
+                   otlp_logs.response_body, "log records")
+
+
+@bp.post("/v1/metrics")
+def metrics() -> Response:
+    return _signal(otlp_metrics.decode,
+                   lambda m: [(t, otlp_metrics.columns_of(t), cols) for t, cols in otlp_metrics.to_columns(m).items()],
+                   otlp_metrics.response_body, "metric points")

@@ -59,7 +59,8 @@ _LEGACY = re.compile(r"seg-\d{12}\.(log|done)|spool\.lock|exporter(-\d+)?")
 KNOWN_FILES = {"state.json", "dedup.idx", "dropped.json", "wal.lock", "dead-letter.jsonl", "requeue.request"}
 _IDX = struct.Struct(">16sQ")
 # Tables a record may name (each signal's table); a record naming another one is damaged, not retried forever.
-SIGNAL_TABLES: set[str] = {"otel_traces"}
+SIGNAL_TABLES: set[str] = {"otel_traces", "otel_logs", "otel_metrics_gauge", "otel_metrics_sum",
+                            "otel_metrics_histogram", "otel_metrics_exponential_histogram", "otel_metrics_summary"}
 
 
 class WalError(RuntimeError):

@@ -54,6 +54,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from execlog_otel.config import Settings
+from execlog_otel.ingest import RECEIVER_ENDPOINTS
 from execlog_otel.viewer.throttle import GuessLimiter, Refusal
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,9 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reachable without signing in: the sign-in page, the health check, the app's own static files, and the
 # receiver (guarded by its own ingest token).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.health", "static", "ingest.traces"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "api.health", "static", *RECEIVER_ENDPOINTS})
 # Not browser-facing, or guarded otherwise: OTLP clients do not hold a session.
-CSRF_EXEMPT_ENDPOINTS = frozenset({"ingest.traces"})
+CSRF_EXEMPT_ENDPOINTS = RECEIVER_ENDPOINTS
 SESSION_LIFETIME = timedelta(hours=12)
 
 

@@ -13,10 +13,12 @@ import json
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from execlog_otel.ingest import RECEIVER_ENDPOINTS
+
 MAX_BODY_BYTES = 1024 * 1024  # the largest legitimate body (a bulk retry of 100 ids) is a few kB
 MAX_DEPTH = 32
 CHECKED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-EXEMPT_ENDPOINTS = frozenset({"ingest.traces"})
+EXEMPT_ENDPOINTS = RECEIVER_ENDPOINTS
 
 
 def _refuse(status: int, message: str) -> Response:
