@@ -16,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from tests.hostile_data import SQL, write_hostile_executions
 from tests.reliability_support import otlp_json, span_ids
 
+from execlog_otel.ingest import RECEIVER_ENDPOINTS
 from execlog_otel.viewer.app import create_app
 
 SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css"}
@@ -215,7 +216,7 @@ PLAUSIBLE = st.fixed_dictionaries(
 
 def _state_changing_routes(app) -> list[tuple[str, str, list[str]]]:
     return [(method, rule.rule, sorted(rule.arguments)) for rule in app.url_map.iter_rules()
-            for method in sorted(rule.methods & STATE_CHANGING) if rule.endpoint != "ingest.traces"]
+            for method in sorted(rule.methods & STATE_CHANGING) if rule.endpoint not in RECEIVER_ENDPOINTS]
 
 
 def _body(data) -> tuple[bytes, str | None]:

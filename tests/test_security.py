@@ -12,6 +12,7 @@ from tests.reliability_support import http, otlp_json, post_spans, span_ids
 
 from execlog_otel import server as server_mod
 from execlog_otel.config import ConfigError, Settings
+from execlog_otel.ingest import RECEIVER_ENDPOINTS
 from execlog_otel.store.client import StoreError
 from execlog_otel.viewer.app import create_app
 from execlog_otel.viewer.auth import CSRF_COOKIE, PUBLIC_ENDPOINTS, hash_password
@@ -107,7 +108,7 @@ def test_state_changing_requests_need_the_csrf_token(auth_app):
     assert client.post("/login", data={"token": TOKEN}).status_code == 403  # login CSRF too
     assert client.post("/login", data={"token": TOKEN, "csrf_token": csrf}).status_code == 302
     csrf = client.get("/api/session").get_json()["csrf_token"]
-    posts = [(e, p) for e, m, p in routes(auth_app) if m == "POST" and e not in ("ingest.traces", "auth.login")]
+    posts = [(e, p) for e, m, p in routes(auth_app) if m == "POST" and e not in RECEIVER_ENDPOINTS | {"auth.login"}]
     assert posts, "no state-changing route found"
     for _endpoint, path in posts:
         resp = client.post(path, json={"ids": [SAMPLE_ARGS["execution_id"]]})
