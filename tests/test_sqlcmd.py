@@ -90,6 +90,19 @@ def test_writes_are_refused_with_a_clear_message(server, loaded, statement):
     assert table_counts(loaded.store) == before
 
 
+@pytest.mark.parametrize(("statement", "word", "hint"), [
+    ("SELEC broken", "SELEC", "did you mean SELECT?"),
+    ("  -- a comment\n  selct 1", "selct", "did you mean SELECT?"),
+    ("hello world", "hello", ""),
+])
+def test_a_typo_is_an_unknown_statement_not_a_write(server, statement, word, hint):
+    res = invoke("--server", server.url, statement)
+    assert res.exit_code == 1
+    assert "read-only" not in res.output and "refused" not in res.output
+    assert f"'{word}' is not a statement execlog sql runs" in res.output
+    assert hint in res.output and "start the query with SELECT" in res.output
+
+
 @pytest.mark.parametrize("statement", [
     "SELECT * FROM file('/etc/hostname', 'LineAsString')",  # would read any file of the server process
     "SELECT count() FROM otel_traces SETTINGS readonly = 0",

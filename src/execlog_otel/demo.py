@@ -3,8 +3,8 @@
 
 Every status appears: Success, Failed, Partially Executed (a failed step, a
 skipped step), Rejected (past its time budget), and four executions still open
-when ``feed`` returns: Running, Paused, Queued and Pending (they finish on their
-own after ``OPEN_FOR_S`` seconds if the process lives that long). Agents record
+when ``feed`` returns: Running, Paused, Queued and Pending. They stay in those states for as long as
+the demo process runs (a reader who looks around before clicking still finds them live). Agents record
 models, tokens and tools; automations connectors and the reference fields
 (event, target, target record id, request id, triggered by, raised action,
 executed action ids).
@@ -41,13 +41,14 @@ from execlog_otel.sdk.executions import agent, automation
 from execlog_otel.sdk.steps import step
 from execlog_otel.sdk.telemetry import Telemetry, configure
 
-OPEN_FOR_S = 120.0
 LISTEN = "127.0.0.1:0"  # the retry listener: loopback, any free port
 
 # The connector of flaky-webhook is "fixed" after the first attempt for each contact (per process).
 _flaky_attempts: dict[str, int] = {}
 _feeds = itertools.count(1)  # contacts are new on every feed() call, so each call leaves one Failed
-_release = threading.Event()  # never set: the open executions end after OPEN_FOR_S
+# Never set: the open executions wait on it for as long as the process lives (an unbounded wait, so
+# no clock turns them into Success behind the reader's back).
+_release = threading.Event()
 
 
 class _FirstAttempts(SpanProcessor):
@@ -200,7 +201,7 @@ def export_archive(bucket: str = "archive") -> dict:
 @automation("migrate-customers", target="Customer")
 def migrate_customers(table: str = "customers") -> dict:
     with step("Copy rows", kind="connector", connector="Postgres"):
-        _release.wait(OPEN_FOR_S)
+        _release.wait()
     return {"table": table}
 
 
@@ -210,21 +211,21 @@ def approve_refund(order: int = 1042) -> dict:
         s.set_output({"amount": 42.5})
     run = current_execution()
     run.pause("waiting for manager approval")
-    _release.wait(OPEN_FOR_S)
+    _release.wait()
     run.resume()
     return {"order": order, "approved": True}
 
 
 @automation("throttled-sync", status=sc.Status.QUEUED, event="UPDATE")
 def throttled_sync(requested_by: str = "demo") -> dict:
-    _release.wait(OPEN_FOR_S)
+    _release.wait()
     current_execution().set_state(sc.Status.RUNNING)
     return {"requested_by": requested_by}
 
 
 @automation("webhook-intake", status=sc.Status.PENDING, triggered_by="github")
 def webhook_intake(requested_by: str = "demo") -> dict:
-    _release.wait(OPEN_FOR_S)
+    _release.wait()
     current_execution().set_state(sc.Status.RUNNING)
     return {"requested_by": requested_by}
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import difflib
 import io
 import ipaddress
 import json
@@ -64,6 +65,13 @@ class SqlTimeout(SqlError):
     """ClickHouse cancelled the query at its time limit."""
 
 
+# Statements that change data or the schema: refused as writes. A word that is neither (a typo such as
+# SELEC) is reported as an unknown statement, not as a write.
+WRITE_STATEMENTS = ("INSERT", "ALTER", "DROP", "CREATE", "DELETE", "UPDATE", "TRUNCATE", "RENAME", "OPTIMIZE",
+                    "SYSTEM", "KILL", "GRANT", "REVOKE", "ATTACH", "DETACH", "SET", "USE", "EXCHANGE", "UNDROP",
+                    "MOVE", "BACKUP", "RESTORE", "REPLACE", "CHECK", "UPSERT", "MERGE")
+UNKNOWN_STATEMENT = ("{word!r} is not a statement execlog sql runs{hint}: start the query with SELECT "
+                     "(or WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS).")
 WRITE_REFUSED = ("execlog sql is read-only: {what} is refused. Query with SELECT (or SHOW, DESCRIBE, "
                  "EXPLAIN); to change data or the schema, use a ClickHouse client with a user allowed to write.")
 
@@ -97,6 +105,10 @@ def check_query(sql: str | None) -> str:
     word = re.match(r"\(|[A-Za-z]+", body)
     keyword = word.group(0).upper() if word else ""
     if keyword not in READ_STATEMENTS:
+        if keyword and keyword not in WRITE_STATEMENTS:
+            close = difflib.get_close_matches(keyword, [w for w in READ_STATEMENTS if w != "("], n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise SqlError(UNKNOWN_STATEMENT.format(word=word.group(0), hint=hint))
         raise SqlError(WRITE_REFUSED.format(what=f"{keyword or 'this'} statement"))
     return text
 
