@@ -3,14 +3,16 @@ static files, and the WSGI entry."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 
 from execlog_otel.viewer.app import create_app
+from viewer_support import SpanWriter
 
-EID = "0123456789abcdef0123456789abcdef"
+EID = "0123456789abcdef0123456789abcdef"  # well formed, never recorded
 
 
 class MarkupAudit(HTMLParser):
@@ -46,10 +48,26 @@ class MarkupAudit(HTMLParser):
             self.inline_script_text += data.strip()
 
 
+@pytest.fixture
+def recorded(store) -> str:
+    """The id of one recorded execution (the detail page of an id that is not in the store is a 404)."""
+    writer = SpanWriter(store)
+    try:
+        eid, _ = writer.execution("pages-test", start_ns=time.time_ns())
+    finally:
+        writer.close()
+    return eid
+
+
 @pytest.mark.parametrize("path", ["/", "/executions", "/executions?kind=agent&status=Failed",
-                                  f"/executions/{EID}"])
-def test_pages_render_with_strict_csp_and_no_inline_code(client, path):
-    r = client.get(path)
+                                  "/executions/{recorded}", f"/executions/{EID}", "/no/such/page"])
+def test_pages_render_with_strict_csp_and_no_inline_code(client, recorded, path):
+    r = client.get(path.format(recorded=recorded))
+    if path.endswith(("/page", EID)):
+        # Not found: the viewer's own page (styled, scripts only from /static), with the reason.
+        assert r.status_code == 404 and r.mimetype == "text/html"
+        assert 'class="error-box"' in r.get_data(as_text=True)
+        r.status_code = 200
     assert r.status_code == 200 and r.mimetype == "text/html"
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
@@ -77,20 +95,32 @@ def test_listing_page_has_every_column_filter_and_row_action(client):
         assert control in html, control
 
 
-def test_detail_page_has_header_slots_and_steps(client):
-    html = client.get(f"/executions/{EID}").get_data(as_text=True)
-    assert f'data-execution-id="{EID}"' in html
+def test_detail_page_has_header_slots_and_steps(client, recorded):
+    html = client.get(f"/executions/{recorded}").get_data(as_text=True)
+    assert f'data-execution-id="{recorded}"' in html
     for part in ('id="waterfall"', 'id="step-panel"', 'id="exec-input"', 'id="exec-output"', 'id="attempt-select"',
                  'data-slot="retry"', 'data-slot="download-code"', 'id="prev-exec"', 'id="next-exec"'):
         assert part in html, part
 
 
-def test_detail_ids_are_validated_and_canonical(client):
-    assert client.get("/executions/not-an-id").status_code == 404
-    assert client.get("/executions/" + "g" * 32).status_code == 404
-    upper = client.get(f"/executions/{EID.upper()}?list=kind%3Dagent")
+def test_detail_ids_are_validated_and_canonical(client, recorded):
+    for bad in ("not-an-id", "g" * 32):
+        r = client.get(f"/executions/{bad}")
+        assert r.status_code == 404 and "is not an execution id" in r.get_data(as_text=True)
+    upper = client.get(f"/executions/{recorded.upper()}?list=kind%3Dagent")
     assert upper.status_code == 301
-    assert upper.headers["Location"].endswith(f"/executions/{EID}?list=kind%3Dagent")
+    assert upper.headers["Location"].endswith(f"/executions/{recorded}?list=kind%3Dagent")
+
+
+def test_an_unknown_execution_is_a_404_page_that_says_so(client):
+    """Item 7: a well-formed id that is not in the store is not an empty 200 page."""
+    r = client.get(f"/executions/{'0' * 32}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    assert f"No execution {'0' * 32} in this store" in html and 'class="error-box"' in html
+    assert "← Execution Log</a>" in html  # a way back
+    api = client.get(f"/api/no/such/{'0' * 32}")
+    assert api.status_code == 404 and api.is_json
 
 
 @pytest.mark.parametrize("prefix, kind", [("agents", "agent"), ("automations", "automation")])

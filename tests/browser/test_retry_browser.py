@@ -1,6 +1,6 @@
 """Retry in headless Chromium, against a real runner process and the real server.
 
-- Use Case 1: clicking Retry on a failed row turns it into Success, "attempt 2 of 3".
+- Use Case 1: Retry Execution in a failed row's Info pop-up turns it into Success, "attempt 2 of 3".
 - Limitation 1: the Response-connector row offers no Retry and says why.
 - Bulk: selecting rows and "Retry selected…" previews who will and will not be retried, then retries.
 - Limitation 2: on the detail page, after the last retry the Retry Execution button is gone and the page
@@ -52,8 +52,11 @@ def test_retry_from_the_listing_and_the_detail_page(browser, server, runner, art
 
     # Limitation 1: no Retry on the Response-connector execution, and the reason is shown.
     expect(row(responder).locator(".retry-why")).to_have_text("Not retryable")
-    expect(row(responder).locator(".retry-reason")).to_contain_text("Response connector")
     expect(row(responder).locator(".act-retry")).to_have_count(0)
+    row(responder).locator(".status-info").click()  # the Info icon beside Failed: the whole reason
+    expect(page.locator("#status-pop .retry-reason")).to_contain_text("Response connector")
+    expect(page.locator("#status-pop .act-retry")).to_have_count(0)
+    page.keyboard.press("Escape")
     row(responder).locator(".act-quick").click()  # the reference's pop-up says it too
     expect(page.locator("#quick-view .retry-qv .retry-why")).to_have_text("Not retryable")
     page.keyboard.press("Escape")
@@ -61,7 +64,8 @@ def test_retry_from_the_listing_and_the_detail_page(browser, server, runner, art
     # Use Case 1: Retry turns the failed row into Success, attempt 2 of 3.
     expect(row(flaky).locator(".retry-left")).to_have_text("2 retries left")
     expect(row(flaky).locator(".badge-text")).to_have_text("Failed")
-    row(flaky).locator(".act-retry").click()
+    row(flaky).locator(".status-info").click()
+    page.locator("#status-pop .act-retry").click()
     expect(row(flaky).locator(".badge-text")).to_have_text("Success")
     expect(row(flaky).locator(".attempts")).to_have_text("attempt 2 of 3")
     expect(row(flaky).locator(".act-retry")).to_have_count(0)

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from clickhouse_connect.driver.exceptions import ClickHouseError
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from execlog_otel import sqlcmd
@@ -35,6 +35,9 @@ def not_found_message(execution_ids: list[str] | str) -> str:
     return f"no execution {ids} in this store (it may be older than the retention)"
 
 
+_TITLES = {400: "Bad request", 404: "Not found", 500: "Something went wrong", 503: "Store unavailable",
+           504: "Query timed out"}
+
 # Routes outside /api/ that answer files, not pages: their errors are JSON too.
 JSON_BLUEPRINTS = frozenset({"code"})
 
@@ -47,6 +50,13 @@ def answer(status: int, code: str, message: str, **extra: Any) -> Any:
     """The one error body: JSON for the API (and files), a short page for pages."""
     if wants_json():
         return jsonify(error=message, code=code, **extra), status
+    try:
+        # The viewer's own page (top bar, styles, a way back); the plain page below if even that fails.
+        page = render_template("error.html", code=status, title=_TITLES.get(status, "Error"), message=message,
+                               base_url=current_app.config["EXECLOG_SETTINGS"].base_url.rstrip("/"))
+        return Response(page, status=status, content_type="text/html; charset=utf-8")
+    except Exception:  # noqa: BLE001 - an error page must not fail
+        log.exception("error page")
     body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>execlog: {status}</title>"
             f"</head><body><main><h1>{status}</h1><p>{html.escape(message)}</p>"
             "<p><a href=\"/\">Back to the execution log</a></p></main></body></html>")
@@ -69,6 +79,8 @@ def store_failure(exc: Exception) -> Any:
 def _http_error(exc: HTTPException) -> Any:
     if wants_json():
         return answer(exc.code or 500, "http_" + str(exc.code), exc.description or exc.name)
+    if exc.code == 404:
+        return answer(404, "not_found", exc.description or exc.name)
     return exc
 
 

@@ -4,7 +4,7 @@
 // execlog:detail. Span data is untrusted: the DOM is built with createElement/textContent only,
 // and the syntax highlighter below only wraps text nodes in spans.
 
-import {api, clear, el, toast} from "./common.js";
+import {LIVE_STATUSES, api, clear, el, iconAction, toast} from "./common.js";
 
 const selected = new Set();  // execution ids picked for the Zip
 const MAX_ZIP = 100;
@@ -25,6 +25,18 @@ function downloadLink(id, label = "Download Code", cls = "act act-download") {
   a.href = codeHref(id);
   a.setAttribute("download", "");
   return a;
+}
+
+// A live execution has no final output yet: its replay file and code come when it ends, so the pages
+// say that instead of offering a download (or claiming no code was recorded).
+function liveNote(status) {
+  return `This execution is ${status}: its code and a replay file are ready when it ends. ` +
+    "The code of each step that already ran is in the step panel.";
+}
+
+function notYet(status, label = "Download Code") {
+  return el("button", {class: "button code-not-yet", text: label, title: liveNote(status),
+                       attrs: {type: "button", disabled: ""}});
 }
 
 // --- a small Python highlighter: tokens -> <span class="tok-…">text</span> ----------------------
@@ -74,13 +86,17 @@ export function highlightPython(code, target) {
 
 function codePanel(slot, info) {
   clear(slot);
+  // One Download Code per view: the page header's (detail) or the dialog footer's (Quick View).
   const head = el("div", {class: "json-head code-head"},
     el("h3", {text: "Code"}),
     info.function ? el("code", {class: "code-fn", text: info.function,
-                                title: info.file ? `${info.file}:${info.line}` : ""}) : null,
-    el("span", {class: "spacer"}),
-    downloadLink(info.id, "Download .py", "button code-download"));
+                                title: info.file ? `${info.file}:${info.line}` : ""}) : null);
   slot.append(head);
+  if (LIVE_STATUSES.has(info.status)) {
+    slot.append(el("p", {class: "muted code-live", text: liveNote(info.status)}));
+    slot.hidden = false;
+    return;
+  }
   if (info.source) {
     const pre = el("pre", {class: "code-block", attrs: {"aria-label": "Executed code"}});
     const code = el("code", {class: "language-python"});
@@ -180,7 +196,12 @@ function selectBox(row, id, name) {
 document.addEventListener("execlog:row", (event) => {
   const {row, item} = event.detail;
   const slot = row.querySelector('[data-slot="download-code"]');
-  if (slot) clear(slot).append(downloadLink(item.id));
+  if (slot) {
+    const link = LIVE_STATUSES.has(item.status) ? notYet(item.status, "") : downloadLink(item.id);
+    link.classList.add("act", "act-download");
+    clear(slot).append(iconAction(link, "download",
+      LIVE_STATUSES.has(item.status) ? `Download Code: ready when it ends` : "Download Code"));
+  }
   selectBox(row, item.id, item.name);
 });
 
@@ -189,20 +210,29 @@ document.addEventListener("execlog:quickview", (event) => {
   const {dialog, item} = event.detail;
   quickId = item.id;
   const actions = dialog.querySelector('[data-slot="quickview-actions"]');
-  if (actions) clear(actions).append(downloadLink(item.id, "Download Code", "button"));
+  if (actions) {
+    clear(actions).append(LIVE_STATUSES.has(item.status) ? notYet(item.status)
+      : downloadLink(item.id, "Download Code", "button"));
+  }
   const slot = dialog.querySelector('[data-slot="quickview-code"]');
   if (slot) showCode(slot, item.id, () => quickId === item.id);
 });
 
 let detailId = null;
+
+function latestAttempt(item) {
+  return item.attempts && item.attempts.length ? item.attempts[item.attempts.length - 1].attempt : item.shown_attempt;
+}
 document.addEventListener("execlog:detail", (event) => {
   const {root, item} = event.detail;
   const button = root.querySelector('[data-slot="download-code"]');
-  if (button) clear(button).append(downloadLink(item.id, "Download Code", "button"));
+  const live = LIVE_STATUSES.has(item.status) && item.shown_attempt === latestAttempt(item);
+  if (button) clear(button).append(live ? notYet(item.status) : downloadLink(item.id, "Download Code", "button"));
   const slot = root.querySelector('[data-slot="execution-code"]');
-  if (slot && detailId !== item.id) {
-    detailId = item.id;
-    showCode(slot, item.id, () => detailId === item.id);
+  const key = `${item.id}:${item.status}`;
+  if (slot && detailId !== key) {
+    detailId = key;
+    showCode(slot, item.id, () => detailId === key);
   }
 });
 

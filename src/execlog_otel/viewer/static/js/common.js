@@ -368,3 +368,39 @@ export function initTimeZoneLabel() {
   const label = document.getElementById("tz-label");
   if (label) label.textContent = `Times in ${timeZone}`;
 }
+
+// --- icons -----------------------------------------------------------------------------------------
+
+// Stroke icons (24 × 24 paths) for compact buttons: drawn as SVG, so no font decides their look.
+const ICON_PATHS = {
+  view: "M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5",
+  link: "M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1",
+  quick: "M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z",
+  download: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  retry: "M4 12a8 8 0 1 0 2.3-5.7M4 4v5h5",
+  info: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 11v6M12 7.5v.5",
+  compare: "M9 4H5v16h4M15 4h4v16h-4M12 2v20",
+};
+
+/** An inline SVG icon (aria-hidden: the button around it carries the label). */
+export function icon(name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", `icon icon-${name}`);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICON_PATHS[name] || ICON_PATHS.info);
+  svg.append(path);
+  return svg;
+}
+
+/** Make a compact icon button (or link): the icon shows, the label is its accessible name and tooltip. */
+export function iconAction(node, name, label) {
+  node.classList.add("icon-act");
+  node.setAttribute("aria-label", label);
+  node.dataset.label = label;
+  node.removeAttribute("title");  // the CSS tooltip (hover and keyboard focus) shows the label
+  clear(node).append(icon(name));
+  return node;
+}

@@ -115,12 +115,18 @@ function renderHeader(item) {
   $("back-link").href = `/executions${back.toString() ? `?${back}` : ""}`;
 
   const dl = clear($("metrics"));
-  metric(dl, "Started At", setTime(el("time"), item.started_at));
+  // Started At, Duration and Ended At all describe the attempt shown (the reference's metrics); a
+  // retried execution also says when its first attempt started.
+  const retried = item.attempts && item.attempts.length > 1;
+  metric(dl, "Started At", setTime(el("time"), item.attempt_started_at || item.started_at));
   metric(dl, "Duration", formatDuration(item.duration_ms),
     {title: `${item.duration_ms} ms${LIVE_STATUSES.has(item.status) ? " so far" : ""}`});
-  metric(dl, "Total Tokens", formatInt(item.total_tokens),
-    {title: `${formatInt(item.input_tokens)} input · ${formatInt(item.output_tokens)} output`});
-  metric(dl, item.models.length > 1 ? "Models" : "Model", item.models.length ? item.models : "—");
+  // Automations list Started At and Duration (seed 000); tokens and model only when a step used a model.
+  if (item.kind !== "automation" || item.total_tokens || (item.models && item.models.length)) {
+    metric(dl, "Total Tokens", formatInt(item.total_tokens),
+      {title: `${formatInt(item.input_tokens)} input · ${formatInt(item.output_tokens)} output`});
+    metric(dl, item.models.length > 1 ? "Models" : "Model", item.models.length ? item.models : "—");
+  }
   if (item.cost) {
     // The execution's cost is over every attempt; with several, the shown attempt's own cost too.
     const several = item.attempts && item.attempts.length > 1;
@@ -151,6 +157,9 @@ function renderHeader(item) {
   metric(dl, "Execution Time (ms)", LIVE_STATUSES.has(item.status) ? "" : formatMs(item.execution_time_ms),
     {title: `${item.execution_time_ms} ms`});
   metric(dl, "Ended At", item.ended_at ? setTime(el("time"), item.ended_at) : "");
+  if (retried && item.attempt_started_at && item.attempt_started_at !== item.started_at) {
+    metric(dl, "First Attempt Started At", setTime(el("time"), item.started_at));
+  }
   metric(dl, "Conversation ID", item.conversation_id, {class: "mono"});
   metric(dl, "Execution ID", item.id, {class: "mono"});
   if (item.trace_id !== item.id) metric(dl, "Trace ID (this attempt)", item.trace_id, {class: "mono"});
@@ -177,7 +186,8 @@ function renderHeader(item) {
 
 // --- waterfall -------------------------------------------------------------------------------------
 
-const KIND_ICONS = {trigger: "⚡", action: "▶", connector: "⇄", tool: "⚙", llm: "✦", pause: "❚❚",
+// No triangles: ▸ / ▾ are the fold toggles, so an action step must not look like one.
+const KIND_ICONS = {trigger: "⚡", action: "⚒", connector: "⇄", tool: "⚙", llm: "✦", pause: "❚❚",
   response: "↩", node: "◆", step: "•", agent: "◆", automation: "◆"};
 
 function timelineTotal(item) {
@@ -186,17 +196,55 @@ function timelineTotal(item) {
   return total || 1;
 }
 
+// Tick spacings a reader can add up: 1, 2, 5 × 10^n ms below a second, then round seconds / minutes.
+const NICE_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3,
+  900e3, 1800e3, 3600e3, 7200e3, 21600e3, 43200e3, 86400e3];
+const TICK_MIN_PX = 96;  // room for a label like "1 m 13 s" and a gap
+
+function niceStep(ms) {
+  return NICE_MS.find((n) => n >= ms) || Math.ceil(ms / 86400e3) * 86400e3;
+}
+
 function renderAxis(total) {
   const axis = clear($("wf-axis"));
   axis.append(el("span", {class: "wf-axis-label", text: "Step"}));
   const ticks = el("div", {class: "wf-ticks"});
-  for (let i = 0; i <= 4; i += 1) {
-    const tick = el("span", {class: "wf-tick", text: formatDuration((total * i) / 4)});
-    tick.style.left = `${i * 25}%`;
-    ticks.append(tick);
-  }
   axis.append(ticks);
+  const width = ticks.clientWidth || 300;
+  const step = niceStep(total / Math.max(1, Math.floor(width / TICK_MIN_PX)));
+  const labels = [];
+  const add = (t, text) => {
+    const tick = el("span", {class: "wf-tick", text});
+    tick.style.left = `${(t / total) * 100}%`;
+    ticks.append(tick);
+    labels.push(tick);
+    return tick;
+  };
+  for (let t = 0; t < total - step / 4; t += step) add(t, t === 0 ? "0" : formatDuration(t));
+  // The end of the run, right-aligned; round ticks that would touch it (or each other) give way.
+  const end = add(total, formatDuration(total));
+  end.classList.add("end");
+  const endLeft = end.getBoundingClientRect().left;
+  let lastRight = -Infinity;
+  for (const tick of labels.slice(0, -1)) {
+    const r = tick.getBoundingClientRect();
+    if (r.left < lastRight + 8 || r.right > endLeft - 8) {
+      if (tick !== labels[0]) tick.remove();
+      continue;
+    }
+    lastRight = r.right;
+  }
 }
+
+// The axis depends on the waterfall's width: lay it out again when that changes (800 px ↔ 1440 px).
+let axisWidth = 0;
+new ResizeObserver(() => {
+  const w = $("wf-axis").clientWidth;
+  if (state.item && w !== axisWidth) {
+    axisWidth = w;
+    renderAxis(timelineTotal(state.item));
+  }
+}).observe($("wf-axis"));
 
 function stepRow(step, total, parents) {
   const li = el("li", {class: "wf-row", attrs: {role: "option", "aria-selected": "false", tabindex: "-1"}});

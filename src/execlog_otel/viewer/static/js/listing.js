@@ -1,8 +1,8 @@
 // The executions listing: filters in the URL, keyset pages, live rows, Quick View.
 import {
   LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
-  initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
-  showError, costBreakdown, costText
+  iconAction, initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
+  showError, costBreakdown, costText,
 } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,12 @@ const state = {
   quickItem: null,
   loadSeq: 0,
 };
+
+// A link with from= / to= but no range means that custom range: the API checks it (a bad value is an
+// error on the page, not a silently unfiltered listing).
+if (!state.params.get("range") && (state.params.get("from") || state.params.get("to"))) {
+  state.params.set("range", "custom");
+}
 
 // A reload keeps the page it was on (its cursor is in the URL), not the pages before it.
 if (state.params.get("cursor")) {
@@ -230,6 +236,9 @@ function renderRows() {
   state.items.forEach((item, index) => {
     const tr = template.content.firstElementChild.cloneNode(true);
     tr.dataset.index = String(index);
+    iconAction(tr.querySelector(".act-view"), "view", "View execution");
+    iconAction(tr.querySelector(".act-copy"), "link", "Copy link");
+    iconAction(tr.querySelector(".act-quick"), "quick", "Quick View");
     fillRow(tr, item);
     tbody.append(tr);
   });
@@ -612,13 +621,8 @@ async function openQuickView(index) {
   if (!listed) return;
   state.quickIndex = index;
   state.quickItem = listed;
-  cursorIndex = index;
-  for (const tr of $("rows").querySelectorAll("tr.current")) tr.classList.remove("current");
-  const tr = rowFor(listed.id);
-  if (tr) {
-    tr.classList.add("current");
-    tr.scrollIntoView({block: "nearest"});
-  }
+  // The Quick View row is the listing's one cursor row: after Esc, that row is the marked and focused one.
+  setCursor(index, {focus: false});
   $("qv-title").textContent = listed.name;
   setBadge($("qv-status"), listed.status);
   setTime($("qv-time"), listed.started_at);
@@ -684,6 +688,8 @@ dialog.addEventListener("click", (event) => {
   }
 });
 dialog.addEventListener("close", () => {
+  const tr = $("rows").querySelector(`tr[data-index="${cursorIndex}"]`);
+  if (tr) tr.focus({preventScroll: true});  // Enter now opens this row, the one Quick View showed
   state.quickItem = null;
   delete dialog.dataset.id;
   delete dialog.dataset.loaded;
@@ -691,17 +697,34 @@ dialog.addEventListener("close", () => {
 // Listing keys (when Quick View is closed): / search, j / k move the row cursor, Enter opens, q Quick View.
 let cursorIndex = -1;
 
-function moveCursor(step) {
-  if (!state.items.length) return;
-  cursorIndex = Math.max(0, Math.min(state.items.length - 1, cursorIndex + step));
-  for (const tr of $("rows").querySelectorAll("tr.cursor")) tr.classList.remove("cursor");
+function setCursor(index, {focus = true, scroll = true} = {}) {
+  cursorIndex = index;
+  for (const tr of $("rows").querySelectorAll("tr.cursor")) {
+    tr.classList.remove("cursor");
+    tr.removeAttribute("aria-current");
+  }
   const tr = $("rows").querySelector(`tr[data-index="${cursorIndex}"]`);
   if (tr) {
     tr.classList.add("cursor");
-    tr.focus({preventScroll: true});
-    tr.scrollIntoView({block: "nearest"});
+    tr.setAttribute("aria-current", "true");
+    if (focus) tr.focus({preventScroll: true});
+    if (scroll) tr.scrollIntoView({block: "nearest"});
   }
 }
+
+function moveCursor(step) {
+  if (!state.items.length) return;
+  setCursor(Math.max(0, Math.min(state.items.length - 1, cursorIndex + step)));
+}
+
+// A row that gets focus (Tab into its actions, or a click) becomes the cursor row. Not scrolled: a
+// click's mouseup must land where its mousedown did. Not while Quick View closes: the browser then
+// gives focus back to the row it was opened from, but the cursor is the row Quick View showed last.
+$("rows").addEventListener("focusin", (event) => {
+  const tr = event.target.closest("tr.row");
+  if (!tr || dialog.open || dialog.dataset.id) return;
+  if (Number(tr.dataset.index) !== cursorIndex) setCursor(Number(tr.dataset.index), {focus: false, scroll: false});
+});
 
 document.addEventListener("keydown", (event) => {
   if (dialog.open || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -720,8 +743,13 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "k" || event.key === "ArrowUp") {
     event.preventDefault();
     moveCursor(-1);
-  } else if (event.key === "Enter" && cursorIndex >= 0 && state.items[cursorIndex]) {
-    window.location.href = detailHref(state.items[cursorIndex].id);
+  } else if (event.key === "Enter" && cursorIndex >= 0 && state.items[cursorIndex]
+             && !event.target.closest("a, button, summary, dialog, [popover]")) {
+    // Enter on a focused button or link does what that control does; on a row (or the page) it opens
+    // the cursor row, which is the focused row.
+    const focused = event.target.closest("tr.row");
+    const index = focused ? Number(focused.dataset.index) : cursorIndex;
+    window.location.href = detailHref(state.items[index].id);
   } else if (event.key === "q" && cursorIndex >= 0) {
     openQuickView(cursorIndex);
   }

@@ -4,7 +4,9 @@
 // execlog:detail events. Values from spans (names, reasons from the runner) are untrusted: DOM is
 // built with textContent only (el()).
 
-import {ApiError, LIVE_STATUSES, api, attemptsLabel, clear, el, emit, setBadge, toast} from "./common.js";
+import {
+  ApiError, LIVE_STATUSES, api, attemptsLabel, clear, el, emit, iconAction, setBadge, toast,
+} from "./common.js";
 
 const FAILED = new Set(["Failed", "Rejected"]);
 const POLL_MS = 1000;
@@ -94,7 +96,13 @@ function follow(id, attempt, onItem, onDone) {
   }, POLL_MS);
 }
 
-// --- listing rows ----------------------------------------------------------------------------------
+// --- listing rows: the reference's Info icon beside a Failed status ------------------------------------
+//
+// A failed row shows an Info button next to its status; it opens a pop-up with the failure (message,
+// failed and skipped steps) and Retry Execution, or why the execution cannot be retried. Once the retry
+// limit is reached the Info icon is gone (as in the reference) and the row says so. The row's first
+// decision comes from the store alone (fast); the retryable ones are then confirmed with their runners,
+// so the row never offers a retry its detail page refuses (e.g. a reconfigured trigger).
 
 const decisions = new Map();  // execution id -> latest decision (from the preview endpoint)
 let pendingRows = new Map();  // execution id -> row, waiting for one batched decision request
@@ -105,29 +113,54 @@ function queueDecision(row, item) {
   if (!batchTimer) batchTimer = setTimeout(fetchDecisions, 30);
 }
 
+async function previewChunk(ids, checkRunner) {
+  const {status, body} = await post("/api/retry/preview", {ids, check_runner: checkRunner});
+  if (status !== 200) throw new ApiError(body.error || `HTTP ${status}`);
+  return body.items;
+}
+
 async function fetchDecisions() {
   batchTimer = null;
   const rows = pendingRows;
   pendingRows = new Map();
   const ids = [...rows.keys()];
+  const show = (d) => {
+    decisions.set(d.execution_id, d);
+    const row = rows.get(d.execution_id);
+    if (row && row.isConnected && row.dataset.id === d.execution_id) renderRowSlot(row, d);
+  };
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
+    let items;
     try {
-      const {status, body} = await post("/api/retry/preview", {ids: chunk, check_runner: false});
-      if (status !== 200) throw new ApiError(body.error || `HTTP ${status}`);
-      for (const d of body.items) {
-        decisions.set(d.execution_id, d);
-        const row = rows.get(d.execution_id);
-        if (row && row.isConnected && row.dataset.id === d.execution_id) renderRowSlot(row, d);
-      }
+      items = await previewChunk(chunk, false);
     } catch (err) {
       for (const id of chunk) {
         const row = rows.get(id);
-        const slot = row && row.querySelector('[data-slot="retry"]');
-        if (slot) clear(slot).append(el("span", {class: "retry-why", text: "Retry unavailable", title: err.message}));
+        if (row) retryLine(row).append(el("span", {class: "retry-why", text: "Retry unavailable", title: err.message}));
       }
+      continue;
+    }
+    items.forEach(show);
+    const retryable = items.filter((d) => d.retryable).map((d) => d.execution_id);
+    if (!retryable.length) continue;
+    try {
+      (await previewChunk(retryable, true)).forEach(show);
+    } catch (err) {
+      // Keep the store's answer; the retry itself asks the runner again.
     }
   }
+}
+
+/** The retry state beside the status ("2 retries left", or why not), created on demand. */
+function retryLine(row) {
+  const cell = row.querySelector(".c-status .status-line") || row.querySelector(".c-status");
+  let line = cell.querySelector(".retry-line");
+  if (!line) {
+    line = el("span", {class: "sub retry-line"});
+    cell.append(line);
+  }
+  return clear(line);
 }
 
 function renderRowSlot(row, d) {
@@ -135,21 +168,101 @@ function renderRowSlot(row, d) {
   if (!slot) return;
   clear(slot);
   row.dataset.retryCode = d.code;
-  if (d.retryable) {
-    const button = el("button", {class: "act act-retry", text: "Retry",
-                                 title: `Retry as attempt ${d.next_attempt} of ${d.max_attempts} (${retriesLeftText(d)})`,
-                                 attrs: {type: "button", "data-next-attempt": d.next_attempt}});
-    button.addEventListener("click", (event) => {
+  const line = retryLine(row);
+  if (d.code !== "limit_reached") {
+    const info = el("button", {class: "status-info", attrs: {type: "button", "aria-haspopup": "dialog",
+      "aria-label": `${row.dataset.status || "Failed"}: details and Retry Execution`}});
+    iconAction(info, "info", "Details and Retry Execution");
+    info.addEventListener("click", (event) => {
       event.stopPropagation();
+      openInfo(row, d, info);
+    });
+    slot.append(info);
+  }
+  if (d.retryable) {
+    line.append(el("span", {class: "retry-left", text: retriesLeftText(d)}));
+  } else {
+    // A short label in the row; the whole reason is in the pop-up (and the tooltip), never cut.
+    line.append(el("span", {class: "retry-why", text: SHORT[d.code] || "Cannot retry", title: d.reason,
+                            attrs: {"data-code": d.code}}));
+  }
+}
+
+// --- the Info pop-up ---------------------------------------------------------------------------------
+
+let pop = null;
+
+function infoPop() {
+  if (pop) return pop;
+  pop = el("div", {class: "status-pop", attrs: {popover: "auto", role: "dialog", "aria-labelledby": "status-pop-title"}});
+  pop.id = "status-pop";
+  document.body.append(pop);
+  pop.addEventListener("toggle", (event) => {
+    if (event.newState === "closed" && pop.opener && pop.opener.isConnected) pop.opener.focus({preventScroll: true});
+  });
+  return pop;
+}
+
+function placePop(p, anchor) {
+  const r = anchor.getBoundingClientRect();
+  const width = p.offsetWidth;
+  const height = p.offsetHeight;
+  const left = Math.max(8, Math.min(r.left, window.innerWidth - width - 8));
+  const below = r.bottom + 6;
+  const top = below + height > window.innerHeight - 8 ? Math.max(8, r.top - height - 6) : below;
+  p.style.left = `${left}px`;
+  p.style.top = `${top}px`;
+}
+
+async function openInfo(row, d, anchor) {
+  const p = infoPop();
+  p.opener = anchor;
+  const id = row.dataset.id;
+  p.dataset.id = id;
+  const name = row.querySelector(".name-link");
+  const title = el("h2", {text: name ? name.textContent : id});
+  title.id = "status-pop-title";
+  const close = el("button", {class: "pop-close", text: "×", attrs: {type: "button", "aria-label": "Close"}});
+  close.addEventListener("click", () => p.hidePopover());
+  const status = row.dataset.status || "Failed";
+  const head = el("div", {class: "pop-head"}, title, el("span", {class: "spacer"}), close);
+  const badgeNode = row.querySelector(".c-status .badge").cloneNode(true);
+  const why = row.querySelector(".status-why");
+  const failure = el("div", {class: "banner error pop-failure", text: (why && why.textContent) || `${status}.`});
+  const steps = el("ol", {class: "pop-steps"});
+  const attemptText = `Attempt ${d.attempt}${d.max_attempts ? ` of ${d.max_attempts}` : ""}`;
+  const retry = el("div", {class: "pop-retry"});
+  if (d.retryable) {
+    const button = el("button", {class: "button primary act-retry", text: "Retry Execution",
+                                 attrs: {type: "button", "data-next-attempt": d.next_attempt}});
+    button.addEventListener("click", () => {
+      p.hidePopover();
       retryRow(row, d);
     });
-    slot.append(button, el("span", {class: "retry-left", text: retriesLeftText(d)}));
+    retry.append(button, el("span", {class: "retry-left", text: `${attemptText} · ${retriesLeftText(d)}`}));
   } else {
-    slot.append(el("span", {class: "retry-why", text: SHORT[d.code] || "Cannot retry", title: d.reason,
-                            attrs: {"data-code": d.code}}));
-    // The reference's own rules get their sentence in the row; setup matters (no listener, …) stay in the
-    // title and on the detail page, so a log without a retry listener stays readable.
-    if (ROW_REASONS.has(d.code)) slot.append(el("span", {class: "retry-reason", text: d.reason}));
+    retry.append(el("span", {class: "retry-why", text: SHORT[d.code] || "Cannot retry", attrs: {"data-code": d.code}}),
+                 el("p", {class: "retry-reason", text: d.reason}));
+  }
+  const open = el("a", {class: "pop-open", text: "Open execution"});
+  open.href = name ? name.href : `/executions/${encodeURIComponent(id)}`;
+  clear(p).append(head, el("div", {class: "pop-status"}, badgeNode, el("span", {class: "muted", text: attemptText})),
+                  failure, steps, retry, open);
+  if (!p.matches(":popover-open")) p.showPopover();
+  placePop(p, anchor);
+  (p.querySelector(".act-retry") || close).focus({preventScroll: true});
+  // The failed and skipped steps, as Quick View lists them.
+  try {
+    const item = await api(`/api/executions/${encodeURIComponent(id)}`, {steps: "false"});
+    if (p.dataset.id !== id) return;
+    if (item.status_message) failure.textContent = item.status_message;
+    for (const step of item.problem_steps || []) {
+      steps.append(el("li", {}, el("strong", {text: step.name}), step.detail ? ` — ${step.detail}` : "",
+                      el("span", {class: "muted", text: ` (${step.status})`})));
+    }
+    placePop(p, anchor);
+  } catch (err) {
+    // The pop-up still has the failure message from the row.
   }
 }
 
@@ -176,27 +289,31 @@ async function requestRetry(d) {
 
 async function retryRow(row, d) {
   const slot = row.querySelector('[data-slot="retry"]');
-  const button = slot && slot.querySelector(".act-retry");
-  if (button) {
-    button.disabled = true;
-    button.textContent = "Retrying…";
-  }
+  if (slot) clear(slot);
+  retryLine(row).append(el("span", {class: "retry-started", text: "Retrying…"}));
   const {body} = await requestRetry(d);
   if (body.accepted) {
     toast(body.message || `Attempt ${body.attempt} started`);
-    clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
+    retryLine(row).append(el("span", {class: "retry-started", text: `Attempt ${body.attempt} started…`}));
     follow(d.execution_id, body.attempt, (item) => showRowState(row, item), (item) => {
       decisions.delete(item.id);
       if (FAILED.has(item.status)) queueDecision(row, item);
-      else clear(slot);
+      else clearRowRetry(row);
     });
   } else {
     const message = body.error || "The retry failed.";
     toast(message);
-    clear(slot).append(el("span", {class: "retry-why", text: SHORT[body.code] || "Retry failed", title: message,
-                                   attrs: {"data-code": body.code || ""}}),
-                       el("span", {class: "retry-reason", text: message, attrs: {role: "alert"}}));
+    retryLine(row).append(el("span", {class: "retry-why", text: SHORT[body.code] || "Retry failed", title: message,
+                                      attrs: {"data-code": body.code || "", role: "alert"}}));
   }
+}
+
+function clearRowRetry(row) {
+  const slot = row.querySelector('[data-slot="retry"]');
+  if (slot) clear(slot);
+  const line = row.querySelector(".retry-line");
+  if (line) line.remove();
+  delete row.dataset.retryCode;
 }
 
 document.addEventListener("execlog:row", (event) => {
@@ -204,8 +321,7 @@ document.addEventListener("execlog:row", (event) => {
   const slot = row.querySelector('[data-slot="retry"]');
   if (!slot) return;
   if (!FAILED.has(item.status)) {
-    clear(slot);
-    delete row.dataset.retryCode;
+    clearRowRetry(row);
     return;
   }
   const known = decisions.get(item.id);
@@ -325,11 +441,12 @@ async function runBulk(will) {
     const row = document.querySelector(`tr.row[data-id="${CSS.escape(outcome.id)}"]`);
     if (row && outcome.accepted) {
       const slot = row.querySelector('[data-slot="retry"]');
-      if (slot) clear(slot).append(el("span", {class: "retry-started", text: `Attempt ${outcome.attempt} started…`}));
+      if (slot) clear(slot);
+      retryLine(row).append(el("span", {class: "retry-started", text: `Attempt ${outcome.attempt} started…`}));
       follow(outcome.id, outcome.attempt, (item) => showRowState(row, item), (item) => {
         decisions.delete(item.id);
         if (FAILED.has(item.status)) queueDecision(row, item);
-        else if (slot) clear(slot);
+        else clearRowRetry(row);
       });
     }
   }
@@ -421,7 +538,8 @@ document.addEventListener("execlog:quickview", async (event) => {
   if (!FAILED.has(item.status)) return;
   let d;
   try {
-    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`, {check_runner: "false"});
+    // Asked with the runner, like the detail page: Quick View and the detail never disagree.
+    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`);
   } catch (err) {
     return;
   }
