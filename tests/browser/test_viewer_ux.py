@@ -174,6 +174,9 @@ def test_info_icon_beside_failed_status_opens_the_failure_and_retry_execution(pa
     expect(pop.locator(".act-retry")).to_have_text("Retry Execution")
     expect(pop.locator(".retry-left")).to_have_text("Attempt 1 of 3 · 2 retries left")
     page.screenshot(path=str(artifacts / "ux-info-popup.png"))
+    spot, near = pop.bounding_box(), info.bounding_box()  # opened at the icon, below or above it
+    assert abs(spot["x"] - near["x"]) < 40 and (spot["y"] >= near["y"] + near["height"] - 1
+                                                 or spot["y"] + spot["height"] <= near["y"] + 1), (spot, near)
     pop.locator(".act-retry").click()
     expect(pop).to_be_hidden()
     expect(flaky.locator(".badge-text").first).to_have_text("Success")

@@ -125,9 +125,14 @@ async function fetchDecisions() {
   pendingRows = new Map();
   const ids = [...rows.keys()];
   const show = (d) => {
+    const before = decisions.get(d.execution_id);
     decisions.set(d.execution_id, d);
     const row = rows.get(d.execution_id);
-    if (row && row.isConnected && row.dataset.id === d.execution_id) renderRowSlot(row, d);
+    if (!row || !row.isConnected || row.dataset.id !== d.execution_id) return;
+    // The runner's confirmation usually agrees: keep the row (and an Info button someone is using) as is.
+    if (before && row.dataset.retryCode === d.code && before.retryable === d.retryable
+        && before.attempts_left === d.attempts_left) return;
+    renderRowSlot(row, d);
   };
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
@@ -203,8 +208,11 @@ function infoPop() {
   return pop;
 }
 
-function placePop(p, anchor) {
-  const r = anchor.getBoundingClientRect();
+function placePop(p, anchor, row) {
+  // The row may have been re-rendered meanwhile (a live update): place it by the row's current icon.
+  const target = anchor.isConnected ? anchor : (row && (row.querySelector(".status-info") || row.querySelector(".badge")));
+  if (!target || !target.isConnected) return;
+  const r = target.getBoundingClientRect();
   const width = p.offsetWidth;
   const height = p.offsetHeight;
   const left = Math.max(8, Math.min(r.left, window.innerWidth - width - 8));
@@ -249,7 +257,7 @@ async function openInfo(row, d, anchor) {
   clear(p).append(head, el("div", {class: "pop-status"}, badgeNode, el("span", {class: "muted", text: attemptText})),
                   failure, steps, retry, open);
   if (!p.matches(":popover-open")) p.showPopover();
-  placePop(p, anchor);
+  placePop(p, anchor, row);
   (p.querySelector(".act-retry") || close).focus({preventScroll: true});
   // The failed and skipped steps, as Quick View lists them.
   try {
@@ -260,7 +268,7 @@ async function openInfo(row, d, anchor) {
       steps.append(el("li", {}, el("strong", {text: step.name}), step.detail ? ` — ${step.detail}` : "",
                       el("span", {class: "muted", text: ` (${step.status})`})));
     }
-    placePop(p, anchor);
+    placePop(p, anchor, row);
   } catch (err) {
     // The pop-up still has the failure message from the row.
   }
