@@ -21,11 +21,12 @@ from execlog_otel import demo
 from execlog_otel import semconv as sc
 from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
-from viewer_support import SpanWriter, StepSpec
+from viewer_support import SpanWriter, StepSpec, big_execution
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
 
+BIG_STEPS = 2_000  # 1,000 turns with a chat each; every 50th turn failed
 LONG_S = 97  # a run of 1 m 37 s: the axis labels of the issue ("1 m 13 s1 m 37 s")
 WIDTHS = (1440, 800)
 SCHEMES = ("light", "dark")
@@ -51,11 +52,11 @@ def site(ch_client, chdb_url):
                  StepSpec("Load warehouse", kind="connector", offset_ms=70_100, duration_ms=26_800,
                           attrs={sc.CONNECTOR: "BigQuery"})]
         long_id, _ = writer.execution("long-import", start_ns=start, duration_ms=LONG_S * 1000, steps=steps)
-        ids = {"long-import": long_id}
+        ids = {"long-import": long_id, "long-agent": big_execution(store, BIG_STEPS)}
         deadline = time.monotonic() + 60
         while True:
             items = get_json(f"{running.url}/api/executions?limit=200")["items"]
-            if len(items) >= sent + 1:
+            if len(items) >= sent + 2:
                 break
             assert time.monotonic() < deadline, "the demo executions never arrived"
             time.sleep(0.2)
@@ -319,6 +320,40 @@ def test_quick_view_shows_code_above_the_fold_and_one_download(page, site):
     expect(code).to_be_visible()
     assert code.bounding_box()["y"] + 40 < 900
     assert dialog.locator("a[download], .code-download").count() == 1
+
+
+# --- search within an execution, and the mini-map -------------------------------------------------------
+
+def test_search_within_an_execution_jumps_to_matches_and_the_minimap_shows_failures(page, site, artifacts):
+    url, ids = site
+    page.goto(f"{url}/executions/{ids['long-agent']}")
+    marks = page.locator("#minimap .mm-fail")
+    expect(marks).to_have_count(20)
+    expect(page.locator("#minimap .mm-slow").first).to_be_attached()
+    search = page.locator("#step-search")
+    search.fill("chat 777")
+    expect(page.locator("#step-search-count")).to_have_text("1 of 1")
+    expect(page.locator("#step-name")).to_have_text("chat 777")
+    selected = page.locator("#wf-rows li.wf-row.selected")
+    expect(selected).to_contain_text("chat 777")
+    rows_box, row_box = page.locator("#wf-rows").bounding_box(), selected.bounding_box()
+    assert rows_box["y"] <= row_box["y"] and row_box["y"] + row_box["height"] <= rows_box["y"] + rows_box["height"] + 1
+    search.fill("failed")
+    expect(page.locator("#step-search-count")).to_have_text("1 of 20")
+    expect(page.locator("#step-name")).to_have_text("turn 50")
+    search.press("Enter")
+    expect(page.locator("#step-search-count")).to_have_text("2 of 20")
+    expect(page.locator("#step-name")).to_have_text("turn 100")
+    search.press("Shift+Enter")
+    expect(page.locator("#step-name")).to_have_text("turn 50")
+    page.screenshot(path=str(artifacts / "ux-search-minimap.png"))
+    marks.last.click()
+    expect(page.locator("#step-name")).to_have_text("turn 1000")
+    # Text inside a step's input or output is found too.
+    page.goto(f"{url}/executions/{ids['import-orders:Failed']}")
+    page.locator("#step-search").fill("partner.example.com")
+    expect(page.locator("#step-name")).to_have_text("Fetch batch")
+    expect(page.locator("#step-search-count")).to_have_text("1 of 1")
 
 
 # --- the visual pass ----------------------------------------------------------------------------------------

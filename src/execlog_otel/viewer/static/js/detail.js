@@ -24,6 +24,7 @@ const state = {
   neighbors: {prev: null, next: null},
   pollTimer: null,
   collapsed: new Set(),
+  search: {query: "", matches: [], at: -1},
 };
 
 function visibleSteps() {
@@ -286,6 +287,7 @@ function stepRow(step, total, parents) {
   track.append(bar);
   const duration = el("span", {class: "wf-dur", text: formatDuration(step.duration_ms), title: `${step.duration_ms} ms`});
   li.append(label, status, track, duration);
+  if (state.search.ids && state.search.ids.has(step.span_id)) li.classList.add("match");
   if (step.status === "Failed" && step.error) {
     li.append(el("div", {class: "wf-note error", text: `✕ ${step.error}`}));
   } else if (step.status === "Skipped") {
@@ -426,6 +428,7 @@ function render(first) {
   const item = state.item;
   renderHeader(item);
   renderSteps();
+  renderMinimap(item);
   renderJSON($("exec-input"), item.input, "No input recorded.");
   setPayloadNote($("input-note"), item.input);
   renderJSON($("exec-output"), item.output, LIVE_STATUSES.has(item.status) ? "Not finished yet." : "No output recorded.");
@@ -439,9 +442,125 @@ function render(first) {
     const failed = steps.find((s) => s.status === "Failed");
     selectStep((failed || steps[0]).span_id, {scroll: Boolean(failed)});
   }
+  if ($("step-search").value.trim() && !state.search.ids) runSearch();
   root.dataset.loaded = item.trace_id;
   emit("execlog:detail", {root, item});
 }
+
+// --- search within the execution -------------------------------------------------------------------
+
+const HAYSTACK_CHARS = 20_000;  // per step: bounded work and memory for runs with big payloads
+const haystacks = new WeakMap();
+
+function haystack(step) {
+  let text = haystacks.get(step);
+  if (text === undefined) {
+    const payload = (p) => (p && p.value !== undefined ? jsonText(p.value).slice(0, HAYSTACK_CHARS) : "");
+    text = [step.name, step.kind, step.tool, step.connector, step.model, step.status, step.error, step.skip_reason,
+      payload(step.input), payload(step.output)].filter(Boolean).join("\n").toLowerCase();
+    haystacks.set(step, text);
+  }
+  return text;
+}
+
+/** Make a step visible in the waterfall (unfold its ancestors, leave "only failed") and select it. */
+function revealStep(spanId) {
+  if (!visibleSteps().some((s) => s.span_id === spanId)) {
+    state.collapsed.clear();
+    state.onlyProblems = false;
+    $("only-problems").checked = false;
+    renderSteps();
+  }
+  selectStep(spanId, {scroll: true});
+}
+
+function runSearch() {
+  if (!state.item) return;  // typed before the steps arrived: render() runs it once they are here
+  const query = $("step-search").value.trim().toLowerCase();
+  const search = state.search;
+  search.query = query;
+  const steps = state.item ? state.item.steps : [];
+  search.matches = query ? steps.filter((s) => haystack(s).includes(query)).map((s) => s.span_id) : [];
+  search.ids = new Set(search.matches);
+  search.at = -1;
+  renderSteps();
+  if (search.matches.length) jumpToMatch(1);
+  else showSearchCount();
+}
+
+function showSearchCount() {
+  const {query, matches, at} = state.search;
+  $("step-search-count").textContent = !query ? "" : matches.length
+    ? `${formatInt(at + 1)} of ${formatInt(matches.length)}` : "no match";
+  $("step-search-prev").disabled = matches.length < 2;
+  $("step-search-next").disabled = matches.length < 2;
+}
+
+function jumpToMatch(delta) {
+  const search = state.search;
+  if (!search.matches.length) return;
+  search.at = (search.at + delta + search.matches.length) % search.matches.length;
+  revealStep(search.matches[search.at]);
+  showSearchCount();
+}
+
+let searchTimer = null;
+$("step-search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 150);
+});
+$("step-search").addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  event.preventDefault();
+  clearTimeout(searchTimer);
+  if ($("step-search").value.trim().toLowerCase() !== state.search.query) runSearch();
+  else jumpToMatch(event.shiftKey ? -1 : 1);
+});
+$("step-search-next").addEventListener("click", () => jumpToMatch(1));
+$("step-search-prev").addEventListener("click", () => jumpToMatch(-1));
+
+// --- the mini-map: where the failures and the slowest steps are ---------------------------------------
+
+const MINIMAP_SLOWEST = 10;
+const MINIMAP_MAX_FAILED = 200;
+let minimapKey = "";
+
+function renderMinimap(item) {
+  const map = $("minimap");
+  const steps = item.steps;
+  const failed = steps.filter((s) => s.status === "Failed");
+  const slowest = [...steps].sort((a, b) => b.duration_ms - a.duration_ms).slice(0, MINIMAP_SLOWEST)
+    .filter((s) => s.status !== "Failed");
+  const key = `${item.trace_id}:${steps.length}:${failed.length}`;
+  if (key === minimapKey) return;
+  minimapKey = key;
+  clear(map);
+  map.hidden = steps.length < 20;  // a short run fits on the screen: no overview needed
+  if (map.hidden) return;
+  const position = new Map(steps.map((s, i) => [s.span_id, i]));
+  const track = el("div", {class: "mm-track"});
+  map.append(track);
+  const mark = (step, cls, label) => {
+    const b = el("button", {class: `mm-mark ${cls}`, attrs: {type: "button", "aria-label": label, tabindex: "-1"}});
+    b.title = label;
+    b.dataset.spanId = step.span_id;
+    b.style.left = `${(position.get(step.span_id) / Math.max(1, steps.length - 1)) * 100}%`;
+    track.append(b);
+  };
+  for (const s of slowest) mark(s, "mm-slow", `Slow: ${s.name} — ${formatDuration(s.duration_ms)}`);
+  for (const s of failed.slice(0, MINIMAP_MAX_FAILED)) mark(s, "mm-fail", `Failed: ${s.name}${s.error ? ` — ${s.error}` : ""}`);
+  const legend = el("span", {class: "mm-legend muted"},
+    el("span", {class: "mm-key mm-fail-key", attrs: {"aria-hidden": "true"}}),
+    ` ${formatInt(failed.length)} failed · `,
+    el("span", {class: "mm-key mm-slow-key", attrs: {"aria-hidden": "true"}}),
+    ` ${formatInt(slowest.length)} slowest`);
+  map.append(legend);
+}
+
+$("minimap").addEventListener("click", (event) => {
+  const mark = event.target.closest(".mm-mark");
+  if (mark) revealStep(mark.dataset.spanId);
+});
 
 // --- events ----------------------------------------------------------------------------------------
 
