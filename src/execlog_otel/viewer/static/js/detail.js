@@ -200,7 +200,7 @@ function timelineTotal(item) {
 // Tick spacings a reader can add up: 1, 2, 5 × 10^n ms below a second, then round seconds / minutes.
 const NICE_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3,
   900e3, 1800e3, 3600e3, 7200e3, 21600e3, 43200e3, 86400e3];
-const TICK_MIN_PX = 96;  // room for a label like "1 m 13 s" and a gap
+const TICK_MIN_PX = 72;  // room for a label like "1 m 13 s" and a gap (overlaps are removed below)
 
 function niceStep(ms) {
   return NICE_MS.find((n) => n >= ms) || Math.ceil(ms / 86400e3) * 86400e3;

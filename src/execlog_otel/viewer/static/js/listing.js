@@ -688,8 +688,11 @@ dialog.addEventListener("click", (event) => {
   }
 });
 dialog.addEventListener("close", () => {
+  // Enter now opens this row, the one Quick View showed. The close event can arrive after the next key
+  // (e.g. "/" already focused the search box): only take focus back from the row the browser restored.
   const tr = $("rows").querySelector(`tr[data-index="${cursorIndex}"]`);
-  if (tr) tr.focus({preventScroll: true});  // Enter now opens this row, the one Quick View showed
+  const active = document.activeElement;
+  if (tr && (!active || active === document.body || active.matches("tr.row"))) tr.focus({preventScroll: true});
   state.quickItem = null;
   delete dialog.dataset.id;
   delete dialog.dataset.loaded;
