@@ -145,8 +145,8 @@ def test_bad_queries_get_clear_answers(server, loaded):
     assert res.exit_code == 1 and "no query given" in res.output
     res = invoke("--server", server.url, "SELECT * FROM no_such_table")
     assert res.exit_code == 1 and "ClickHouse rejected the query" in res.output and "no_such_table" in res.output
-    res = invoke("--server", server.url, "SELEC 1")
-    assert res.exit_code == 1 and "refused" in res.output
+    res = invoke("--server", server.url, "SELEC 1")  # a typo, not a write
+    assert res.exit_code == 1 and "did you mean SELECT?" in res.output and "read-only" not in res.output
     res = invoke("--server", server.url, "--format", "xml", "SELECT 1")
     assert res.exit_code == 2 and "xml" in res.output
     res = invoke("--server", "http://127.0.0.1:9", "SELECT 1")

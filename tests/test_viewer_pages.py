@@ -117,7 +117,7 @@ def test_an_unknown_execution_is_a_404_page_that_says_so(client):
     r = client.get(f"/executions/{'0' * 32}")
     html = r.get_data(as_text=True)
     assert r.status_code == 404 and r.mimetype == "text/html"
-    assert f"No execution {'0' * 32} in this store" in html and 'class="error-box"' in html
+    assert f"no execution {'0' * 32} in this store" in html and 'class="error-box"' in html
     assert "← Execution Log</a>" in html  # a way back
     api = client.get(f"/api/no/such/{'0' * 32}")
     assert api.status_code == 404 and api.is_json
