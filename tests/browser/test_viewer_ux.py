@@ -356,6 +356,36 @@ def test_search_within_an_execution_jumps_to_matches_and_the_minimap_shows_failu
     expect(page.locator("#step-search-count")).to_have_text("1 of 1")
 
 
+# --- Compare -------------------------------------------------------------------------------------------
+
+def test_compare_two_attempts_of_the_demos_retried_automation_shows_the_changed_step(page, site, artifacts):
+    url, ids = site
+    eid = ids["flaky-webhook:Success"]  # retried in the demo: attempt 1 Failed, attempt 2 Success
+    page.goto(f"{url}/executions/{eid}")
+    link = page.locator("#compare-attempts")
+    expect(link).to_be_visible()
+    link.click()
+    page.wait_for_url(re.compile(r"/compare\?"))
+    expect(page.locator("#compare")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#compare-summary")).to_contain_text("Status Failed → Success")
+    first = page.locator("#compare-rows tr.first-divergence")
+    expect(first).to_have_count(1)
+    expect(first).to_contain_text("Upsert contact")
+    expect(first.locator("td").nth(1)).to_contain_text("Failed")
+    expect(first.locator("td").nth(3)).to_contain_text("Success")
+    expect(page.locator("#compare-io")).to_contain_text("Output: 1 change")
+    page.screenshot(path=str(artifacts / "ux-compare.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    # From the listing: select two runs of one automation, then Compare.
+    page.goto(f"{url}/")
+    for key in ("import-orders:Failed", "sync-inventory:Success"):
+        row(page, ids[key]).locator("input.select-execution").check()
+    compare = page.locator(".selection-bar .compare-selected")
+    expect(compare).to_be_visible()
+    compare.click()
+    expect(page.locator("#error-banner")).to_contain_text("same agent or automation")
+
+
 # --- the visual pass ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -365,12 +395,15 @@ def test_every_page_whole_at_both_widths_and_schemes(browser, site, artifacts, w
     pg = new_page(browser, width, scheme)
     pages = {"listing": "/", "detail-failed": f"/executions/{ids['import-orders:Failed']}",
              "detail-running": f"/executions/{ids['migrate-customers:Running']}",
-             "detail-agent": f"/executions/{ids['support-agent:Failed']}", "not-found": f"/executions/{'0' * 32}"}
+             "detail-agent": f"/executions/{ids['support-agent:Failed']}", "not-found": f"/executions/{'0' * 32}",
+             "compare": f"/compare?a={ids['flaky-webhook:Success']}&a_attempt=1&b={ids['flaky-webhook:Success']}"}
     for name, path in pages.items():
         pg.goto(f"{url}{path}")
         if name == "listing":
             expect(pg.locator("#rows tr.row").first).to_be_visible()
             expect(pg.locator("#rows .retry-why").first).to_be_visible()
+        elif name == "compare":
+            expect(pg.locator("#compare-rows tr").first).to_be_visible()
         elif name.startswith("detail"):
             expect(pg.locator("#metrics .metric").first).to_be_visible()
             if name != "detail-running":  # its one step is still open: no finished step to show yet

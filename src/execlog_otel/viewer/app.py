@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         auth,
         bodies,
         code_api,
+        compare_api,
         errors,
         insights_api,
         pages,
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         retention_days=status.retention_in_force(store, settings),
         sink=(sink or StoreSink(store)) if receiver else None,
     )
-    for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, sql_api.bp, insights_api.bp, status.bp):
+    for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, compare_api.bp, sql_api.bp, insights_api.bp,
+                      status.bp):
         app.register_blueprint(blueprint)
     # Access control and CSRF, security headers, and every error answer: see those modules.
     auth.init_app(app, settings)

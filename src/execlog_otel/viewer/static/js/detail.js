@@ -173,6 +173,14 @@ function renderHeader(item) {
   banner.classList.toggle("error", failed);
   banner.classList.toggle("warn", !failed);
 
+  const compare = $("compare-attempts");
+  compare.hidden = !(item.attempts && item.attempts.length > 1);
+  if (!compare.hidden) {
+    const shown = item.shown_attempt;
+    const other = shown > 1 ? shown - 1 : item.attempts[item.attempts.length - 1].attempt;
+    const [a, b] = other < shown ? [other, shown] : [shown, other];
+    compare.href = `/compare?${new URLSearchParams({a: item.id, a_attempt: a, b: item.id, b_attempt: b})}`;
+  }
   const picker = $("attempt-picker");
   const select = $("attempt-select");
   picker.hidden = !(item.attempts && item.attempts.length > 1);

@@ -769,6 +769,28 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// --- Compare: two selected rows side by side ----------------------------------------------------------
+
+document.addEventListener("change", (event) => {
+  if (!(event.target instanceof HTMLInputElement) || !event.target.matches("input.select-execution")) return;
+  const bar = document.querySelector(".selection-bar");
+  if (!bar) return;
+  let link = bar.querySelector(".compare-selected");
+  if (!link) {
+    link = el("a", {class: "button compare-selected", text: "Compare",
+                    title: "The two selected executions side by side (same agent or automation)"});
+    bar.insertBefore(link, bar.querySelector("button.link"));
+  }
+  const ids = [...document.querySelectorAll("input.select-execution:checked")].map((b) => b.dataset.id);
+  link.hidden = ids.length !== 2;
+  if (ids.length === 2) {
+    // The older run is A (the baseline), the newer B: the listing shows newest first.
+    const [newer, older] = ids.map((id) => state.items.find((it) => it.id === id)).filter(Boolean)
+      .sort((x, y) => (x.started_at < y.started_at ? 1 : -1));
+    link.href = `/compare?${new URLSearchParams({a: (older || {}).id || ids[1], b: (newer || {}).id || ids[0]})}`;
+  }
+});
+
 // --- start ---------------------------------------------------------------------------------------
 
 initTimeZoneLabel();

@@ -1,0 +1,72 @@
+"""Compare (issue 18): two attempts of one execution, or two executions of one agent or automation, as a
+server-side JSON diff: steps aligned by name and position, status / duration / tokens changes, input and
+output diffs, the first divergence."""
+
+from __future__ import annotations
+
+import pytest
+
+from execlog_otel.viewer import compare
+from execlog_otel.viewer.app import create_app
+from viewer_support import SpanWriter, populate
+
+
+def test_json_diff_names_each_changed_path():
+    a = {"order": 1, "items": [{"sku": "A", "qty": 1}], "note": "x"}
+    b = {"order": 1, "items": [{"sku": "A", "qty": 2}, {"sku": "B"}], "extra": True}
+    assert compare.json_diff(a, b) == [
+        {"path": "$.items[0].qty", "change": "changed", "a": 1, "b": 2},
+        {"path": "$.items[1]", "change": "added", "a": None, "b": {"sku": "B"}},
+        {"path": "$.note", "change": "removed", "a": "x", "b": None},
+        {"path": "$.extra", "change": "added", "a": None, "b": True},
+    ]
+    assert compare.json_diff({"n": 1}, {"n": 1.0}) == [{"path": "$.n", "change": "changed", "a": 1, "b": 1.0}]
+    assert compare.json_diff([1, 2], [1, 2]) == []
+
+
+def _step(name, status="Success", duration=1.0, tokens=0, output=None):
+    return {"span_id": name, "name": name, "depth": 0, "status": status, "duration_ms": duration,
+            "total_tokens": tokens, "error": "", "input": None, "output": {"value": output} if output else None}
+
+
+def test_steps_align_by_name_and_position_and_the_first_divergence_is_found():
+    a = [_step("fetch"), _step("call", "Failed", 5.0, 10), _step("notify")]
+    b = [_step("fetch"), _step("retry-wait"), _step("call", "Success", 3.0, 14, {"ok": True}), _step("notify")]
+    rows = compare.align(a, b)
+    assert [(r["name"], r["a"] is not None, r["b"] is not None) for r in rows] == [
+        ("fetch", True, True), ("retry-wait", False, True), ("call", True, True), ("notify", True, True)]
+    call = rows[2]
+    assert call["status_changed"] and call["duration_ms_change"] == -2.0 and call["tokens_change"] == 4
+    assert not rows[0]["differs"] and rows[1]["differs"] and not rows[3]["differs"]
+
+
+@pytest.fixture
+def client_and_data(store, settings):
+    writer = SpanWriter(store)
+    data = populate(writer)
+    yield create_app(settings, store, receiver=False).test_client(), data
+    writer.close()
+
+
+def test_compare_two_attempts_as_json(client_and_data):
+    client, data = client_and_data
+    resp = client.get(f"/api/compare?a={data.billing}&a_attempt=1&b={data.billing}&b_attempt=2")
+    assert resp.status_code == 200, resp.get_json()
+    diff = resp.get_json()
+    assert (diff["a"]["attempt"], diff["b"]["attempt"]) == (1, 2)
+    assert (diff["a"]["status"], diff["b"]["status"]) == ("Failed", "Success") and diff["status_changed"]
+    first = diff["steps"][diff["first_divergence"]]
+    assert first["differs"] and first["a"] is not None
+    assert diff["changed_steps"] >= 1
+
+
+def test_compare_refuses_what_it_cannot_compare(client_and_data):
+    client, data = client_and_data
+    for url, status, text in ((f"/api/compare?a={data.billing}", 400, "b: missing"),
+                              (f"/api/compare?a={data.billing}&b={data.order_sync}", 400, "same agent or automation"),
+                              (f"/api/compare?a={data.billing}&b={'0' * 32}", 404, "no execution"),
+                              (f"/api/compare?a={data.billing}&a_attempt=x&b={data.billing}", 400, "a_attempt")):
+        resp = client.get(url)
+        assert resp.status_code == status and text in resp.get_json()["error"], (url, resp.get_json())
+    page = client.get(f"/compare?a={data.billing}&b={data.billing}")
+    assert page.status_code == 200 and 'id="compare-rows"' in page.get_data(as_text=True)
