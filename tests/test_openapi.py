@@ -76,6 +76,8 @@ def test_every_json_answer_matches_the_document(openapi, api):
         check(openapi, client, f"/api/executions/{eid}/code")
     older = check(openapi, client, f"/api/executions/{data.billing}?attempt=1")
     assert older["shown_attempt"] == 1 and [a["attempt"] for a in older["attempts"]] == [1, 2]
+    compared = check(openapi, client, f"/api/compare?a={data.billing}&a_attempt=1&b={data.billing}&b_attempt=2")
+    assert compared["first_divergence"] is not None
     check(openapi, client, "/api/facets?kind=automation")
     check(openapi, client, "/api/names?kind=all")
     check(openapi, client, "/api/info")
