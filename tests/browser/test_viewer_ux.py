@@ -125,9 +125,9 @@ def test_listing_fits_800_px_with_compact_rows_and_whole_refusals(browser, site,
             box = rows.first.locator(cell).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, cell, box)
         # One line of icon actions: a row is at most three text lines high (status, attempt, failure); at
-        # 800 px the used-by cells add one line.
+        # 800 px the used-by cells (steps, connectors, tools, tokens, cost, model) add a line or two.
         heights = [rows.nth(i).bounding_box()["height"] for i in range(rows.count())]
-        assert max(heights) <= (90 if width == 800 else 70), (width, max(heights))
+        assert max(heights) <= (120 if width == 800 else 70), (width, max(heights))
         assert pg.evaluate(CLIPPED_JS, ".retry-why, .retry-left, .badge, .icon-act") == []
         pg.context.close()
         assert pg.problems == []
