@@ -120,7 +120,7 @@ def test_retry_attempts_are_one_execution_with_the_latest_status(client, store):
     ("limit=x", "whole number"),
     ("from=yesterday", "ISO-8601"),
     ("cursor=%%%", "not a cursor"),
-    ("sort=name", "started_at or duration"),
+    ("sort=name", "started_at, duration or cost"),
     ("from=2026-01-02&to=2026-01-01", "from is later than to"),
 ])
 def test_bad_filters_get_400_with_a_message(client, query, message):
