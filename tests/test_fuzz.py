@@ -19,7 +19,8 @@ from tests.reliability_support import otlp_json, span_ids
 from execlog_otel.ingest import RECEIVER_ENDPOINTS
 from execlog_otel.viewer.app import create_app
 
-SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css"}
+SAMPLE_ARGS = {"execution_id": "0123456789abcdef0123456789abcdef", "name": "agent-x", "filename": "css/viewer.css",
+               "chart": "status_over_time"}
 QUERY_KEYS = ["kind", "status", "name", "q", "service", "from", "to", "limit", "cursor", "sort", "order",
               "attempt", "id", "ids", "format", "check_runner", "tab", "step", "page", "x"]
 NASTY = st.sampled_from(["", "0", "-1", "999999999999999999999", "1e309", "NaN", "null", "[]", "{}", "%00", "\x00",
