@@ -360,6 +360,8 @@ def test_detail_keys_step_through_the_listing_it_came_from(page, viewer, artifac
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(detail_url(url, ids[1], "?list=kind%3Dautomation"))
     expect(page.locator("#back-link")).to_have_attribute("href", "/executions?kind=automation")
+    # The keys act once the page has loaded its neighbours (the buttons are enabled then).
+    expect(page.locator("#prev-exec")).to_be_enabled()
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(detail_url(url, ids[0], "?list=kind%3Dautomation"))
     expect(page.locator("#prev-exec")).to_be_disabled()
