@@ -203,6 +203,10 @@ def test_listing_and_detail_agree_on_a_trigger_changed_execution(page, site):
     expect(pop.locator(".act-retry")).to_have_count(0)
     page.keyboard.press("Escape")
     expect(pop).to_be_hidden()
+    page.goto(f"{url}/executions/{eid}")
+    slot = page.locator('#detail [data-slot="retry"]')
+    expect(slot.locator(".retry-why")).to_have_text("Trigger changed")
+    expect(slot.locator(".act-retry")).to_have_count(0)
 
 
 # --- item 6: a running execution ------------------------------------------------------------------------

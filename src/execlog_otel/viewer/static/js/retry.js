@@ -119,6 +119,14 @@ async function previewChunk(ids, checkRunner) {
   return body.items;
 }
 
+/** One execution's retry decision confirmed by its runner (known automation, unchanged trigger). A POST with
+ * the CSRF token: the status GET never contacts a runner, so the detail page and Quick View ask here and agree
+ * with the listing's rows. */
+async function decisionWithRunner(id) {
+  const [d] = await previewChunk([id], true);
+  return d;
+}
+
 async function fetchDecisions() {
   batchTimer = null;
   const rows = pendingRows;
@@ -478,7 +486,7 @@ document.addEventListener("execlog:detail", async (event) => {
   if (!FAILED.has(item.status)) return;
   let d;
   try {
-    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`);
+    d = await decisionWithRunner(item.id);
   } catch (err) {
     slot.append(el("span", {class: "retry-why", text: "Retry unavailable", title: err.message}));
     return;
@@ -547,7 +555,7 @@ document.addEventListener("execlog:quickview", async (event) => {
   let d;
   try {
     // Asked with the runner, like the detail page: Quick View and the detail never disagree.
-    d = await api(`/api/executions/${encodeURIComponent(item.id)}/retry`);
+    d = await decisionWithRunner(item.id);
   } catch (err) {
     return;
   }
