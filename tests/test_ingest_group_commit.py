@@ -53,9 +53,11 @@ def test_concurrent_requests_become_one_insert(store, tmp_path: Path):
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert not errors and sink.wal.pending_rows in (0, 40)  # all acknowledged: durable in the log
-    assert sink.wait_drained(60)
-    assert sink.writer.inserts == 1 and sink.writer.rows_written == 40
+    assert not errors  # all acknowledged: durable in the log
+    # An idle writer inserts what has arrived at once (it may wake before every sender is in); whatever
+    # arrives after that waits for the linger and goes in one insert: never one insert per request.
+    assert sink.flush(60) and sink.wait_drained(60)
+    assert sink.writer.inserts <= 2 and sink.writer.rows_written == 40
     assert _stored(store) == sorted(f"{tag}-{i}" for tag in "abcdefghij" for i in range(4))
     sink.close()
 
