@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--size smoke|1m|10m] [--only sdk,exporter,ingest,listing,clickhouse] [--out FILE]``
+"""``python -m benchmarks [--size smoke|1m|10m|100m] [--only sdk,exporter,ingest,listing,clickhouse] [--out FILE]``
 
 Runs each measurement in its own process and writes one Markdown report: the
 machine, then a table of medians with their spread and the ratio to a baseline
@@ -29,6 +29,9 @@ TARGETS = {
     "detail": 150.0,  # p50 ms
     "clickhouse_added": 10.0,  # p50 ms the ClickHouse HTTP endpoint adds to a panel query
     "insights": (150.0, 400.0),  # p50, p95 ms
+    "search": (150.0, 400.0),  # p50, p95 ms
+    "growth": 1.5,  # p50 of the largest dataset over the one before it
+    "rss_mib": 1536.0,
 }
 
 
@@ -106,12 +109,32 @@ def table(results: dict[str, Any]) -> str:
         rows.append(f"| OTLP ingest: ms to acknowledgement at half the sustained rate ({fmt(a['rate'])} spans/s, "
                     f"pre-encoded, paced) | {fmt(a['ms']['p50'], 1)} ms | p99 {fmt(a['p99_ms'], 1)} ms, max "
                     f"{fmt(a['ms']['max'], 1)} ms (n={a['ms']['n']}) | – | – | p99 ≤ 50 ms | {met} |")
-    for ds in results.get("listing", []):
+    rows += _listing_rows(results.get("listing", []))
+    rows += _growth_rows(results.get("listing", []))
+    for ds in results.get("clickhouse", []):
+        added = ds["added_p50_ms"]
+        base = sorted(c["in_process"]["p50"] for c in ds["cases"].values())
+        ok = added["median"] <= TARGETS["clickhouse_added"]
+        rows.append(f"| {ds['spans'] / 1e6:.2f} M spans: ClickHouse HTTP endpoint, ms added per dashboard panel "
+                    f"query ({ds['queries']} queries, Native, as Grafana sends them) | {fmt(added['median'], 2)} ms "
+                    f"(median of per-query p50 differences) | largest {fmt(added['max'], 2)} ms; fastest runs: "
+                    f"median {fmt(ds['added_min_ms']['median'], 2)} ms added | same queries "
+                    f"in-process (store client, Native bytes): median p50 {fmt(base[len(base) // 2], 2)} ms | – | "
+                    f"≤ 10 ms added at p50 | {_met(ok)} |")
+    return "\n".join(rows)
+
+
+def _listing_rows(listing: list[dict[str, Any]]) -> list[str]:
+    rows: list[str] = []
+    for ds in listing:
         label = f"{ds['spans'] / 1e6:.2f} M spans / {ds['executions']:,} executions"
         base = ds["baseline_select1_ms"]["p50"]
         for name, s in ds["cases"].items():
             if name.startswith("detail"):
                 target, ok = "p50 ≤ 150 ms", s["p50"] <= TARGETS["detail"]
+            elif name == "listing: search":
+                target = "p50 ≤ 150 ms, p95 ≤ 400 ms"
+                ok = s["p50"] <= TARGETS["search"][0] and s["p95"] <= TARGETS["search"][1]
             elif name.startswith("insights"):
                 target = "p50 ≤ 150 ms, p95 ≤ 400 ms"
                 ok = s["p50"] <= TARGETS["insights"][0] and s["p95"] <= TARGETS["insights"][1]
@@ -124,17 +147,29 @@ def table(results: dict[str, Any]) -> str:
         rows.append(f"| {label}: bytes on disk per span | {st['otel_traces_bytes_per_span']:.1f} B (otel_traces) | "
                     f"{st['total_bytes_per_span']:.1f} B with derived tables | – | – | ≤ 100 B/span | "
                     f"{_met(st['total_bytes_per_span'] <= 100)} |")
-    for ds in results.get("clickhouse", []):
-        added = ds["added_p50_ms"]
-        base = sorted(c["in_process"]["p50"] for c in ds["cases"].values())
-        ok = added["median"] <= TARGETS["clickhouse_added"]
-        rows.append(f"| {ds['spans'] / 1e6:.2f} M spans: ClickHouse HTTP endpoint, ms added per dashboard panel "
-                    f"query ({ds['queries']} queries, Native, as Grafana sends them) | {fmt(added['median'], 2)} ms "
-                    f"(median of per-query p50 differences) | largest {fmt(added['max'], 2)} ms; fastest runs: "
-                    f"median {fmt(ds['added_min_ms']['median'], 2)} ms added | same queries "
-                    f"in-process (store client, Native bytes): median p50 {fmt(base[len(base) // 2], 2)} ms | – | "
-                    f"≤ 10 ms added at p50 | {_met(ok)} |")
-    return "\n".join(rows)
+        if "memory" in ds:
+            mem = ds["memory"]
+            rows.append(f"| {label}: resident memory of the serving process (app + embedded engine) | "
+                        f"{fmt(mem['peak_rss_mib'])} MiB (peak) | {fmt(mem['rss_mib'])} MiB at the end | – | – | "
+                        f"≤ 1.5 GB | {_met(mem['peak_rss_mib'] <= TARGETS['rss_mib'])} |")
+    return rows
+
+
+def _growth_rows(listing: list[dict[str, Any]]) -> list[str]:
+    """How much each request's p50 grew from the second-largest dataset to the largest (10 M -> 100 M spans)."""
+    if len(listing) < 2:
+        return []
+    small, big = listing[-2], listing[-1]
+    label = f"growth {small['spans'] / 1e6:.0f} M → {big['spans'] / 1e6:.0f} M spans"
+    rows = []
+    for name, s in big["cases"].items():
+        before = small["cases"].get(name)
+        if before is None or name.startswith("insights"):
+            continue
+        ratio = s["p50"] / before["p50"]
+        rows.append(f"| {label}: {name} | {ratio:.2f}× | {fmt(before['p50'])} → {fmt(s['p50'])} ms (p50) | – | – | "
+                    f"≤ {TARGETS['growth']}× | {_met(ratio <= TARGETS['growth'])} |")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,7 +63,9 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
         "WHERE cityHash64(ExecutionId) % {every:UInt64} = 0 LIMIT {n:UInt32}",
         parameters={"every": max(1, ds.executions // (repeats * 4)), "n": repeats * 2}).result_rows
     ids = [p[rng.randrange(3)] or p[0] for p in picked]
-    searches = [x for pair in zip(ids, ["invoice", "sync", "agent-", "report"] * repeats, strict=False) for x in pair]
+    # Texts of names, targets and events (common: they fill a page from the newest day).
+    texts = ["invoice", "sync", "agent-", "report", "Shipment", "webhook.received"]
+    searches = [x for pair in zip(ids, texts * repeats, strict=False) for x in pair]
     statuses = ["Failed", "Running", "Paused", "Partially Executed", "Rejected,Failed", "Queued"]
     cases: dict[str, Any] = {
         "listing: default page": lambda i: "/api/executions",
@@ -110,9 +112,21 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
         out[name] = summary(samples)
         log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms")
     disk = bytes_per_span(store.pool, store.database, ds.spans)
+    memory = resident_memory()
     store.close()
     return {"executions": ds.executions, "spans": ds.spans, "baseline_select1_ms": summary(baseline),
-            "cases": out, "merges_waited_s": waited, "storage": disk}
+            "cases": out, "merges_waited_s": waited, "storage": disk, "memory": memory}
+
+
+def resident_memory() -> dict[str, float]:
+    """This process's resident memory now and at its peak, MiB: the app and the embedded engine serving
+    the queries above, as in ``execlog serve``."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return {"rss_mib": fields.get("VmRSS", 0.0), "peak_rss_mib": fields.get("VmHWM", 0.0)}
 
 
 def day_window(lo_ns: int, day_ns: int) -> str:

@@ -95,11 +95,15 @@ FIELD_CONDITIONS = (
 # Search: ids are 32 lowercase hex characters, so other texts cannot equal one and those columns (the
 # widest) are not read for them.
 SEARCH_IDS = "ExecutionId = lower({q:String}) OR TraceId = lower({q:String}) OR "
-SEARCH_TEXT = ("positionCaseInsensitiveUTF8(RequestId, {q:String}) > 0"
-               " OR positionCaseInsensitiveUTF8(TargetRecordId, {q:String}) > 0"
-               " OR positionCaseInsensitiveUTF8(Target, {q:String}) > 0"
-               " OR positionCaseInsensitiveUTF8(Event, {q:String}) > 0"
-               " OR positionCaseInsensitiveUTF8(Name, {q:String}) > 0")
+# The other fields are searched as one text with LIKE '%…%' (case-insensitive: both sides lowerUTF8), the
+# form the search index of migration 024 serves; the text's % _ \\ are escaped so they match themselves.
+SEARCH_TEXT = "{fact.execution_search_text} LIKE lowerUTF8({q_like:String})"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its wildcard characters taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 # USD per execution over every attempt ({execution_costs}: sql/read/execution_costs.sql, in nano-dollars).
@@ -118,6 +122,7 @@ def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
         ids = SEARCH_IDS if is_hex_id(f.q.lower()) else ""
         where.append(f"({ids}{SEARCH_TEXT})")
         params["q"] = f.q
+        params["q_like"] = like_pattern(f.q)
     if f.cost_above is not None:
         where.append(COST_ABOVE)
         params.update(cost_above_nano=round(f.cost_above * 1e9), cost_since=f.from_ns or 0)

@@ -44,6 +44,10 @@ REBUILD: dict[str, tuple[str, ...]] = {
 # The exporter creates text (full-text) indexes from this ClickHouse version on, bloom filters before.
 FULL_TEXT_SEARCH_SINCE = (26, 2)
 
+# The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
+SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"
+SEARCH_INDEX_BLOOM = "ngrambf_v1(3, 65536, 3, 0)"
+
 # Derived tables and the SELECT (file) that feeds them, for back-filling.
 BACKFILL: dict[str, tuple[str, str]] = {
     # migration name -> (target table, select fragment)
@@ -141,6 +145,8 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "otel_traces_indexes": _fragment("otel_traces_indexes_text" if full_text_search
                                          else "otel_traces_indexes_bloom"),
         "otel_logs_indexes": _fragment("otel_logs_indexes_text" if full_text_search else "otel_logs_indexes_bloom"),
+        # The listing's search index (024): a text index of ngrams, else an ngram bloom filter.
+        "search_index_type": SEARCH_INDEX_TEXT if full_text_search else SEARCH_INDEX_BLOOM,
     }
     for table in ("otel_traces", "otel_traces_trace_id_ts"):
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")
