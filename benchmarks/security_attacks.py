@@ -276,29 +276,12 @@ def attack_signin(tmp: Path) -> dict[str, Any]:
         out["100 bearer guesses: statuses"] = {s: bearer.count(s) for s in set(bearer)}
     finally:
         proc.kill()
+    out.update(attack_flood(tmp, users))
     proc, base = serve(tmp, EXECLOG_AUTH_USERS=users, EXECLOG_SECRET_KEY="k" * 40,
                        EXECLOG_TRUSTED_PROXIES="127.0.0.1")
     try:
-        def api_median(n: int = 40) -> float:
-            return statistics.median(call("GET", base + "/api/health")[3] for _ in range(n))
-
-        def flooded(kind: str) -> float:
-            flood = subprocess.Popen([sys.executable, "-c", FLOOD, base, kind, "16"])
-            time.sleep(3)
-            try:
-                return api_median()
-            finally:
-                flood.kill()
-                flood.wait()
-
-        quiet = api_median()
-        guesses = flooded("login")
-        health = flooded("health")
-        out["API median ms: quiet / 16 clients guessing passwords / 16 clients calling /api/health"] = (
-            round(quiet * 1000, 1), round(guesses * 1000, 1), round(health * 1000, 1))
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        time.sleep(61)  # let the per-address limit of the guessers pass
         tok = login_csrf(base, opener)
         call("POST", base + "/login", f"user=ada&password=right-password&csrf_token={tok}".encode(),
              {"Content-Type": "application/x-www-form-urlencoded"}, opener=opener)
@@ -315,29 +298,109 @@ def attack_signin(tmp: Path) -> dict[str, Any]:
     return out
 
 
+FLOOD_CLIENTS = 16
+PROBES = 100
+
+
+def attack_flood(tmp: Path, users: str = "") -> dict[str, Any]:
+    """Other users' median /api/health while 16 clients guess passwords as fast as the server answers.
+
+    The guessers come from their own address (127.0.0.2; Linux loopback accepts any 127/8 source), or
+    through the declared proxy (127.0.0.1) naming one client in X-Forwarded-For; the other user probes
+    from 127.0.0.1. A flood of /api/health of the same size shows what request volume alone costs."""
+    if not users:
+        from werkzeug.security import generate_password_hash
+
+        users = f"ada:{generate_password_hash('right-password', method='scrypt')}"
+    proc, base = serve(tmp, EXECLOG_AUTH_USERS=users, EXECLOG_SECRET_KEY="k" * 40,
+                       EXECLOG_TRUSTED_PROXIES="127.0.0.1")
+    out: dict[str, Any] = {}
+    try:
+        def api_median() -> float:
+            return statistics.median(call("GET", base + "/api/health")[3] for _ in range(PROBES))
+
+        def flooded(kind: str, source: str, forwarded_for: str = "") -> tuple[float, str]:
+            flood = subprocess.Popen([sys.executable, "-c", FLOOD, base, kind, str(FLOOD_CLIENTS), source,
+                                      forwarded_for], stdout=subprocess.PIPE, text=True)
+            time.sleep(3)
+            try:
+                return api_median(), _flood_summary(flood)
+            finally:
+                flood.kill()
+                flood.wait()
+
+        quiet = api_median()
+        out["API median ms, quiet"] = round(quiet * 1000, 2)
+        for label, args in {"16 clients guessing passwords from 127.0.0.2": ("login", "127.0.0.2"),
+                            "16 clients guessing through the declared proxy (X-Forwarded-For)":
+                                ("login", "127.0.0.1", "203.0.113.7"),
+                            "16 clients calling /api/health from 127.0.0.2": ("health", "127.0.0.2")}.items():
+            median, summary = flooded(*args)
+            out[f"API median ms, {label}"] = f"{median * 1000:.2f} ({median / quiet:.1f}x quiet); flood: {summary}"
+            time.sleep(1)
+    finally:
+        proc.kill()
+    return out
+
+
+def _flood_summary(flood: subprocess.Popen) -> str:
+    """What the flood process counted (it prints its counts when asked to stop)."""
+    import signal
+
+    flood.send_signal(signal.SIGTERM)
+    try:
+        counts = json.loads(flood.communicate(timeout=10)[0] or "{}")
+    except (subprocess.TimeoutExpired, ValueError):
+        return "?"
+    seconds = counts.pop("seconds", 0) or 1
+    total = sum(counts.values())
+    return f"{total / seconds:.0f} answers/s, statuses {counts}"
+
+
 # Run in its own process, so the flood does not compete with the measuring client for the GIL.
+# http.client, not urllib: it can choose the source address.
 FLOOD = """
-import sys, threading, urllib.request, urllib.error
-from http.cookiejar import CookieJar
-base, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+import http.client, json, os, signal, sys, threading, time
+base, kind, n, source, forwarded_for = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+host, port = base.split("//")[1].split(":")
+counts, lock, began = {}, threading.Lock(), time.monotonic()
+def stop(*_):
+    with lock:
+        print(json.dumps({**counts, "seconds": time.monotonic() - began}), flush=True)
+    os._exit(0)
+signal.signal(signal.SIGTERM, stop)
+def connect():
+    return http.client.HTTPConnection(host, int(port), timeout=60, source_address=(source, 0))
 def run(k):
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    page = opener.open(base + "/login").read().decode()
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    conn = connect()
+    conn.request("GET", "/login", headers=headers)
+    resp = conn.getresponse()
+    page = resp.read().decode()
     tok = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    cookie = resp.getheader("Set-Cookie", "").split(";", 1)[0]
     i = 0
     while True:
         i += 1
-        if kind == "login":
-            data = f"user=ada&password=g{k}-{i}&csrf_token={tok}".encode()
-            req = urllib.request.Request(base + "/login", data=data, method="POST")
-        else:
-            req = urllib.request.Request(base + "/api/health")
         try:
-            opener.open(req, timeout=60).read()
-        except (urllib.error.URLError, OSError):
-            pass
+            if kind == "login":
+                conn.request("POST", "/login", f"user=ada&password=g{k}-{i}&csrf_token={tok}",
+                             {**headers, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            else:
+                conn.request("GET", "/api/health", headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            status = str(resp.status)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = connect()
+            status = "error"
+        with lock:
+            counts[status] = counts.get(status, 0) + 1
 for k in range(n):
-    threading.Thread(target=run, args=(k,)).start()
+    threading.Thread(target=run, args=(k,), daemon=True).start()
+while True:
+    time.sleep(1)
 """
 
 
@@ -415,7 +478,8 @@ def attack_json(tmp: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="ssrf,hijack,runners,signin,slow,json")
+    parser.add_argument("--only", default="ssrf,hijack,runners,signin,slow,json",
+                        help="comma-separated; flood: only the password flood of signin")
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()

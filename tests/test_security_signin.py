@@ -4,10 +4,15 @@ session on the server, Secure cookies behind HTTPS (directly or through a declar
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import json
+from urllib.parse import urlsplit
 
 import pytest
 import urllib3
+from flask import request_started
 
+from execlog_otel import connections
 from execlog_otel import server as server_mod
 from execlog_otel.viewer import auth
 from execlog_otel.viewer.app import create_app
@@ -77,6 +82,17 @@ def test_failed_sign_ins_are_limited_per_user_name_across_addresses(app, hashes)
     assert sign_in(fresh, "bob", PASSWORD).status_code == 302  # other users still sign in
 
 
+def test_refused_sign_ins_count_against_the_address(app, hashes):
+    """Guessing a user name that is over its limit is not free for the address sending the guesses."""
+    for i in range(PER_USER.amount):
+        assert sign_in(client_from(app, f"198.51.100.{i + 1}"), "ada", f"guess{i}").status_code == 401
+    c = client_from(app, "198.51.100.150")
+    assert [sign_in(c, "ada", "again").status_code for _ in range(PER_ADDRESS.amount)] == [429] * PER_ADDRESS.amount
+    assert sign_in(c, "bob", PASSWORD).status_code == 429  # bob's name is not over its limit: the address is
+    assert sign_in(client_from(app, "198.51.100.151"), "bob", PASSWORD).status_code == 302
+    assert len(hashes) == PER_USER.amount + 1
+
+
 def test_unknown_users_cost_what_known_ones_do(app, hashes):
     c = client_from(app, "203.0.113.5")
     assert sign_in(c, "ada", "wrong").status_code == 401
@@ -94,6 +110,7 @@ def test_bearer_token_guessing_is_limited(app):
     assert wrong == [401] * PER_ADDRESS.amount
     resp = c.get("/api/executions", headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status_code == 429 and "try again in" in resp.get_json()["error"]
+    assert resp.get_json()["code"] == "too_many_attempts"
     assert int(resp.headers["Retry-After"]) >= 1
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.78"
@@ -196,3 +213,101 @@ def test_ingest_token_guessing_is_limited(store, settings):
     other.environ_base["REMOTE_ADDR"] = "192.0.2.91"
     assert other.post("/v1/traces", data=body, headers={**headers, "Authorization": "Bearer " + "i" * 40}
                       ).status_code == 200
+
+
+def test_every_access_refusal_has_the_one_error_shape(app):
+    c = app.test_client()
+    unsigned = c.get("/api/executions")
+    assert unsigned.status_code == 401 and set(unsigned.get_json()) == {"error", "code"}
+    assert unsigned.get_json()["code"] == "sign_in_required"
+    c.get("/login")
+    no_csrf = c.post("/api/retry/preview", json={}, headers={"Authorization": "", "Accept": "application/json"})
+    assert no_csrf.status_code in (401, 403) and set(no_csrf.get_json()) == {"error", "code"}
+
+
+def test_an_exporters_ingest_token_is_not_counted_as_a_wrong_viewer_token(store, settings):
+    """With both tokens set, OTLP exports carry the ingest token: they must not use up the address's
+    allowance of wrong viewer tokens (they did: the 10th export of a minute answered 429)."""
+    app = create_app(dataclasses.replace(settings, ingest_token="i" * 40, auth_token=TOKEN, secret_key="k" * 40),
+                     store)
+    c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = "192.0.2.95"
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + "i" * 40}
+    statuses = [c.post("/v1/traces", data=b'{"resourceSpans": []}', headers=headers).status_code
+                for _ in range(PER_ADDRESS.amount + 3)]
+    assert statuses == [200] * (PER_ADDRESS.amount + 3)
+    assert c.get("/api/executions", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+class Peer:
+    """One HTTP client of the real server from a chosen loopback source address (Linux: any 127/8)."""
+
+    def __init__(self, url: str, source: str, headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.source, self.headers = parts.hostname, parts.port, source, headers or {}
+        status, headers_, page = self.send("GET", "/login")
+        assert status == 200
+        self.csrf = page.decode().split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        self.cookie = next(v.split(";", 1)[0] for k, v in headers_ if k.lower() == "set-cookie"
+                           and v.startswith(CSRF_COOKIE))
+
+    def send(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+             ) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30, source_address=(self.source, 0))
+        try:
+            conn.request(method, path, body, {**self.headers, **(headers or {})})
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+    def sign_in(self, user: str, password: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        return self.send("POST", "/login", f"user={user}&password={password}&csrf_token={self.csrf}",
+                         {"Cookie": self.cookie, "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_guesses_over_the_limit_are_turned_away_before_the_app(store, settings, monkeypatch):
+    """Through the real server: once an address is over its limit, its further guesses (sign-in posts,
+    bearer tokens, also relayed by a declared proxy) get 429 from the server's loop without reaching
+    the app, so a flood of them cannot occupy the worker threads; others are served by the app as before."""
+    monkeypatch.setattr(connections, "HOLD_S", 0.1)
+    values = dict(auth_token=TOKEN, auth_users=(f"ada:{hash_password(PASSWORD)}", f"bob:{hash_password(PASSWORD)}"),
+                  secret_key="k" * 40, trusted_proxies=("127.0.0.1",))
+    running = server_mod.start(dataclasses.replace(settings, **values), store=store).start_background()
+    reached: list[str] = []
+
+    def count(sender, **_) -> None:
+        from flask import request
+
+        reached.append(f"{request.remote_addr} {request.method} {request.path}")
+
+    try:
+        with request_started.connected_to(count):
+            guesser = Peer(running.url, "127.0.0.2")
+            assert [guesser.sign_in(f"u{i}", "guess")[0] for i in range(PER_ADDRESS.amount)] == \
+                [401] * PER_ADDRESS.amount
+            assert len(reached) == 1 + PER_ADDRESS.amount  # the form, then each wrong guess
+            refused = [guesser.sign_in("ada", PASSWORD) for _ in range(3)]  # even the right password waits
+            assert [status for status, _, _ in refused] == [429] * 3
+            headers = dict(refused[0][1])
+            assert int(headers["Retry-After"]) >= 1 and b"try again in" in refused[0][2]
+            api = guesser.send("GET", "/api/executions", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert api[0] == 429 and json.loads(api[2])["code"] == "too_many_attempts"
+            assert len(reached) == 1 + PER_ADDRESS.amount  # none of them reached the app
+            # What the address does without guessing still reaches the app, and other addresses sign in.
+            assert guesser.send("GET", "/api/health")[0] == 200
+            assert Peer(running.url, "127.0.0.3").sign_in("bob", PASSWORD)[0] == 302
+
+            # Through the declared proxy (127.0.0.1): screened by the address it names, not the proxy's.
+            before = len(reached)
+            relayed = Peer(running.url, "127.0.0.1", {"X-Forwarded-For": "203.0.113.70"})
+            assert [relayed.sign_in(f"v{i}", "guess")[0] for i in range(PER_ADDRESS.amount)] == \
+                [401] * PER_ADDRESS.amount
+            assert relayed.sign_in("bob", PASSWORD)[0] == 429
+            assert len(reached) == before + 1 + PER_ADDRESS.amount
+            assert Peer(running.url, "127.0.0.1", {"X-Forwarded-For": "203.0.113.71"}).sign_in("bob", PASSWORD)[0] \
+                == 302
+            # A client that is not a declared proxy cannot choose the address it is screened by.
+            assert Peer(running.url, "127.0.0.2", {"X-Forwarded-For": "203.0.113.72"}).sign_in("bob", "x")[0] == 429
+    finally:
+        running.close()

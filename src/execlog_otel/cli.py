@@ -197,6 +197,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     from execlog_otel import connections
     from execlog_otel.server import check_bind, viewer_store
     from execlog_otel.viewer.app import create_app
+    from execlog_otel.viewer.guess_screen import GuessScreen
 
     settings = _settings(host=host, port=port if port is not None else 8080,
                          insecure_allow_remote=insecure_allow_remote, **store_opts)
@@ -209,7 +210,8 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
     server = connections.install(create_server(app, host=settings.host, port=settings.port, threads=8,
                                                ident="execlog",
-                                               **connections.waitress_options(settings.trusted_proxies)))
+                                               **connections.waitress_options(settings.trusted_proxies)),
+                                 screen=GuessScreen(app))
     try:
         server.run()
     except KeyboardInterrupt:

@@ -12,6 +12,14 @@ not a thread. Two things made trickling clients starve everyone (measured, issue
   not complete ``REQUEST_READ_TIMEOUT_S`` after its first byte is dropped. Between requests the
   normal idle timeout applies (keep-alive).
 
+Password guessers are turned away here too, before the app: ``install(server, screen)`` asks the app's
+``screen`` (``viewer.auth.GuessScreen``) about every request waitress has read, still in the loop
+thread; a request the app would refuse with 429 (its address is over its guessing limit) never reaches
+a worker thread or Flask. Its 429 is written by the loop after ``HOLD_S`` (a tarpit that holds a file
+descriptor, not a thread), and the connection is closed. A client guessing as fast as it is answered
+then makes a request every ``HOLD_S`` per connection instead of keeping every worker busy; at most
+``MAX_HELD`` connections are held at once, beyond that the 429 goes out at once.
+
 Beyond ``MAX_CONNECTIONS`` slow clients this is not enough: an internet-facing install belongs behind
 a reverse proxy that buffers requests and limits connections per client (README, "Security").
 """
@@ -19,7 +27,9 @@ a reverse proxy that buffers requests and limits connections per client (README,
 from __future__ import annotations
 
 import resource
+import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -30,12 +40,59 @@ MAX_CONNECTIONS = 4000
 REQUEST_READ_TIMEOUT_S = 30
 CLEANUP_INTERVAL_S = 5  # how often the deadlines are checked
 FDS_KEPT_FREE = 512  # for the store, the spool, outbound calls and the worker threads
+HOLD_S = 2.0  # how long a turned-away guess waits for its 429 (waitress' loop wakes at least every second)
+MAX_HELD = 512  # connections held at once; more are answered at once, so holding cannot use up the limit
+
+# (peer address, method, path, headers as waitress keys them: "AUTHORIZATION", "X_FORWARDED_FOR") -> the
+# raw HTTP response to turn the request away with, or None to hand it to the app.
+Screen = Callable[[str, str, str, Mapping[str, str]], bytes | None]
 
 
 class DeadlineChannel(HTTPChannel):
     """A waitress channel whose timeout, while a request is being received, runs from the request's start."""
 
     _request_began: float | None = None
+    _receiving = False  # parsing what was read, in the loop thread (not a worker's follow-up dispatch)
+    _answer_at: float | None = None  # turned away: when to write _answer (then close)
+    _answer = b""
+    _held: _Held | None = None
+
+    def received(self, data: bytes) -> bool:
+        self._receiving = True
+        try:
+            return super().received(data)
+        finally:
+            self._receiving = False
+
+    def turn_away(self, answer: bytes, held: _Held) -> None:
+        """Drop the parsed request(s) and answer ``answer`` from the loop after a hold, then close."""
+        self.requests.clear()  # under requests_lock (called from received)
+        self._answer = answer
+        self._held = held if held.take() else None
+        self._answer_at = time.monotonic() + (HOLD_S if self._held else 0)
+
+    def readable(self) -> bool:
+        return self._answer_at is None and super().readable()
+
+    def writable(self) -> bool:
+        # Polled by the loop on every pass: the moment to write a held answer.
+        if self._answer and time.monotonic() >= (self._answer_at or 0):
+            with self.outbuf_lock:
+                self.outbufs[-1].append(self._answer)
+                self.total_outbufs_len += len(self._answer)
+            self._answer = b""
+            self.close_when_flushed = True
+            self._release()
+        return super().writable()
+
+    def handle_close(self) -> None:
+        self._release()
+        super().handle_close()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._held.give_back()
+            self._held = None
 
     def handle_read(self) -> None:
         if self.request is None:
@@ -78,7 +135,52 @@ def waitress_options(trusted_proxies: tuple[str, ...] = ()) -> dict[str, Any]:
             "clear_untrusted_proxy_headers": not trusted_proxies}
 
 
-def install(server: Any) -> Any:
-    """Give a waitress server the read-deadline channels; returns it."""
+class _Held:
+    """How many turned-away connections are being held (loop thread only, but cheap to make safe)."""
+
+    def __init__(self, limit: int = MAX_HELD) -> None:
+        self.limit, self.count, self._lock = limit, 0, threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.count >= self.limit:
+                return False
+            self.count += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+def install(server: Any, screen: Screen | None = None) -> Any:
+    """Give a waitress server the read-deadline channels and, with ``screen``, the early refusal; returns it.
+
+    waitress has no hook between "request read" and "handed to a worker thread" but ``add_task``,
+    which the channel calls from the loop thread for the first request it queues (and a worker calls
+    for pipelined follow-ups, which go to the app unscreened: the app applies the same limits)."""
     server.channel_class = DeadlineChannel
+    if screen is not None:
+        dispatch, held = server.add_task, _Held()
+
+        def add_task(channel: Any) -> None:
+            if isinstance(channel, DeadlineChannel) and channel._receiving:
+                if channel._answer_at is not None:  # pipelined behind a turned-away request: dropped
+                    channel.requests.clear()
+                    return
+                request = channel.requests[0]
+                answer = screen(channel.addr[0], request.command, request.path, request.headers)
+                if answer is not None:
+                    channel.turn_away(answer, held)
+                    return
+            dispatch(channel)
+
+        server.add_task = add_task
     return server
+
+
+def raw_response(status: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    """An HTTP/1.1 response that closes the connection, for answers written without the app."""
+    head = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers.items()),
+            f"Content-Length: {len(body)}", "Connection: close"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body

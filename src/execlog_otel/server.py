@@ -96,6 +96,7 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     from execlog_otel import connections
     from execlog_otel.ingest.wal import WalError
     from execlog_otel.viewer.app import create_app
+    from execlog_otel.viewer.guess_screen import GuessScreen
 
     check_bind(settings)
     owns_store = store is None
@@ -117,11 +118,11 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
         app = create_app(settings, store, sink=sink)
         try:
             # Many idle connections are cheap, slow requests end, forwarded headers only from declared
-            # proxies: see execlog_otel.connections.
+            # proxies, guesses over the limit turned away before the app: see execlog_otel.connections.
             server = connections.install(create_server(
                 app, host=settings.host, port=settings.port, threads=threads,
                 max_request_body_size=settings.max_body_bytes + 1024, ident="execlog",
-                **connections.waitress_options(settings.trusted_proxies)))
+                **connections.waitress_options(settings.trusted_proxies)), screen=GuessScreen(app))
         except OSError as exc:
             raise StoreError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
         undo.pop_all()  # started: RunningServer.close() owns them now

@@ -1,9 +1,10 @@
 """What a retry needs to know about executions, read with bound parameters only.
 
-One query reads the executions' rows (latest attempt's status, fingerprint); one reads the root
-spans of all their attempts (first attempt's trigger payload, span id and listener URL, attempt
-numbers, recorded limits and not-retryable marks); one looks for Response connector steps. All
-bounded in time by the oldest execution's start, so they stay cheap in large stores.
+Three named statements (``sql/read/retry_*.sql``): one reads the executions' rows (latest attempt's
+status, fingerprint); one reads the root spans of all their attempts (first attempt's trigger payload,
+span id and listener URL, attempt numbers, recorded limits and not-retryable marks); one looks for
+Response connector steps. All bounded in time by the oldest execution's start, so they stay cheap in
+large stores.
 
 Span data is untrusted: with a retry secret, a root counts as an attempt of X only with a valid
 ``execlog.retry.proof`` (``retry.proof``), the first attempt included. The URL and payload of a retry
@@ -20,71 +21,46 @@ from execlog_otel import semconv as sc
 from execlog_otel.retry.policy import RetryCandidate
 from execlog_otel.retry.proof import is_proven
 from execlog_otel.store.filters import check_execution_id
-from execlog_otel.store.sqlfiles import render
+from execlog_otel.store.sqlfiles import statement
 from execlog_otel.store.store import Store
 
 MAX_IDS = 200
 
 
-def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float = 10.0,
+def retry_candidates(store: Store, execution_ids: list[str], timeout_s: float,
                      secret: str = "") -> dict[str, RetryCandidate]:
     """The retry facts of each execution found, by execution id (missing ids are absent).
 
-    With ``secret`` (the viewer's retry secret) only proven attempts count; without one no retry can be
-    sent, and claims are taken as they are."""
+    Each query is bounded by ClickHouse at ``timeout_s`` (``EXECLOG_QUERY_TIMEOUT_S``). With ``secret``
+    (the viewer's retry secret) only proven attempts count; without one no retry can be sent, and claims
+    are taken as they are."""
     settings = {"max_execution_time": timeout_s}
     ids = list(dict.fromkeys(check_execution_id(i) for i in execution_ids))
     if not ids:
         return {}
     if len(ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} executions at a time")
-    rows_sql = f"""
-        SELECT ExecutionId, toUnixTimestamp64Nano(Start) AS StartNs, TraceId, Attempt, Name, Kind, Status,
-               ServiceName, TriggerFingerprint, RetryUrl, Retryable, NotRetryableReason, Version
-        FROM {store.table('execlog_executions')} FINAL
-        WHERE ExecutionId IN {{ids:Array(String)}}"""
+
+    def query(name: str, params: dict[str, Any]) -> Any:
+        return store.pool.query(statement(f"read/{name}", database=store.database), parameters=params,
+                                settings=settings)
+
     newest: dict[str, dict[str, Any]] = {}
-    for r in store.pool.query(rows_sql, parameters={"ids": ids}, settings=settings).named_results():
+    for r in query("retry_executions", {"ids": ids}).named_results():
         if r["ExecutionId"] not in newest or r["Version"] > newest[r["ExecutionId"]]["Version"]:
             newest[r["ExecutionId"]] = r
     if not newest:
         return {}
     lo = min(r["StartNs"] for r in newest.values())
-    roots_sql = f"""
-        SELECT TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS StartNs,
-               {{fact.execution_id}} AS ExecutionId, {{fact.attempt_number}} AS Attempt, {{fact.root_status}} AS Status,
-               SpanAttributes[{{k_payload:String}}] AS Payload,
-               SpanAttributes[{{k_payload_truncated:String}}] = 'true' AS PayloadTruncated,
-               SpanAttributes[{{k_fingerprint:String}}] AS Fingerprint,
-               toUInt32OrZero(SpanAttributes[{{k_max:String}}]) AS MaxAttempts,
-               SpanAttributes[{{k_retryable:String}}] = 'false' AS NotRetryable,
-               SpanAttributes[{{k_reason:String}}] AS Reason,
-               SpanAttributes[{{k_proof:String}}] AS Proof,
-               if(SpanAttributes[{{k_name:String}}] != '', SpanAttributes[{{k_name:String}}], SpanName) AS Name,
-               ResourceAttributes[{{k_url:String}}] AS RetryUrl
-        FROM {store.table('otel_traces')}
-        WHERE ParentSpanId = '' AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
-          AND (TraceId IN {{ids:Array(String)}} OR SpanAttributes[{{k_retry_of:String}}] IN {{ids:Array(String)}})
-        ORDER BY Attempt, StartNs"""
-    params = {"ids": list(newest), "lo": lo, "k_retry_of": sc.RETRY_OF,
-              "k_payload": sc.TRIGGER_PAYLOAD,
-              "k_payload_truncated": sc.TRIGGER_PAYLOAD + sc.TRUNCATED_SUFFIX, "k_fingerprint": sc.TRIGGER_FINGERPRINT,
-              "k_max": sc.MAX_ATTEMPTS, "k_retryable": sc.RETRYABLE, "k_reason": sc.NOT_RETRYABLE_REASON,
-              "k_proof": sc.RETRY_PROOF, "k_name": sc.EXECUTION_NAME, "k_url": sc.RESOURCE_RETRY_URL}
     roots: dict[str, list[dict[str, Any]]] = {}
-    for r in store.pool.query(render(roots_sql, {}), parameters=params, settings=settings).named_results():
+    params = {"ids": list(newest), "lo": lo, "k_payload_truncated": sc.TRIGGER_PAYLOAD + sc.TRUNCATED_SUFFIX}
+    for r in query("retry_attempt_roots", params).named_results():
         if not secret or is_proven(secret, r["Proof"], r["ExecutionId"], r["Attempt"], r["TraceId"], r["SpanId"],
                                    r["RetryUrl"], r["Payload"]):
             roots.setdefault(r["ExecutionId"], []).append(r)
     trace_ids = [r["TraceId"] for rs in roots.values() for r in rs] or [r["TraceId"] for r in newest.values()]
-    response_sql = f"""
-        SELECT DISTINCT TraceId FROM {store.table('otel_traces')}
-        WHERE TraceId IN {{trace_ids:Array(String)}}
-          AND Timestamp >= fromUnixTimestamp64Nano({{lo:Int64}}) - INTERVAL 1 SECOND
-          AND SpanAttributes[{{k_step_kind:String}}] = {{response:String}}"""
-    with_response = {r[0] for r in store.pool.query(
-        response_sql, parameters={"trace_ids": trace_ids, "lo": lo, "k_step_kind": sc.STEP_KIND,
-                                  "response": sc.StepKind.RESPONSE.value}, settings=settings).result_rows}
+    with_response = {r[0] for r in query("retry_response_traces", {
+        "trace_ids": trace_ids, "lo": lo, "response": sc.StepKind.RESPONSE.value}).result_rows}
     return {eid: _candidate(eid, row, roots.get(eid, []), with_response, secret) for eid, row in newest.items()}
 
 

@@ -55,7 +55,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from execlog_otel.config import Settings
 from execlog_otel.ingest import RECEIVER_ENDPOINTS
-from execlog_otel.viewer.throttle import GuessLimiter, Refusal
+from execlog_otel.viewer.throttle import TOO_MANY_CODE, GuessLimiter, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +142,14 @@ def _guesses() -> GuessLimiter:
 def _bearer_ok(settings: Settings) -> bool | Refusal:
     """True for the right bearer token; a Refusal while this address is over its limit of wrong ones."""
     header = request.headers.get("Authorization", "")
-    if not settings.auth_token or not header.startswith("Bearer "):
-        return False
+    if not settings.auth_token or not header.startswith("Bearer ") or request.endpoint in RECEIVER_ENDPOINTS:
+        return False  # the receiver checks its own (ingest) token: an exporter's is not a wrong viewer token
     return _guesses().bearer(settings.auth_token, header[7:].strip(), request.remote_addr or "")
 
 
 def _too_many(refusal: Refusal) -> Response:
-    if _wants_json() or request.method == "POST":
-        resp = jsonify(error=refusal.message) if _wants_json() else Response(
-            f"429: {refusal.message}\n", content_type="text/plain; charset=utf-8")
+    if _wants_json():
+        resp = jsonify(error=refusal.message, code=TOO_MANY_CODE)
     else:
         resp = Response(f"429: {refusal.message}\n", content_type="text/plain; charset=utf-8")
     resp.status_code = 429
@@ -178,9 +177,9 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def _deny(status: int, message: str) -> Response:
+def _deny(status: int, code: str, message: str) -> Response:
     if _wants_json():
-        resp = jsonify(error=message)
+        resp = jsonify(error=message, code=code)
         resp.status_code = status
         if status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="execlog"'
@@ -208,13 +207,13 @@ def check_request() -> Response | None:
         return _too_many(bearer)
     g.execlog_user = "token" if bearer else _session_user()
     if settings.auth_enabled and endpoint not in PUBLIC_ENDPOINTS and not g.execlog_user:
-        return _deny(401, "sign in first: open /login, or send 'Authorization: Bearer <token>'")
+        return _deny(401, "sign_in_required", "sign in first: open /login, or send 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS and endpoint not in CSRF_EXEMPT_ENDPOINTS and not bearer:
         sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
         expected = request.cookies.get(CSRF_COOKIE, "")
         if len(expected) < 32 or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-            return _deny(403, f"missing or wrong CSRF token: send the page's token in the {CSRF_HEADER} header "
-                              "(reload the page if it has expired)")
+            return _deny(403, "csrf", f"missing or wrong CSRF token: send the page's token in the {CSRF_HEADER} "
+                                      "header (reload the page if it has expired)")
     return None
 
 
@@ -249,6 +248,10 @@ def login() -> Any:
                 log.warning("failed sign-in from %s", address)
                 error, status = "Wrong user name, password or token.", 401
         if refusal is not None:
+            # A refused attempt (the user name is over its limit, or too many hash at once) counts against
+            # its address too: a client that keeps sending them is soon refused by address, which the
+            # server does before the app (viewer.guess_screen) instead of answering each one here.
+            _guesses().failed(address)
             log.warning("sign-in refused (rate limit) from %s", address)
             error, status = f"Too many failed sign-ins: {refusal.message.split(': ', 1)[-1]}.", 429
             page = render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),

@@ -67,13 +67,28 @@ def parse_proxies(entries: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipadd
     return tuple(out)
 
 
+PROXY_HOPS = {"x_for": 1, "x_proto": 1, "x_host": 1, "x_port": 1}  # one proxy in front, as ProxyFix counts
+
+
+def _remote_addr(environ: dict[str, Any], start_response: Any) -> str:
+    return environ.get("REMOTE_ADDR", "")
+
+
 class TrustedProxies:
     """WSGI middleware: ProxyFix for requests from declared proxies, forwarded headers dropped otherwise."""
 
     def __init__(self, app: Callable[..., Any], proxies: Iterable[str]) -> None:
         self.networks = parse_proxies(proxies)
         self.app = app
-        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1)
+        self.fixed = ProxyFix(app, **PROXY_HOPS)
+        self._address = ProxyFix(_remote_addr, **PROXY_HOPS)
+
+    def client_address(self, peer: str, forwarded_for: str | None) -> str:
+        """The ``request.remote_addr`` the app gets for a request from ``peer`` carrying this X-Forwarded-For
+        (the same rule, for code that looks at requests before the app does)."""
+        if not forwarded_for or not (self.networks and self._trusted(peer)):
+            return peer
+        return self._address({"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": forwarded_for}, None)
 
     def _trusted(self, peer: str) -> bool:
         try:
@@ -94,4 +109,6 @@ class TrustedProxies:
 
 def init_app(app: Flask, trusted_proxies: Iterable[str] = ()) -> None:
     app.after_request(security_headers)
-    app.wsgi_app = TrustedProxies(app.wsgi_app, trusted_proxies)  # type: ignore[method-assign]
+    proxies = TrustedProxies(app.wsgi_app, trusted_proxies)
+    app.wsgi_app = proxies  # type: ignore[method-assign]
+    app.extensions["execlog_proxies"] = proxies

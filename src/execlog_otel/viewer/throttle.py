@@ -27,6 +27,7 @@ from limits.strategies import MovingWindowRateLimiter
 PER_ADDRESS = parse("10/minute")  # failed sign-ins or wrong bearer tokens from one address
 PER_USER = parse("10/minute")  # failed sign-ins naming one user (known or not)
 HASH_SLOTS = 2  # password hashes computed at once (each takes tens of milliseconds of CPU)
+TOO_MANY_CODE = "too_many_attempts"  # the "code" of a 429 JSON error body
 
 
 @dataclass
