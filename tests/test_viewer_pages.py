@@ -155,6 +155,8 @@ def test_scripts_never_write_html_from_data():
 
 
 def test_wsgi_entry_serves_the_viewer_without_receiver(store, settings, monkeypatch):
+    import importlib
+
     from execlog_otel.viewer import wsgi
 
     app = wsgi.make_app(settings)
@@ -162,15 +164,14 @@ def test_wsgi_entry_serves_the_viewer_without_receiver(store, settings, monkeypa
     assert client.get("/api/executions").status_code == 200
     assert client.get("/").status_code == 200
     assert not any(rule.rule == "/v1/traces" for rule in app.url_map.iter_rules())  # viewer only
-    # The module-level entry opens its store from EXECLOG_* on the first request.
+    # The module-level entry: importing it connects to nothing; looking ``app`` up builds it from EXECLOG_*.
     monkeypatch.setenv("EXECLOG_CLICKHOUSE_URL", settings.clickhouse_url)
     monkeypatch.setenv("EXECLOG_DATABASE", store.database)
-    lazy = wsgi._LazyApp()
-    statuses = []
-    body = lazy({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "SERVER_NAME": "t", "SERVER_PORT": "80",
-                 "wsgi.url_scheme": "http", "wsgi.input": None, "wsgi.errors": None},
-                lambda status, headers: statuses.append(status))
-    assert statuses == ["200 OK"] and b"ok" in b"".join(body)
+    monkeypatch.delitem(vars(wsgi), "app", raising=False)
+    assert "app" not in vars(importlib.reload(wsgi))
+    assert wsgi.app.test_client().get("/api/health").status_code == 200
+    assert wsgi.app is wsgi.app  # built once
+    vars(wsgi).pop("app")
 
 
 def test_execlog_viewer_command_serves_a_store_read_only(tmp_path):

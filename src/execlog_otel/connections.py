@@ -13,7 +13,7 @@ not a thread. Two things made trickling clients starve everyone (measured, issue
   normal idle timeout applies (keep-alive).
 
 Password guessers are turned away here too, before the app: ``install(server, screen)`` asks the app's
-``screen`` (``viewer.auth.GuessScreen``) about every request waitress has read, still in the loop
+``screen`` (``viewer.guess_screen.GuessScreen``) about every request waitress has read, still in the loop
 thread; a request the app would refuse with 429 (its address is over its guessing limit) never reaches
 a worker thread or Flask. Its 429 is written by the loop after ``HOLD_S`` (a tarpit that holds a file
 descriptor, not a thread), and the connection is closed. A client guessing as fast as it is answered
@@ -26,6 +26,7 @@ a reverse proxy that buffers requests and limits connections per client (README,
 
 from __future__ import annotations
 
+import logging
 import resource
 import threading
 import time
@@ -33,6 +34,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from waitress.channel import HTTPChannel
+
+log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 4000
 # From a request's first byte to its last (16 MB OTLP bodies: 0.5 MB/s at least); also how long a
@@ -49,7 +52,8 @@ Screen = Callable[[str, str, str, Mapping[str, str]], bytes | None]
 
 
 class DeadlineChannel(HTTPChannel):
-    """A waitress channel whose timeout, while a request is being received, runs from the request's start."""
+    """A waitress channel whose timeout, while a request is being received, runs from the request's start,
+    and that can answer a turned-away request itself after a hold."""
 
     _request_began: float | None = None
     _receiving = False  # parsing what was read, in the loop thread (not a worker's follow-up dispatch)
@@ -169,7 +173,12 @@ def install(server: Any, screen: Screen | None = None) -> Any:
                     channel.requests.clear()
                     return
                 request = channel.requests[0]
-                answer = screen(channel.addr[0], request.command, request.path, request.headers)
+                try:
+                    answer = None if request.error else screen(channel.addr[0], request.command, request.path,
+                                                               request.headers)
+                except Exception:  # noqa: BLE001 - the app applies the same limits; never break the loop
+                    log.exception("screening a request failed; handing it to the app")
+                    answer = None
                 if answer is not None:
                     channel.turn_away(answer, held)
                     return
