@@ -31,6 +31,7 @@ class Size:
     ingest_rounds: int  # each round a fresh execlog serve
     executions: list[int]  # datasets for the listing/detail measurement
     query_repeats: int
+    insights: bool = True  # the insights charts too (the 100 m size measures the rows only)
 
 
 SIZES = {
@@ -38,7 +39,7 @@ SIZES = {
     "1m": Size("1m", 5_000, 15, 25_600, 5, 25_600, 4, 3, [100_000], 30),
     "10m": Size("10m", 5_000, 15, 25_600, 5, 25_600, 4, 3, [100_000, 1_000_000], 30),
     # ~100 M spans / 10 M executions over 30 days, with the 10 M dataset of the same run for the growth.
-    "100m": Size("100m", 5_000, 15, 25_600, 5, 25_600, 4, 3, [1_000_000, 10_000_000], 30),
+    "100m": Size("100m", 5_000, 15, 25_600, 5, 25_600, 4, 3, [1_000_000, 10_000_000], 30, insights=False),
 }
 
 # A typical step's attributes: name, kind, tool, model, tokens and ~200-byte JSON input and output.

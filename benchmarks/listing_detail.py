@@ -44,11 +44,13 @@ def _timed(client: Any, url: str) -> tuple[float, dict]:
     return ms, resp.get_json()
 
 
-def run(executions: int, repeats: int, data_dir: Path) -> dict:
+def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = True) -> dict:
     store, ds = open_or_generate(data_dir, executions, log=log)
     waited = wait_merges(store.pool, store.database)
     log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
-    settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0)
+    # A generous query budget: a slow request is measured, not cancelled.
+    settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0,
+                                 query_timeout_s=120.0)
     app = create_app(settings, store, receiver=False)
     client = app.test_client()
     rng = random.Random(7)
@@ -79,7 +81,7 @@ def run(executions: int, repeats: int, data_dir: Path) -> dict:
     # Insights: every chart over the whole 30 days, alternating all executions and one kind (so no answer
     # is the previous one repeated).
     month = f"from={(ds.newest_ns - 30 * day_ns) // 10**6}&to={ds.newest_ns // 10**6}"
-    for chart in insights.CHARTS:
+    for chart in insights.CHARTS if with_insights else ():
         cases[f"insights: {chart}"] = (lambda c: lambda i: f"/api/insights/{c}?{month}"
                                        + ("&kind=agent" if i % 2 else ""))(chart)
     baseline = []
@@ -144,4 +146,5 @@ if __name__ == "__main__":
     p.add_argument("--executions", type=int, required=True)
     p.add_argument("--data-root", type=Path, default=DATA_ROOT, help="directory holding the kept datasets")
     a = p.parse_args()
-    emit(run(a.executions, SIZES[a.size].query_repeats, data_dir_for(a.executions, a.data_root)))
+    size = SIZES[a.size]
+    emit(run(a.executions, size.query_repeats, data_dir_for(a.executions, a.data_root), size.insights))

@@ -162,16 +162,33 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
 @click.option("--database", default=None, metavar="NAME", help="Database name [EXECLOG_DATABASE, default otel].")
 @click.option("--retention-days", type=int, default=None, metavar="N", help="TTL in days [default 30].")
 @click.option("--cluster", metavar="NAME", help="Print ON CLUSTER DDL with Replicated engines.")
+@click.option("--shards", is_flag=True, help="With --cluster: local Replicated tables on every shard and Distributed "
+              "tables over them, spans sharded by execution id (see docs/operations.md).")
+@click.option("--local-database", metavar="NAME", help="With --shards: database of the local tables "
+              "[default <database>_local].")
+@click.option("--since", type=int, default=None, metavar="VERSION", help="With --shards: only the migrations after "
+              "this version (upgrading a cluster: the highest Version in execlog_schema_migrations).")
 @click.option("--bloom-filters", is_flag=True, help="Bloom filter indexes instead of text indexes, for ClickHouse "
               "older than 26.2 (as the Collector's exporter does).")
-def schema(database, retention_days, cluster, bloom_filters) -> None:
+def schema(database, retention_days, cluster, shards, local_database, since, bloom_filters) -> None:
     """Print the DDL of every table, view and materialized view."""
+    from execlog_otel.store import cluster as cluster_mod
     from execlog_otel.store import schema as schema_mod
 
     settings = _settings(database=database, retention_days=retention_days)
+    if (shards or local_database or since is not None) and not cluster:
+        _fail("--shards, --local-database and --since need --cluster NAME")
+    if (local_database or since is not None) and not shards:
+        _fail("--local-database and --since need --shards")
     try:
-        click.echo(schema_mod.ddl(settings.database, settings.retention_days, cluster,
-                                  full_text_search=not bloom_filters, prices_file=settings.prices_file), nl=False)
+        if shards:
+            text = cluster_mod.ddl(settings.database, cluster, local_database, settings.retention_days,
+                                   full_text_search=not bloom_filters, prices_file=settings.prices_file,
+                                   since=-1 if since is None else since)
+        else:
+            text = schema_mod.ddl(settings.database, settings.retention_days, cluster,
+                                  full_text_search=not bloom_filters, prices_file=settings.prices_file)
+        click.echo(text, nl=False)
     except (schema_mod.SchemaError, ConfigError) as exc:
         _fail(str(exc))
 

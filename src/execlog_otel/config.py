@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("clickhouse_url", "EXECLOG_CLICKHOUSE_URL", "",
             "Store URL: empty for the embedded store in the data directory, chdb:///path, "
             "or http(s)://user:password@host:port/database for a ClickHouse server"),
+    Setting("read_url", "EXECLOG_READ_URL", "",
+            "ClickHouse server URL the viewer reads from (a replica, or a user with read-only rights) while ingest "
+            "writes to EXECLOG_CLICKHOUSE_URL (empty: reads go to EXECLOG_CLICKHOUSE_URL too)"),
     Setting("data_dir", "EXECLOG_DATA_DIR", "", "Data directory of the embedded store "
             "(default ~/.local/share/execlog)"),
     Setting("database", "EXECLOG_DATABASE", "otel", "ClickHouse database holding otel_traces"),
@@ -158,6 +161,7 @@ class Settings:
     data_dir: str = ""
     database: str = "otel"
     retention_days: int = 30
+    read_url: str = ""
     host: str = "127.0.0.1"
     port: int = 4318
     clickhouse_http_port: str = ""
@@ -242,6 +246,11 @@ class Settings:
         if self.clickhouse_url:
             return self.clickhouse_url
         return f"chdb://{self.resolved_data_dir / 'clickhouse'}"
+
+    @property
+    def read_store_url(self) -> str:
+        """Where the viewer reads: EXECLOG_READ_URL, else the store."""
+        return self.read_url or self.store_url
 
     @property
     def embedded(self) -> bool:

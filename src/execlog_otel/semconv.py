@@ -80,6 +80,9 @@ ATTEMPT = "execlog.attempt"  # 1, 2, 3 ...
 # Start of the current attempt, ns since epoch, on state markers (the marker's own time is "now")
 ATTEMPT_START = "execlog.attempt.start_time_unix_nano"
 RETRY_OF = "execlog.retry_of"  # execution id (trace id of the first attempt)
+# The execution id on every span of an execution whose id is not its trace id (a retry attempt's steps, a
+# Celery task's): what a sharded cluster's sharding key reads, so all attempts' spans land on one shard.
+EXECUTION_ID = "execlog.execution.id"
 # HMAC of (execution id, attempt, own trace id) with the retry secret: proves a retry_of claim (retry.proof)
 RETRY_PROOF = "execlog.retry.proof"
 # What execlog serve keeps of a retry_of claim it could not prove: the trace stays an execution of its own

@@ -191,8 +191,8 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
 def viewer_store(settings: Settings, threads: int = 8) -> Store:
     """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only),
     a pool of ``threads`` clients so concurrent requests do not wait for each other."""
-    return Store.open(settings.store_url, settings.database, settings.retention_days, migrate=False, readonly=True,
-                      pool_size=threads)
+    return Store.open(settings.read_store_url, settings.database, settings.retention_days, migrate=False,
+                      readonly=True, pool_size=threads)
 
 
 def install_signal_handlers() -> None:

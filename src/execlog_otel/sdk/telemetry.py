@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from execlog_otel.config import ConfigError, Settings
+from execlog_otel.sdk import execution_stamp
 from execlog_otel.sdk.runtime import RUNTIME, TRACER_NAME, Redactor
 from execlog_otel.semconv import RESOURCE_RETRY_URL
 
@@ -202,6 +203,7 @@ def _new_pipeline(settings: Settings, extra_resource: dict[str, Any], redact: Re
         exporter, target = _build_exporter(settings)
     else:
         target = type(exporter).__name__
+    execution_stamp.install(provider)  # before the export: a sharded cluster places spans by execution
     processor = BatchSpanProcessor(exporter, schedule_delay_millis=settings.flush_interval_ms)
     provider.add_span_processor(processor)
     handle = Telemetry(provider, settings, exporter, processor, owns, target)

@@ -95,7 +95,11 @@ class Repository:
 
     def __init__(self, store: Store, timeout_s: float = 10.0):
         self.store = store
-        self.settings = {"max_execution_time": timeout_s or 10}
+        self.settings: dict[str, Any] = {"max_execution_time": timeout_s or 10}
+        if store.sharded:
+            # A subquery over another Distributed table runs once and is sent to the shards (GLOBAL IN)
+            # instead of being refused (sent only to sharded stores: read-only users may refuse settings).
+            self.settings["distributed_product_mode"] = "global"
         self._fragments = {
             "database": store.database,
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),

@@ -89,7 +89,11 @@ def migrations() -> list[Migration]:
     return sorted(out, key=lambda m: m.version)
 
 
-def _engines(cluster: str | None) -> dict[str, str]:
+# Where a replicated table keeps its replicas' state in Keeper: one replica group per shard.
+REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+
+
+def _engines(cluster: str | None, path: str = REPLICA_PATH) -> dict[str, str]:
     if not cluster:
         return {
             "engine_mergetree": "MergeTree",
@@ -99,7 +103,6 @@ def _engines(cluster: str | None) -> dict[str, str]:
             "engine_replacing_updated": "ReplacingMergeTree(UpdatedAt)",
             "engine_aggregating": "AggregatingMergeTree",
         }
-    path = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
     return {
         "engine_mergetree": f"ReplicatedMergeTree({path})",
         "engine_replacing_plain": f"ReplicatedReplacingMergeTree({path})",
@@ -121,7 +124,8 @@ def _fragment(name: str) -> sqlfiles.Fragment:
 
 
 def render(sql: str, database: str, retention_days: int = 30, cluster: str | None = None,
-           full_text_search: bool = True, table_names: dict[str, str] | None = None) -> str:
+           full_text_search: bool = True, table_names: dict[str, str] | None = None,
+           replica_path: str = REPLICA_PATH) -> str:
     """Fill the placeholders of a schema file. Only known names are substituted.
 
     ``full_text_search``: text indexes (else bloom filters), as the Collector's exporter picks them by
@@ -136,7 +140,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "database": database,
         "retention_days": retention_days,
         "on_cluster": f"ON CLUSTER {cluster}" if cluster else "",
-        **_engines(cluster),
+        **_engines(cluster, replica_path),
         # The SELECTs that feed the derived tables (filled in, then their own placeholders).
         **{name: sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read(name)).strip()) for name in SELECTS},
         # The Collector's span tables, each in one file.

@@ -30,6 +30,7 @@ class Store:
         self.retention_days = retention_days
         self._migrate_lock = threading.Lock()
         self._full_text_search: bool | None = None
+        self._sharded: bool | None = None
 
     @classmethod
     def open(cls, url: str, database: str = "otel", retention_days: int = 30, migrate: bool = True,
@@ -68,6 +69,14 @@ class Store:
         with self._migrate_lock:
             self.pool.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
             applied = self.applied_versions()
+            missing = [m for m in schema.migrations() if m.version not in applied
+                       and (up_to is None or m.version <= up_to)]
+            if missing and self._table_engine(SPAN_TABLE) == "Distributed":
+                # A sharded cluster's DDL is ON CLUSTER, on local tables of every shard: not ours to run.
+                raise schema.SchemaError(
+                    f"{self.database} is a sharded cluster layout (Distributed tables) lacking migration(s) "
+                    f"{', '.join(m.name for m in missing)}: apply them with `execlog schema --cluster NAME "
+                    f"--shards --since {max(applied, default=-1)} | clickhouse-client --multiquery`")
             done = []
             for m in schema.migrations():
                 if up_to is not None and m.version > up_to:
@@ -105,6 +114,19 @@ class Store:
         return bool(self.pool.query(
             "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
             parameters={"db": self.database, "t": table}).result_rows[0][0])
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the spans are a Distributed table (``execlog schema --cluster NAME --shards``)."""
+        if self._sharded is None:
+            self._sharded = self._table_engine(SPAN_TABLE) == "Distributed"
+        return self._sharded
+
+    def _table_engine(self, table: str) -> str:
+        rows = self.pool.query(
+            "SELECT engine FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            parameters={"db": self.database, "t": table}).result_rows
+        return str(rows[0][0]) if rows else ""
 
     def _span_count(self) -> int:
         if not self._table_exists(SPAN_TABLE):

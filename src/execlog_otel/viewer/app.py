@@ -49,12 +49,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     app.config["EXECLOG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = None  # the receiver enforces its own limit with a clear message
     database = store.database
+    # Reads may come from elsewhere than writes (EXECLOG_READ_URL: a replica, a read-only user).
+    reads_from = store
+    if settings.read_url:
+        reads_from = Store.open(settings.read_url, settings.database, settings.retention_days, migrate=False,
+                                readonly=True, pool_size=8)
+        database = reads_from.database
     app.extensions[EXTENSION] = Services(
         settings=settings,
         store=store,
-        reads=Repository(store, settings.query_timeout_s),
+        reads=Repository(reads_from, settings.query_timeout_s),
         retry=RetryDispatcher(store, settings),
-        sql=ClientPool(lambda: sqlcmd.read_only_client(settings.store_url, database, settings.query_timeout_s),
+        sql=ClientPool(lambda: sqlcmd.read_only_client(settings.read_store_url, database, settings.query_timeout_s),
                        SQL_SESSIONS, lazy=True),
         retention_days=status.retention_in_force(store, settings),
         sink=(sink or StoreSink(store)) if receiver else None,

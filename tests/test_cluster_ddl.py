@@ -1,0 +1,163 @@
+"""The sharded cluster layout (``execlog schema --cluster NAME --shards``): every statement parses with the
+engine's own parser, its local part runs (the views fill the derived tables shard by shard), and the
+engine's own hash of the sharding key puts every span of every attempt of an execution on one shard.
+
+No ClickHouse cluster can run here: ON CLUSTER, Replicated engines (Keeper) and Distributed tables are
+parsed, not executed; the local part runs with their single-node equivalents."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import execlog_otel as ex
+from execlog_otel import semconv as sc
+from execlog_otel.cli import main
+from execlog_otel.ingest.exporter import ClickHouseSpanExporter
+from execlog_otel.store import cluster, schema
+from execlog_otel.store.store import Store
+
+SHARDS = 2
+
+
+def _single_node(statement: str) -> str:
+    """The statement as one server without Keeper or cluster runs it."""
+    statement = re.sub(r" ON CLUSTER [A-Za-z0-9_]+", "", statement)
+    return re.sub(r"Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?", r"\1(", statement)
+
+
+@pytest.fixture
+def databases(ch_client):
+    main_db = f"t_{uuid.uuid4().hex[:12]}"
+    yield main_db, f"{main_db}_local"
+    for db in (main_db, f"{main_db}_local"):
+        ch_client.command(f"DROP DATABASE IF EXISTS {db} SYNC")
+
+
+def test_every_statement_of_the_sharded_ddl_parses(ch_client):
+    text = cluster.ddl("otel", "prod")
+    stmts = schema.statements(text)
+    assert len(stmts) > 30
+    for stmt in stmts:
+        formatted = ch_client.query("SELECT formatQuery({q:String})", parameters={"q": stmt}).result_rows[0][0]
+        assert formatted
+        if not stmt.startswith("INSERT"):
+            assert "ON CLUSTER prod" in stmt, stmt[:120]
+    distributed = [s for s in stmts if "ENGINE = Distributed(" in s]
+    # a Distributed table over each local table, in the database the viewer reads, spans sharded by execution
+    created_local = {m.group(1) for s in stmts if (m := re.match(r"CREATE TABLE IF NOT EXISTS otel_local\.(\w+)", s))}
+    assert {"otel_traces", "execlog_executions", "execlog_trace_rollups", "execlog_attempts"} <= created_local
+    assert {re.match(r"CREATE TABLE IF NOT EXISTS otel\.(\w+)", s).group(1) for s in distributed} == created_local
+    span_table = next(s for s in distributed if "otel.otel_traces " in s)
+    assert f"Distributed(prod, otel_local, otel_traces, {cluster.shard_key('otel')})" in span_table
+    # the views are per shard: they read and write the local tables
+    for s in stmts:
+        if s.startswith("CREATE MATERIALIZED VIEW"):
+            assert s.startswith("CREATE MATERIALIZED VIEW IF NOT EXISTS otel_local.") and " otel." not in s
+    # the engines: replicated per shard, the small tables replicated on every node
+    assert "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', Version)" \
+        in text
+    assert "'/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}'" in text
+
+
+def test_the_cli_prints_the_sharded_layout_and_upgrades(ch_client):
+    result = CliRunner().invoke(main, ["schema", "--cluster", "prod", "--shards", "--local-database", "spans"])
+    assert result.exit_code == 0, result.output
+    assert "CREATE TABLE IF NOT EXISTS otel.execlog_executions ON CLUSTER prod AS spans.execlog_executions" \
+        in result.output
+    last = max(m.version for m in schema.migrations())
+    upgrade = CliRunner().invoke(main, ["schema", "--cluster", "prod", "--shards", "--since", str(last - 1)])
+    assert upgrade.exit_code == 0 and "CREATE TABLE" not in upgrade.output
+    assert f"({last}, '" in upgrade.output and "execlog_prices" not in upgrade.output
+    refused = CliRunner().invoke(main, ["schema", "--shards"])
+    assert refused.exit_code != 0 and "--cluster" in refused.output
+
+
+def _shard(client, key: str, table: str) -> dict[str, set[int]]:
+    """Shard of every span by trace, as Distributed places it: the key modulo the shards (equal weights)."""
+    rows = client.query(f"SELECT TraceId, SpanName, ({key}) % {SHARDS} FROM {table}").result_rows
+    out: dict[str, set[int]] = {}
+    for trace_id, _name, shard in rows:
+        out.setdefault(trace_id, set()).add(int(shard))
+    return out
+
+
+def test_every_span_of_every_attempt_of_an_execution_gets_the_same_shard(ch_client, databases):
+    main_db, local_db = databases
+    for stmt in cluster.statements(main_db, "prod", local_db):
+        if "ENGINE = Distributed(" in stmt:
+            continue  # no cluster to distribute over
+        if stmt.startswith(f"CREATE OR REPLACE VIEW {main_db}."):
+            continue  # reads the Distributed tables
+        ch_client.command(_single_node(stmt))
+    local = Store(ch_client, local_db)
+    provider = TracerProvider(resource=Resource.create({"service.name": "shard-tests"}))
+    handle = ex.configure(tracer_provider=provider, exporter=ClickHouseSpanExporter(store=local, migrate=False),
+                          flush_interval_ms=50, capture_code=False)
+    try:
+        @ex.automation("flaky-import")
+        def flaky(n: int) -> int:
+            for i in range(6):
+                with ex.step(f"fetch {i}", kind="connector", connector="postgres"):
+                    pass
+            if n < 3:
+                raise RuntimeError("upstream down")
+            return n
+
+        with pytest.raises(RuntimeError):
+            flaky(1)
+        handle.force_flush()
+        first_trace, first_root, start = ch_client.query(
+            f"SELECT TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) FROM {local_db}.otel_traces "
+            "WHERE ParentSpanId = '' AND SpanName = 'flaky-import'").result_rows[0]
+        with ex.attempt_of(first_trace, 2, int(start), first_root):
+            with pytest.raises(RuntimeError):
+                flaky(2)
+        with ex.attempt_of(first_trace, 3, int(start), first_root):
+            assert flaky(3) == 3
+        # An execution whose id is not a trace id (a Celery task's), first attempt included.
+        with ex.attempt_of("task-6f1c0d2e", 1, time.time_ns()):
+            assert flaky(5) == 5
+        handle.force_flush()
+    finally:
+        handle.shutdown()
+
+    table = f"{local_db}.otel_traces"
+    attempts = ch_client.query(
+        f"SELECT {cluster.shard_key(local_db)}, TraceId, SpanAttributes[{{a:String}}], "
+        f"SpanAttributes[{{r:String}}], ParentSpanId = '' FROM {table} WHERE SpanName = 'flaky-import'",
+        parameters={"a": sc.ATTEMPT, "r": sc.RETRY_OF}).result_rows
+    traces_of = {}
+    for _key, trace_id, _attempt, retry_of, _root in attempts:
+        traces_of.setdefault(retry_of or trace_id, set()).add(trace_id)
+    assert sorted(len(t) for t in traces_of.values()) == [1, 3]  # the retried execution: three traces
+    retried = traces_of[first_trace]
+    celery = traces_of["task-6f1c0d2e"]
+    key = cluster.shard_key(local_db)
+    by_trace = _shard(ch_client, key, table)
+    names = dict(ch_client.query(f"SELECT SpanName, count() FROM {table} GROUP BY SpanName").result_rows)
+    assert names["flaky-import"] >= 4 and sum(n for k, n in names.items() if k.startswith("fetch ")) == 4 * 6, names
+    # Every span of the three attempts (roots and steps) on one shard; the task's spans on one shard.
+    assert len(set().union(*(by_trace[t] for t in retried))) == 1
+    assert len(set().union(*(by_trace[t] for t in celery))) == 1
+    # The steps of later attempts carry the execution id the key reads; first attempts' steps need nothing.
+    stamped = ch_client.query(
+        f"SELECT TraceId, countIf(SpanAttributes[{{e:String}}] = {{x:String}}), count() FROM {table} "
+        "WHERE ParentSpanId != '' GROUP BY TraceId", parameters={"e": sc.EXECUTION_ID, "x": first_trace}).result_rows
+    per_trace = {t: (n, total) for t, n, total in stamped}
+    assert per_trace[first_trace][0] == 0
+    assert all(per_trace[t][0] == per_trace[t][1] >= 6 for t in retried - {first_trace})
+    # Sharding by trace id would split the retried execution for some shard count (the attempts' trace
+    # ids are random), which is why the key is the execution's.
+    assert any(len({int(ch_client.query(f"SELECT cityHash64({{t:String}}) % {n}", parameters={"t": t})
+                        .result_rows[0][0]) for t in retried}) > 1 for n in range(2, 9))
+    # The views work on the shard's local tables: one execution row each, the retried one at attempt 3.
+    rows = ch_client.query(f"SELECT ExecutionId, argMax(Attempt, Version), argMax(Status, Version) "
+                           f"FROM {local_db}.execlog_executions GROUP BY ExecutionId ORDER BY ExecutionId").result_rows
+    assert sorted(rows) == sorted([(first_trace, 3, "Success"), ("task-6f1c0d2e", 1, "Success")])

@@ -1,0 +1,31 @@
+"""EXECLOG_READ_URL: the viewer reads from another ClickHouse (a replica, a read-only user) than the one
+ingest writes to. Here the read side is a ClickHouse HTTP endpoint (execlog serve's, over another
+database) and the write side an empty store: the listing shows what the read side holds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import new_store
+from execlog_otel.viewer.app import create_app
+from viewer_support import SECOND, SpanWriter, now_ns
+
+
+def test_the_viewer_reads_from_the_read_url_while_writes_go_to_the_store(store, settings, server, ch_client):
+    writer = SpanWriter(store)
+    eid, _ = writer.execution("read-from-replica", start_ns=now_ns() - 5 * SECOND)
+    writer.close()
+    write_side = new_store(ch_client)  # empty: where ingest would write
+    try:
+        read_url = server.clickhouse_http.url.rstrip("/") + "/" + store.database
+        app = create_app(replace(settings, read_url=read_url, database=store.database), write_side, receiver=False)
+        client = app.test_client()
+        ids = [it["id"] for it in client.get("/api/executions").get_json()["items"]]
+        assert ids == [eid]
+        assert client.get(f"/api/executions/{eid}").status_code == 200
+        # the write side is the store given: the receiver's sink, migrations, retries
+        assert app.extensions["execlog"].store is write_side
+        plain = create_app(replace(settings, database=write_side.database), write_side, receiver=False)
+        assert plain.test_client().get("/api/executions").get_json()["items"] == []
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {write_side.database} SYNC")
