@@ -18,6 +18,7 @@ import click
 from flask import Blueprint, jsonify
 
 from execlog_otel.config import Settings
+from execlog_otel.store import health
 from execlog_otel.store.client import DataDirLock, StoreError, redact_url
 from execlog_otel.store.store import SPAN_TABLE, Store
 
@@ -35,6 +36,7 @@ def store_status(store: Store, settings: Settings) -> dict[str, Any]:
         "error": "",
         "spans_stored": None,
         "retention_days": settings.retention_days,
+        "health": None,
     }
     try:
         out["spans_stored"] = int(store.pool.query(f"SELECT count() FROM {store.table(SPAN_TABLE)}",
@@ -42,6 +44,7 @@ def store_status(store: Store, settings: Settings) -> dict[str, Any]:
         ttl = _TTL_DAYS.search(store.table_ttl(SPAN_TABLE))
         if ttl:
             out["retention_days"] = int(ttl.group(1))  # the TTL in force on the table, not only the setting
+        out["health"] = health.report(store, out["retention_days"])
     except Exception as exc:  # noqa: BLE001 - status reports the failure instead of failing
         out["reachable"] = False
         out["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -103,6 +106,7 @@ def format_status(data: dict[str, Any]) -> str:
     if s["spans_stored"] is not None:
         lines.append(f"spans:      {s['spans_stored']} stored")
     lines.append(f"retention:  {data['retention_days']} days")
+    lines.extend(_health_lines(s.get("health")))
     if ingest.get("spans_written") is not None:
         lines.append(f"written:    {ingest['spans_written']} spans since start"
                      f" ({ingest.get('spans_accepted') or 0} accepted)")
@@ -110,6 +114,30 @@ def format_status(data: dict[str, Any]) -> str:
     if ingest.get("store_error"):
         lines.append(f"last error: {ingest['store_error']}")
     return "\n".join(lines) + "\n"
+
+
+def _health_lines(h: dict[str, Any] | None) -> list[str]:
+    """The store's health: parts, merges, disk, oldest partition, warnings."""
+    if not h:
+        return []
+    tables = h["tables"]
+    parts = sum(t["parts"] for t in tables.values())
+    partitions = sum(len(t["partitions"]) for t in tables.values())
+    worst = max(tables.items(), key=lambda kv: kv[1]["max_parts_in_partition"], default=None)
+    lines = [f"parts:      {parts} active in {partitions} partitions of {len(tables)} tables, "
+             f"{h['bytes_on_disk'] / 2**20:.1f} MiB"
+             + (f"; most in one partition: {worst[1]['max_parts_in_partition']} ({worst[0]})" if worst else "")]
+    m = h["merges"]
+    lines.append(f"merges:     {m['in_progress']} in progress, {m['mutations_in_progress']} mutations")
+    for d in h["disks"]:
+        share = f" ({d['used_share']:.0%} used)" if d["used_share"] is not None else ""
+        lines.append(f"disk:       {d['name']}: {d['used_bytes'] / 2**30:.1f} GiB used, "
+                     f"{d['free_bytes'] / 2**30:.1f} GiB free{share}")
+    oldest = h["oldest_partition"]
+    if oldest["day"]:
+        lines.append(f"oldest:     {oldest['day']} ({oldest['age_days']} days; spans)")
+    lines.extend(f"WARNING:    {w}" for w in h["warnings"])
+    return lines
 
 
 def _log_lines(ingest: dict[str, Any]) -> list[str]:
