@@ -74,6 +74,9 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
         "listing: status filter": lambda i: f"/api/executions?status={statuses[i % len(statuses)]}",
         "listing: search": lambda i: f"/api/executions?q={searches[i % len(searches)]}",
         "listing: 24-hour range": lambda i: day_window(oldest + rng.randrange(int(28 * day_ns)), day_ns),
+        # Full-text search of payloads (opt-in, the last 7 days): a text of the roots' inputs.
+        "listing: payload search (in:payload, 7 days)":
+            lambda i: f"/api/executions?q=account+{rng.randrange(20_000)}+in:payload",
         "listing: next page (cursor)": None,
         f"detail: {ds_big_steps(store, ds)}-step execution": lambda i: f"/api/executions/{ds.big_execution_id}",
         "Quick View next": None,

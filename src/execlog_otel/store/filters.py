@@ -7,6 +7,7 @@ Each field applies when set; ``FIELD_CONDITIONS`` says which bound condition it 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from execlog_otel import semconv as sc
@@ -110,6 +111,26 @@ def like_pattern(text: str) -> str:
 COST_ABOVE = "ExecutionId IN (SELECT ExecutionId FROM ({execution_costs}) WHERE CostNano > {cost_above_nano:Int64})"
 
 
+# Full-text search of payloads, opt-in: ``in:payload`` in the search text also matches executions any of
+# whose spans (the root or a step, any attempt) has the text in its input or output, over the listing's
+# time range or else the last PAYLOAD_DAYS days (a scan of those days' spans: no index serves it).
+PAYLOAD_FLAG = "in:payload"
+PAYLOAD_DAYS = 7
+PAYLOAD_SEARCH = (
+    "ExecutionId IN (SELECT {fact.span_execution_id} FROM {database}.otel_traces"
+    " WHERE Timestamp >= fromUnixTimestamp64Nano({p_from:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({p_to:Int64})"
+    " AND (positionCaseInsensitiveUTF8(SpanAttributes[{attr.INPUT}], {q:String}) > 0"
+    " OR positionCaseInsensitiveUTF8(SpanAttributes[{attr.OUTPUT}], {q:String}) > 0))")
+
+
+def split_payload_flag(q: str) -> tuple[str, bool]:
+    """The search text without ``in:payload``, and whether it was there."""
+    words = q.split()
+    if PAYLOAD_FLAG not in words:
+        return q, False
+    return " ".join(w for w in words if w != PAYLOAD_FLAG), True
+
+
 def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
     """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``."""
     where = []
@@ -118,11 +139,17 @@ def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
         if value is not None and value != "" and value != () and value != []:
             where.append(condition)
             params[param] = list(value) if isinstance(value, tuple) else value
-    if f.q:
-        ids = SEARCH_IDS if is_hex_id(f.q.lower()) else ""
-        where.append(f"({ids}{SEARCH_TEXT})")
-        params["q"] = f.q
-        params["q_like"] = like_pattern(f.q)
+    q, in_payload = split_payload_flag(f.q) if f.q else ("", False)
+    if q:
+        ids = SEARCH_IDS if is_hex_id(q.lower()) else ""
+        payload = f" OR {PAYLOAD_SEARCH}" if in_payload else ""
+        where.append(f"({ids}{SEARCH_TEXT}{payload})")
+        params["q"] = q
+        params["q_like"] = like_pattern(q)
+        if in_payload:
+            now = time.time_ns()
+            params["p_from"] = f.from_ns if f.from_ns is not None else now - PAYLOAD_DAYS * 86_400 * 10**9
+            params["p_to"] = f.to_ns if f.to_ns is not None else now + 86_400 * 10**9
     if f.cost_above is not None:
         where.append(COST_ABOVE)
         params.update(cost_above_nano=round(f.cost_above * 1e9), cost_since=f.from_ns or 0)
