@@ -95,17 +95,22 @@ class Repository:
 
     def __init__(self, store: Store, timeout_s: float = 10.0):
         self.store = store
-        self.settings: dict[str, Any] = {"max_execution_time": timeout_s or 10}
-        if store.sharded:
-            # A subquery over another Distributed table runs once and is sent to the shards (GLOBAL IN)
-            # instead of being refused (sent only to sharded stores: read-only users may refuse settings).
-            self.settings["distributed_product_mode"] = "global"
+        self._settings: dict[str, Any] = {"max_execution_time": timeout_s or 10}
         self._fragments = {
             "database": store.database,
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
             "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
         }
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Settings of every read; on a sharded store a subquery over another Distributed table runs once and
+        is sent to the shards (GLOBAL IN) instead of being refused (only there: read-only users may refuse
+        settings)."""
+        if self.store.sharded:
+            return {**self._settings, "distributed_product_mode": "global"}
+        return self._settings
 
     # --- running named statements ------------------------------------------------------------
     def _sql(self, name: str, **fragments: object) -> str:

@@ -119,7 +119,10 @@ class Store:
     def sharded(self) -> bool:
         """Whether the spans are a Distributed table (``execlog schema --cluster NAME --shards``)."""
         if self._sharded is None:
-            self._sharded = self._table_engine(SPAN_TABLE) == "Distributed"
+            try:
+                self._sharded = self._table_engine(SPAN_TABLE) == "Distributed"
+            except Exception:  # noqa: BLE001 - unreachable now: asked again next time, the query reports it
+                return False
         return self._sharded
 
     def _table_engine(self, table: str) -> str:
