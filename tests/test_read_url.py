@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import new_store
+from tests.conftest import new_store
+
 from execlog_otel.viewer.app import create_app
 from viewer_support import SECOND, SpanWriter, now_ns
 
