@@ -27,6 +27,12 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
 # Message content (recorded when the instrumentation captures content), read by Download Code.
 GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+# The event (span event or log record) that carries one inference's messages when content is captured.
+GEN_AI_OPERATION_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
 GEN_AI_RESPONSE_ID = "gen_ai.response.id"
 ERROR_TYPE = "error.type"  # general semantic convention: the error class of a failed operation
 
@@ -34,6 +40,21 @@ ERROR_TYPE = "error.type"  # general semantic convention: the error class of a f
 GEN_AI_SYSTEM = "gen_ai.system"
 GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"
 GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"
+# Content before gen_ai.input/output.messages: indexed span attributes (gen_ai.prompt.0.role,
+# gen_ai.prompt.0.content, gen_ai.completion.0.content, ...), whole-text attributes, and span events.
+GEN_AI_PROMPT_PREFIX = "gen_ai.prompt."
+GEN_AI_COMPLETION_PREFIX = "gen_ai.completion."
+GEN_AI_PROMPT = "gen_ai.prompt"  # attribute of the gen_ai.content.prompt event (and a span attribute)
+GEN_AI_COMPLETION = "gen_ai.completion"
+GEN_AI_CONTENT_PROMPT_EVENT = "gen_ai.content.prompt"
+GEN_AI_CONTENT_COMPLETION_EVENT = "gen_ai.content.completion"
+# Per-message log records (event.name) of the 2024-2025 GenAI event conventions: the body holds the message.
+GEN_AI_USER_MESSAGE_EVENT = "gen_ai.user.message"
+GEN_AI_SYSTEM_MESSAGE_EVENT = "gen_ai.system.message"
+GEN_AI_ASSISTANT_MESSAGE_EVENT = "gen_ai.assistant.message"
+GEN_AI_TOOL_MESSAGE_EVENT = "gen_ai.tool.message"
+GEN_AI_CHOICE_EVENT = "gen_ai.choice"
+EVENT_NAME = "event.name"  # log record attribute naming its event (older SDKs; the EventName column now)
 
 # gen_ai.operation.name values
 OP_INVOKE_AGENT = "invoke_agent"
@@ -53,6 +74,18 @@ LLM_MODEL_NAME = "llm.model_name"
 TOOL_NAME = "tool.name"
 INPUT_VALUE = "input.value"
 OUTPUT_VALUE = "output.value"
+
+# --- OpenLLMetry / traceloop-sdk (read, never written) ---------------------
+TRACELOOP_SPAN_KIND = "traceloop.span.kind"  # workflow, task, agent, tool
+TRACELOOP_ENTITY_NAME = "traceloop.entity.name"
+TRACELOOP_ENTITY_INPUT = "traceloop.entity.input"  # JSON
+TRACELOOP_ENTITY_OUTPUT = "traceloop.entity.output"  # JSON
+TRACELOOP_WORKFLOW_NAME = "traceloop.workflow.name"
+LLM_REQUEST_TYPE = "llm.request.type"  # chat, completion, embedding: OpenLLMetry's model-call spans
+
+# --- HTTP (transport spans of HTTP client instrumentations) ----------------
+HTTP_REQUEST_METHOD = "http.request.method"
+HTTP_METHOD = "http.method"  # deprecated name, still read
 
 # --- Code location ---------------------------------------------------------
 CODE_FUNCTION_NAME = "code.function.name"

@@ -73,21 +73,41 @@ def payload(attrs: dict[str, str], key: str, fallback: str | None = None) -> Pay
     return Payload(value, truncated=True, original_size=int(size) if size.isdigit() else None)
 
 
+def content(raw: str, attrs: dict[str, str], capped_keys: tuple[str, ...]) -> Payload | None:
+    """A span's input or output as derived in ClickHouse (facts/span_input.sql, span_output.sql): parsed JSON
+    (or the text), and whether the SDK capped it (``capped_keys``: the attributes its caps mark)."""
+    if not raw:
+        return None
+    for key in capped_keys:
+        if attrs.get(key) == raw:
+            return payload(attrs, key)
+    try:
+        return Payload(json.loads(raw))
+    except ValueError:
+        return Payload(raw)
+
+
+INPUT_KEYS = (sc.INPUT, sc.INPUT_VALUE)
+OUTPUT_KEYS = (sc.OUTPUT, sc.OUTPUT_VALUE)
+
+
 def code_location(attrs: dict[str, str]) -> CodeLocation:
     return CodeLocation(function=attrs.get(sc.CODE_FUNCTION_NAME, ""), file=attrs.get(sc.CODE_FILE_PATH, ""),
                         line=attrs.get(sc.CODE_LINE_NUMBER, ""), source=attrs.get(sc.CODE_SOURCE, ""))
 
 
-def head(attrs: dict[str, str], resource: dict[str, str], status: str, status_message: str) -> Head:
-    """What the root span (or newest state marker) of an attempt records; ``status`` is the attempt's."""
+def head(attrs: dict[str, str], resource: dict[str, str], status: str, status_message: str,
+         input_text: str = "", output_text: str = "") -> Head:
+    """What the root span (or newest state marker) of an attempt records; ``status`` is the attempt's,
+    ``input_text`` / ``output_text`` its derived input and output (the row's Input and Output)."""
     try:
         action_ids = json.loads(attrs.get(sc.EXECUTED_ACTION_IDS, "[]"))
     except ValueError:
         action_ids = [attrs.get(sc.EXECUTED_ACTION_IDS)]
     failed = status in sc.FAILED_STATUSES
     return Head(
-        input=payload(attrs, sc.INPUT, sc.INPUT_VALUE),
-        output=payload(attrs, sc.OUTPUT, sc.OUTPUT_VALUE),
+        input=content(input_text, attrs, INPUT_KEYS),
+        output=content(output_text, attrs, OUTPUT_KEYS),
         trigger=attrs.get(sc.TRIGGER, ""),
         trigger_payload=payload(attrs, sc.TRIGGER_PAYLOAD),
         validation_message=attrs.get(sc.VALIDATION_MESSAGE, "") or (status_message if failed else ""),
@@ -99,22 +119,6 @@ def head(attrs: dict[str, str], resource: dict[str, str], status: str, status_me
         attributes=attrs,
         resource=resource,
     )
-
-
-def _step_kind(a: dict[str, str]) -> str:
-    """Recorded by execlog, else inferred from GenAI / OpenInference conventions."""
-    kind = a.get(sc.STEP_KIND) or a.get(sc.KIND)
-    if kind:
-        return kind
-    op = a.get(sc.GEN_AI_OPERATION_NAME, "")
-    oi = a.get(sc.OPENINFERENCE_SPAN_KIND, "").upper()
-    if op == sc.OP_EXECUTE_TOOL or oi == "TOOL":
-        return sc.StepKind.TOOL
-    if op in (sc.OP_CHAT, "text_completion", "generate_content", "embeddings") or oi in ("LLM", "EMBEDDING"):
-        return sc.StepKind.LLM
-    if op in (sc.OP_INVOKE_AGENT, sc.OP_INVOKE_WORKFLOW) or oi in ("AGENT", "CHAIN"):
-        return sc.StepKind.NODE
-    return sc.StepKind.STEP
 
 
 def _error(row: Row, events: tuple[Event, ...]) -> str:
@@ -136,12 +140,12 @@ def step(row: Row, t0: int, depth: int) -> Step:
                    zip(row["EventTimes"], row["EventNames"], row["EventAttrs"], strict=False))
     return Step(
         span_id=row["SpanId"], parent_span_id=row["ParentSpanId"], depth=depth,
-        name=a.get(sc.EXECUTION_NAME) or row["SpanName"], span_name=row["SpanName"], kind=_step_kind(a),
+        name=a.get(sc.EXECUTION_NAME) or row["SpanName"], span_name=row["SpanName"], kind=row["StepKind"],
         status=row["StepStatus"], error=_error(row, events), skip_reason=a.get(sc.SKIP_REASON, ""),
         start_ns=int(row["StartNs"]), offset_ns=int(row["StartNs"]) - t0, duration_ns=int(row["Duration"]),
         model=row["Model"], input_tokens=int(row["InputTokens"]), output_tokens=int(row["OutputTokens"]),
         total_tokens=int(row["TotalTokens"]), tool=row["Tool"], connector=row["Connector"],
-        input=payload(a, sc.INPUT, sc.INPUT_VALUE), output=payload(a, sc.OUTPUT, sc.OUTPUT_VALUE),
+        input=content(row["Input"], a, INPUT_KEYS), output=content(row["Output"], a, OUTPUT_KEYS),
         code=code_location(a), attributes=a, events=events, service=row["ServiceName"])
 
 
@@ -156,6 +160,8 @@ def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
             if marker is None or r["StartNs"] >= marker["StartNs"]:
                 marker = r
             continue
+        if r.get("IsTransport"):
+            continue  # an HTTP request carrying a model call: part of that step, not one of its own
         ids.add(r["SpanId"])
         if not r["ParentSpanId"] and root is None:
             root = r

@@ -413,7 +413,8 @@ class Repository:
         head_row = root or marker
         head = records.head(head_row["SpanAttributes"] if head_row else {},
                             head_row["Resource"] if head_row else {},
-                            execution.status, execution.status_message)
+                            execution.status, execution.status_message,
+                            head_row["Input"] if head_row else "", head_row["Output"] if head_row else "")
         logs = self.trace_logs(trace_id)
         # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.
         per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
@@ -436,7 +437,9 @@ class Repository:
         attrs = heads[0]["SpanAttributes"] if heads else {}
         resource = heads[0]["ResourceAttributes"] if heads else {}
         return ExecutionSummary(execution=execution,
-                                head=records.head(attrs, resource, execution.status, execution.status_message),
+                                head=records.head(attrs, resource, execution.status, execution.status_message,
+                                                  heads[0]["Input"] if heads else "",
+                                                  heads[0]["Output"] if heads else ""),
                                 problem_steps=tuple(self.problem_steps(execution.trace_id,
                                                                        execution.attempt_start_ns)))
 

@@ -57,6 +57,13 @@ BACKFILL: dict[str, tuple[str, str]] = {
     "011_attempts": ("execlog_attempts", "attempts_select"),
 }
 
+# Migrations that change how derived tables are derived: after them, each table named is emptied and
+# derived again from otel_traces by its SELECT (migrations run when a store is opened, before it serves).
+REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
+    "020_client_dialects": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select"),
+                            ("execlog_trace_rollups", "rollups_select")),
+}
+
 
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
 SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select")

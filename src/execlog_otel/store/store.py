@@ -64,6 +64,19 @@ class Store:
         rows = self.pool.query(f"SELECT DISTINCT Version FROM {self.table('execlog_schema_migrations')}").result_rows
         return {r[0] for r in rows}
 
+    def _rederive(self, migration: str) -> None:
+        """Derive again, from the spans, the tables a migration changed the rules of (schema.REDERIVE)."""
+        spans = None
+        for target, fragment in schema.REDERIVE.get(migration, ()):
+            if not self._table_exists(target):
+                continue
+            spans = self._span_count() if spans is None else spans
+            self.pool.command(f"TRUNCATE TABLE {self.table(target)}")
+            if spans:
+                log.info("deriving %s again from %d spans", target, spans)
+                self.pool.command(
+                    f"INSERT INTO {self.table(target)} {schema.select_fragment(fragment, self.database)}")
+
     def migrate(self, up_to: int | None = None) -> list[str]:
         """Apply the migrations this store lacks (up to ``up_to``), then the retention and the prices."""
         with self._migrate_lock:
@@ -94,6 +107,7 @@ class Store:
                     self.pool.command(stmt)
                 for table in schema.REBUILD.get(m.name, ()):
                     rebuild.rebuild(self, table)
+                self._rederive(m.name)
                 if had_spans:
                     target, fragment = schema.BACKFILL[m.name]
                     log.info("back-filling %s from %d spans", target, had_spans)

@@ -2,7 +2,8 @@
 -- (its final state) or a live-state marker span (Running, Queued, Pending,
 -- Paused while the root is still open). ReplacingMergeTree keeps the newest
 -- observation per (Start, ExecutionId); retries carry the first attempt's id
--- and start, so an execution is one row whose state is its latest attempt's.
+-- and start, so an execution is one row whose state is its latest attempt's. A root that is not
+-- execution-like (facts/is_execution_root.sql: a lone HTTP call of an instrumentation library) is no row.
 SELECT
     {fact.execution_id} AS ExecutionId,
     if(SpanAttributes[{attr.EXECUTION_START}] != '',
@@ -14,18 +15,8 @@ SELECT
        Timestamp) AS AttemptStart,
     if(IsMarker, toDateTime64(0, 9), Timestamp + toIntervalNanosecond(Duration)) AS AttemptEnd,
     {fact.attempt_number} AS Attempt,
-    multiIf(
-        SpanAttributes[{attr.EXECUTION_NAME}] != '', SpanAttributes[{attr.EXECUTION_NAME}],
-        SpanAttributes[{attr.GEN_AI_AGENT_NAME}] != '', SpanAttributes[{attr.GEN_AI_AGENT_NAME}],
-        SpanAttributes[{attr.GEN_AI_WORKFLOW_NAME}] != '', SpanAttributes[{attr.GEN_AI_WORKFLOW_NAME}],
-        SpanName) AS Name,
-    multiIf(
-        SpanAttributes[{attr.KIND}] != '', SpanAttributes[{attr.KIND}],
-        SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = 'invoke_agent'
-            OR SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}] = 'AGENT', 'agent',
-        SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = 'invoke_workflow'
-            OR SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}] = 'CHAIN', 'automation',
-        'other') AS Kind,
+    {fact.execution_name} AS Name,
+    {fact.execution_kind} AS Kind,
     {fact.root_status} AS Status,
     if(SpanAttributes[{attr.VALIDATION_MESSAGE}] != '', SpanAttributes[{attr.VALIDATION_MESSAGE}],
        StatusMessage) AS StatusMessage,
@@ -44,5 +35,5 @@ SELECT
 FROM (
     SELECT *, SpanAttributes[{attr.MARKER}] = 'state' AS IsMarker
     FROM {database}.otel_traces
-    WHERE ParentSpanId = '' OR SpanAttributes[{attr.MARKER}] = 'state'
+    WHERE {fact.is_execution_root} OR SpanAttributes[{attr.MARKER}] = 'state'
 )

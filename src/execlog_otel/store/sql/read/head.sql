@@ -1,5 +1,6 @@
 -- The root span of an attempt, or while it runs its newest state marker (Quick View's header).
-SELECT SpanAttributes, ResourceAttributes, toUnixTimestamp64Nano(Timestamp) AS StartNs, ParentSpanId
+SELECT SpanAttributes, ResourceAttributes, toUnixTimestamp64Nano(Timestamp) AS StartNs, ParentSpanId,
+       {fact.span_input} AS Input, {fact.span_output} AS Output
 FROM {database}.otel_traces
 WHERE TraceId = {id:String} AND (ParentSpanId = '' OR SpanAttributes[{attr.MARKER}] = {marker_state:String})
   AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND

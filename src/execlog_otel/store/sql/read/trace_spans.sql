@@ -1,4 +1,5 @@
--- The spans of one trace, oldest first, with each step's derived facts (the rollups count the same)
+-- The spans of one trace, oldest first, with each step's derived facts (the rollups count the same:
+-- transport spans are no steps there and are left out of the step tree here)
 -- and, on its root, the attempt's status and number (as the attempts query has them). Resource
 -- attributes are only read on the root and state markers (the detail's header): a big execution's
 -- thousand copies of the same map would cost more than the rest of its steps.
@@ -13,8 +14,14 @@ SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64N
        {fact.step_tool} AS Tool, {fact.input_tokens} AS InputTokens, {fact.output_tokens} AS OutputTokens,
        greatest(InputTokens + OutputTokens, {fact.reported_total_tokens}) AS TotalTokens,
        if(ParentSpanId = '', {fact.root_status}, '') AS RootStatus,
-       if(ParentSpanId = '', toUInt16({fact.attempt_number}), 0) AS AttemptNumber
+       if(ParentSpanId = '', toUInt16({fact.attempt_number}), 0) AS AttemptNumber,
+       {fact.step_kind} AS StepKind, {fact.span_input} AS Input, {fact.span_output} AS Output,
+       {fact.is_transport} AS IsTransport
 FROM {database}.otel_traces
+-- Which spans are model calls, so the HTTP requests that carry them are known (facts/is_transport.sql).
+LEFT JOIN (SELECT SpanId AS ModelSpanId, toUInt8(1) AS ParentIsModelCall FROM {database}.otel_traces
+           WHERE TraceId = {id:String} {time_clause} AND {fact.is_model_call}) AS model_calls
+    ON ParentSpanId = model_calls.ModelSpanId
 WHERE TraceId = {id:String} {time_clause}
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
