@@ -3,7 +3,12 @@ listing and detail fields are filled from each client's own attributes, events a
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,6 +16,7 @@ import requests
 from otlp_fixtures_support import send
 from sdk_support import wait_for
 
+RECORDER = Path(__file__).resolve().parent.parent / "scripts" / "record_otlp_fixtures.py"
 QUESTION = "What is the weather in Paris?"
 ANSWER = "It is sunny in Paris, 21 C."
 
@@ -72,8 +78,37 @@ def test_current_genai_conventions(server):
     assert_agent_turn(item, shown)
 
 
-@pytest.mark.parametrize("client", ["genai"])
+@pytest.mark.parametrize("client", ["genai", "openinference"])
 def test_download_code_and_quick_view_read_the_same_input_and_output(server, client):
     item, shown = received(server.url, client)
     quick = requests.get(f"{server.url}/api/executions/{item['id']}", params={"steps": "false"}, timeout=30).json()
     assert text(quick["input"]) == text(shown["input"]) and text(quick["output"]) == text(shown["output"])
+
+
+def test_openinference(server):
+    """OpenInference: openinference.span.kind, input.value / output.value, llm.token_count.*, tool.name."""
+    item, shown = received(server.url, "openinference")
+    assert_agent_turn(item, shown)
+
+
+# --- live: the client itself, in a process of its own, against a fake OpenAI server and execlog serve ---
+
+def _recorder():
+    spec = importlib.util.spec_from_file_location("record_otlp_fixtures", RECORDER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("client", ["openinference", "genai"])
+def test_live_client(server, client):
+    recorder = _recorder()
+    model = recorder.serve(recorder.FakeOpenAI)
+    try:
+        subprocess.run([sys.executable, str(RECORDER), "--scenario", client, "--otlp", server.url,
+                        "--openai", f"http://127.0.0.1:{model.server_port}/v1"],
+                       check=True, timeout=120, env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": server.url})
+    finally:
+        model.shutdown()
+    items = wait_for(lambda: [i for i in listed(server.url) if i["steps"] >= 3], f"{client}'s live execution")
+    assert_agent_turn(items[0], detail(server.url, items[0]["id"]))
