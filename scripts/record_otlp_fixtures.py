@@ -68,7 +68,13 @@ def completion(request: dict[str, Any]) -> dict[str, Any]:
 class FakeOpenAI(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        data = json.dumps(completion(json.loads(body or b"{}"))).encode()
+        self._answer(completion(json.loads(body or b"{}")))
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+
+    def _answer(self, answer: dict[str, Any]) -> None:
+        data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -130,8 +136,13 @@ def scenario_openlit(otlp: str, openai_url: str) -> None:
     import openai
     import openlit
 
+    import requests
+
     openlit.init(otlp_endpoint=otlp, application_name="openlit-demo", environment="test",
                  collect_gpu_stats=False, capture_message_content=True)
+    # A request outside any span, as OpenLIT's own background fetches (its price list) are: a trace whose
+    # root is a lone HTTP client span.
+    requests.get(openai_url + "/models", timeout=10)
 
     @openlit.trace
     def get_weather(city: str) -> str:

@@ -112,3 +112,27 @@ def test_live_client(server, client):
         model.shutdown()
     items = wait_for(lambda: [i for i in listed(server.url) if i["steps"] >= 3], f"{client}'s live execution")
     assert_agent_turn(items[0], detail(server.url, items[0]["id"]))
+
+
+def test_openllmetry(server):
+    """traceloop-sdk 0.62 (recorded beside OpenTelemetry 1.45.1): traceloop.span.kind, traceloop.entity.*,
+    gen_ai.agent.name; its OpenAI instrumentation writes the current GenAI messages."""
+    item, shown = received(server.url, "traceloop")
+    assert_agent_turn(item, shown)
+
+
+def test_openlit(server):
+    """OpenLIT 1.45 (recorded beside OpenTelemetry 1.45.1): current GenAI names on model calls, @openlit.trace
+    spans with function.args and gen_ai.output.messages, httpx spans under each model call, and a lone
+    requests span outside any trace of the agent (as its own background fetches are)."""
+    item, shown = received(server.url, "openlit")
+    assert (item["kind"], item["name"]) == ("agent", "weather_agent")
+    # The two HTTP requests carrying the model calls are part of them: 3 steps, no connector.
+    assert item["steps"] == 3 and item["connectors"] == [] and item["models"] == ["gpt-4o-mini"]
+    assert (item["input_tokens"], item["output_tokens"]) == (40, 20)
+    assert QUESTION in text(shown["input"]) and ANSWER in text(shown["output"])
+    assert [s["kind"] for s in shown["steps"]] == ["llm", "step", "llm"]  # @openlit.trace says no more
+    first, tool, second = shown["steps"]
+    assert QUESTION in text(first["input"]) and "You answer weather questions." in text(first["input"])
+    assert "get_weather" in text(first["output"]) and ANSWER in text(second["output"])
+    assert tool["name"] == "get_weather" and "Paris" in text(tool["input"]) and text(tool["output"]) == "sunny, 21 C"

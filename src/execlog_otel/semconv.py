@@ -83,6 +83,11 @@ TRACELOOP_ENTITY_OUTPUT = "traceloop.entity.output"  # JSON
 TRACELOOP_WORKFLOW_NAME = "traceloop.workflow.name"
 LLM_REQUEST_TYPE = "llm.request.type"  # chat, completion, embedding: OpenLLMetry's model-call spans
 
+# --- OpenLIT (read, never written): its model-call spans use the current GenAI names; its @openlit.trace
+# spans record the function's arguments (Python reprs) and put its return value in gen_ai.output.messages.
+OPENLIT_FUNCTION_ARGS = "function.args"
+OPENLIT_FUNCTION_KWARGS = "function.kwargs"
+
 # --- HTTP (transport spans of HTTP client instrumentations) ----------------
 HTTP_REQUEST_METHOD = "http.request.method"
 HTTP_METHOD = "http.method"  # deprecated name, still read

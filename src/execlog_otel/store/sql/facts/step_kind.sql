@@ -1,5 +1,6 @@
 -- What a step is: recorded by execlog (a nested execution: its kind), else read from the conventions
--- of the instrumentation that wrote it. A tool: GenAI execute_tool or any span naming gen_ai.tool.name,
+-- of the instrumentation that wrote it. A tool: GenAI execute_tool or a span naming gen_ai.tool.name and
+-- no operation (a model call naming the tool it asks for stays a model call),
 -- OpenInference TOOL, OpenLLMetry tool. A model call: a GenAI inference operation, OpenInference LLM or
 -- EMBEDDING, OpenLLMetry's llm.request.type, or a span naming a model and a provider with no operation.
 -- An agent or workflow inside the execution: node. The detail page, Download Code and the rollups'
@@ -10,8 +11,7 @@ multiIf(
     SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = 'execute_tool'
         OR upper(SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}]) = 'TOOL'
         OR SpanAttributes[{attr.TRACELOOP_SPAN_KIND}] = 'tool'
-        OR (SpanAttributes[{attr.GEN_AI_TOOL_NAME}] != ''
-            AND SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] NOT IN ('invoke_agent', 'invoke_workflow')), 'tool',
+        OR (SpanAttributes[{attr.GEN_AI_TOOL_NAME}] != '' AND SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] = ''), 'tool',
     SpanAttributes[{attr.GEN_AI_OPERATION_NAME}] IN ('chat', 'text_completion', 'generate_content', 'embeddings')
         OR upper(SpanAttributes[{attr.OPENINFERENCE_SPAN_KIND}]) IN ('LLM', 'EMBEDDING')
         OR SpanAttributes[{attr.LLM_REQUEST_TYPE}] != ''
