@@ -8,8 +8,8 @@ request: ``NNN-traces.pb``, ``NNN-logs.pb``, ``NNN-metrics.pb``. Nothing leaves 
     python scripts/record_otlp_fixtures.py CLIENT [--python PATH]
 
 CLIENT is one of openlit, traceloop, openinference, genai (opentelemetry-instrumentation-genai-openai with
-opentelemetry-util-genai's agent and tool invocations). ``--python`` runs the client in another virtual
-environment: openlit and traceloop-sdk pin OpenTelemetry versions other than the project's, so they are
+opentelemetry-util-genai's agent and tool invocations), genai_events (the same, content in log records
+only). ``--python`` runs the client in another virtual environment: openlit and traceloop-sdk pin OpenTelemetry versions other than the project's, so they are
 recorded from a venv of their own (``python3 -m venv .venv-openlit && .venv-openlit/bin/pip install openlit
 openai``; the same for traceloop-sdk). The client-side code of each scenario is in this file (``scenario_*``)
 and needs only the client, ``openai`` and the standard library.
@@ -31,7 +31,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "otlp"
-CLIENTS = ("openlit", "traceloop", "openinference", "genai")
+CLIENTS = ("openlit", "traceloop", "openinference", "genai", "genai_events")
 
 AGENT = "weather_agent"
 TOOL = "get_weather"
@@ -217,9 +217,14 @@ def scenario_openinference(otlp: str, openai_url: str) -> None:
     logs.shutdown()
 
 
-def scenario_genai(otlp: str, openai_url: str) -> None:
+def scenario_genai_events(otlp: str, openai_url: str) -> None:
+    """The current GenAI instrumentation with content in log records only (EVENT_ONLY)."""
+    scenario_genai(otlp, openai_url, capture="EVENT_ONLY")
+
+
+def scenario_genai(otlp: str, openai_url: str, capture: str = "SPAN_AND_EVENT") -> None:
     # Content on the spans and in log records (events), as the current GenAI conventions allow.
-    os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "SPAN_AND_EVENT"
+    os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = capture
     os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = "gen_ai_latest_experimental"
     import openai
     from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor

@@ -136,3 +136,63 @@ def test_openlit(server):
     assert QUESTION in text(first["input"]) and "You answer weather questions." in text(first["input"])
     assert "get_weather" in text(first["output"]) and ANSWER in text(second["output"])
     assert tool["name"] == "get_weather" and "Paris" in text(tool["input"]) and text(tool["output"]) == "sunny, 21 C"
+
+
+def test_genai_content_in_log_records_fills_input_and_output(server):
+    """The current GenAI instrumentation with content in log records only (EVENT_ONLY): each model call's
+    gen_ai.client.inference.operation.details record gives its step input and output, as the span forms do."""
+    item, shown = received(server.url, "genai_events")
+    first, second = (s for s in shown["steps"] if s["kind"] == "llm")
+    assert not any(k.startswith("gen_ai.input") for k in first["attributes"])  # nothing on the span
+    assert QUESTION in text(first["input"]) and "get_weather" in text(first["output"])
+    assert "sunny, 21 C" in text(second["input"]) and ANSWER in text(second["output"])
+    assert first["logs"] and first["logs"][0]["event_name"] == "gen_ai.client.inference.operation.details"
+
+
+def test_older_genai_forms(server):
+    """Forms of the GenAI conventions before gen_ai.input/output.messages, as the real SDK exports them:
+    indexed gen_ai.prompt.N.* / gen_ai.completion.N.* attributes, gen_ai.content.prompt / .completion span
+    events, per-message log records (gen_ai.user.message, gen_ai.choice); a span naming only
+    gen_ai.tool.name is a tool step."""
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server.url}/v1/traces")))
+    logs = LoggerProvider()
+    logs.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{server.url}/v1/logs")))
+    tracer, logger = provider.get_tracer("older-genai"), logs.get_logger("older-genai")
+    model = {"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4"}
+    with tracer.start_as_current_span("legacy", attributes={"gen_ai.agent.name": "legacy_agent"}):
+        with tracer.start_as_current_span("indexed", attributes={
+                **model, "gen_ai.prompt.0.role": "system", "gen_ai.prompt.0.content": "Be brief.",
+                "gen_ai.prompt.1.role": "user", "gen_ai.prompt.1.content": "indexed question",
+                "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.content": "indexed answer",
+                "gen_ai.usage.prompt_tokens": 5, "gen_ai.usage.completion_tokens": 2}):
+            pass
+        with tracer.start_as_current_span("evented", attributes=model) as span:
+            span.add_event("gen_ai.content.prompt", {"gen_ai.prompt": "evented question"})
+            span.add_event("gen_ai.content.completion", {"gen_ai.completion": "evented answer"})
+        with tracer.start_as_current_span("logged", attributes=model):
+            logger.emit(event_name="gen_ai.user.message", body={"content": "logged question"})
+            logger.emit(event_name="gen_ai.choice", body={"index": 0, "message": {"content": "logged answer"}})
+        with tracer.start_as_current_span("lookup", attributes={"gen_ai.tool.name": "lookup"}):
+            pass
+    provider.shutdown()
+    logs.shutdown()
+    items = wait_for(lambda: [i for i in listed(server.url) if i["steps"] == 4], "the execution and its steps")
+    item = items[0]
+    assert (item["kind"], item["name"], item["tools"]) == ("agent", "legacy_agent", ["lookup"])
+    assert (item["input_tokens"], item["output_tokens"]) == (5, 2)
+    steps = {s["name"]: s for s in detail(server.url, item["id"])["steps"]}
+    assert [steps[n]["kind"] for n in ("indexed", "evented", "logged", "lookup")] == ["llm", "llm", "llm", "tool"]
+    assert steps["indexed"]["input"]["value"] == [{"role": "system", "content": "Be brief."},
+                                                  {"role": "user", "content": "indexed question"}]
+    assert steps["indexed"]["output"]["value"] == [{"role": "assistant", "content": "indexed answer"}]
+    assert (text(steps["evented"]["input"]), text(steps["evented"]["output"])) == ("evented question",
+                                                                                   "evented answer")
+    assert "logged question" in text(steps["logged"]["input"]) and "logged answer" in text(steps["logged"]["output"])

@@ -144,6 +144,8 @@ class LogRecord:
     body: str
     event_name: str
     attributes: dict[str, str]
+    content_input: str = ""  # GenAI content the record carries (facts/log_input.sql), '' when none
+    content_output: str = ""
 
 
 @dataclass(frozen=True)

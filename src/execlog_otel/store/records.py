@@ -4,15 +4,18 @@ names them, parses the JSON attributes and orders a trace's spans into its step 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from execlog_otel import semconv as sc
 from execlog_otel.store.model import (
     Attempt,
     CodeLocation,
+    Cost,
     Event,
     Execution,
     Head,
+    LogRecord,
     Payload,
     Rollup,
     Step,
@@ -147,6 +150,23 @@ def step(row: Row, t0: int, depth: int) -> Step:
         total_tokens=int(row["TotalTokens"]), tool=row["Tool"], connector=row["Connector"],
         input=content(row["Input"], a, INPUT_KEYS), output=content(row["Output"], a, OUTPUT_KEYS),
         code=code_location(a), attributes=a, events=events, service=row["ServiceName"])
+
+
+def log_content(texts: list[str]) -> Payload | None:
+    """The GenAI content of a step's log records: one record's as it is, several (one event per message) as
+    a list, oldest first."""
+    if not texts:
+        return None
+    if len(texts) == 1:
+        return content(texts[0], {}, ())
+    return Payload([p.value for p in (content(t, {}, ()) for t in texts) if p is not None])
+
+
+def with_logs(s: Step, logs: tuple[LogRecord, ...], cost: Cost | None) -> Step:
+    """A step with its log records and cost; input and output the span lacks come from the records' content."""
+    return replace(s, logs=logs, cost=cost,
+                   input=s.input or log_content([lg.content_input for lg in logs if lg.content_input]),
+                   output=s.output or log_content([lg.content_output for lg in logs if lg.content_output]))
 
 
 def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:

@@ -380,7 +380,8 @@ class Repository:
         for r in rows:
             out.setdefault(r["SpanId"], []).append(LogRecord(
                 time_ns=int(r["TimeNs"]), severity_text=r["SeverityText"], severity_number=int(r["SeverityNumber"]),
-                body=r["Body"], event_name=r["EventName"], attributes=dict(r["LogAttributes"])))
+                body=r["Body"], event_name=r["EventName"], attributes=dict(r["LogAttributes"]),
+                content_input=r["Input"], content_output=r["Output"]))
         return out
 
     def detail(self, execution_id: str, attempt: int | None = None) -> ExecutionDetail | None:
@@ -421,7 +422,7 @@ class Repository:
         all_attempts = [replace(a, cost=per_attempt.get(a.trace_id, Cost())) for a in all_attempts]
         shown_cost = per_attempt.get(trace_id, Cost())
         step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
-        shown_steps = tuple(replace(s, logs=tuple(logs.get(s.span_id, ())), cost=step_costs.get(s.span_id))
+        shown_steps = tuple(records.with_logs(s, tuple(logs.get(s.span_id, ())), step_costs.get(s.span_id))
                             for s in steps[:MAX_STEPS])
         return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
                                steps=shown_steps, steps_truncated=truncated, attempt_cost=shown_cost)
