@@ -9,10 +9,18 @@ request: ``NNN-traces.pb``, ``NNN-logs.pb``, ``NNN-metrics.pb``. Nothing leaves 
 
 CLIENT is one of openlit, traceloop, openinference, genai (opentelemetry-instrumentation-genai-openai with
 opentelemetry-util-genai's agent and tool invocations), genai_events (the same, content in log records
-only). ``--python`` runs the client in another virtual environment: openlit and traceloop-sdk pin OpenTelemetry versions other than the project's, so they are
-recorded from a venv of their own (``python3 -m venv .venv-openlit && .venv-openlit/bin/pip install openlit
-openai``; the same for traceloop-sdk). The client-side code of each scenario is in this file (``scenario_*``)
-and needs only the client, ``openai`` and the standard library.
+only). ``--python`` runs the client in another virtual environment. openlit 1.45 and traceloop-sdk 0.62
+need OpenTelemetry contrib instrumentations that have no release at the project's OpenTelemetry version
+(0.66b2), so they are recorded from venvs of their own, with OpenTelemetry held at 1.45.1 / 0.66b1 (left
+free, pip backtracks for many minutes):
+
+    python3 -m venv .venv-openlit && .venv-openlit/bin/pip install openlit openai -c otel-pins.txt
+    python3 -m venv .venv-traceloop && .venv-traceloop/bin/pip install traceloop-sdk openai httpx -c otel-pins.txt
+
+where otel-pins.txt holds opentelemetry-api==1.45.1, opentelemetry-sdk==1.45.1,
+opentelemetry-instrumentation==0.66b1, opentelemetry-semantic-conventions==0.66b1 and the 1.45.1 OTLP
+exporters. The client-side code of each scenario is in this file (``scenario_*``) and needs only the
+client, ``openai`` and the standard library.
 """
 
 from __future__ import annotations
@@ -135,7 +143,6 @@ def run_turn(client: Any, tool: Any) -> str:
 def scenario_openlit(otlp: str, openai_url: str) -> None:
     import openai
     import openlit
-
     import requests
 
     openlit.init(otlp_endpoint=otlp, application_name="openlit-demo", environment="test",

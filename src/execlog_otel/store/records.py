@@ -171,6 +171,8 @@ def with_logs(s: Step, logs: tuple[LogRecord, ...], cost: Cost | None) -> Step:
 
 def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
     """Split a trace's spans into (root row, steps in depth-first chronological order, newest state marker)."""
+    # An HTTP request carrying a model call is part of that step, not one of its own (as the rollups count).
+    rows = [r for r in rows if not r.get("IsTransport")]
     root = None
     marker = None
     children: dict[str, list[Row]] = {}
@@ -180,8 +182,6 @@ def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
             if marker is None or r["StartNs"] >= marker["StartNs"]:
                 marker = r
             continue
-        if r.get("IsTransport"):
-            continue  # an HTTP request carrying a model call: part of that step, not one of its own
         ids.add(r["SpanId"])
         if not r["ParentSpanId"] and root is None:
             root = r
