@@ -196,3 +196,34 @@ def test_older_genai_forms(server):
     assert (text(steps["evented"]["input"]), text(steps["evented"]["output"])) == ("evented question",
                                                                                    "evented answer")
     assert "logged question" in text(steps["logged"]["input"]) and "logged answer" in text(steps["logged"]["output"])
+
+
+def test_upgrade_derives_executions_recorded_before_again(ch_client):
+    """Migration 020 derives the derived tables again from otel_traces: spans that arrived before it (here
+    while the views were detached, so nothing was derived from them) are listed by the new rules."""
+    import uuid
+
+    from execlog_otel.ingest import otlp
+    from execlog_otel.store.filters import ListFilter
+    from execlog_otel.store.repository import Repository
+    from execlog_otel.store.store import Store
+    from otlp_fixtures_support import shifted
+
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
+    try:
+        store.migrate(up_to=19)
+        views = ("execlog_executions_mv", "execlog_attempts_mv", "execlog_trace_rollups_mv")
+        for view in views:
+            ch_client.command(f"DETACH TABLE {store.table(view)}")
+        for signal, body in shifted("openlit"):
+            if signal == "traces":
+                spans = otlp.to_columns(otlp.decode_request(body, "application/x-protobuf"))
+                store.insert_span_columns(spans.columns)
+        for view in views:
+            ch_client.command(f"ATTACH TABLE {store.table(view)}")
+        assert not Repository(store).page(ListFilter()).items
+        assert "020_client_dialects" in store.migrate()
+        (after,) = Repository(store).page(ListFilter()).items
+        assert (after.kind, after.name, after.rollup.steps) == ("agent", "weather_agent", 3)
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
