@@ -37,19 +37,22 @@ def _exception_event(events: list[dict[str, Any]]) -> dict[str, str] | None:
     return None
 
 
-def _chat_completion(attrs: dict[str, str]) -> dict[str, Any] | None:
-    """An LLM step's logged reply (``gen_ai.output.messages``) shaped like a chat completion response,
-    so ``reply.choices[0].message.content`` reads it in the replay."""
-    try:
-        messages = json.loads(attrs.get(sc.GEN_AI_OUTPUT_MESSAGES, ""))
-    except ValueError:
-        return None
-    if not isinstance(messages, list):
+def _chat_completion(messages: Any, attrs: dict[str, str]) -> dict[str, Any] | None:
+    """An LLM step's logged reply (its output: ``gen_ai.output.messages``, a log record's or the indexed
+    form's messages) shaped like a chat completion response, so ``reply.choices[0].message.content`` reads
+    it in the replay; None when ``messages`` is no list of messages."""
+    if isinstance(messages, str):
+        try:
+            messages = json.loads(messages)
+        except ValueError:
+            return None
+    if not isinstance(messages, list) or not all(isinstance(m, dict) and "role" in m for m in messages):
         return None
     choices = []
     for i, m in enumerate(x for x in messages if isinstance(x, dict)):
         parts = [p for p in m.get("parts") or [] if isinstance(p, dict)]
-        text = "".join(str(p.get("content", "")) for p in parts if p.get("type") == "text")
+        text = ("".join(str(p.get("content", "")) for p in parts if p.get("type") == "text") if parts
+                else str(m.get("content") or ""))
         message: dict[str, Any] = {"role": m.get("role", "assistant"), "content": text}
         calls = [{"id": p.get("id"), "type": "function",
                   "function": {"name": p.get("name"), "arguments": json.dumps(p.get("arguments"))}}
@@ -82,8 +85,10 @@ def step_call(step: dict[str, Any]) -> dict[str, Any]:
             call["error"]["type"] = error_type.rsplit(".", 1)[-1]
     else:
         value, present, _ = payload_parts(step.get("output"))
-        if not present and (step.get("attributes") or {}).get(sc.GEN_AI_OUTPUT_MESSAGES):
-            value = _chat_completion(step["attributes"])
+        attrs = step.get("attributes") or {}
+        if step.get("kind") == sc.StepKind.LLM and not attrs.get(sc.OUTPUT) and not attrs.get(sc.OUTPUT_VALUE):
+            # A model call's output read from GenAI messages (facts/span_output.sql): answer as the client did.
+            value = _chat_completion(value if present else attrs.get(sc.GEN_AI_OUTPUT_MESSAGES, ""), attrs) or value
         call["output"] = value
     return call
 
