@@ -227,3 +227,16 @@ def test_upgrade_derives_executions_recorded_before_again(ch_client):
         assert (after.kind, after.name, after.rollup.steps) == ("agent", "weather_agent", 3)
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+@pytest.mark.parametrize("client", ["openlit", "traceloop"])
+def test_clients_metrics_land_in_the_collectors_tables(server, store, client):
+    """The token-usage and duration histograms OpenLIT and traceloop-sdk export (the Grafana panel's data)."""
+    send(server.url, client)
+
+    def count() -> int:
+        return store.pool.query(
+            f"SELECT count() FROM {store.table('otel_metrics_histogram')} WHERE MetricName IN "
+            "('gen_ai.client.token.usage', 'gen_ai.client.operation.duration')").result_rows[0][0]
+
+    assert wait_for(count, f"{client}'s GenAI histograms") >= 2
