@@ -1,9 +1,10 @@
 """Rows of the cost queries -> ``model.Cost``: nothing is priced here.
 
-The view ``execlog_llm_costs`` (``sql/llm_costs_select.sql``) matches models to prices and does the
-arithmetic, so the viewer shows what ``execlog sql`` and the dashboards compute. Here the per-attempt
-rows become costs and an execution's cost is their sum; a cost whose steps with tokens all lack a
-price stays None ("no price"), never 0.
+The views ``execlog_llm_costs`` (per step) and ``execlog_trace_costs`` (per attempt and model) match
+models to prices and do the arithmetic, from the same SQL facts, so the viewer shows what ``execlog sql``
+and the dashboards compute. Here the per-attempt rows become costs and an execution's cost is their sum;
+a cost whose steps with tokens all lack a price stays None ("no price"), never 0. An execution's tokens
+follow the same rule as its cost: every attempt, each token once (``total_tokens``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from execlog_otel.store.model import Cost
 _TOKENS = {"input_tokens": "InputTokens", "cache_read_tokens": "CacheReadTokens",
            "cache_write_tokens": "CacheWriteTokens", "output_tokens": "OutputTokens",
            "reasoning_tokens": "ReasoningTokens", "total_tokens": "TotalTokens"}
+# Input and output as the spans state them (cache reads inside input, reasoning inside output): attempts only.
+_STATED = {"stated_input_tokens": "StatedInputTokens", "stated_output_tokens": "StatedOutputTokens"}
 
 
 def from_row(row: dict[str, Any]) -> Cost:
-    """A cost row (``read/costs_by_attempt.sql`` or ``read/costs_by_span.sql``)."""
+    """A cost row (``read/attempt_cost_columns.sql`` or ``read/costs_by_span.sql``)."""
     usd = row["CostUsd"]
     return Cost(usd=None if usd is None else round(float(usd), 10), unpriced_steps=int(row["UnpricedSteps"]),
                 reported_usd=round(float(row["ReportedCostUsd"] or 0), 10),
                 **{field: int(row[col]) for field, col in _TOKENS.items()},
+                **{field: int(row.get(col) or 0) for field, col in _STATED.items()},
                 model=row.get("Model", ""), priced_as=row.get("PricedAs") or None)
 
 
@@ -34,7 +38,7 @@ def total(parts: list[Cost]) -> Cost:
     priced = [p.usd for p in parts if p.usd is not None]
     unpriced = sum(p.unpriced_steps for p in parts)
     usd = round(sum(priced), 10) if priced or not unpriced else None
-    sums = {f: sum(getattr(p, f) for p in parts) for f in _TOKENS}
+    sums = {f: sum(getattr(p, f) for p in parts) for f in (*_TOKENS, *_STATED)}
     return Cost(usd=usd, unpriced_steps=unpriced, reported_usd=round(sum(p.reported_usd for p in parts), 10), **sums)
 
 

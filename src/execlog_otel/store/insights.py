@@ -65,11 +65,14 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
             "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status)}
 
 
-def sql(chart: str, database: str) -> str:
+def sql(chart: str, database: str, narrowed: bool = True) -> str:
+    """The chart's statement; ``narrowed``: the filters select more than a time range, so per-span and
+    per-attempt rows are matched to the executions selected (else the range alone selects them)."""
     return sqlfiles.statement(
         f"insights/{chart}", database=database,
         executions_filter=sqlfiles.Fragment(sqlfiles.statement("insights/executions_filter")),
-        attempts_filter=sqlfiles.Fragment(sqlfiles.statement("insights/attempts_filter")))
+        attempts_filter=sqlfiles.Fragment(sqlfiles.statement(
+            "insights/attempts_filter" if narrowed else "insights/range_filter")))
 
 
 def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> ChartData:
@@ -77,7 +80,8 @@ def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> Cha
     if chart not in CHARTS:
         raise QueryError(f"no chart {chart!r}: expected one of {', '.join(CHARTS)}")
     p = params(f)
-    result = store.pool.query(sql(chart, store.database), parameters=p,
+    narrowed = bool(p["kind"] or p["name"] or p["service"] or p["statuses"])
+    result = store.pool.query(sql(chart, store.database, narrowed), parameters=p,
                               settings={"max_execution_time": timeout_s or 10})
     return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
                      bucket_s=p["bucket_s"] if CHARTS[chart].series else None,

@@ -24,7 +24,9 @@ class Payload:
 
 @dataclass(frozen=True)
 class Rollup:
-    """Per-trace aggregates of ``execlog_trace_rollups``."""
+    """What the listing shows of an execution besides its row: the latest attempt's steps, failed and skipped
+    steps, models, tools and connectors (``execlog_trace_rollups``), and the tokens of every attempt, each
+    once (``execlog_trace_costs``, the rows and rule its cost comes from, so Tokens and Cost always agree)."""
 
     steps: int = 0
     failed_steps: int = 0
@@ -52,6 +54,8 @@ class Cost:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     total_tokens: int = 0
+    stated_input_tokens: int = 0  # input and output as the spans state them (attempts and executions)
+    stated_output_tokens: int = 0
     model: str = ""  # steps: the model, and the price-table name it matched
     priced_as: str | None = None
 

@@ -25,13 +25,12 @@ Row = dict[str, Any]
 
 
 def rollup(row: Row | None) -> Rollup:
+    """The latest attempt's part of a ``read/page_facts.sql`` row (the tokens are the execution's: ``costs``)."""
     if not row:
         return Rollup()
     return Rollup(steps=int(row["Steps"]), failed_steps=int(row["FailedSteps"]),
-                  skipped_steps=int(row["SkippedSteps"]), input_tokens=int(row["InputTokens"]),
-                  output_tokens=int(row["OutputTokens"]), total_tokens=int(row["TotalTokens"]),
-                  models=tuple(sorted(row["Models"])), tools=tuple(sorted(row["Tools"])),
-                  connectors=tuple(sorted(row["Connectors"])))
+                  skipped_steps=int(row["SkippedSteps"]), models=tuple(sorted(row["Models"])),
+                  tools=tuple(sorted(row["Tools"])), connectors=tuple(sorted(row["Connectors"])))
 
 
 def execution(row: Row, roll: Rollup | None = None, max_attempts: int | None = None) -> Execution:

@@ -101,6 +101,7 @@ class Repository:
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
             "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
+            "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns")),
         }
 
     @property
@@ -206,12 +207,43 @@ class Repository:
         return rows
 
     def _with_rollups(self, rows: list[dict[str, Any]], with_limits: bool = True) -> list[Execution]:
-        """Executions of ``rows`` with their rollups, and (``with_limits``) their attempt limits when retried."""
-        rollups = self.rollups([r["TraceId"] for r in rows], since_ns=min((r["StartNs"] for r in rows), default=None))
+        """Executions of ``rows`` with their rollups, tokens and cost (one read: ``read/page_facts.sql``), and
+        (``with_limits``) their attempt limits when retried."""
+        if not rows:
+            return []
+        rollups, per_attempt = self._page_facts(rows)
         limits = self._max_attempts([r for r in rows if r["Attempt"] > 1]) if with_limits else {}
-        per_attempt = self.attempt_costs([r["ExecutionId"] for r in rows], min((r["StartNs"] for r in rows), default=0))
-        return [replace(records.execution(r, rollups.get(r["TraceId"]), limits.get(r["TraceId"])),
-                        cost=costs.total(list(per_attempt.get(r["ExecutionId"], {}).values()))) for r in rows]
+        out = []
+        for r in rows:
+            cost = costs.total(per_attempt.get(r["ExecutionId"], []))
+            # Tokens follow cost: every attempt, each token once (one rule, see model.Rollup).
+            roll = replace(rollups.get(r["ExecutionId"], Rollup()), input_tokens=cost.stated_input_tokens,
+                           output_tokens=cost.stated_output_tokens, total_tokens=cost.total_tokens)
+            out.append(replace(records.execution(r, roll, limits.get(r["TraceId"])), cost=cost))
+        return out
+
+    def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, list[Cost]]]:
+        """execution id -> its latest attempt's rollup, and execution id -> the cost of each of its attempts."""
+        params = {"traces": [r["TraceId"] for r in rows], "since": min(int(r["StartNs"]) for r in rows),
+                  "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
+        shape = {"cost_traces": "c.TraceId IN {traces:Array(String)}", "earlier_attempts": ""}
+        if params["retried"]:  # their earlier attempts are looked up only when there are any
+            shape = {"cost_traces": sqlfiles.Fragment(self._sql("retried_cost_traces")),
+                     "earlier_attempts": sqlfiles.Fragment(self._sql("earlier_attempts"))}
+        execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
+        rollups: dict[str, Rollup] = {}
+        attempt_costs: dict[str, Cost] = {}
+        for f in self._rows("page_facts", params, **shape):
+            if f["Part"] == "cost":
+                attempt_costs[f["TraceId"]] = costs.from_row(f)
+            elif f["Part"] == "rollup":
+                rollups[execution_of[f["TraceId"]]] = records.rollup(f)
+            else:
+                execution_of.setdefault(f["TraceId"], f["ExecutionId"])
+        per_attempt: dict[str, list[Cost]] = {}
+        for trace_id, cost in attempt_costs.items():
+            per_attempt.setdefault(execution_of[trace_id], []).append(cost)
+        return rollups, per_attempt
 
     # --- cost ----------------------------------------------------------------------------------
     def attempt_costs(self, execution_ids: list[str], since_ns: int) -> dict[str, dict[str, Cost]]:
@@ -237,16 +269,6 @@ class Repository:
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),
                       unpriced_steps=int(r["UnpricedSteps"]))
-
-    def rollups(self, trace_ids: list[str], since_ns: int | None = None) -> dict[str, Rollup]:
-        if not trace_ids:
-            return {}
-        params: dict[str, Any] = {"ids": trace_ids}
-        since_clause = ""
-        if since_ns:
-            since_clause = "AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR"
-            params["since"] = since_ns
-        return {r["TraceId"]: records.rollup(r) for r in self._rows("rollups", params, since_clause=since_clause)}
 
     def _max_attempts(self, rows: list[dict[str, Any]]) -> dict[str, int | None]:
         """The attempt limit of retried executions, read from their latest attempt's root span."""

@@ -33,6 +33,8 @@ TTL_TABLES: dict[str, str] = {
     "otel_metrics_summary": "toDateTime(TimeUnix)",
     "execlog_llm_usage": "toDateTime(Start)",
     "execlog_attempts": "toDateTime(Start)",
+    "execlog_trace_usage": "toDateTime(Start)",
+    "execlog_steps": "toDateTime(Start)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -55,6 +57,9 @@ BACKFILL: dict[str, tuple[str, str]] = {
     "003_trace_rollups": ("execlog_trace_rollups", "rollups_select"),
     "010_llm_usage": ("execlog_llm_usage", "llm_usage_select"),
     "011_attempts": ("execlog_attempts", "attempts_select"),
+    # Fed from execlog_llm_usage (filled by 010 first), not from the spans.
+    "013_trace_usage": ("execlog_trace_usage", "trace_usage_select"),
+    "014_steps": ("execlog_steps", "steps_select"),
 }
 
 # Migrations that change how derived tables are derived: after them, each table named is emptied and
@@ -66,7 +71,8 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
-SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select")
+SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select",
+           "trace_usage_select", "trace_costs_select", "steps_select")
 
 
 class SchemaError(ValueError):

@@ -1,21 +1,16 @@
 -- Cost of every LLM span, computed when read (so a price change applies to past
--- executions too). The one place that matches a model name to a price and that
--- prices tokens; the viewer, `execlog sql`, the dashboards and docs/sql.md all
--- read the view made from it, execlog_llm_costs.
---
--- Matching: the name in lower case without a provider prefix ("openai/",
--- "models/", Bedrock's "anthropic." and "-v1:0") is looked up as is; if the
--- price table has no such name, without its date or version suffix
--- ("-2024-07-18", "-20241022", "@20240620", "-001", "-latest"). So a dated
--- version priced differently can be listed on its own.
+-- executions too). The viewer, `execlog sql`, the dashboards and docs/sql.md
+-- read the view made from it, execlog_llm_costs (per span), or its per-attempt
+-- twin execlog_trace_costs (trace_costs_select.sql); both take the model's price
+-- name (facts/prices, price_index), the token kinds (facts/uncached_input_tokens,
+-- visible_output_tokens, usage_total_tokens) and the arithmetic
+-- (facts/token_cost_usd) from the same facts, so they always agree.
 --
 -- Tokens (GenAI conventions): input tokens include cache reads and cache
 -- writes, output tokens include reasoning tokens; each part is priced at its
--- own rate (cache read, cache write, reasoning; the input or output rate when
--- the model has none) and never twice. When a span reports fewer input tokens
--- than cached ones (some SDKs count them apart), its input tokens are taken as
--- the uncached part; likewise for output and reasoning tokens.
--- A span with tokens whose model has no price costs NULL ("no price"), never 0.
+-- own rate and never twice. A span with tokens whose model has no price costs
+-- NULL ("no price"), never 0.
+WITH {fact.prices} AS Prices
 SELECT
     u.Start AS Start,
     u.TraceId AS TraceId,
@@ -26,35 +21,25 @@ SELECT
     u.CacheReadTokens AS CacheReadTokens,
     u.CacheWriteTokens AS CacheWriteTokens,
     u.ReasoningTokens AS ReasoningTokens,
-    toUInt64(u.InputTokens + u.OutputTokens
-        + if(u.InputTokens >= u.CacheReadTokens + u.CacheWriteTokens, 0, u.CacheReadTokens + u.CacheWriteTokens)
-        + if(u.OutputTokens >= u.ReasoningTokens, 0, u.ReasoningTokens)) AS TotalTokens,
+    u.TotalTokens AS TotalTokens,
     u.ReportedCostUsd AS ReportedCostUsd,
-    p.Model AS PricedAs,
-    p.Model != '' AS Priced,
-    u.InputTokens + u.OutputTokens + u.CacheReadTokens + u.CacheWriteTokens + u.ReasoningTokens > 0 AS HasTokens,
+    u.PriceIndex > 0 AS Priced,
+    if(Priced, u.Price.1, '') AS PricedAs,
+    u.HasTokens AS HasTokens,
     HasTokens AND NOT Priced AS Unpriced,
-    if(u.InputTokens >= u.CacheReadTokens + u.CacheWriteTokens,
-       toUInt64(u.InputTokens - u.CacheReadTokens - u.CacheWriteTokens), u.InputTokens) AS UncachedInputTokens,
-    if(u.OutputTokens >= u.ReasoningTokens, toUInt64(u.OutputTokens - u.ReasoningTokens), u.OutputTokens)
-        AS VisibleOutputTokens,
-    if(Priced, (UncachedInputTokens * p.InputPerM
-                + u.CacheReadTokens * coalesce(p.CacheReadPerM, p.InputPerM)
-                + u.CacheWriteTokens * coalesce(p.CacheWritePerM, p.InputPerM)
-                + VisibleOutputTokens * p.OutputPerM
-                + u.ReasoningTokens * coalesce(p.ReasoningPerM, p.OutputPerM)) / 1000000, NULL) AS TokenCostUsd,
+    u.UncachedInputTokens AS UncachedInputTokens,
+    u.VisibleOutputTokens AS VisibleOutputTokens,
+    if(Priced, {fact.token_cost_usd}, NULL) AS TokenCostUsd,
     if(Unpriced, NULL, coalesce(TokenCostUsd, 0) + coalesce(u.ReportedCostUsd, 0)) AS CostUsd
 FROM (
-    SELECT
-        *,
-        replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(lower(trimBoth(Model)),
-            '^.*/', ''),
-            '^(?:[a-z]{2}\\.)?(?:anthropic|amazon|meta|cohere|mistral|ai21|deepseek|openai|google)\\.', ''),
-            '-v\\d+:\\d+$', '') AS PriceKey,
-        replaceRegexpOne(PriceKey,
-            '(?:-\\d{4}-\\d{2}-\\d{2}|-\\d{8}|@\\d{8}|-\\d{3,4}|-latest|-preview-\\d{2}-\\d{2}|-preview)$', '')
-            AS PriceFamily,
-        if(PriceKey IN (SELECT Model FROM {database}.execlog_prices), PriceKey, PriceFamily) AS MatchKey
-    FROM {database}.execlog_llm_usage
-) AS u
-LEFT JOIN {database}.execlog_prices AS p ON u.MatchKey = p.Model
+    -- Each level is computed once: the token kinds and price name per span, then its row of Prices.
+    SELECT *, Prices[PriceIndex] AS Price FROM (
+        SELECT
+            *,
+            {fact.uncached_input_tokens} AS UncachedInputTokens,
+            {fact.visible_output_tokens} AS VisibleOutputTokens,
+            {fact.usage_total_tokens} AS TotalTokens,
+            {fact.has_tokens} AS HasTokens,
+            {fact.price_index} AS PriceIndex
+        FROM {database}.execlog_llm_usage))
+AS u

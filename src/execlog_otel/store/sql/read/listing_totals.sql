@@ -1,5 +1,6 @@
 -- Totals above the listing for its filters (the listing's own conditions): executions,
--- failed ones, and over all their attempts the tokens and the cost (execlog_llm_costs).
+-- failed ones, and over all their attempts the tokens and the cost (execlog_trace_costs: the
+-- same rows and rule as each row's Tokens and Cost).
 WITH matched AS (
     SELECT ExecutionId, Status FROM {database}.execlog_executions FINAL {where}
 )
@@ -8,9 +9,8 @@ SELECT
     (SELECT countIf(Status IN ('Failed', 'Rejected')) FROM matched) AS Failed,
     sum(c.TotalTokens) AS Tokens,
     sum(c.CostUsd) AS CostUsd,
-    toUInt64(countIf(c.Unpriced)) AS UnpricedSteps
-FROM {database}.execlog_llm_costs AS c
-WHERE c.Start >= fromUnixTimestamp64Nano({cost_since:Int64})
-  AND c.TraceId IN (
+    sum(c.UnpricedSteps) AS UnpricedSteps
+FROM {database}.execlog_trace_costs AS c
+WHERE c.TraceId IN (
     SELECT TraceId FROM {database}.execlog_attempts
     WHERE Start >= fromUnixTimestamp64Nano({cost_since:Int64}) AND ExecutionId IN (SELECT ExecutionId FROM matched))
