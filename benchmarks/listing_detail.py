@@ -78,6 +78,9 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
         "listing: payload search (in:payload, 7 days)":
             lambda i: f"/api/executions?q=account+{rng.randrange(20_000)}+in:payload",
         "listing: next page (cursor)": None,
+        # What the totals above the listing add to it (the page asks for them beside the page itself).
+        "listing: totals (default filters)": lambda i: "/api/totals",
+        "listing: totals (status filter)": lambda i: f"/api/totals?status={statuses[i % len(statuses)]}",
         f"detail: {ds_big_steps(store, ds)}-step execution": lambda i: f"/api/executions/{ds.big_execution_id}",
         "Quick View next": None,
     }

@@ -105,6 +105,23 @@ def ingest_process(base: str, rate: float, seconds: float, bodies: list[bytes], 
                         "latencies": latencies}))
 
 
+def _viewer_request(rng: random.Random, roll: float, ids: list[str]) -> tuple[str, str]:
+    """The kind and path of a viewer client's next request: ``roll`` picks the kind (40 % listings, with
+    random filters; 35 % details of listed executions; pages; status)."""
+    if roll < 0.4 or not ids:
+        query: dict[str, object] = {"limit": rng.choice([25, 50, 100])}
+        if rng.random() < 0.3:
+            query["status"] = rng.choice(["Failed", "Success", "Running"])
+        if rng.random() < 0.2:
+            query["q"] = rng.choice(["nightly", "sync", "req-1"])
+        return "listing", "/api/executions?" + urlencode(query)
+    if roll < 0.75:
+        return "detail", "/api/executions/" + rng.choice(ids)
+    if roll < 0.9:
+        return "pages", rng.choice(["/", "/executions/" + rng.choice(ids), "/static/js/listing.js"])
+    return "status", "/api/status"
+
+
 def viewer_process(base: str, clients: int, seconds: float, think_s: float, out: mp.Queue) -> None:
     lock = threading.Lock()
     samples: dict[str, list[float]] = {}
@@ -127,19 +144,7 @@ def viewer_process(base: str, clients: int, seconds: float, think_s: float, out:
             # machine (a few requests per client) exercises all of them; then the mix is random.
             roll = (0.0, 0.5, 0.8, 0.95)[sent] if sent < 4 else rng.random()
             sent += 1
-            if roll < 0.4 or not ids:
-                query = {"limit": rng.choice([25, 50, 100])}
-                if rng.random() < 0.3:
-                    query["status"] = rng.choice(["Failed", "Success", "Running"])
-                if rng.random() < 0.2:
-                    query["q"] = rng.choice(["nightly", "sync", "req-1"])
-                kind, path = "listing", "/api/executions?" + urlencode(query)
-            elif roll < 0.75:
-                kind, path = "detail", "/api/executions/" + rng.choice(ids)
-            elif roll < 0.9:
-                kind, path = "pages", rng.choice(["/", "/executions/" + rng.choice(ids), "/static/js/listing.js"])
-            else:
-                kind, path = "status", "/api/status"
+            kind, path = _viewer_request(rng, roll, ids)
             start = time.perf_counter()
             try:
                 status, data = conn.request("GET", path, headers={"Accept": "application/json"})

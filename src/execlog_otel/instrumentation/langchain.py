@@ -117,99 +117,115 @@ def _register(name: str, graph: Any) -> None:
         registry.register(name, sc.Kind.AGENT, rerun)
 
 
-def _graph_call(method: str):
-    """A wrapt wrapper running a graph call as an agent execution."""
-    def _start(instance: Any, args: tuple, kwargs: dict) -> tuple[Execution, contextvars.Token]:
-        config = kwargs.get("config", args[1] if len(args) > 1 else None)
-        graph_input = kwargs.get("input", args[0] if args else None)
-        run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
-                        attributes={"langgraph.method": method})
-        run.set_code(_caller_code())
-        _register(run.name, instance)
-        token = _IN_GRAPH.set(True)
-        run.start()
-        return run, token
+def _graph_start(method: str, instance: Any, args: tuple, kwargs: dict) -> tuple[Execution, contextvars.Token]:
+    """Start the agent execution of one graph call (outermost only: nested graph calls are its steps)."""
+    config = kwargs.get("config", args[1] if len(args) > 1 else None)
+    graph_input = kwargs.get("input", args[0] if args else None)
+    run = Execution(sc.Kind.AGENT, _graph_name(instance, config), input=simplify(graph_input),
+                    attributes={"langgraph.method": method})
+    run.set_code(_caller_code())
+    _register(run.name, instance)
+    token = _IN_GRAPH.set(True)
+    run.start()
+    return run, token
 
-    def _finish(run: Execution, token: contextvars.Token, error: BaseException | None, output: Any) -> None:
+
+def _graph_finish(run: Execution, token: contextvars.Token, error: BaseException | None, output: Any) -> None:
+    try:
+        if error is None and output is not None:
+            run.set_output(simplify(output))
+        if error is not None and type(error).__name__ in _CONTROL_FLOW:
+            run.set_status(sc.Status.SUCCESS, f"interrupted: {error_text(error)}")
+            run.end()
+        else:
+            run.end(error)
+    finally:
         try:
-            if error is None and output is not None:
-                run.set_output(simplify(output))
-            if error is not None and type(error).__name__ in _CONTROL_FLOW:
-                run.set_status(sc.Status.SUCCESS, f"interrupted: {error_text(error)}")
-                run.end()
-            else:
-                run.end(error)
-        finally:
-            try:
-                _IN_GRAPH.reset(token)
-            except ValueError:
-                _IN_GRAPH.set(False)
+            _IN_GRAPH.reset(token)
+        except ValueError:
+            _IN_GRAPH.set(False)
 
-    if method == "invoke":
-        def wrapper(wrapped, instance, args, kwargs):
-            if _IN_GRAPH.get():
-                return wrapped(*args, **kwargs)
-            run, token = _start(instance, args, kwargs)
-            try:
-                result = wrapped(*args, **kwargs)
-            except BaseException as exc:
-                _finish(run, token, exc, None)
-                raise
-            _finish(run, token, None, result)
-            return result
-    elif method == "ainvoke":
-        async def wrapper(wrapped, instance, args, kwargs):
-            if _IN_GRAPH.get():
-                return await wrapped(*args, **kwargs)
-            run, token = _start(instance, args, kwargs)
-            try:
-                result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                _finish(run, token, exc, None)
-                raise
-            _finish(run, token, None, result)
-            return result
-    elif method == "stream":
-        def wrapper(wrapped, instance, args, kwargs):
-            if _IN_GRAPH.get():
-                return wrapped(*args, **kwargs)
 
-            def generate():
-                run, token = _start(instance, args, kwargs)
-                last = None
-                try:
-                    for chunk in wrapped(*args, **kwargs):
-                        last = chunk
-                        yield chunk
-                except GeneratorExit:  # the consumer stopped reading: not a failure of the graph
-                    _finish(run, token, None, last)
-                    raise
-                except BaseException as exc:
-                    _finish(run, token, exc, None)
-                    raise
-                _finish(run, token, None, last)
-            return generate()
-    else:
-        def wrapper(wrapped, instance, args, kwargs):
-            if _IN_GRAPH.get():
-                return wrapped(*args, **kwargs)
-
-            async def agenerate():
-                run, token = _start(instance, args, kwargs)
-                last = None
-                try:
-                    async for chunk in wrapped(*args, **kwargs):
-                        last = chunk
-                        yield chunk
-                except GeneratorExit:
-                    _finish(run, token, None, last)
-                    raise
-                except BaseException as exc:
-                    _finish(run, token, exc, None)
-                    raise
-                _finish(run, token, None, last)
-            return agenerate()
+def _invoke_wrapper(method: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        if _IN_GRAPH.get():
+            return wrapped(*args, **kwargs)
+        run, token = _graph_start(method, instance, args, kwargs)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _graph_finish(run, token, exc, None)
+            raise
+        _graph_finish(run, token, None, result)
+        return result
     return wrapper
+
+
+def _ainvoke_wrapper(method: str):
+    async def wrapper(wrapped, instance, args, kwargs):
+        if _IN_GRAPH.get():
+            return await wrapped(*args, **kwargs)
+        run, token = _graph_start(method, instance, args, kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _graph_finish(run, token, exc, None)
+            raise
+        _graph_finish(run, token, None, result)
+        return result
+    return wrapper
+
+
+def _stream_wrapper(method: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        if _IN_GRAPH.get():
+            return wrapped(*args, **kwargs)
+
+        def generate():
+            run, token = _graph_start(method, instance, args, kwargs)
+            last = None
+            try:
+                for chunk in wrapped(*args, **kwargs):
+                    last = chunk
+                    yield chunk
+            except GeneratorExit:  # the consumer stopped reading: not a failure of the graph
+                _graph_finish(run, token, None, last)
+                raise
+            except BaseException as exc:
+                _graph_finish(run, token, exc, None)
+                raise
+            _graph_finish(run, token, None, last)
+        return generate()
+    return wrapper
+
+
+def _astream_wrapper(method: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        if _IN_GRAPH.get():
+            return wrapped(*args, **kwargs)
+
+        async def agenerate():
+            run, token = _graph_start(method, instance, args, kwargs)
+            last = None
+            try:
+                async for chunk in wrapped(*args, **kwargs):
+                    last = chunk
+                    yield chunk
+            except GeneratorExit:
+                _graph_finish(run, token, None, last)
+                raise
+            except BaseException as exc:
+                _graph_finish(run, token, exc, None)
+                raise
+            _graph_finish(run, token, None, last)
+        return agenerate()
+    return wrapper
+
+
+def _graph_call(method: str):
+    """A wrapt wrapper running a graph call as an agent execution (one per call shape)."""
+    shapes = {"invoke": _invoke_wrapper, "ainvoke": _ainvoke_wrapper, "stream": _stream_wrapper}
+    return shapes.get(method, _astream_wrapper)(method)
 
 
 # Tool classes whose ``_run``/``_arun`` call the user's function (``func`` / ``coroutine``) directly.
@@ -268,82 +284,109 @@ async def _tool_arun(wrapped, instance, args, kwargs):
     return result
 
 
+def _node_of(serialized: Any, metadata: dict | None, kwargs: dict) -> str | None:
+    """The LangGraph node a chain run is (None: another chain, a skipped node, or outside an execution)."""
+    node = (metadata or {}).get("langgraph_node")
+    name = kwargs.get("name") or (serialized or {}).get("name")
+    if not node or node in _SKIP_NODES or name != node or CURRENT_EXECUTION.get() is None:
+        return None
+    return str(node)
+
+
+def _parent_context(spans: dict, parents: dict, parent_run_id: UUID | None) -> Any:
+    """The context of the nearest enclosing node's span (None: the current context, the execution's root)."""
+    seen = 0
+    while parent_run_id is not None and seen < 256:
+        span = spans.get(parent_run_id)
+        if span is not None:
+            return trace.set_span_in_context(span)
+        parent_run_id = parents.get(parent_run_id)
+        seen += 1
+    return None
+
+
+def _start_node_span(node: str, context: Any, metadata: dict | None, inputs: Any) -> Any:
+    """A step span for a LangGraph node starting (None when it cannot be recorded: never break the graph)."""
+    try:
+        span = RUNTIME.tracer.start_span(
+            node, context=context,
+            attributes={sc.STEP_KIND: "node", "langgraph.node": node,
+                        "langgraph.step": int((metadata or {}).get("langgraph_step") or 0)})
+        set_payload(span, sc.INPUT, simplify(inputs))
+        return span
+    except Exception:  # noqa: BLE001 - never break the graph
+        log.debug("execlog: node start", exc_info=True)
+        return None
+
+
+def _end_node_span(span: Any, error: BaseException | None, outputs: Any) -> None:
+    """End a node's step span: Failed with the error (control-flow exceptions are not failures), else its output."""
+    try:
+        if error is not None and type(error).__name__ not in _CONTROL_FLOW:
+            span.record_exception(error)
+            span.set_status(OtelStatus(StatusCode.ERROR, error_text(error)))
+            span.set_attribute(sc.STEP_STATUS, "Failed")
+            execution = CURRENT_EXECUTION.get()
+            if execution is not None:
+                execution.note_step_status("Failed")
+        else:
+            if outputs is not None:
+                set_payload(span, sc.OUTPUT, simplify(outputs))
+            span.set_attribute(sc.STEP_STATUS, "Success")
+        span.end()
+    except Exception:  # noqa: BLE001
+        log.debug("execlog: node end", exc_info=True)
+
+
+class _NodeSteps:
+    """LangGraph nodes as step spans (callbacks: no context to attach, spans parented explicitly)."""
+
+    run_inline = True
+    raise_error = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enabled = True
+        self._lock = threading.Lock()
+        self._spans: dict[UUID, Any] = {}
+        self._parents: dict[UUID, UUID | None] = {}
+
+    def _parent_context(self, parent_run_id: UUID | None):
+        return _parent_context(self._spans, self._parents, parent_run_id)
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
+                       metadata: dict | None = None, **kwargs: Any) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self._parents[run_id] = parent_run_id
+        node = _node_of(serialized, metadata, kwargs)
+        if node is None:
+            return
+        span = _start_node_span(node, self._parent_context(parent_run_id), metadata, inputs)
+        if span is not None:
+            with self._lock:
+                self._spans[run_id] = span
+
+    def _end(self, run_id: UUID, error: BaseException | None, outputs: Any = None) -> None:
+        with self._lock:
+            span = self._spans.pop(run_id, None)
+            self._parents.pop(run_id, None)
+        if span is not None:
+            _end_node_span(span, error, outputs)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, None, outputs)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, error)
+
+
 def _node_handler_class():
+    """The callback handler class (langchain_core is imported only once the instrumentation is enabled)."""
     from langchain_core.callbacks import BaseCallbackHandler
 
-    class NodeStepHandler(BaseCallbackHandler):
-        """LangGraph nodes as step spans (callbacks: no context to attach, spans parented explicitly)."""
-
-        run_inline = True
-        raise_error = False
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.enabled = True
-            self._lock = threading.Lock()
-            self._spans: dict[UUID, Any] = {}
-            self._parents: dict[UUID, UUID | None] = {}
-
-        def _parent_context(self, parent_run_id: UUID | None):
-            seen = 0
-            while parent_run_id is not None and seen < 256:
-                span = self._spans.get(parent_run_id)
-                if span is not None:
-                    return trace.set_span_in_context(span)
-                parent_run_id = self._parents.get(parent_run_id)
-                seen += 1
-            return None  # the current context: the execution's root
-
-        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
-                           metadata: dict | None = None, **kwargs: Any) -> None:
-            if not self.enabled:
-                return
-            with self._lock:
-                self._parents[run_id] = parent_run_id
-            node = (metadata or {}).get("langgraph_node")
-            name = kwargs.get("name") or (serialized or {}).get("name")
-            if not node or node in _SKIP_NODES or name != node or CURRENT_EXECUTION.get() is None:
-                return
-            try:
-                span = RUNTIME.tracer.start_span(
-                    str(node), context=self._parent_context(parent_run_id),
-                    attributes={sc.STEP_KIND: "node", "langgraph.node": str(node),
-                                "langgraph.step": int((metadata or {}).get("langgraph_step") or 0)})
-                set_payload(span, sc.INPUT, simplify(inputs))
-                with self._lock:
-                    self._spans[run_id] = span
-            except Exception:  # noqa: BLE001 - never break the graph
-                log.debug("execlog: node start", exc_info=True)
-
-        def _end(self, run_id: UUID, error: BaseException | None, outputs: Any = None) -> None:
-            with self._lock:
-                span = self._spans.pop(run_id, None)
-                self._parents.pop(run_id, None)
-            if span is None:
-                return
-            try:
-                if error is not None and type(error).__name__ not in _CONTROL_FLOW:
-                    span.record_exception(error)
-                    span.set_status(OtelStatus(StatusCode.ERROR, error_text(error)))
-                    span.set_attribute(sc.STEP_STATUS, "Failed")
-                    execution = CURRENT_EXECUTION.get()
-                    if execution is not None:
-                        execution.note_step_status("Failed")
-                else:
-                    if outputs is not None:
-                        set_payload(span, sc.OUTPUT, simplify(outputs))
-                    span.set_attribute(sc.STEP_STATUS, "Success")
-                span.end()
-            except Exception:  # noqa: BLE001
-                log.debug("execlog: node end", exc_info=True)
-
-        def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-            self._end(run_id, None, outputs)
-
-        def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-            self._end(run_id, error)
-
-    return NodeStepHandler
+    return type("NodeStepHandler", (_NodeSteps, BaseCallbackHandler), {})
 
 
 class LangChainInstrumentor(BaseInstrumentor):

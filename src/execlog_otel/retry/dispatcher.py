@@ -227,42 +227,39 @@ class RetryDispatcher:
             by_url.setdefault(candidates[d.execution_id].retry_url, []).append(d)
         deadline = time.monotonic() + BATCH_DEADLINE_S
         for url, group in by_url.items():
-            if not self.settings.retry_secret:
+            refusal = self._ask_runner(url, group, candidates, deadline)
+            if refusal is not None:
                 for d in group:
-                    _refuse(d, policy.NOT_CONFIGURED, _not_configured())
-                continue
-            if time.monotonic() > deadline:  # earlier runners were slow: do not hold this thread for the rest
-                for d in group:
-                    _refuse(d, policy.RUNNER_BUSY, _not_asked())
-                continue
-            items = [{"name": candidates[d.execution_id].name,
-                      "trigger_fingerprint": candidates[d.execution_id].trigger_fingerprint} for d in group]
-            try:
-                check = self._target(url).rstrip("/") + "/check"
-            except ValueError as exc:
-                for d in group:
-                    _refuse(d, policy.URL_NOT_ALLOWED, _sentence(exc))
-                continue
-            try:
-                status, answer = self.client.post(check, {"items": items})
-            except RunnerBusy:
-                for d in group:
-                    _refuse(d, policy.RUNNER_BUSY, _busy())
-                continue
-            except ConnectionError as exc:
-                for d in group:
-                    _refuse(d, policy.RUNNER_UNREACHABLE, _unreachable(url, str(exc)))
-                continue
-            verdicts = answer.get("items") if status == 200 else None
-            if not isinstance(verdicts, list) or len(verdicts) != len(group):
-                code, message = _runner_refusal(url, status, answer)
-                for d in group:
-                    _refuse(d, code, message)
-                continue
-            for d, v in zip(group, verdicts, strict=True):
-                if isinstance(v, dict) and not v.get("ok"):
-                    _refuse(d, _text(str(v.get("code") or policy.RUNNER_ERROR), 40),
-                            _text(str(v.get("error") or "refused"), MAX_MESSAGE_CHARS))
+                    _refuse(d, *refusal)
+
+    def _ask_runner(self, url: str, group: list[Decision], candidates: dict[str, RetryCandidate],
+                    deadline: float) -> tuple[str, str] | None:
+        """Ask one runner whether it can retry ``group`` (refusing single items in place); returns the
+        (code, reason) refusing the whole group when the runner cannot be asked or did not answer."""
+        if not self.settings.retry_secret:
+            return policy.NOT_CONFIGURED, _not_configured()
+        if time.monotonic() > deadline:  # earlier runners were slow: do not hold this thread for the rest
+            return policy.RUNNER_BUSY, _not_asked()
+        items = [{"name": candidates[d.execution_id].name,
+                  "trigger_fingerprint": candidates[d.execution_id].trigger_fingerprint} for d in group]
+        try:
+            check = self._target(url).rstrip("/") + "/check"
+        except ValueError as exc:
+            return policy.URL_NOT_ALLOWED, _sentence(exc)
+        try:
+            status, answer = self.client.post(check, {"items": items})
+        except RunnerBusy:
+            return policy.RUNNER_BUSY, _busy()
+        except ConnectionError as exc:
+            return policy.RUNNER_UNREACHABLE, _unreachable(url, str(exc))
+        verdicts = answer.get("items") if status == 200 else None
+        if not isinstance(verdicts, list) or len(verdicts) != len(group):
+            return _runner_refusal(url, status, answer)
+        for d, v in zip(group, verdicts, strict=True):
+            if isinstance(v, dict) and not v.get("ok"):
+                _refuse(d, _text(str(v.get("code") or policy.RUNNER_ERROR), 40),
+                        _text(str(v.get("error") or "refused"), MAX_MESSAGE_CHARS))
+        return None
 
     # --- retrying ----------------------------------------------------------------------------
     def _lock_for(self, execution_id: str) -> threading.Lock:
@@ -291,54 +288,68 @@ class RetryDispatcher:
             c = self._candidates([eid]).get(eid)
             pending = self._pending_attempt(eid, c)
             d = policy.decide(c, self.settings.max_attempts, execution_id=eid, pending_attempt=pending)
-            if d.code == policy.ALREADY_STARTED:
-                return Outcome(eid, 202, d.code, d.reason, pending, d.to_json())
-            if attempt is not None and c is not None:
-                started = max(c.attempts_used, pending)
-                if attempt <= started:
-                    return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {attempt} of {d.max_attempts} "
-                                   "was already started.", attempt, d.to_json())
-                if d.retryable and attempt != d.next_attempt:
-                    return Outcome(eid, 409, policy.NOT_NEXT_ATTEMPT, f"Attempt {attempt} cannot be started: the "
-                                   f"next attempt of this execution is {d.next_attempt}.", None, d.to_json())
-            if not d.retryable or c is None:
-                return Outcome(eid, 404 if d.code == policy.NOT_FOUND else 409, d.code, d.reason, None, d.to_json())
-            if not self.settings.retry_secret:
-                return Outcome(eid, 503, policy.NOT_CONFIGURED, _not_configured(), None, d.to_json())
-            if not isinstance(c.trigger_payload, dict) and c.trigger_payload is not None:
-                return Outcome(eid, 409, policy.BAD_PAYLOAD, "The recorded trigger payload is not a JSON object "
-                               "of parameters, so the automation cannot be called with it again; start a new "
-                               "execution.", None, d.to_json())
-            assert d.next_attempt is not None
+            refused = self._refusal(eid, c, d, attempt, pending)
+            if refused is not None:
+                return refused
+            assert c is not None and d.next_attempt is not None
             req = AttemptRequest(eid, d.next_attempt, c.name, c.trigger_payload or {}, c.trigger_fingerprint,
                                  c.execution_start_ns, c.first_root_span_id)
-            try:
-                url = self._target(c.retry_url)
-            except ValueError as exc:
-                return Outcome(eid, 409, policy.URL_NOT_ALLOWED, _sentence(exc), None, d.to_json())
-            if unreachable is not None and url in unreachable:
-                return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, "it did not answer "
-                               "an earlier request of this bulk retry"), None, d.to_json())
-            try:
-                status, answer = self.client.post(url, req.to_json(), req.idempotency_key)
-            except RunnerBusy:
-                return Outcome(eid, 503, policy.RUNNER_BUSY, _busy(), None, d.to_json())
-            except ConnectionError as exc:
-                if unreachable is not None:
-                    unreachable.add(url)
-                return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, str(exc)), None,
-                               d.to_json())
-            if status in (200, 202) and answer.get("status") in ("accepted", "duplicate"):
-                self._pending[eid] = (req.attempt, time.monotonic())
-                d.attempt, d.attempts_left, d.next_attempt = req.attempt, max(d.max_attempts - req.attempt, 0), None
-                if answer["status"] == "duplicate":
-                    return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {req.attempt} of {d.max_attempts} "
-                                   "was already started by the runner.", req.attempt, d.to_json())
-                return Outcome(eid, 202, "accepted", f"Attempt {req.attempt} of {d.max_attempts} started.",
-                               req.attempt, d.to_json())
-            code, message = _runner_refusal(c.retry_url, status, answer)
-            http = 502 if code in (policy.BAD_SIGNATURE, policy.RUNNER_ERROR) else 409
-            return Outcome(eid, http, code, message, None, d.to_json())
+            return self._start(req, c, d, unreachable)
+
+    def _refusal(self, eid: str, c: RetryCandidate | None, d: Decision, attempt: int | None,
+                 pending: int) -> Outcome | None:
+        """Why the attempt meant cannot be started (already started, not the next one, not retryable, no
+        secret, no JSON parameters), or None when it can."""
+        if d.code == policy.ALREADY_STARTED:
+            return Outcome(eid, 202, d.code, d.reason, pending, d.to_json())
+        if attempt is not None and c is not None:
+            started = max(c.attempts_used, pending)
+            if attempt <= started:
+                return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {attempt} of {d.max_attempts} "
+                               "was already started.", attempt, d.to_json())
+            if d.retryable and attempt != d.next_attempt:
+                return Outcome(eid, 409, policy.NOT_NEXT_ATTEMPT, f"Attempt {attempt} cannot be started: the "
+                               f"next attempt of this execution is {d.next_attempt}.", None, d.to_json())
+        if not d.retryable or c is None:
+            return Outcome(eid, 404 if d.code == policy.NOT_FOUND else 409, d.code, d.reason, None, d.to_json())
+        if not self.settings.retry_secret:
+            return Outcome(eid, 503, policy.NOT_CONFIGURED, _not_configured(), None, d.to_json())
+        if not isinstance(c.trigger_payload, dict) and c.trigger_payload is not None:
+            return Outcome(eid, 409, policy.BAD_PAYLOAD, "The recorded trigger payload is not a JSON object "
+                           "of parameters, so the automation cannot be called with it again; start a new "
+                           "execution.", None, d.to_json())
+        return None
+
+    def _start(self, req: AttemptRequest, c: RetryCandidate, d: Decision, unreachable: set[str] | None) -> Outcome:
+        """Send the signed attempt request to the execution's runner and say what it answered."""
+        eid = req.execution_id
+        try:
+            url = self._target(c.retry_url)
+        except ValueError as exc:
+            return Outcome(eid, 409, policy.URL_NOT_ALLOWED, _sentence(exc), None, d.to_json())
+        if unreachable is not None and url in unreachable:
+            return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, "it did not answer "
+                           "an earlier request of this bulk retry"), None, d.to_json())
+        try:
+            status, answer = self.client.post(url, req.to_json(), req.idempotency_key)
+        except RunnerBusy:
+            return Outcome(eid, 503, policy.RUNNER_BUSY, _busy(), None, d.to_json())
+        except ConnectionError as exc:
+            if unreachable is not None:
+                unreachable.add(url)
+            return Outcome(eid, 502, policy.RUNNER_UNREACHABLE, _unreachable(c.retry_url, str(exc)), None,
+                           d.to_json())
+        if status in (200, 202) and answer.get("status") in ("accepted", "duplicate"):
+            self._pending[eid] = (req.attempt, time.monotonic())
+            d.attempt, d.attempts_left, d.next_attempt = req.attempt, max(d.max_attempts - req.attempt, 0), None
+            if answer["status"] == "duplicate":
+                return Outcome(eid, 202, policy.ALREADY_STARTED, f"Attempt {req.attempt} of {d.max_attempts} "
+                               "was already started by the runner.", req.attempt, d.to_json())
+            return Outcome(eid, 202, "accepted", f"Attempt {req.attempt} of {d.max_attempts} started.",
+                           req.attempt, d.to_json())
+        code, message = _runner_refusal(c.retry_url, status, answer)
+        http = 502 if code in (policy.BAD_SIGNATURE, policy.RUNNER_ERROR) else 409
+        return Outcome(eid, http, code, message, None, d.to_json())
 
     def bulk(self, execution_ids: list[str], attempts: dict[str, int] | None = None) -> list[Outcome]:
         """Retry each execution; a runner that did not answer is not called again in this bulk retry, and

@@ -102,23 +102,8 @@ class AttemptRequest:
                 raise RefusedError(400, "bad_request", f"{key}: missing or of the wrong type")
             return value
 
-        execution_id = need("execution_id", str)
-        if not _HEX32.match(execution_id):
-            raise RefusedError(400, "bad_request", "execution_id: expected 32 lowercase hexadecimal characters")
-        attempt = need("attempt", int)
-        if not 2 <= attempt <= 1000:
-            raise RefusedError(400, "bad_request", "attempt: a retry is attempt 2 or later")
-        name = need("name", str)
-        if not name or len(name) > 1000:
-            raise RefusedError(400, "bad_request", "name: expected the automation's name")
-        payload = data.get("trigger_payload")
-        if payload is None:
-            payload = {}
-        if not isinstance(payload, dict):
-            raise RefusedError(422, "bad_payload", "trigger_payload: expected a JSON object (parameter → value)")
-        fingerprint = data.get("trigger_fingerprint") or ""
-        if not isinstance(fingerprint, str) or len(fingerprint) > 200:
-            raise RefusedError(400, "bad_request", "trigger_fingerprint: expected a string")
+        execution_id, attempt, name = _identity(need)
+        payload, fingerprint = _trigger(data)
         start_ns = need("execution_start_ns", int)
         if start_ns < 0:
             raise RefusedError(400, "bad_request", "execution_start_ns: expected nanoseconds since the epoch")
@@ -131,6 +116,33 @@ class AttemptRequest:
             raise RefusedError(400, "bad_request",
                                f"idempotency_key: expected {req.idempotency_key!r} (execution id:attempt)")
         return req
+
+def _identity(need: Any) -> tuple[str, int, str]:
+    """The execution id, attempt and automation name of a retry request (``need`` reads a typed key)."""
+    execution_id = need("execution_id", str)
+    if not _HEX32.match(execution_id):
+        raise RefusedError(400, "bad_request", "execution_id: expected 32 lowercase hexadecimal characters")
+    attempt = need("attempt", int)
+    if not 2 <= attempt <= 1000:
+        raise RefusedError(400, "bad_request", "attempt: a retry is attempt 2 or later")
+    name = need("name", str)
+    if not name or len(name) > 1000:
+        raise RefusedError(400, "bad_request", "name: expected the automation's name")
+    return execution_id, attempt, name
+
+
+def _trigger(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The trigger payload (parameters) and configuration fingerprint of a retry request."""
+    payload = data.get("trigger_payload")
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise RefusedError(422, "bad_payload", "trigger_payload: expected a JSON object (parameter → value)")
+    fingerprint = data.get("trigger_fingerprint") or ""
+    if not isinstance(fingerprint, str) or len(fingerprint) > 200:
+        raise RefusedError(400, "bad_request", "trigger_fingerprint: expected a string")
+    return payload, fingerprint
+
 
 
 def idempotency_key(execution_id: str, attempt: int) -> str:

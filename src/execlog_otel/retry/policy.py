@@ -105,47 +105,56 @@ def decide(candidate: RetryCandidate | None, default_max_attempts: int, *, execu
     used = max(candidate.attempts_used, 1)
     base = {"execution_id": candidate.execution_id, "name": candidate.name, "status": candidate.status,
             "attempt": used, "max_attempts": limit, "attempts_left": max(limit - used, 0)}
-
-    def refuse(code: str, reason: str) -> Decision:
-        return Decision(retryable=False, code=code, reason=reason, **base)
-
-    if pending_attempt > used:
-        return refuse(ALREADY_STARTED, f"Attempt {pending_attempt} of {limit} was already started by the runner; "
-                                       "it shows here in a moment.")
-    if candidate.status in sc.LIVE_STATUSES:
-        return refuse(IN_PROGRESS, f"Attempt {used} is still {candidate.status}; a retry is possible once it has "
-                                   "ended Failed.")
-    if candidate.status not in sc.FAILED_STATUSES:
-        return refuse(NOT_FAILED, f"Only Failed or Rejected executions can be retried; this one is "
-                                  f"{candidate.status or 'of unknown status'}.")
-    if candidate.has_response_step:
-        return refuse(NOT_RETRYABLE, f"This execution cannot be retried: {RESPONSE_CONNECTOR_REASON}.")
-    if not candidate.retryable:
-        reason = candidate.not_retryable_reason.strip() or "the automation marked it not retryable"
-        return refuse(NOT_RETRYABLE, f"This execution cannot be retried: {reason}")
-    if used >= limit:
-        return refuse(LIMIT_REACHED, f"Retry limit reached: all {limit} attempts were used (the first run and "
-                                     f"{limit - 1} retries). Start a new execution.")
-    if not candidate.proven:
-        return refuse(UNPROVEN, "No attempt of this execution carries the proof of a runner holding the retry "
-                                "secret, so where and with what to retry it cannot be trusted. Give the runner "
-                                "the viewer's EXECLOG_RETRY_SECRET (its next executions can be retried).")
-    if not candidate.retry_url:
-        service = f" ({candidate.service})" if candidate.service else ""
-        return refuse(NO_LISTENER, f"The runner that ran this execution{service} announced no retry listener; "
-                                   "start it with the retry listener enabled (EXECLOG_RETRY_LISTEN or "
-                                   "start_retry_listener()) to retry from the viewer.")
-    if candidate.trigger_payload_truncated:
-        return refuse(PAYLOAD_TRUNCATED, "The trigger payload was truncated when it was recorded (larger than "
-                                         "EXECLOG_PAYLOAD_CAP), so the execution cannot be re-run with it; start "
-                                         "a new execution.")
-    masked = masked_keys(candidate.trigger_payload)
-    if masked:
-        return refuse(PAYLOAD_REDACTED, f"The recorded trigger payload has masked secret values "
-                                        f"({', '.join(masked[:5])}), so a retry would run with '***' instead of "
-                                        "them; start a new execution.")
+    refusal = _state_refusal(candidate, used, limit, pending_attempt) or _payload_refusal(candidate)
+    if refusal is not None:
+        return Decision(retryable=False, code=refusal[0], reason=refusal[1], **base)
     return Decision(retryable=True, code=OK, next_attempt=used + 1,
                     reason=f"Retry as attempt {used + 1} of {limit}.", **base)
+
+
+def _state_refusal(candidate: RetryCandidate, used: int, limit: int, pending_attempt: int) -> tuple[str, str] | None:
+    """Why the execution's state forbids a retry (started, running, not failed, not retryable, limit)."""
+    if pending_attempt > used:
+        return ALREADY_STARTED, (f"Attempt {pending_attempt} of {limit} was already started by the runner; "
+                                 "it shows here in a moment.")
+    if candidate.status in sc.LIVE_STATUSES:
+        return IN_PROGRESS, (f"Attempt {used} is still {candidate.status}; a retry is possible once it has "
+                             "ended Failed.")
+    if candidate.status not in sc.FAILED_STATUSES:
+        return NOT_FAILED, (f"Only Failed or Rejected executions can be retried; this one is "
+                            f"{candidate.status or 'of unknown status'}.")
+    if candidate.has_response_step:
+        return NOT_RETRYABLE, f"This execution cannot be retried: {RESPONSE_CONNECTOR_REASON}."
+    if not candidate.retryable:
+        reason = candidate.not_retryable_reason.strip() or "the automation marked it not retryable"
+        return NOT_RETRYABLE, f"This execution cannot be retried: {reason}"
+    if used >= limit:
+        return LIMIT_REACHED, (f"Retry limit reached: all {limit} attempts were used (the first run and "
+                               f"{limit - 1} retries). Start a new execution.")
+    return None
+
+
+def _payload_refusal(candidate: RetryCandidate) -> tuple[str, str] | None:
+    """Why where or with what to retry cannot be trusted or used (no proof, no listener, payload cut or masked)."""
+    if not candidate.proven:
+        return UNPROVEN, ("No attempt of this execution carries the proof of a runner holding the retry "
+                          "secret, so where and with what to retry it cannot be trusted. Give the runner "
+                          "the viewer's EXECLOG_RETRY_SECRET (its next executions can be retried).")
+    if not candidate.retry_url:
+        service = f" ({candidate.service})" if candidate.service else ""
+        return NO_LISTENER, (f"The runner that ran this execution{service} announced no retry listener; "
+                             "start it with the retry listener enabled (EXECLOG_RETRY_LISTEN or "
+                             "start_retry_listener()) to retry from the viewer.")
+    if candidate.trigger_payload_truncated:
+        return PAYLOAD_TRUNCATED, ("The trigger payload was truncated when it was recorded (larger than "
+                                   "EXECLOG_PAYLOAD_CAP), so the execution cannot be re-run with it; start "
+                                   "a new execution.")
+    masked = masked_keys(candidate.trigger_payload)
+    if masked:
+        return PAYLOAD_REDACTED, (f"The recorded trigger payload has masked secret values "
+                                  f"({', '.join(masked[:5])}), so a retry would run with '***' instead of "
+                                  "them; start a new execution.")
+    return None
 
 
 def masked_keys(payload: Any, prefix: str = "") -> list[str]:
