@@ -91,34 +91,11 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
         cases[f"insights: {chart}"] = (lambda c: lambda i: f"/api/insights/{c}?{month}"
                                        + ("&kind=agent" if i % 2 else ""))(chart)
     baseline = []
-    out: dict[str, dict] = {}
     for _ in range(repeats):
         t = time.perf_counter()
         store.pool.query("SELECT 1")
         baseline.append((time.perf_counter() - t) * 1000)
-    # Warm-up: each kind once (page cache, compiled expressions), not counted.
-    for make in cases.values():
-        if make is not None:
-            _timed(client, make(0))
-    cursor_pages = client.get("/api/executions").get_json()
-    page_ids = [it["id"] for it in cursor_pages["items"]]
-    for name, make in cases.items():
-        samples = []
-        for i in range(repeats):
-            if name == "listing: next page (cursor)":
-                ms, page = _timed(client, f"/api/executions?cursor={cursor_pages['next_cursor']}")
-                cursor_pages = page
-            elif name == "Quick View next":
-                # The viewer's Quick View "next": the neighbour of the open row, then its summary.
-                current = page_ids[rng.randrange(len(page_ids))] if i else page_ids[0]
-                ms1, nb = _timed(client, f"/api/executions/{current}/neighbors")
-                ms2, _ = _timed(client, f"/api/executions/{nb['next']['id']}?steps=false")
-                ms = ms1 + ms2
-            else:
-                ms, _ = _timed(client, make(i))
-            samples.append(ms)
-        out[name] = summary(samples)
-        log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms")
+    out = _measure(client, cases, repeats, rng)
     disk = bytes_per_span(store.pool, store.database, ds.spans)
     memory = resident_memory()
     store.close()
@@ -135,6 +112,57 @@ def resident_memory() -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = int(value.split()[0]) / 1024
     return {"rss_mib": fields.get("VmRSS", 0.0), "peak_rss_mib": fields.get("VmHWM", 0.0)}
+
+
+def _warm_up(client: Any, cases: dict[str, Any]) -> dict[str, str]:
+    """Each kind once (page cache, compiled expressions), not counted; the kinds that failed, with why (e.g. a
+    query past the viewer's timeout: 504), which are reported as failed instead of ending the whole run."""
+    failed: dict[str, str] = {}
+    for name, make in cases.items():
+        if make is not None:
+            try:
+                _timed(client, make(0))
+            except RuntimeError as exc:
+                failed[name] = str(exc)[:300]
+                log(f"{name}: {failed[name]}")
+    return failed
+
+
+def _sample(client: Any, name: str, make: Any, i: int, state: dict[str, Any], rng: random.Random) -> float:
+    """One timed request of a kind (the cursor and Quick View kinds follow the listing's pages)."""
+    if name == "listing: next page (cursor)":
+        ms, state["page"] = _timed(client, f"/api/executions?cursor={state['page']['next_cursor']}")
+        return ms
+    if name == "Quick View next":
+        # The viewer's Quick View "next": the neighbour of the open row, then its summary.
+        ids = state["page_ids"]
+        current = ids[rng.randrange(len(ids))] if i else ids[0]
+        ms1, nb = _timed(client, f"/api/executions/{current}/neighbors")
+        ms2, _ = _timed(client, f"/api/executions/{nb['next']['id']}?steps=false")
+        return ms1 + ms2
+    return _timed(client, make(i))[0]
+
+
+def _measure(client: Any, cases: dict[str, Any], repeats: int, rng: random.Random) -> dict[str, dict]:
+    failed = _warm_up(client, cases)
+    first = client.get("/api/executions").get_json()
+    state = {"page": first, "page_ids": [it["id"] for it in first["items"]]}
+    out: dict[str, dict] = {}
+    for name, make in cases.items():
+        if name in failed:
+            out[name] = {"error": failed[name]}
+            continue
+        samples = []
+        try:
+            for i in range(repeats):
+                samples.append(_sample(client, name, make, i, state, rng))
+        except RuntimeError as exc:
+            out[name] = {"error": str(exc)[:300], "completed": len(samples)}
+            log(f"{name}: failed after {len(samples)} requests: {out[name]['error']}")
+            continue
+        out[name] = summary(samples)
+        log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms")
+    return out
 
 
 def day_window(lo_ns: int, day_ns: int) -> str:
