@@ -92,6 +92,12 @@ class ClientPool:
             return client.insert(table, data, column_names=column_names, column_oriented=column_oriented,
                                  settings=settings)
 
+    def raw_insert(self, table: str, column_names: list[str], data: bytes, fmt: str,
+                   settings: dict[str, Any] | None = None) -> QuerySummary:
+        """Insert bytes already in a ClickHouse input format (parsed by ClickHouse, not in Python)."""
+        with self._client() as client:
+            return client.raw_insert(table, column_names, data, settings=settings, fmt=fmt)
+
     @property
     def size(self) -> int:
         return len(self._all)

@@ -8,7 +8,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from execlog_otel.store import rebuild, schema
+from execlog_otel.store import rebuild, schema, span_arrow
 from execlog_otel.store.client import connect
 from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.rows import COLUMNS, gc_paused
@@ -177,17 +177,19 @@ class Store:
 
     # --- writes --------------------------------------------------------------
     def insert_span_columns(self, columns: list[list[Any]], settings: dict[str, Any] | None = None) -> int:
-        """Insert spans given column-oriented, in ``rows.COLUMNS`` order."""
+        """Insert spans given column-oriented, in ``rows.COLUMNS`` order, as an Arrow stream that ClickHouse
+        parses (``span_arrow``: a fraction of the Python time of a clickhouse-connect insert)."""
         n = len(columns[0]) if columns else 0
         if n:
-            with gc_paused():  # clickhouse-connect's serialisation allocates a few objects per value
-                self.pool.insert(self.table(SPAN_TABLE), columns, column_names=COLUMNS, column_oriented=True,
-                                   settings=settings)
+            data = span_arrow.encode(columns)
+            self.pool.raw_insert(self.table(SPAN_TABLE), COLUMNS, data, span_arrow.FORMAT, settings=settings)
         return n
 
     def insert_columns(self, table: str, names: list[str], columns: list[list[Any]],
                        settings: dict[str, Any] | None = None) -> int:
         """Insert rows given column-oriented into ``table`` of this database (any signal's table)."""
+        if table == SPAN_TABLE and names == COLUMNS:
+            return self.insert_span_columns(columns, settings)
         n = len(columns[0]) if columns else 0
         if n:
             with gc_paused():
