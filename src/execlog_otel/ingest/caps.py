@@ -35,9 +35,10 @@ def cap_columns(columns: SpanColumns, cap: int) -> int:
     cut = 0
     # One map per span (resource maps are shared by a request's spans: each is capped once).
     seen: set[int] = set()
+    quick = cap // 4  # at most 4 bytes per character: a map whose longest value is this long is surely under
     for maps in (columns.resource_attributes, columns.span_attributes):
         for attributes in maps:
-            if attributes and id(attributes) not in seen:
+            if attributes and max(map(len, attributes.values())) > quick and id(attributes) not in seen:
                 seen.add(id(attributes))
                 cut += cap_map(attributes, cap)
     # A list of maps per span (events, links).

@@ -169,18 +169,23 @@ def attrs(kvs: Any) -> dict[str, str]:
 _PB_REQUEST = trace_service_pb2.ExportTraceServiceRequest
 
 
+def _pb_other(v: Any) -> str:
+    """A protobuf AnyValue that is not a non-empty string, as text."""
+    which = v.WhichOneof("value")
+    if which == "string_value":
+        return ""
+    if which == "int_value":
+        return str(v.int_value)
+    return value_text(v)
+
+
 def _pb_attrs(kvs: Any) -> dict[str, str]:
-    """``attrs`` for protobuf messages, whose values are always set (upb's C message objects)."""
+    """``attrs`` for protobuf messages, whose values are always set (upb's C message objects). Most values
+    are non-empty strings: those cost one field read (every read of a upb field builds an object)."""
     out: dict[str, str] = {}
     for kv in kvs:
         v = kv.value
-        which = v.WhichOneof("value")
-        if which == "string_value":
-            out[kv.key] = v.string_value
-        elif which == "int_value":
-            out[kv.key] = str(v.int_value)
-        else:
-            out[kv.key] = value_text(v)
+        out[kv.key] = v.string_value or _pb_other(v)
     return out
 
 
