@@ -258,17 +258,27 @@ def to_columns(request: Any, columns: SpanColumns | None = None) -> SpanColumns:
     return out
 
 
-def response_body(content_type: str, rejected: int = 0, message: str = "") -> tuple[bytes, str]:
-    """An ExportTraceServiceResponse in the request's encoding."""
+def append_row(columns: list[list[Any]], row: list[Any] | tuple[Any, ...]) -> None:
+    """Append one row to column-oriented lists (the log and metric mappings build rows whole)."""
+    for column, value in zip(columns, row, strict=True):
+        column.append(value)
+
+
+def response_body(content_type: str, rejected: int = 0, message: str = "",
+                  response: Any = trace_service_pb2.ExportTraceServiceResponse) -> tuple[bytes, str]:
+    """An Export*ServiceResponse (``response``: the signal's message class) in the request's encoding;
+    ``rejected`` goes to its partial_success (rejected spans, log records or data points)."""
+    resp = response()
+    if rejected:
+        partial = resp.partial_success
+        field = next(f for f in partial.DESCRIPTOR.fields if f.name.startswith("rejected_"))
+        setattr(partial, field.name, rejected)
+        partial.error_message = message
     if media_type(content_type) == JSON:
         body: dict[str, Any] = {}
         if rejected:
-            body["partialSuccess"] = {"rejectedSpans": str(rejected), "errorMessage": message}
+            body["partialSuccess"] = {field.json_name: str(rejected), "errorMessage": message}
         return json.dumps(body).encode(), JSON
-    resp = trace_service_pb2.ExportTraceServiceResponse()
-    if rejected:
-        resp.partial_success.rejected_spans = rejected
-        resp.partial_success.error_message = message
     return resp.SerializeToString(), PROTOBUF
 
 

@@ -58,12 +58,8 @@ def to_columns(message: Any) -> list[list[Any]]:
                        otlp.value_text(rec.body) if rec.HasField("body") else "", rl.schema_url, res_attrs,
                        sl.schema_url, sl.scope.name, sl.scope.version, scope_attrs, otlp.attrs(rec.attributes),
                        getattr(rec, "event_name", ""))
-                for col, value in zip(cols, row, strict=True):
-                    col.append(value)
+                otlp.append_row(cols, row)
     return cols
 
 
-def response_body(content_type: str) -> tuple[bytes, str]:
-    if otlp.media_type(content_type) == otlp.JSON:
-        return b"{}", otlp.JSON
-    return logs_service_pb2.ExportLogsServiceResponse().SerializeToString(), otlp.PROTOBUF
+RESPONSE = logs_service_pb2.ExportLogsServiceResponse

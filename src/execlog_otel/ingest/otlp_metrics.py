@@ -115,12 +115,8 @@ def to_columns(message: Any) -> dict[str, list[list[Any]]]:
                 for p in data.data_points:
                     row = [*head, metric.name, metric.description, metric.unit, otlp.attrs(p.attributes),
                            _seconds(p.start_time_unix_nano), _seconds(p.time_unix_nano), *_values(kind, data, p)]
-                    for col, value in zip(cols, row, strict=True):
-                        col.append(value)
+                    otlp.append_row(cols, row)
     return out
 
 
-def response_body(content_type: str) -> tuple[bytes, str]:
-    if otlp.media_type(content_type) == otlp.JSON:
-        return b"{}", otlp.JSON
-    return metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString(), otlp.PROTOBUF
+RESPONSE = metrics_service_pb2.ExportMetricsServiceResponse

@@ -138,7 +138,7 @@ def _accept_tables(tables: list[tuple[str, list[str], list[list[Any]]]], digest:
     return None
 
 
-def _signal(decode: Any, to_tables: Any, response_body: Any, what: str) -> Response:
+def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
     """POST /v1/logs and /v1/metrics: the checks, limits and durability of /v1/traces for another signal."""
     settings = current_app.config["EXECLOG_SETTINGS"]
     content_type = request.headers.get("Content-Type", "")
@@ -159,18 +159,18 @@ def _signal(decode: Any, to_tables: Any, response_body: Any, what: str) -> Respo
         refused = _accept_tables(tables, digest, content_type, what)
         if refused is not None:
             return refused
-    out, mt = response_body(content_type)
+    out, mt = otlp.response_body(content_type, response=response)
     return Response(out, status=200, content_type=mt)
 
 
 @bp.post("/v1/logs")
 def logs() -> Response:
     return _signal(otlp_logs.decode, lambda m: [(otlp_logs.TABLE, otlp_logs.COLUMNS, otlp_logs.to_columns(m))],
-                   otlp_logs.response_body, "log records")
+                   otlp_logs.RESPONSE, "log records")
 
 
 @bp.post("/v1/metrics")
 def metrics() -> Response:
     return _signal(otlp_metrics.decode,
                    lambda m: [(t, otlp_metrics.columns_of(t), cols) for t, cols in otlp_metrics.to_columns(m).items()],
-                   otlp_metrics.response_body, "metric points")
+                   otlp_metrics.RESPONSE, "metric points")
