@@ -381,3 +381,31 @@ def test_spans_left_in_an_earlier_versions_outage_spool_move_into_the_log(tmp_pa
     drain(wal, store).close()
     assert stored_ids(store) == set(waiting.span_id)
     wal.close()
+
+
+def test_a_gone_runners_exporter_log_is_written_by_the_next_exporter(tmp_path: Path, store, caplog):
+    """A second runner logs to ``exporter-<pid>``; when it stops with rows pending, the next exporter adopts them
+    (a log still held by a live process is left alone)."""
+    from execlog_otel.config import Settings
+    from execlog_otel.ingest.exporter import ClickHouseSpanExporter
+
+    gone = Wal(tmp_path / "exporter-4242", max_bytes=10_000_000)
+    left = [columns_for(span_ids(30, 11)), columns_for(span_ids(12, 12))]
+    for c in left:
+        append(gone, c)
+    gone.close()  # that runner is gone, its rows never written
+    alive = Wal(tmp_path / "exporter-4343", max_bytes=10_000_000)
+    append(alive, columns_for(span_ids(5, 13)))
+    caplog.set_level(logging.WARNING)
+    exporter = ClickHouseSpanExporter(store=store, settings=Settings.from_env(environ={}),
+                                      spool_dir=tmp_path / "exporter")
+    try:
+        assert exporter._sink.wait_drained(60), exporter._sink.status()
+        assert stored_ids(store) == {sid for c in left for sid in c.span_id}
+        assert stored(store) == (42, 42)
+        assert not (tmp_path / "exporter-4242").exists()
+        assert alive.pending_rows == 5 and (tmp_path / "exporter-4343").exists()
+        assert "moved 42 rows" in caplog.text
+    finally:
+        exporter.shutdown()
+        alive.close()

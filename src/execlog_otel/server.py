@@ -176,6 +176,7 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
 
     A server over a store it was handed (tests) keeps a log only where EXECLOG_SPOOL_DIR says; without one
     (or with EXECLOG_SPOOL_MAX_BYTES=0) each request is inserted before it is answered."""
+    from execlog_otel.ingest.adopt import EXPORTER_LOG, adopt_siblings
     from execlog_otel.ingest.legacy_spool import import_legacy
     from execlog_otel.ingest.sink import StoreSink
     from execlog_otel.ingest.wal import Wal
@@ -184,6 +185,10 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
     if settings.spool_max_bytes > 0 and (owns_store or settings.spool_dir):
         wal = Wal(settings.resolved_spool_dir, settings.spool_max_bytes)
         import_legacy(wal)
+        if settings.embedded:
+            # Runners send to this server while it runs; what their own logs kept (the store was down,
+            # or a runner was killed) is written by it, as no runner opens the embedded store meanwhile.
+            adopt_siblings(wal, settings.resolved_spool_dir / EXPORTER_LOG, settings.spool_max_bytes)
     return StoreSink(store, wal, settings=settings.insert_settings, batch_rows=settings.log_batch_spans,
                      linger_s=settings.log_linger_ms / 1000)
 

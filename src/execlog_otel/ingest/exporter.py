@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from execlog_otel.config import Settings
+from execlog_otel.ingest.adopt import EXPORTER_LOG, adopt_siblings
 from execlog_otel.ingest.sink import StoreSink, insert_settings
 from execlog_otel.ingest.wal import Wal, WalError
 from execlog_otel.store.client import DataDirLock, StoreError, chdb_path
@@ -40,13 +41,17 @@ FLUSH_TIMEOUT_S = 30.0
 
 
 def _open_log(directory: Path, max_bytes: int) -> Wal:
-    """The exporter's log; a second runner process on the same machine gets its own directory."""
+    """The exporter's log; a second runner process on the same machine gets its own directory. The logs of
+    runners that are gone (``<directory>-<pid>``, or ``directory`` itself) move into it (``ingest.adopt``)."""
+    max_bytes = max_bytes or DEFAULT_LOG_BYTES
     try:
-        return Wal(directory, max_bytes or DEFAULT_LOG_BYTES)
+        wal = Wal(directory, max_bytes)
     except WalError:
         own = directory.with_name(f"{directory.name}-{os.getpid()}")
         log.warning("log %s is in use by another process; logging to %s", directory, own)
-        return Wal(own, max_bytes or DEFAULT_LOG_BYTES)
+        wal = Wal(own, max_bytes)
+    adopt_siblings(wal, directory, max_bytes)
+    return wal
 
 
 class ClickHouseSpanExporter(SpanExporter):
@@ -81,7 +86,7 @@ class ClickHouseSpanExporter(SpanExporter):
                 self._dir_lock = DataDirLock(data_dir)
                 self._dir_lock.acquire()
             if spool_dir is None and self.settings.spool_max_bytes > 0:
-                spool_dir = self.settings.resolved_spool_dir / "exporter"
+                spool_dir = self.settings.resolved_spool_dir / EXPORTER_LOG
             retention = self.settings.retention_days
 
             def connect() -> Store:
