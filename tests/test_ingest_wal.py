@@ -409,3 +409,40 @@ def test_a_gone_runners_exporter_log_is_written_by_the_next_exporter(tmp_path: P
     finally:
         exporter.shutdown()
         alive.close()
+
+
+def log_rows(n: int, body: str) -> list[list]:
+    from execlog_otel.ingest import otlp_logs
+
+    now = time.time_ns()
+    rows = [(now + i, "", "", 0, "INFO", 9, "svc", f"{body} {i}", "", {"service.name": "svc"}, "", "t", "", {}, {},
+             "") for i in range(n)]
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    assert len(cols) == len(otlp_logs.COLUMNS)
+    return cols
+
+
+def test_log_records_inserted_before_a_crash_are_stored_once(tmp_path: Path, store, monkeypatch):
+    """Logs carry no ids to check: the batch in flight at a crash is inserted again under the same
+    deduplication token, and ClickHouse keeps one copy (metric points take the same path)."""
+    from execlog_otel.ingest import otlp_logs
+
+    table = store.table(otlp_logs.TABLE)
+    before = store.pool.query(f"SELECT count() FROM {table} WHERE Body LIKE 'crash-once %'").result_rows[0][0]
+    wal = Wal(tmp_path, max_bytes=10_000_000)
+    for n in (30, 12):
+        wal.append(otlp_logs.TABLE, otlp_logs.COLUMNS, log_rows(n, "crash-once"), n)
+    died = threading.Event()
+    monkeypatch.setattr(wal, "mark_done", lambda records: (died.set(), threading.Event().wait()))  # dies here
+    LogWriter(wal, store, linger_s=0.01)
+    assert died.wait(60)
+    monkeypatch.undo()
+    wal.close()
+    wal = Wal(tmp_path, max_bytes=10_000_000)
+    assert wal.pending_rows == 42
+    for n in (5,):  # accepted after the restart: inserted too, once
+        wal.append(otlp_logs.TABLE, otlp_logs.COLUMNS, log_rows(n, "crash-once"), n)
+    drain(wal, store).close()
+    after = store.pool.query(f"SELECT count() FROM {table} WHERE Body LIKE 'crash-once %'").result_rows[0][0]
+    assert after - before == 47
+    wal.close()

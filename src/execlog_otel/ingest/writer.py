@@ -9,13 +9,17 @@
 - **Nothing poisons the pipeline.** A batch the store refuses for data reasons is split in halves until
   the rows at fault are isolated; those go to the dead-letter file with the reason, the rest is inserted.
 - **Crash between insert and mark.** The batch in flight is noted durably before its insert; after a
-  restart, its span rows already in the store (by trace and span id) are not written again.
+  restart it is inserted again alone (the same records): its span rows already in the store (by trace and
+  span id) are not written again, and the rows of other tables (logs, metric points), which carry no
+  ids, are deduplicated by ClickHouse: each insert into those tables names its rows in the log as its
+  ``insert_deduplication_token``.
 - **It survives anything.** An unexpected exception of one batch is logged and retried after a pause; a
   record that cannot be read back is skipped with a logged, counted loss.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import struct
@@ -176,7 +180,7 @@ class LogWriter:
         while batch.todo:
             lo, hi = batch.todo[0]
             try:
-                self._insert(batch.table, batch.names, _slice(batch.columns, lo, hi))
+                self._insert(batch.table, batch.names, _slice(batch.columns, lo, hi), self._token(batch, lo, hi))
             except Exception as exc:  # noqa: BLE001 - classified below
                 if not is_data_error(exc):
                     self._note_failure(exc)
@@ -199,6 +203,9 @@ class LogWriter:
             head = self.wal.head(self.batch_rows)
             if not head:
                 return None
+            if head[0].maybe_landed:
+                # The batch in flight at a crash, alone: the same rows under the same insert tokens.
+                head = list(itertools.takewhile(lambda r: r.maybe_landed, head))
             batch = self._read_batch(head)
             if batch is not None:
                 batch.checked = not any(r.maybe_landed for r in batch.records)
@@ -258,8 +265,22 @@ class LogWriter:
         batch.rows = len(keep)
         batch.todo = [(0, batch.rows)] if keep else []
 
-    def _insert(self, table: str, names: list[str], columns: list[list[Any]]) -> None:
-        self.store.insert_columns(table, names, columns, settings=self.insert_settings)
+    @staticmethod
+    def _token(batch: _Batch, lo: int, hi: int) -> str:
+        """The insert's deduplication token for tables whose rows carry no ids (not spans): the batch's first
+        record (its acceptance time and place in the log) and the row range. Empty for spans."""
+        if batch.table == SPAN_TABLE:
+            return ""
+        first = batch.records[0]
+        return f"execlog-log:{batch.table}:{first.accepted_ns}:{first.seq}:{first.offset}:{lo}:{hi}"
+
+    def _insert(self, table: str, names: list[str], columns: list[list[Any]], token: str = "") -> None:
+        settings = self.insert_settings
+        if token:
+            settings = {**settings, "insert_deduplicate": 1, "insert_deduplication_token": token}
+            if settings.get("async_insert"):
+                settings["async_insert_deduplicate"] = 1
+        self.store.insert_columns(table, names, columns, settings=settings)
         self.inserts += 1
 
     def _finish(self, batch: _Batch) -> None:
