@@ -9,7 +9,16 @@ import pytest
 import sql_fixture_data as fx
 from execlog_otel.ingest import otlp_logs, otlp_metrics
 from execlog_otel.ingest.otlp import PayloadError
-from otlp_signals_support import JSON, PROTOBUF, as_json, insert_logs, insert_metrics, sdk_logs, sdk_metrics
+from otlp_signals_support import (
+    JSON,
+    PROTOBUF,
+    as_json,
+    insert_logs,
+    insert_metrics,
+    plain_insert,
+    sdk_logs,
+    sdk_metrics,
+)
 from sdk_support import get_json
 
 
@@ -17,7 +26,8 @@ def test_log_records_of_both_encodings_land_in_otel_logs(store):
     request = sdk_logs("0102030405060708090a0b0c0d0e0f10", "0102030405060708")
     for body, content_type in ((request.SerializeToString(), PROTOBUF), (as_json(request), JSON)):
         cols = otlp_logs.to_columns(otlp_logs.decode(body, content_type))
-        store.pool.insert(store.table("otel_logs"), cols, column_names=otlp_logs.COLUMNS, column_oriented=True)
+        store.pool.insert(store.table("otel_logs"), cols, column_names=otlp_logs.COLUMNS, column_oriented=True,
+                          settings=plain_insert())
     rows = list(store.pool.query(
         f"SELECT ServiceName, SeverityText, SeverityNumber, Body, LogAttributes, ScopeName, TraceId, SpanId "
         f"FROM {store.table('otel_logs')}").named_results())
