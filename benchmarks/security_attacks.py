@@ -322,6 +322,7 @@ def attack_flood(tmp: Path, users: str = "") -> dict[str, Any]:
               "16 clients calling /api/health from 127.0.0.2": ("health", "127.0.0.2")}
     samples: dict[str, list[float]] = {"quiet": [], **{label: [] for label in floods}}
     summaries: dict[str, list[str]] = {label: [] for label in floods}
+    cpu: dict[str, list[float]] = {label: [] for label in floods}
     try:
         def probe(into: list[float]) -> None:
             into.extend(call("GET", base + "/api/health")[3] for _ in range(PROBES))
@@ -333,6 +334,9 @@ def attack_flood(tmp: Path, users: str = "") -> dict[str, Any]:
                                           args[2] if len(args) > 2 else ""], stdout=subprocess.PIPE, text=True)
                 try:
                     time.sleep(3)
+                    cpu0, t0 = _cpu_s(proc.pid), time.monotonic()
+                    time.sleep(2)  # the server's CPU under the flood alone, without the probe
+                    cpu[label].append((_cpu_s(proc.pid) - cpu0) / (time.monotonic() - t0))
                     probe(samples[label])
                     summaries[label].append(_flood_summary(flood))
                 finally:
@@ -345,9 +349,18 @@ def attack_flood(tmp: Path, users: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"API median ms, quiet": round(quiet * 1000, 2)}
     for label in floods:
         median = statistics.median(samples[label])
-        out[f"API median ms, {label}"] = (f"{median * 1000:.2f} ({median / quiet:.1f}x quiet); "
-                                          f"flood per round: {'; '.join(summaries[label])}")
+        out[f"API median ms, {label}"] = (f"{median * 1000:.2f} ({median / quiet:.1f}x quiet); serve CPU "
+                                          f"{statistics.median(cpu[label]) * 100:.0f}% of a core under the flood "
+                                          f"alone; flood per round: {'; '.join(summaries[label])}")
     return out
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _flood_summary(flood: subprocess.Popen) -> str:

@@ -311,3 +311,30 @@ def test_guesses_over_the_limit_are_turned_away_before_the_app(store, settings, 
             assert Peer(running.url, "127.0.0.2", {"X-Forwarded-For": "203.0.113.72"}).sign_in("bob", "x")[0] == 429
     finally:
         running.close()
+
+
+def test_the_screen_names_exactly_the_guesses_the_app_would_refuse(store, settings):
+    from execlog_otel.viewer.guess_screen import GuessScreen
+
+    app = create_app(dataclasses.replace(settings, auth_token=TOKEN, ingest_token="i" * 40, secret_key="k" * 40,
+                                         auth_users=(f"ada:{hash_password(PASSWORD)}",)), store)
+    screen = GuessScreen(app)
+    for _ in range(PER_ADDRESS.amount):
+        app.extensions["execlog_guesses"].failed("192.0.2.33")
+    export = screen("192.0.2.33", "POST", "/v1/traces", {"CONTENT_TYPE": "application/x-protobuf"})
+    assert export is not None and export.startswith(b"HTTP/1.1 429 ")
+    assert b"Content-Type: application/x-protobuf\r\n" in export and b"\r\nRetry-After: " in export
+    assert screen("192.0.2.33", "POST", "/login", {}) is not None
+    assert b'"code": "too_many_attempts"' in screen("192.0.2.33", "GET", "/api/executions",
+                                                   {"AUTHORIZATION": "Bearer x"})
+    # Not guesses: served by the app as usual, also for this address; other addresses are not screened.
+    assert screen("192.0.2.33", "GET", "/api/executions", {}) is None
+    assert screen("192.0.2.33", "GET", "/login", {}) is None
+    assert screen("192.0.2.34", "POST", "/login", {}) is None
+    # Without a token to guess, a bearer header is not a guess.
+    open_app = create_app(settings, store)
+    for _ in range(PER_ADDRESS.amount):
+        open_app.extensions["execlog_guesses"].failed("192.0.2.33")
+    plain = GuessScreen(open_app)
+    assert plain("192.0.2.33", "GET", "/api/executions", {"AUTHORIZATION": "Bearer x"}) is None
+    assert plain("192.0.2.33", "POST", "/v1/traces", {"AUTHORIZATION": "Bearer x"}) is None
