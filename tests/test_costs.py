@@ -257,3 +257,20 @@ def test_listing_sorts_filters_and_totals_by_cost(store, written):
     assert only["executions"] == 2 and only["cost_usd"] == pytest.approx(priced + 2.50)
     with pytest.raises(QueryError, match="cost_above"):
         list_filter(MultiDict({"cost_above": "lots"}))
+
+
+def test_tokens_follow_cost_over_every_attempt(store, written):
+    """An execution's Tokens and Cost count the same rows by one rule: every attempt, each token once
+    (the listing's Tokens used to count only the latest attempt while its Cost counted all of them)."""
+    listed = {it["name"]: it for it in listing(store)["items"]}
+    retried = listed["retried-agent"]
+    assert retried["cost_usd"] == pytest.approx(1.15)  # 400k gpt-4o tokens in attempt 1, 1M gpt-4o-mini in 2
+    assert retried["total_tokens"] == retried["cost"]["total_tokens"] == 1_400_000
+    assert (retried["input_tokens"], retried["output_tokens"]) == (1_400_000, 0)
+    assert detail(store, written["retried"])["total_tokens"] == 1_400_000
+    totals = presenters.totals(Repository(store).totals(ListFilter(name="retried-agent")))
+    assert totals["tokens"] == retried["total_tokens"]
+    # Cached and reasoning tokens are part of input and output, so they are counted once.
+    priced = listed["priced-agent"]
+    assert priced["total_tokens"] == priced["cost"]["total_tokens"] == sum(
+        st["cost"]["total_tokens"] for st in detail(store, written["priced"])["steps"] if st["cost"])

@@ -264,7 +264,8 @@ class Repository:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
         params: dict[str, Any] = {"cost_since": f.from_ns or 0}
         where = conditions(f, params)
-        r = self._rows("listing_totals", params, where=_where(where))[0]
+        scope = sqlfiles.Fragment(self._sql("totals_scope" if where else "totals_unfiltered"))
+        r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope)[0]
         usd = r["CostUsd"]
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),

@@ -1,6 +1,7 @@
 -- Totals above the listing for its filters (the listing's own conditions): executions,
 -- failed ones, and over all their attempts the tokens and the cost (execlog_trace_costs: the
--- same rows and rule as each row's Tokens and Cost).
+-- same rows and rule as each row's Tokens and Cost). {cost_scope}: the attempts of the matched executions
+-- (read/totals_scope.sql), or, when the listing has no filter, every attempt since {cost_since}.
 WITH matched AS (
     SELECT ExecutionId, Status FROM {database}.execlog_executions FINAL {where}
 )
@@ -11,6 +12,4 @@ SELECT
     sum(c.CostUsd) AS CostUsd,
     sum(c.UnpricedSteps) AS UnpricedSteps
 FROM {database}.execlog_trace_costs AS c
-WHERE c.TraceId IN (
-    SELECT TraceId FROM {database}.execlog_attempts
-    WHERE Start >= fromUnixTimestamp64Nano({cost_since:Int64}) AND ExecutionId IN (SELECT ExecutionId FROM matched))
+WHERE {cost_scope}
