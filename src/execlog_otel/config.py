@@ -82,6 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("endpoint", "EXECLOG_ENDPOINT", "",
             "Where the SDK sends OTLP/HTTP (default OTEL_EXPORTER_OTLP_ENDPOINT or http://127.0.0.1:4318)"),
     Setting("service_name", "EXECLOG_SERVICE_NAME", "", "service.name of the runner (default OTEL_SERVICE_NAME)"),
+    Setting("project", "EXECLOG_PROJECT", "",
+            "Project of the runner's executions (resource attribute execlog.project; default service.namespace, "
+            "else default)"),
     Setting("payload_cap_bytes", "EXECLOG_PAYLOAD_CAP", 64 * 1024, "Largest payload kept per attribute", "int"),
     Setting("flush_interval_ms", "EXECLOG_FLUSH_INTERVAL_MS", 500, "How often the SDK exports spans", "int"),
     Setting("capture_code", "EXECLOG_CAPTURE_CODE", True, "Record source code of executions and steps", "bool"),
@@ -134,6 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
             "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
             "(false: plain inserts); the embedded store always takes plain inserts", "bool"),
+    Setting("auth_file", "EXECLOG_AUTH_FILE", "",
+            "TOML file of users, API tokens and ingest tokens with a role per project (see README, Projects and "
+            "roles); EXECLOG_AUTH_USERS stay admins"),
     Setting("prices_file", "EXECLOG_PRICES_FILE", "",
             "TOML (or JSON) file of model prices that replace or add to the shipped ones (format of "
             "execlog_otel/prices.toml; loaded when the store is opened; `execlog prices` lists them)"),
@@ -168,6 +174,7 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     endpoint: str = ""
     service_name: str = ""
+    project: str = ""
     payload_cap_bytes: int = 64 * 1024
     flush_interval_ms: int = 500
     capture_code: bool = True
@@ -193,6 +200,7 @@ class Settings:
     log_linger_ms: int = 500
     async_insert: bool = True
     prices_file: str = ""
+    auth_file: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -238,7 +246,7 @@ class Settings:
 
     @property
     def auth_enabled(self) -> bool:
-        return bool(self.auth_token or self.auth_users)
+        return bool(self.auth_token or self.auth_users or self.auth_file)
 
     @property
     def store_url(self) -> str:

@@ -187,6 +187,9 @@ DEPLOYMENT_ENVIRONMENT_NAME = "deployment.environment.name"
 
 # Resource attributes
 RESOURCE_RETRY_URL = "execlog.retry.url"  # the runner's retry listener
+RESOURCE_PROJECT = "execlog.project"  # the project an execution belongs to (configure(project=...))
+SERVICE_NAMESPACE = "service.namespace"  # the project when execlog.project is absent
+DEFAULT_PROJECT = "default"  # the project when neither is set
 
 
 class Kind(StrEnum):

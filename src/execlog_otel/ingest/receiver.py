@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
+from execlog_otel import semconv as sc
 from execlog_otel.ingest import otlp, otlp_logs, otlp_metrics
 from execlog_otel.ingest.caps import cap_columns
 from execlog_otel.ingest.sink import SpanDataError, request_hash
@@ -24,7 +25,6 @@ from execlog_otel.ingest.wal import NO_HASH
 from execlog_otel.retry.proof import unproven_claims
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.viewer.services import services
-from execlog_otel.viewer.throttle import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,26 @@ def _answer(status: int, content_type: str, message: str) -> Response:
 
 
 def _refusal(settings: Any, content_type: str) -> Response | None:
-    """401 without the ingest token, 413 for a declared body above the limit, 415 for other content types."""
-    token = settings.ingest_token
-    if token:
+    """401 without an ingest token, 413 for a declared body above the limit, 415 for other content types.
+
+    The ingest tokens are EXECLOG_INGEST_TOKEN and those of EXECLOG_AUTH_FILE (``viewer.people``); the project
+    a token is bound to is kept in ``g.execlog_ingest_project`` for ``_decode``."""
+    people = current_app.extensions["execlog_people"]
+    g.execlog_ingest_project = None
+    if people.ingest_required:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        ok = current_app.extensions["execlog_guesses"].bearer(token, given, request.remote_addr or "")
-        if isinstance(ok, Refusal):  # guessing: limited like the viewer's token (viewer.throttle)
-            resp = _answer(429, content_type, ok.message)
-            resp.headers["Retry-After"] = str(ok.retry_after_s)
+        guesses = current_app.extensions["execlog_guesses"]
+        address = request.remote_addr or ""
+        refusal = guesses.check(address)
+        if refusal:  # guessing: limited like the viewer's token (viewer.throttle)
+            resp = _answer(429, content_type, refusal.message)
+            resp.headers["Retry-After"] = str(refusal.retry_after_s)
             return resp
-        if not ok:
+        token = people.ingest_token(given)
+        if token is None:
+            guesses.failed(address)
             return _answer(401, content_type, "missing or wrong ingest token: send 'Authorization: Bearer <token>'")
+        g.execlog_ingest_project = token.project
     limit = settings.max_body_bytes
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -58,6 +67,15 @@ def _refusal(settings: Any, content_type: str) -> Response | None:
     return None
 
 
+def bind_project(columns: SpanColumns, project: str | None) -> None:
+    """Spans sent with an ingest token bound to a project are stored in it, whatever project they claim: the
+    resource attribute execlog.project (what facts/project.sql reads first) is set to it."""
+    if not project:
+        return
+    for resource in columns.resource_attributes:
+        resource[sc.RESOURCE_PROJECT] = project
+
+
 def _decode(body: bytes, content_type: str, settings: Any) -> SpanColumns:
     """The request's spans, validated (ids, timestamps, retention) and capped; PayloadError when undecodable."""
     try:
@@ -66,6 +84,7 @@ def _decode(body: bytes, content_type: str, settings: Any) -> SpanColumns:
     except RecursionError:
         raise otlp.PayloadError(400, "body is not valid OTLP: it is nested too deeply") from None
     cap_columns(columns, settings.max_attribute_bytes)
+    bind_project(columns, g.get("execlog_ingest_project"))
     unproven_claims(columns.columns, settings.retry_secret)  # forged retry_of claims: own executions
     return columns
 

@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.sdk import execution_stamp
 from execlog_otel.sdk.runtime import RUNTIME, TRACER_NAME, Redactor
-from execlog_otel.semconv import RESOURCE_RETRY_URL
+from execlog_otel.semconv import RESOURCE_PROJECT, RESOURCE_RETRY_URL
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +113,26 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, c
               redact_keys: tuple[str, ...] | list[str] | None = None, redact: Redactor | None = None,
               resource_attributes: Mapping[str, Any] | None = None,
               tracer_provider: TracerProvider | None = None, exporter: SpanExporter | None = None,
-              settings: Settings | None = None, retry_listener: str | None = None) -> Telemetry:
+              settings: Settings | None = None, retry_listener: str | None = None,
+              project: str | None = None) -> Telemetry:
     """Set up the TracerProvider and exporter of this process for the execution log; returns the handle.
 
     Arguments override the ``EXECLOG_*`` environment (``Settings.from_env()``). ``redact`` is a hook
     ``(attribute key, value) -> value`` applied to every payload after the default key masking.
     ``exporter`` replaces the exporter the settings would choose (e.g. a Collector's, or one for tests).
     ``retry_listener`` (``host:port``, default ``EXECLOG_RETRY_LISTEN``) starts the retry listener there and
-    announces its URL in the resource attributes, so the viewer can retry this runner's automations."""
+    announces its URL in the resource attributes, so the viewer can retry this runner's automations.
+    ``project`` (default ``EXECLOG_PROJECT``) is the resource attribute ``execlog.project``: the project the
+    executions of this process belong to (without it, ``service.namespace``, else ``default``)."""
     global _current
     settings = _settings(settings, redact, service_name=service_name, endpoint=endpoint,
                          clickhouse_url=clickhouse_url, database=database, flush_interval_ms=flush_interval_ms,
                          payload_cap_bytes=payload_cap_bytes, capture_code=capture_code,
-                         redact_keys=tuple(redact_keys) if redact_keys is not None else None)
+                         redact_keys=tuple(redact_keys) if redact_keys is not None else None,
+                         project=project.strip() if project is not None else None)
     extra_resource = {str(k): v for k, v in (resource_attributes or {}).items() if v is not None}
+    if settings.project:
+        extra_resource.setdefault(RESOURCE_PROJECT, settings.project)
     listen = retry_listener or settings.retry_listen
     if listen:
         extra_resource.setdefault(RESOURCE_RETRY_URL, _start_retry_listener(listen, settings))

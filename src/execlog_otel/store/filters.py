@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from execlog_otel import semconv as sc
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.model import Cursor
+from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -52,6 +53,7 @@ class ListFilter:
     sort: str = "started_at"
     order: str = "desc"
     cost_above: float | None = None  # US dollars, over every attempt
+    scope: ProjectScope = ALL_PROJECTS  # the projects the caller may see (and asked for)
 
     def __post_init__(self) -> None:
         # The rules every caller gets, whatever parsed the values.
@@ -81,7 +83,7 @@ class ListFilter:
     def without_status(self) -> ListFilter:
         """The same filter for every status (the status menu's counts)."""
         return ListFilter(kind=self.kind, name=self.name, q=self.q, service=self.service, from_ns=self.from_ns,
-                          to_ns=self.to_ns, cost_above=self.cost_above)
+                          to_ns=self.to_ns, cost_above=self.cost_above, scope=self.scope)
 
 
 # ListFilter field -> (bound parameter, condition): each applies when the field is set.
@@ -134,6 +136,9 @@ def split_payload_flag(q: str) -> tuple[str, bool]:
 def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
     """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``."""
     where = []
+    project = f.scope.condition(params)
+    if project:
+        where.append(project)
     for attr, param, condition in FIELD_CONDITIONS:
         value = getattr(f, attr)
         if value is not None and value != "" and value != () and value != []:

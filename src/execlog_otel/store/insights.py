@@ -1,6 +1,6 @@
 """The Insights charts: one named ClickHouse query each (``sql/insights/<chart>.sql``), over the derived tables.
 
-Every chart takes the listing's filters (kind, name, statuses, service, date range) as bound parameters;
+Every chart takes the listing's filters (kind, name, statuses, service, date range, projects) as bound parameters;
 its rows go to the browser as ClickHouse returns them (no per-row work here). Time series are bucketed
 by an interval chosen from the range so a chart has at most about ``MAX_BUCKETS`` points.
 """
@@ -62,7 +62,8 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
     to_ns = f.to_ns if f.to_ns is not None else (now_ns or time.time_ns())
     from_ns = f.from_ns if f.from_ns is not None else to_ns - DEFAULT_RANGE_NS
     return {"from_ns": from_ns, "to_ns": to_ns, "bucket_s": bucket_seconds(from_ns, to_ns),
-            "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status)}
+            "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status),
+            "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
 
 
 def sql(chart: str, database: str, narrowed: bool = True) -> str:

@@ -100,6 +100,7 @@ class Execution:
     rollup: Rollup = field(default_factory=Rollup)
     max_attempts: int | None = None
     cost: Cost = field(default_factory=Cost)  # over every attempt
+    project: str = ""  # execlog.project, else service.namespace, else default (facts/project.sql)
 
     @property
     def live(self) -> bool:
@@ -121,6 +122,7 @@ class Attempt:
     status: str
     status_message: str = ""
     cost: Cost = field(default_factory=Cost)
+    triggered_by: str = ""  # who asked for a retry (the audit), or the first attempt's execlog.triggered_by
 
 
 @dataclass(frozen=True)
@@ -269,3 +271,18 @@ class NameCount:
 class StatusCounts:
     counts: dict[str, int]
     capped: bool
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project on the projects landing page: its executions and failures over the last 24 h and 7 days, and
+    their cost (None: no step with a price)."""
+
+    name: str
+    executions_24h: int
+    failed_24h: int
+    executions_7d: int
+    failed_7d: int
+    last_start_ns: int
+    cost_24h_usd: float | None = None
+    cost_7d_usd: float | None = None

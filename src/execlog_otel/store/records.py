@@ -44,7 +44,7 @@ def execution(row: Row, roll: Rollup | None = None, max_attempts: int | None = N
         request_id=row["RequestId"], triggered_by=row["TriggeredBy"],
         trigger_fingerprint=row["TriggerFingerprint"], retry_target=row["RetryTarget"], retry_url=row["RetryUrl"],
         retryable=bool(row["Retryable"]), not_retryable_reason=row["NotRetryableReason"],
-        rollup=roll or Rollup(), max_attempts=max_attempts)
+        rollup=roll or Rollup(), max_attempts=max_attempts, project=row.get("Project", ""))
 
 
 def attempt(row: Row) -> Attempt:

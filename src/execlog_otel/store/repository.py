@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from execlog_otel import semconv as sc
-from execlog_otel.store import costs, records, sqlfiles
+from execlog_otel.store import audit, costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter, check_execution_id, conditions
 from execlog_otel.store.model import (
@@ -30,10 +30,12 @@ from execlog_otel.store.model import (
     Neighbors,
     Page,
     ProblemStep,
+    ProjectSummary,
     Rollup,
     StatusCounts,
     Totals,
 )
+from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
 from execlog_otel.store.store import Store
 
 COUNT_CAP = 10_000
@@ -88,6 +90,12 @@ def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
 
 def _where(conds: list[str]) -> sqlfiles.Fragment:
     return sqlfiles.Fragment(f"WHERE {' AND '.join(conds)}" if conds else "")
+
+
+def _and_scope(scope: ProjectScope, params: dict[str, Any]) -> sqlfiles.Fragment:
+    """``AND <the scope's condition>`` for statements with a fixed WHERE (empty for every project)."""
+    condition = scope.condition(params)
+    return sqlfiles.Fragment(f"AND {condition}" if condition else "")
 
 
 class Repository:
@@ -278,23 +286,43 @@ class Repository:
         params = {"ids": [r["TraceId"] for r in rows], "lo": min(int(r["AttemptStartNs"]) for r in rows)}
         return {r["TraceId"]: records.positive_int(r["MaxAttempts"]) for r in self._rows("max_attempts", params)}
 
-    def by_ids(self, ids: list[str]) -> list[Execution]:
+    def by_ids(self, ids: list[str], scope: ProjectScope = ALL_PROJECTS) -> list[Execution]:
         """The current state of the given executions, in the order given (missing ones left out)."""
         if not ids:
             return []
         newest: dict[str, dict[str, Any]] = {}
         # FINAL collapses rows per sorting key; an execution has one Start, so one row each.
-        for r in self._rows("executions_by_ids", {"ids": ids}):
+        params: dict[str, Any] = {"ids": ids}
+        for r in self._rows("executions_by_ids", params, scope=_and_scope(scope, params)):
             if r["ExecutionId"] not in newest or r["AttemptStartNs"] > newest[r["ExecutionId"]]["AttemptStartNs"]:
                 newest[r["ExecutionId"]] = r
         return self._with_rollups([newest[i] for i in ids if i in newest])
+
+    def projects_of(self, ids: list[str], scope: ProjectScope = ALL_PROJECTS) -> dict[str, str]:
+        """Execution id -> its project, for the given executions that ``scope`` sees (the others left out)."""
+        if not ids:
+            return {}
+        params: dict[str, Any] = {"ids": ids}
+        return dict(self._tuples("projects_of", params, scope=_and_scope(scope, params)))
+
+    def projects(self, scope: ProjectScope = ALL_PROJECTS) -> list[ProjectSummary]:
+        """Every project ``scope`` sees with its executions and failures over the last 24 h and 7 days, and what
+        they cost (the projects landing page)."""
+        params: dict[str, Any] = {"now": datetime.now(tz=UTC).timestamp().__int__() * 10**9}
+        condition = scope.condition(params)
+        rows = self._rows("projects", params, scope=sqlfiles.Fragment(f"AND {condition}" if condition else ""))
+        return [ProjectSummary(name=r["Project"], executions_24h=int(r["Executions24h"]),
+                               failed_24h=int(r["Failed24h"]), executions_7d=int(r["Executions7d"]),
+                               failed_7d=int(r["Failed7d"]), last_start_ns=int(r["LastNs"]),
+                               cost_24h_usd=_usd(r["Cost24h"]), cost_7d_usd=_usd(r["Cost7d"]))
+                for r in rows]
 
     def neighbors(self, f: ListFilter, execution_id: str) -> Neighbors:
         """The executions before and after ``execution_id`` in the listing's order under ``f``.
 
         Keyset lookups on (sort value, ExecutionId), the same order the listing pages through, so a
         detail page can step through the listing it was opened from without holding its pages."""
-        row = self._execution_row(execution_id)
+        row = self._execution_row(execution_id, f.scope)
         if row is None:
             return Neighbors(None, None)
         if f.sort == "cost":
@@ -329,15 +357,18 @@ class Repository:
             found[key] = Neighbor(rows[0][0], rows[0][1]) if rows else None
         return Neighbors(prev=found["prev"], next=found["next"])
 
-    def names(self, kind: str | None = None) -> list[NameCount]:
+    def names(self, kind: str | None = None, scope: ProjectScope = ALL_PROJECTS) -> list[NameCount]:
         """Every agent / automation name with its execution count and latest start (the scope picker)."""
         params: dict[str, Any] = {"limit": MAX_NAMES}
-        where = ""
+        conds = []
         if kind:
-            where = "WHERE Kind = {kind:String}"
+            conds.append("Kind = {kind:String}")
             params["kind"] = kind
+        project = scope.condition(params)
+        if project:
+            conds.append(project)
         return [NameCount(r["Name"], r["Kind"], int(r["Executions"]), int(r["LastNs"]))
-                for r in self._rows("names", params, where=where)]
+                for r in self._rows("names", params, where=_where(conds))]
 
     def status_counts(self, f: ListFilter) -> StatusCounts:
         """Executions per status under every filter of ``f`` but its statuses (the status menu's counts).
@@ -352,13 +383,15 @@ class Repository:
                             capped=sum(counts.values()) > COUNT_CAP)
 
     # --- one execution -------------------------------------------------------------------------
-    def _execution_row(self, execution_id: str) -> dict[str, Any] | None:
-        rows = self._rows("execution_by_id", {"id": check_execution_id(execution_id)})
+    def _execution_row(self, execution_id: str, scope: ProjectScope) -> dict[str, Any] | None:
+        params: dict[str, Any] = {"id": check_execution_id(execution_id)}
+        rows = self._rows("execution_by_id", params, scope=_and_scope(scope, params))
         return rows[0] if rows else None
 
-    def execution(self, execution_id: str) -> Execution | None:
-        """The execution in its newest state, with its rollup and attempt limit, or None."""
-        row = self._execution_row(execution_id)
+    def execution(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> Execution | None:
+        """The execution in its newest state, with its rollup and attempt limit, or None (also when
+        ``scope`` does not see its project)."""
+        row = self._execution_row(execution_id, scope)
         return self._with_rollups([row])[0] if row is not None else None
 
     def attempts(self, execution_id: str, start_ns: int, retried: bool = True) -> list[Attempt]:
@@ -407,9 +440,10 @@ class Repository:
                 content_input=r["Input"], content_output=r["Output"]))
         return out
 
-    def detail(self, execution_id: str, attempt: int | None = None) -> ExecutionDetail | None:
+    def detail(self, execution_id: str, attempt: int | None = None,
+               scope: ProjectScope = ALL_PROJECTS) -> ExecutionDetail | None:
         """The execution (latest attempt unless ``attempt`` is given) with its steps, or None."""
-        row = self._execution_row(execution_id)
+        row = self._execution_row(execution_id, scope)
         if row is None:
             return None
         current = self._with_rollups([row], with_limits=False)[0]  # the shown attempt's root says its limit
@@ -442,7 +476,12 @@ class Repository:
         logs = self.trace_logs(trace_id)
         # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.
         per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
-        all_attempts = [replace(a, cost=per_attempt.get(a.trace_id, Cost())) for a in all_attempts]
+        asked = audit.triggered_by(audit.entries(self.store, scope, current.id, timeout_s=self.settings[
+            "max_execution_time"])) if len(all_attempts) > 1 else {}
+        all_attempts = [replace(a, cost=per_attempt.get(a.trace_id, Cost()),
+                                triggered_by=(asked[a.attempt].actor if a.attempt in asked else
+                                              current.triggered_by if a.attempt == 1 else ""))
+                        for a in all_attempts]
         shown_cost = per_attempt.get(trace_id, Cost())
         step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
         shown_steps = tuple(records.with_logs(s, tuple(logs.get(s.span_id, ())), step_costs.get(s.span_id))
@@ -450,10 +489,10 @@ class Repository:
         return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
                                steps=shown_steps, steps_truncated=truncated, attempt_cost=shown_cost)
 
-    def summary(self, execution_id: str) -> ExecutionSummary | None:
+    def summary(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root
         span and state markers of the latest attempt, so it stays fast for executions of any size."""
-        execution = self.execution(execution_id)
+        execution = self.execution(execution_id, scope)
         if execution is None:
             return None
         heads = self._rows("head", {"id": execution.trace_id, "lo": execution.attempt_start_ns,
@@ -475,6 +514,10 @@ class Repository:
                             detail=r["SkipReason"] if r["StepStatus"] == sc.StepStatus.SKIPPED
                             else (r["Validation"] or r["StatusMessage"]),
                             start_ns=int(r["StartNs"])) for r in rows]
+
+
+def _usd(value: Any) -> float | None:
+    return None if value is None else round(float(value), 10)
 
 
 def _as_attempt(current: Execution, shown: Attempt) -> Execution:

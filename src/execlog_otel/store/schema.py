@@ -35,6 +35,7 @@ TTL_TABLES: dict[str, str] = {
     "execlog_attempts": "toDateTime(Start)",
     "execlog_trace_usage": "toDateTime(Start)",
     "execlog_steps": "toDateTime(Start)",
+    "execlog_retry_audit": "toDateTime(Time)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -65,9 +66,12 @@ BACKFILL: dict[str, tuple[str, str]] = {
 # Migrations that change how derived tables are derived: after them, each table named is emptied and
 # derived again from otel_traces by its SELECT (migrations run when a store is opened, before it serves).
 REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
+    # The Project column (facts/project.sql) of the executions and attempts made before it.
+    "016_projects": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select")),
     "020_client_dialects": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select"),
                             ("execlog_trace_rollups", "rollups_select")),
 }
+
 
 
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).

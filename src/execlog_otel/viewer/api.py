@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from execlog_otel import semconv as sc
 from execlog_otel.store.filters import MAX_PAGE
 from execlog_otel.store.repository import COUNT_CAP, MAX_STEPS
-from execlog_otel.viewer import params, presenters
+from execlog_otel.viewer import access, auth, params, presenters
 from execlog_otel.viewer.errors import NotFound, not_found_message
 from execlog_otel.viewer.services import services
 
@@ -25,7 +25,7 @@ def list_executions():
     reads = services().reads
     if "ids" in request.args:
         # The listing polls its live rows by id to update them in place.
-        items = reads.by_ids(params.id_list(request.args.get("ids")))
+        items = reads.by_ids(params.id_list(request.args.get("ids")), access.scope())
         return jsonify(items=[presenters.execution(e) for e in items])
     return jsonify(presenters.page(reads.page(params.list_filter(request.args))))
 
@@ -52,7 +52,16 @@ def totals():
 @bp.get("/names")
 def execution_names():
     kind = params.kind(request.args.get("kind"))
-    return jsonify(presenters.names(services().reads.names(kind)))
+    return jsonify(presenters.names(services().reads.names(kind, access.scope())))
+
+
+@bp.get("/projects")
+def projects():
+    """The projects the caller sees, with executions, failures and cost over the last 24 h and 7 days."""
+    principal = auth.current_principal()
+    items = services().reads.projects(access.scope())
+    return jsonify(items=[presenters.project(p, principal.role(p.name)) for p in items],
+                   all_projects=principal.sees_all)
 
 
 @bp.get("/info")
@@ -88,12 +97,13 @@ def get_execution(execution_id: str):
     eid = params.execution_id(execution_id)
     attempt = params.attempt(request.args)
     reads = services().reads
+    scope = access.scope()
     if not params.flag(request.args, "steps") and attempt is None:
-        summary = reads.summary(eid)
+        summary = reads.summary(eid, scope)
         if summary is None:
             raise NotFound(not_found_message(execution_id))
         return jsonify(presenters.summary(summary))
-    detail = reads.detail(eid, attempt)
+    detail = reads.detail(eid, attempt, scope)
     if detail is None:
         raise NotFound(not_found_message(execution_id))
     return jsonify(presenters.detail(detail))

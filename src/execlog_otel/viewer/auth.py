@@ -55,6 +55,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from execlog_otel.config import Settings
 from execlog_otel.ingest import RECEIVER_ENDPOINTS
+from execlog_otel.viewer import people as people_mod
+from execlog_otel.viewer.people import NOBODY, People, Principal
 from execlog_otel.viewer.throttle import TOO_MANY_CODE, GuessLimiter, Refusal
 
 log = logging.getLogger(__name__)
@@ -139,12 +141,25 @@ def _guesses() -> GuessLimiter:
     return current_app.extensions["execlog_guesses"]
 
 
-def _bearer_ok(settings: Settings) -> bool | Refusal:
-    """True for the right bearer token; a Refusal while this address is over its limit of wrong ones."""
+def people() -> People:
+    """Everyone who may sign in or call the API (``viewer.people``), loaded when the app was built."""
+    return current_app.extensions["execlog_people"]
+
+
+def _bearer(settings: Settings) -> Principal | None | Refusal:
+    """The principal of a right bearer token; a Refusal while this address is over its limit of wrong ones."""
     header = request.headers.get("Authorization", "")
-    if not settings.auth_token or not header.startswith("Bearer ") or request.endpoint in RECEIVER_ENDPOINTS:
-        return False  # the receiver checks its own (ingest) token: an exporter's is not a wrong viewer token
-    return _guesses().bearer(settings.auth_token, header[7:].strip(), request.remote_addr or "")
+    book = people()
+    if not book.tokens or not header.startswith("Bearer "):
+        return None
+    address = request.remote_addr or ""
+    refusal = _guesses().check(address)
+    if refusal:
+        return refusal
+    principal = book.token(header[7:].strip())
+    if principal is None:
+        _guesses().failed(address)
+    return principal
 
 
 def _too_many(refusal: Refusal) -> Response:
@@ -157,17 +172,28 @@ def _too_many(refusal: Refusal) -> Response:
     return resp
 
 
-def _session_user() -> str | None:
+def _session_principal() -> Principal | None:
     user = session.get("user")
     sid = session.get("sid")
     if not user or not isinstance(sid, str) or current_app.extensions["execlog_revoked"].is_revoked(sid):
         return None
-    return user
+    digest = session.get("token_sha256")
+    if isinstance(digest, str):  # signed in with a token: its roles
+        return people().tokens.get(digest)
+    return people().users.get(user)
 
 
 def current_user() -> str | None:
-    """Who is signed in (``"token"`` for bearer-token requests), or None."""
+    """Who is signed in (the token's name for bearer-token requests), or None."""
     return getattr(g, "execlog_user", None)
+
+
+def current_principal() -> Principal:
+    """Who makes this request, with their roles (everything when authentication is off)."""
+    principal = getattr(g, "execlog_principal", None)
+    if principal is not None:
+        return principal
+    return NOBODY if not _settings().auth_enabled else Principal("", "user")
 
 
 def _wants_json() -> bool:
@@ -202,10 +228,12 @@ def check_request() -> Response | None:
     """before_request: authenticate, then check CSRF on state-changing requests."""
     settings = _settings()
     endpoint = request.endpoint or ""
-    bearer = _bearer_ok(settings)
+    bearer = None if endpoint in RECEIVER_ENDPOINTS else _bearer(settings)  # the receiver takes ingest tokens
     if isinstance(bearer, Refusal):
         return _too_many(bearer)
-    g.execlog_user = "token" if bearer else _session_user()
+    principal = bearer or _session_principal()
+    g.execlog_principal = principal if settings.auth_enabled else NOBODY
+    g.execlog_user = principal.name if principal else None
     if settings.auth_enabled and endpoint not in PUBLIC_ENDPOINTS and not g.execlog_user:
         return _deny(401, "sign_in_required", "sign in first: open /login, or send 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS and endpoint not in CSRF_EXEMPT_ENDPOINTS and not bearer:
@@ -238,10 +266,12 @@ def login() -> Any:
             elif user:
                 session.clear()
                 session.permanent = True
-                session["user"] = user
+                session["user"] = user.name
+                if user.kind == "token":
+                    session["token_sha256"] = people_mod.token_digest(token)
                 session["sid"] = secrets.token_urlsafe(24)
                 g.execlog_new_csrf = secrets.token_urlsafe(32)  # a fresh CSRF token after sign-in
-                log.info("signed in: %s", user)
+                log.info("signed in: %s", user.name)
                 return redirect(target)
             else:
                 _guesses().failed(address, None if token else name)
@@ -254,23 +284,21 @@ def login() -> Any:
             _guesses().failed(address)
             log.warning("sign-in refused (rate limit) from %s", address)
             error, status = f"Too many failed sign-ins: {refusal.message.split(': ', 1)[-1]}.", 429
-            page = render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),
-                                   with_token=bool(settings.auth_token))
+            page = render_template("login.html", error=error, next=target, with_users=bool(people().passwords),
+                                   with_token=bool(people().tokens))
             return page, 429, {"Retry-After": str(refusal.retry_after_s)}
-    return render_template("login.html", error=error, next=target, with_users=bool(settings.auth_users),
-                           with_token=bool(settings.auth_token)), status
+    return render_template("login.html", error=error, next=target, with_users=bool(people().passwords),
+                           with_token=bool(people().tokens)), status
 
 
-def _check_credentials(settings: Settings, name: str, password: str, token: str) -> str | None | Refusal:
-    """The signed-in name for these credentials, None when wrong, a Refusal when too many hash at once.
+def _check_credentials(settings: Settings, name: str, password: str, token: str) -> Principal | None | Refusal:
+    """Who these credentials sign in, None when wrong, a Refusal when too many hash at once.
 
     A name that is not a user is hashed against a stand-in hash, so that it costs what a known one does
     and the answer's timing does not tell which user names exist."""
     if token:
-        ok = bool(settings.auth_token) and hmac.compare_digest(token.encode("utf-8", "replace"),
-                                                               settings.auth_token.encode())
-        return "token" if ok else None
-    users = current_app.extensions["execlog_users"]
+        return people().token(token)
+    users = people().passwords
     slots = _guesses().hashing()
     if not slots.acquire(blocking=False):
         return Refusal(1, "too many sign-ins at once: try again in 1 s")
@@ -279,7 +307,7 @@ def _check_credentials(settings: Settings, name: str, password: str, token: str)
         ok = check_password_hash(stored or stand_in_hash(), password)
     finally:
         slots.release()
-    return name if ok and stored is not None and password else None
+    return people().users.get(name) if ok and stored is not None and password else None
 
 
 @functools.cache
@@ -300,7 +328,10 @@ def logout() -> Any:
 @bp.get("/api/session")
 def session_info() -> Any:
     """Who is signed in and the CSRF token scripts send with state-changing requests."""
-    return jsonify(user=current_user(), auth_enabled=_settings().auth_enabled, csrf_token=csrf_token())
+    principal = current_principal()
+    return jsonify(user=current_user(), auth_enabled=_settings().auth_enabled, csrf_token=csrf_token(),
+                   admin=principal.admin, sees_all_projects=principal.sees_all,
+                   roles={} if principal.admin else dict(principal.roles))
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -313,13 +344,15 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["execlog_revoked"] = SessionRevocations()
 
     try:
-        app.extensions["execlog_users"] = parse_users(settings.auth_users)
+        app.extensions["execlog_people"] = people_mod.load(settings.auth_file, parse_users(settings.auth_users),
+                                                           settings.auth_token, settings.ingest_token)
     except ValueError as exc:
         from execlog_otel.config import ConfigError
 
         raise ConfigError(str(exc)) from None
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["current_principal"] = current_principal
     app.register_blueprint(bp)
     app.before_request(check_request)
     app.after_request(_set_csrf_cookie)

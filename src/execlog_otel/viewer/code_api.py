@@ -19,8 +19,9 @@ from execlog_otel import replay
 from execlog_otel import semconv as sc
 from execlog_otel.replay.generate import is_replayable
 from execlog_otel.store.errors import QueryError
-from execlog_otel.viewer import errors, params, presenters
+from execlog_otel.viewer import access, errors, params, presenters
 from execlog_otel.viewer.errors import NotFound, not_found_message
+from execlog_otel.viewer.people import OPERATOR, VIEWER
 from execlog_otel.viewer.services import services
 
 bp = Blueprint("code", __name__)
@@ -37,14 +38,19 @@ def _permalink(execution_id: str) -> str:
     return f"{base}/executions/{execution_id}"
 
 
-def _execution(execution_id: str, attempt: int | None = None) -> dict[str, Any] | None:
-    """The execution as the API serves it (``presenters.detail``), which the replay file is made from."""
-    detail = services().reads.detail(params.execution_id(execution_id), attempt)
-    return presenters.detail(detail) if detail is not None else None
+def _execution(execution_id: str, attempt: int | None = None, role: str = OPERATOR) -> dict[str, Any] | None:
+    """The execution as the API serves it (``presenters.detail``), which the replay file is made from; only
+    for an operator of its project (a download replays the run: its inputs, its steps); reading the code
+    (``role`` viewer) is for anyone who sees the execution."""
+    detail = services().reads.detail(params.execution_id(execution_id), attempt, access.scope())
+    if detail is None:
+        return None
+    access.require(detail.execution.project, role)
+    return presenters.detail(detail)
 
 
-def _found(execution_id: str) -> dict[str, Any]:
-    execution = _execution(execution_id, params.attempt(request.args))
+def _found(execution_id: str, role: str = OPERATOR) -> dict[str, Any]:
+    execution = _execution(execution_id, params.attempt(request.args), role)
     if execution is None:
         raise NotFound(not_found_message(execution_id))
     return execution
@@ -102,7 +108,7 @@ def download_zip():
 
 @bp.get("/api/executions/<execution_id>/code")
 def code_json(execution_id: str):
-    execution = _found(execution_id)
+    execution = _found(execution_id, VIEWER)
     ok, reason = is_replayable(execution)
     code = execution.get("code") or {}
     steps = [{"name": s.get("name"), "kind": s.get("kind"), "function": (s.get("code") or {}).get("function", ""),

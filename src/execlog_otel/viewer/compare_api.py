@@ -7,8 +7,8 @@ from flask import Blueprint, jsonify, render_template, request
 
 from execlog_otel import semconv as sc
 from execlog_otel.store.errors import QueryError
+from execlog_otel.viewer import access, params, presenters
 from execlog_otel.viewer import compare as compare_mod
-from execlog_otel.viewer import params, presenters
 from execlog_otel.viewer.errors import NotFound, not_found_message
 from execlog_otel.viewer.services import services
 
@@ -30,7 +30,7 @@ def _detail(side: str) -> dict:
         raise QueryError(f"{side}: missing; compare needs ?a=<execution id>&b=<execution id> "
                          f"(and a_attempt / b_attempt to pick attempts)")
     eid = params.execution_id(raw)
-    detail = services().reads.detail(eid, _attempt(f"{side}_attempt"))
+    detail = services().reads.detail(eid, _attempt(f"{side}_attempt"), access.scope())
     if detail is None:
         raise NotFound(not_found_message(eid))
     return presenters.detail(detail)

@@ -30,12 +30,17 @@ class NotFound(LookupError):
     """The execution (or page) asked for is not in this store."""
 
 
+class Forbidden(PermissionError):
+    """The caller sees the execution but their role in its project does not allow this (403)."""
+
+
 def not_found_message(execution_ids: list[str] | str) -> str:
     ids = ", ".join(execution_ids) if isinstance(execution_ids, list) else execution_ids
     return f"no execution {ids} in this store (it may be older than the retention)"
 
 
-_TITLES = {400: "Bad request", 404: "Not found", 500: "Something went wrong", 503: "Store unavailable",
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 500: "Something went wrong",
+           503: "Store unavailable",
            504: "Query timed out"}
 
 # Routes outside /api/ that answer files, not pages: their errors are JSON too.
@@ -92,6 +97,7 @@ def _unexpected(exc: Exception) -> Any:
 def init_app(app: Flask) -> None:
     app.register_error_handler(QueryError, lambda exc: answer(400, "bad_request", str(exc)))
     app.register_error_handler(NotFound, lambda exc: answer(404, "not_found", str(exc)))
+    app.register_error_handler(Forbidden, lambda exc: answer(403, "forbidden", str(exc)))
     app.register_error_handler(sqlcmd.SqlTimeout, lambda exc: answer(504, "query_timeout", str(exc)))
     app.register_error_handler(sqlcmd.SqlError, lambda exc: answer(400, "bad_request", str(exc)))
     app.register_error_handler(ClickHouseError, store_failure)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from execlog_otel import semconv as sc
 from execlog_otel.store.errors import QueryError
-from execlog_otel.viewer import errors, params
+from execlog_otel.viewer import access, errors, params
 from execlog_otel.viewer.services import services
 
 # Templates and static files are the app's own (``viewer/templates``, ``viewer/static`` at /static).
@@ -58,7 +58,7 @@ def detail(execution_id: str):
     if eid != execution_id:
         # One permalink per execution: lowercase id.
         return redirect(url_for("pages.detail", execution_id=eid, **request.args.to_dict(flat=True)), 301)
-    if services().reads.execution(eid) is None:
+    if services().reads.execution(eid, access.scope()) is None:
         # Not an empty page frame: a 404 page that says so.
         raise errors.NotFound(errors.not_found_message(eid))
     return render_template("detail.html", execution_id=eid, **_page_context())

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import DEFAULT_PAGE, KINDS, MAX_IDS, STATUSES, ListFilter, check_execution_id
+from execlog_otel.store.scope import ProjectScope
 from execlog_otel.viewer.presenters import decode_cursor
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -86,8 +87,13 @@ def whole_number(raw: str | None, name: str) -> int | None:
         raise QueryError(f"{name}={raw!r}: expected a whole number") from None
 
 
-def list_filter(args: Args) -> ListFilter:
-    """The listing's filters (``/api/executions``, ``/neighbors``, ``/facets``)."""
+def list_filter(args: Args, scope: ProjectScope | None = None) -> ListFilter:
+    """The listing's filters (``/api/executions``, ``/neighbors``, ``/facets``, Insights), within the projects
+    the request may read (``viewer.access.scope()`` unless ``scope`` is given)."""
+    if scope is None:
+        from execlog_otel.viewer import access
+
+        scope = access.scope()
     cursor = text(args, "cursor")
     limit = whole_number(text(args, "limit"), "limit")
     return ListFilter(
@@ -95,7 +101,8 @@ def list_filter(args: Args) -> ListFilter:
         q=text(args, "q"), service=text(args, "service"), from_ns=time_ns(text(args, "from"), "from"),
         to_ns=time_ns(text(args, "to"), "to"), limit=DEFAULT_PAGE if limit is None else limit,
         cursor=decode_cursor(cursor) if cursor else None, sort=text(args, "sort") or "started_at",
-        order=(text(args, "order") or "desc").lower(), cost_above=usd(text(args, "cost_above"), "cost_above"))
+        order=(text(args, "order") or "desc").lower(), cost_above=usd(text(args, "cost_above"), "cost_above"),
+        scope=scope)
 
 
 def usd(raw: str | None, name: str) -> float | None:

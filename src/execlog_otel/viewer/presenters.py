@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from execlog_otel.store.audit import AuditEntry
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.model import (
     Attempt,
@@ -26,6 +27,7 @@ from execlog_otel.store.model import (
     Page,
     Payload,
     ProblemStep,
+    ProjectSummary,
     StatusCounts,
     Step,
     Totals,
@@ -90,7 +92,8 @@ def execution(e: Execution) -> JSON:
         "steps": r.steps, "failed_steps": r.failed_steps, "skipped_steps": r.skipped_steps,
         "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "total_tokens": r.total_tokens,
         "models": list(r.models), "tools": list(r.tools), "connectors": list(r.connectors),
-        "service": e.service, "event": e.event, "target": e.target, "target_record_id": e.target_record_id,
+        "service": e.service, "project": e.project, "event": e.event, "target": e.target,
+        "target_record_id": e.target_record_id,
         "request_id": e.request_id, "triggered_by": e.triggered_by, "retryable": e.retryable,
         "not_retryable_reason": e.not_retryable_reason, "trigger_fingerprint": e.trigger_fingerprint,
         "retry_target": e.retry_target, "retry_url": e.retry_url,
@@ -129,7 +132,22 @@ def page(p: Page) -> JSON:
 
 def attempt(a: Attempt) -> JSON:
     return {"trace_id": a.trace_id, "attempt": a.attempt, "started_at": iso(a.start_ns),
-            "duration_ms": ms(a.duration_ns), "status": a.status, "cost_usd": a.cost.usd, "cost": cost(a.cost)}
+            "duration_ms": ms(a.duration_ns), "status": a.status, "cost_usd": a.cost.usd, "cost": cost(a.cost),
+            "triggered_by": a.triggered_by}
+
+
+def project(p: ProjectSummary, role: str | None) -> JSON:
+    """A project on the landing page (``Project`` in openapi.yaml), with the caller's role in it."""
+    return {"name": p.name, "role": role, "last_started_at": iso(p.last_start_ns) if p.last_start_ns else None,
+            "executions_24h": p.executions_24h, "failed_24h": p.failed_24h, "cost_24h_usd": p.cost_24h_usd,
+            "executions_7d": p.executions_7d, "failed_7d": p.failed_7d, "cost_7d_usd": p.cost_7d_usd}
+
+
+def audit_entry(e: AuditEntry) -> JSON:
+    """A retry request as the audit list shows it (``AuditEntry`` in openapi.yaml)."""
+    return {"at": iso(e.time_ns), "execution_id": e.execution_id, "project": e.project, "actor": e.actor,
+            "actor_kind": e.actor_kind, "address": e.address, "mode": e.mode, "accepted": e.accepted,
+            "code": e.code, "reason": e.reason, "attempt": e.attempt or None}
 
 
 def step(s: Step) -> JSON:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from execlog_otel import sqlcmd
+from execlog_otel.viewer import access
 from execlog_otel.viewer.params import whole_number
 from execlog_otel.viewer.services import services
 
@@ -20,6 +21,7 @@ bp = Blueprint("sql_api", __name__, url_prefix="/api")
 
 @bp.get("/sql")
 def run_sql():
+    access.require_admin()  # raw SQL reads every project
     max_rows = whole_number((request.args.get("max_rows") or str(sqlcmd.DEFAULT_MAX_ROWS)).strip(), "max_rows")
     s = services()
     result = sqlcmd.run_read_only(s.sql, request.args.get("query", ""), max_rows, s.store.database)

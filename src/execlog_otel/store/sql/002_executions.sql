@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS {database}.execlog_executions {on_cluster} (
     Status LowCardinality(String) CODEC(ZSTD(1)),
     StatusMessage String CODEC(ZSTD(1)),
     ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Project LowCardinality(String) CODEC(ZSTD(1)),
     Event LowCardinality(String) CODEC(ZSTD(1)),
     Target LowCardinality(String) CODEC(ZSTD(1)),
     TargetRecordId String CODEC(ZSTD(1)),

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS {database}.execlog_attempts {on_cluster} (
     Name LowCardinality(String) CODEC(ZSTD(1)),
     Kind LowCardinality(String) CODEC(ZSTD(1)),
     ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Project LowCardinality(String) CODEC(ZSTD(1)),
     INDEX idx_execution_id ExecutionId TYPE bloom_filter(0.001) GRANULARITY 1
 ) ENGINE = {engine_replacing_plain}
 PARTITION BY toDate(Start)

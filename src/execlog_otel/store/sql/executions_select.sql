@@ -21,6 +21,7 @@ SELECT
     if(SpanAttributes[{attr.VALIDATION_MESSAGE}] != '', SpanAttributes[{attr.VALIDATION_MESSAGE}],
        StatusMessage) AS StatusMessage,
     ServiceName,
+    {fact.project} AS Project,
     SpanAttributes[{attr.EVENT}] AS Event,
     SpanAttributes[{attr.TARGET}] AS Target,
     SpanAttributes[{attr.TARGET_RECORD_ID}] AS TargetRecordId,

@@ -6,6 +6,7 @@ TraceId IN (
       AND ({kind:String} = '' OR Kind = {kind:String})
       AND ({name:String} = '' OR Name = {name:String})
       AND ({service:String} = '' OR ServiceName = {service:String})
+      AND ({all_projects:UInt8} OR Project IN {projects:Array(String)})
       AND (empty({statuses:Array(String)}) OR ExecutionId IN (
           SELECT ExecutionId FROM {database}.execlog_executions FINAL WHERE {executions_filter}))
 )
