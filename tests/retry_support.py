@@ -26,7 +26,8 @@ WAIT_S = 60  # generous bound for a busy machine; tests finish as soon as the st
 def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: str | None = None, attempt: int = 1,
                 execution_start_ns: int | None = None, payload: dict | None = None, fingerprint: str = "fp1",
                 retry_url: str = "", response_step: bool = False, extra: dict | None = None,
-                max_attempts: int | None = None, proof_secret: str = SECRET) -> tuple[str, str]:
+                max_attempts: int | None = None, proof_secret: str = SECRET,
+                resource_extra: dict | None = None) -> tuple[str, str]:
     """Write one attempt (root span + one step) as a runner would; returns (execution id, root span id).
 
     The root carries the proof a runner holding ``proof_secret`` records (empty: none, a forgery)."""
@@ -41,7 +42,7 @@ def add_attempt(store, *, name: str, status: str, start_ns: int, execution_id: s
         attrs.update({sc.RETRY_OF: execution_id, sc.ATTEMPT: str(attempt),
                       sc.EXECUTION_START: str(execution_start_ns)})
 
-    resource = {"service.name": "runner"}
+    resource = {"service.name": "runner", **(resource_extra or {})}
     if retry_url:
         resource[sc.RESOURCE_RETRY_URL] = retry_url
     if proof_secret and sc.RETRY_PROOF not in attrs:

@@ -148,13 +148,14 @@ def test_distro_configures_execlog_under_opentelemetry_instrument(server, tmp_pa
             pass
     """))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}
-    env.update(OTEL_PYTHON_DISTRO="execlog", EXECLOG_ENDPOINT=server.url)
+    env.update(OTEL_PYTHON_DISTRO="execlog", EXECLOG_ENDPOINT=server.url, EXECLOG_PROJECT="distro-project")
     cmd = [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, str(app)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f"configured: OTLP/HTTP {server.url}/v1/traces" in proc.stdout
     item = Api(server.url).wait_status("hello-distro", "Success")
     assert item["request_id"] == "rq-distro"
+    assert item["project"] == "distro-project"  # EXECLOG_PROJECT under auto-instrumentation
     bad = subprocess.run(cmd, env={**env, "EXECLOG_FLUSH_INTERVAL_MS": "soon"}, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 0

@@ -155,15 +155,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _file_has_ingest_tokens(settings: Settings) -> bool:
+    if not settings.auth_file:
+        return False
+    from execlog_otel.viewer import people
+
+    try:
+        return people.load(settings.auth_file, {}, "", "").ingest_required
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def check_bind(settings: Settings, receiver: bool = True) -> None:
     """Refuse to expose an unauthenticated viewer, API or receiver beyond this machine unless told to."""
     if is_loopback(settings.host) or settings.insecure_allow_remote:
         return
     missing = []
     if not settings.auth_enabled:
-        missing.append("EXECLOG_AUTH_TOKEN or EXECLOG_AUTH_USERS (viewer and API)")
-    if receiver and not settings.ingest_token:
-        missing.append("EXECLOG_INGEST_TOKEN (OTLP receiver)")
+        missing.append("EXECLOG_AUTH_TOKEN, EXECLOG_AUTH_USERS or EXECLOG_AUTH_FILE (viewer and API)")
+    if receiver and not settings.ingest_token and not _file_has_ingest_tokens(settings):
+        missing.append("EXECLOG_INGEST_TOKEN or ingest_tokens in EXECLOG_AUTH_FILE (OTLP receiver)")
     if missing:
         raise ConfigError(
             f"refusing to listen on {settings.host}: it is reachable from other machines and no authentication "

@@ -21,6 +21,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _page_context() -> dict[str, Any]:
+    access.scope()  # a project the caller cannot see is not found, as in the API
     settings = services().settings
     return {"base_url": settings.base_url.rstrip("/"), "statuses": [s.value for s in sc.Status],
             "live_statuses": ",".join(s.value for s in sc.LIVE_STATUSES)}
@@ -30,6 +31,12 @@ def _page_context() -> dict[str, Any]:
 @bp.get("/executions")
 def listing():
     return render_template("listing.html", **_page_context())
+
+
+@bp.get("/projects")
+def projects():
+    """The projects landing page: each project the caller sees with its executions, failures and cost."""
+    return render_template("projects.html", **_page_context())
 
 
 @bp.get("/insights")

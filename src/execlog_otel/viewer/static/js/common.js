@@ -13,6 +13,19 @@ export const LIVE_STATUSES = new Set((document.body.dataset.liveStatuses || "Run
 
 export class ApiError extends Error {}
 
+// The project this page shows (its ?project=; empty: every project the caller sees). API calls and links
+// carry it, so a permalink keeps its project.
+export const PROJECT = document.body.dataset.project || "";
+
+/** A same-site href with this page's project added (unless it names one already). */
+export function withProject(href) {
+  if (!PROJECT) return href;
+  const url = new URL(href, window.location.origin);
+  if (url.origin !== window.location.origin || url.searchParams.has("project")) return href;
+  url.searchParams.set("project", PROJECT);
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
 /** GET a JSON document from the API; throws ApiError carrying the server's message. */
 export async function api(path, params) {
   const url = new URL(path, window.location.origin);
@@ -21,6 +34,7 @@ export async function api(path, params) {
       if (v !== undefined && v !== null && v !== "") url.searchParams.append(k, v);
     }
   }
+  if (PROJECT && !url.searchParams.has("project")) url.searchParams.set("project", PROJECT);
   let response;
   try {
     response = await fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin"});
@@ -274,7 +288,7 @@ export function toast(message) {
 /** The stable permalink of an execution (EXECLOG_BASE_URL when set, else this origin). */
 export function permalink(id) {
   const base = document.body.dataset.baseUrl || window.location.origin;
-  return `${base}/executions/${encodeURIComponent(id)}`;
+  return `${base}/executions/${encodeURIComponent(id)}${PROJECT ? `?${new URLSearchParams({project: PROJECT})}` : ""}`;
 }
 
 export function emit(name, detail) {
@@ -284,7 +298,7 @@ export function emit(name, detail) {
 // --- listing query (shared by the listing and the detail page's previous / next) --------------
 
 export const RANGES = {"1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3};
-const LISTING_KEYS = ["kind", "name", "q", "status", "range", "from", "to", "sort", "order", "limit", "cost_above"];
+const LISTING_KEYS = ["project", "kind", "name", "q", "status", "range", "from", "to", "sort", "order", "limit", "cost_above"];
 
 /** The listing's own query (page URL form): only the keys that define its rows and order. */
 export function listingQuery(params) {
@@ -312,6 +326,7 @@ export function apiParams(params) {
     if (params.get("from")) out.set("from", params.get("from"));
     if (params.get("to")) out.set("to", params.get("to"));
   }
+  if (PROJECT) out.set("project", PROJECT);
   return out;
 }
 

@@ -3,6 +3,7 @@ import {
   LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, costBreakdown, costText, el, emit,
   formatDuration, formatInt, formatUsd,
   initTimeZoneLabel, isTyping, jsonText, permalink, renderJSON, setBadge, setPayloadNote, setTime, showError,
+  withProject,
 } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -88,7 +89,7 @@ function goToNeighbor(key) {
   const n = state.neighbors[key];
   if (!n) return;
   const q = listQuery.toString();
-  window.location.href = `/executions/${encodeURIComponent(n.id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`;
+  window.location.href = withProject(`/executions/${encodeURIComponent(n.id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`);
 }
 
 /** Milliseconds as a plain number (Execution Time (ms)): exact enough for sub-millisecond runs. */
@@ -113,7 +114,7 @@ function renderHeader(item) {
   setBadge($("exec-status"), item.status);
   $("exec-kind").textContent = item.kind;
   const back = new URLSearchParams(listQuery);
-  $("back-link").href = `/executions${back.toString() ? `?${back}` : ""}`;
+  $("back-link").href = withProject(`/executions${back.toString() ? `?${back}` : ""}`);
 
   const dl = clear($("metrics"));
   // Started At, Duration and Ended At all describe the attempt shown (the reference's metrics); a

@@ -2,7 +2,7 @@
 // of the package, under the page's strict Content-Security-Policy). Filters are the listing's URL
 // parameters (kind, name, status, range/from/to), so the page and the listing share links; every chart
 // opens the listing filtered to what was clicked. The numbers behind each chart are a table and a CSV.
-import {api, apiParams, clear, el, formatInt, initTimeZoneLabel, RANGES, showError} from "./common.js";
+import {api, apiParams, clear, el, formatInt, initTimeZoneLabel, RANGES, showError, withProject} from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const Chart = window.Chart;
@@ -56,7 +56,7 @@ function listingUrl(extra = {}) {
   for (const k of ["kind", "name", "status", "range", "from", "to"]) if (params.get(k)) out.set(k, params.get(k));
   for (const [k, v] of Object.entries(extra)) if (v) out.set(k, v);
   if (extra.from) out.set("range", "custom");
-  return `/executions?${out}`;
+  return withProject(`/executions?${out}`);
 }
 
 function bucketLabel(iso, seconds) {

@@ -1,7 +1,7 @@
 // The executions listing: filters in the URL, keyset pages, live rows, Quick View.
 import {
   LIVE_STATUSES, api, apiParams, attemptsLabel, badge, clear, copyText, el, emit, formatDuration, formatInt,
-  iconAction, initTimeZoneLabel, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
+  iconAction, initTimeZoneLabel, withProject, isTyping, listingQuery, permalink, renderJSON, setBadge, setPayloadNote, setTime,
   showError, costBreakdown, costText,
 } from "./common.js";
 
@@ -158,12 +158,12 @@ async function goToPage(index) {
 
 function detailHref(id) {
   const q = listingQuery(state.params).toString();
-  return `/executions/${encodeURIComponent(id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`;
+  return withProject(`/executions/${encodeURIComponent(id)}${q ? `?list=${encodeURIComponent(q)}` : ""}`);
 }
 
 function scopeHref(item) {
   const q = new URLSearchParams({kind: item.kind, name: item.name});
-  return `/executions?${q}`;
+  return withProject(`/executions?${q}`);
 }
 
 function chips(cell, values, max = 3) {
