@@ -24,6 +24,7 @@ from execlog_otel.store.store import Store
 
 SPAN_WINDOW_DAYS = 29.5
 BIG_STEPS = 1000
+PROJECTS = 20  # executions are spread over this many projects (execlog.project), at random
 SPANS_PER_EXECUTION = 10  # roughly: the step distribution below averages about 9 steps plus the root
 
 # The mix as ClickHouse array literals (constants of the generator, not user input).
@@ -101,7 +102,8 @@ SELECT
     'Internal' AS SpanKind,
     service AS ServiceName,
     map('service.name', service, 'telemetry.sdk.language', 'python', 'telemetry.sdk.name', 'opentelemetry',
-        'telemetry.sdk.version', '1.27.0', 'host.name', service || '-' || toString(cityHash64(e, 23) % 4))
+        'telemetry.sdk.version', '1.27.0', 'host.name', service || '-' || toString(cityHash64(e, 23) % 4),
+        'execlog.project', 'team-' || leftPad(toString(cityHash64(e, 31) % {PROJECTS}), 2, '0'))
         AS ResourceAttributes,
     'execlog_otel' AS ScopeName,
     '0.1.0' AS ScopeVersion,
@@ -180,6 +182,11 @@ class Dataset:
     seconds: float
 
 
+def project_name(n: int) -> str:
+    """The n-th of the PROJECTS projects the executions are spread over (execlog.project)."""
+    return f"team-{n % PROJECTS:02d}"
+
+
 def spacing_ns(executions: int) -> int:
     return int(SPAN_WINDOW_DAYS * 86400e9 / executions)
 
@@ -209,7 +216,7 @@ def generate(store: Store, executions: int, chunk_executions: int = 100_000, log
 
 
 MANIFEST = "benchmark-dataset.json"
-GENERATOR_VERSION = 2  # bump when the generated data changes; kept datasets of other versions are remade
+GENERATOR_VERSION = 3  # bump when the generated data changes; kept datasets of other versions are remade
 
 
 def open_or_generate(data_dir: Path, executions: int, database: str = "otel", log=print) -> tuple[Store, Dataset]:

@@ -7,7 +7,8 @@ parameters (statuses, search texts, day windows, starting executions) so no
 answer is the previous one repeated. Baseline, same process and store: the
 cheapest ClickHouse round trip (``SELECT 1``), so the ratios show how far the
 requests are from the engine's fixed cost on this machine. Measured after the
-background merges settled, without ``OPTIMIZE … FINAL``.
+background merges settled, without ``OPTIMIZE … FINAL``. The ``project listing`` rows are the same
+requests scoped to one of the dataset's 20 projects (``?project=``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import SIZES, emit, log, wait_merges
-from benchmarks.dataset import open_or_generate
+from benchmarks.dataset import open_or_generate, project_name
 from benchmarks.stats import summary
 from benchmarks.storage import bytes_per_span
 from execlog_otel.config import Settings
@@ -81,6 +82,13 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
         # What the totals above the listing add to it (the page asks for them beside the page itself).
         "listing: totals (default filters)": lambda i: "/api/totals",
         "listing: totals (status filter)": lambda i: f"/api/totals?status={statuses[i % len(statuses)]}",
+        # One project of 20 (?project=, what the viewer sends once a project is chosen).
+        "project listing: default page": lambda i: f"/api/executions?project={project_name(i)}",
+        "project listing: status filter": lambda i: f"/api/executions?project={project_name(i)}"
+                                                    f"&status={statuses[i % len(statuses)]}",
+        "project listing: search": lambda i: f"/api/executions?project={project_name(i)}"
+                                             f"&q={searches[i % len(searches)]}",
+        "project listing: next page (cursor)": None,
         f"detail: {ds_big_steps(store, ds)}-step execution": lambda i: f"/api/executions/{ds.big_execution_id}",
         "Quick View next": None,
     }
@@ -133,6 +141,12 @@ def _sample(client: Any, name: str, make: Any, i: int, state: dict[str, Any], rn
     if name == "listing: next page (cursor)":
         ms, state["page"] = _timed(client, f"/api/executions?cursor={state['page']['next_cursor']}")
         return ms
+    if name == "project listing: next page (cursor)":
+        # (A smoke-size project has one page: then its first page again.)
+        cursor = state["project_page"]["next_cursor"]
+        ms, state["project_page"] = _timed(client, f"/api/executions?project={project_name(7)}"
+                                           + (f"&cursor={cursor}" if cursor else ""))
+        return ms
     if name == "Quick View next":
         # The viewer's Quick View "next": the neighbour of the open row, then its summary.
         ids = state["page_ids"]
@@ -146,7 +160,8 @@ def _sample(client: Any, name: str, make: Any, i: int, state: dict[str, Any], rn
 def _measure(client: Any, cases: dict[str, Any], repeats: int, rng: random.Random) -> dict[str, dict]:
     failed = _warm_up(client, cases)
     first = client.get("/api/executions").get_json()
-    state = {"page": first, "page_ids": [it["id"] for it in first["items"]]}
+    state = {"page": first, "page_ids": [it["id"] for it in first["items"]],
+             "project_page": client.get(f"/api/executions?project={project_name(7)}").get_json()}
     out: dict[str, dict] = {}
     for name, make in cases.items():
         if name in failed:

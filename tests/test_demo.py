@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -113,6 +114,10 @@ def test_listing_shows_every_status_and_what_agents_and_automations_record(demo)
     assert any(i["name"] == "nightly-report" and i["cost_usd"] == pytest.approx(0.0125) for i in items)
     assert {"Salesforce", "Slack", "Shopify"} <= {c for i in items for c in i["connectors"]}
     assert by_name(items, "flaky-webhook", sc.Status.SUCCESS)["attempt"] == 2  # already retried once
+    # Two projects: the chat agents in one, the automations in the other.
+    assert {i["project"] for i in items} == {"assistants", "operations"}
+    assert {i["project"] for i in items if i["kind"] == sc.Kind.AUTOMATION} == {"operations"}
+    assert {i["project"] for i in agents if i["name"] != "approve-refund"} == {"assistants"}
 
 
 def test_retry_follows_the_reference_use_cases_and_limitations(demo):
@@ -191,3 +196,43 @@ def test_sigterm_stops_the_demo_cleanly(demo):
     assert proc.wait(timeout=30) == 0, proc.stderr.read()
     err = proc.stderr.read()
     assert "Traceback" not in err, err
+
+
+def test_demo_with_auth_prints_users_of_each_role_who_see_their_projects(tmp_path):
+    """`execlog demo --auth`: three users (admin, operator, viewer) are printed with their passwords; the viewer
+    of one project signs in and sees only that project."""
+    proc = subprocess.Popen([sys.executable, "-m", "execlog_otel.cli", "demo", "--auth", "--data",
+                             str(tmp_path / "data"), "--port", "0", "--clickhouse-http-port", "off"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=clean_env(PYTHONUNBUFFERED="1"))
+    try:
+        ready, _ = ready_line(proc.stdout)
+        base = ready.get("url", "")
+        users: dict[str, str] = {}
+        for line in proc.stdout:
+            found = re.match(r"\s+(\w+) / (\S+)\s+\((.*)\)", line)
+            if found:
+                users[found.group(1)] = found.group(2)
+            if len(users) == 3:
+                break
+        assert base and set(users) == {"ada", "otto", "vera"}, proc.stderr.read() if proc.poll() is not None else ""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(f"{base}/login", timeout=20).read()
+        csrf = next(c.value for c in jar if c.name == "execlog_csrf")
+        form = urllib.parse.urlencode({"user": "vera", "password": users["vera"], "csrf_token": csrf}).encode()
+        opener.open(f"{base}/login", data=form, timeout=20).read()
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            with opener.open(f"{base}/api/projects", timeout=20) as r:
+                projects = [p["name"] for p in json.loads(r.read())["items"]]
+            if projects or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert projects == ["assistants"]
+        with opener.open(f"{base}/api/executions", timeout=20) as r:
+            items = json.loads(r.read())["items"]
+        assert items and {i["project"] for i in items} == {"assistants"}
+    finally:
+        proc.kill()
+        proc.wait(timeout=20)

@@ -97,7 +97,9 @@ def serve(host, port, clickhouse_http_port, insecure_allow_remote, **store_opts)
               "[default 8123 when free; 0: any; off].")
 @click.option("--runs", type=int, default=1, show_default=True, help="Rounds of sample executions to feed.")
 @click.option("--exit", "exit_after", is_flag=True, help="Exit once the samples are stored (for scripts).")
-def demo(host, port, clickhouse_http_port, runs, exit_after, **store_opts) -> None:
+@click.option("--auth", "with_auth", is_flag=True, help="Turn sign-in on with three demo users (an admin, an "
+              "operator and a viewer of the demo's projects) and print their passwords.")
+def demo(host, port, clickhouse_http_port, runs, exit_after, with_auth, **store_opts) -> None:
     """Start serve on an embedded store and feed it sample agent and automation runs."""
     import secrets
     from dataclasses import replace
@@ -108,6 +110,10 @@ def demo(host, port, clickhouse_http_port, runs, exit_after, **store_opts) -> No
     settings = _settings(host=host, port=port, clickhouse_http_port=clickhouse_http_port, **store_opts)
     # The viewer and the demo's retry listener share a secret, so Retry works on the sample executions.
     settings = replace(settings, retry_secret=settings.retry_secret or secrets.token_urlsafe(32))
+    sign_ins: list[str] = []
+    if with_auth:
+        people_file, sign_ins = demo_mod.people_file(settings.resolved_data_dir)
+        settings = replace(settings, auth_file=str(people_file))
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -118,7 +124,15 @@ def demo(host, port, clickhouse_http_port, runs, exit_after, **store_opts) -> No
     click.echo(clickhouse_http.grafana_settings(running.clickhouse_http, settings), nl=False)
     try:
         count = demo_mod.feed(running.url, rounds=runs, retry_secret=settings.retry_secret)
-        click.echo(f"execlog demo: sent {count} sample executions. Open {running.url}/ to see them.")
+        click.echo(f"execlog demo: sent {count} sample executions in projects {demo_mod.AGENTS_PROJECT} and "
+                   f"{demo_mod.AUTOMATIONS_PROJECT}. Open {running.url}/projects to see them.")
+        if sign_ins:
+            click.echo(f"Sign in at {running.url}/login as:")
+            for line in sign_ins:
+                click.echo(f"  {line}")
+        elif settings.auth_enabled:
+            click.echo(f"Sign in at {running.url}/login with a user of EXECLOG_AUTH_FILE / EXECLOG_AUTH_USERS "
+                       "(or run `execlog demo --auth` for demo users of each role).")
         sys.stdout.flush()
         if exit_after:
             return

@@ -20,6 +20,9 @@ listener, so the viewer can re-run the ``@automation`` functions below:
 - ``renew-certificate``: already failed all 3 attempts (the Retry affordance is gone);
 - ``answer-form``: answered its caller through a Response connector, so it cannot be retried;
 - ``route-ticket``: its trigger was reconfigured after it failed, so a retry is refused.
+
+Projects: the agents are recorded in project ``assistants``, the automations (and the retries the viewer
+asks for) in project ``operations`` (the resource attribute ``execlog.project``, switched between them).
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ from execlog_otel.sdk.attempts import attempt_of
 from execlog_otel.sdk.context import current_execution
 from execlog_otel.sdk.executions import agent, automation
 from execlog_otel.sdk.steps import step
-from execlog_otel.sdk.telemetry import Telemetry, configure
+from execlog_otel.sdk.telemetry import Telemetry, _merge_resource, configure
 
 LISTEN = "127.0.0.1:0"  # the retry listener: loopback, any free port
+AGENTS_PROJECT, AUTOMATIONS_PROJECT = "assistants", "operations"  # the demo's two projects
 
 # The connector of flaky-webhook is "fixed" after the first attempt for each contact (per process).
 _flaky_attempts: dict[str, int] = {}
@@ -263,6 +267,7 @@ def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") ->
     feed_no = next(_feeds)
     count = 0
     for r in range(rounds):
+        _merge_resource(handle.tracer_provider, {sc.RESOURCE_PROJECT: AGENTS_PROJECT})
         for fn, prompt, tools in [
             (research_agent, "Find three recent papers on retrieval", ["web_search", "summarize"]),
             (support_agent, "Customer asks for a refund on order 1042", ["lookup_order", "issue_refund"]),
@@ -270,6 +275,8 @@ def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") ->
         ]:
             _quietly(fn, prompt, rng.choice(["gpt-4o-mini", "claude-sonnet-4"]), tools)
             count += 1
+        handle.force_flush()  # the agents' spans leave with their project before it changes
+        _merge_resource(handle.tracer_provider, {sc.RESOURCE_PROJECT: AUTOMATIONS_PROJECT})
         contact = f"003{feed_no:03d}{r:04d}"
         runs = [
             (sync_inventory, (f"SKU-{r}",)),
@@ -298,6 +305,33 @@ def feed(url: str, rounds: int = 1, seed: int = 7, *, retry_secret: str = "") ->
     time.sleep(0.3)  # let them reach their state
     handle.force_flush()
     return count
+
+
+def people_file(data_dir) -> tuple[object, list[str]]:
+    """A users file (EXECLOG_AUTH_FILE format) with one user per role over the demo's projects, with fresh
+    passwords; its path and the sign-in lines to print."""
+    import secrets
+    from pathlib import Path
+
+    from execlog_otel.viewer.auth import hash_password
+
+    users = [("ada", None, "admin: every project, the audit and SQL"),
+             ("otto", {AUTOMATIONS_PROJECT: "operator", AGENTS_PROJECT: "viewer"},
+              f"operator in {AUTOMATIONS_PROJECT} (retry, download code), viewer in {AGENTS_PROJECT}"),
+             ("vera", {AGENTS_PROJECT: "viewer"}, f"viewer in {AGENTS_PROJECT} only")]
+    lines, entries = [], []
+    for name, roles, what in users:
+        password = secrets.token_urlsafe(12)
+        entry = f'[users.{name}]\npassword = "{hash_password(password)}"\n'
+        entry += "admin = true\n" if roles is None else \
+            "projects = { " + ", ".join(f'{p} = "{r}"' for p, r in roles.items()) + " }\n"
+        entries.append(entry)
+        lines.append(f"{name} / {password}  ({what})")
+    path = Path(data_dir).expanduser() / "demo-people.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(entries), encoding="utf-8")
+    path.chmod(0o600)
+    return path, lines
 
 
 def stop() -> None:

@@ -57,6 +57,7 @@ async function load() {
     const first = state.item === null;
     state.item = item;
     render(first);
+    if (first) loadAudit();
     schedulePoll();
   } catch (err) {
     showError($("error-banner"), err);
@@ -70,6 +71,23 @@ function schedulePoll(force = false) {
   const live = state.item && LIVE_STATUSES.has(state.item.status) && !state.attempt;
   $("live-indicator").hidden = !live;
   if (live || force) state.pollTimer = setTimeout(load, POLL_MS);
+}
+
+/** The execution's retry requests (who, when, from where, single or bulk, outcome and why), newest first. */
+async function loadAudit() {
+  try {
+    const data = await api(`/api/executions/${encodeURIComponent(executionId)}/audit`);
+    const rows = clear($("audit-rows"));
+    $("audit-count").textContent = `(${data.items.length})`;
+    for (const r of data.items) {
+      rows.append(el("tr", {class: r.accepted ? "accepted" : "refused"},
+        el("td", {}, setTime(el("time"), r.at)), el("td", {text: r.actor}), el("td", {class: "mono", text: r.address}),
+        el("td", {text: r.mode}), el("td", {text: r.attempt ? `${r.code} (attempt ${r.attempt})` : r.code}),
+        el("td", {class: "wrap", text: r.reason})));
+    }
+  } catch (err) {
+    $("audit-count").textContent = `(${err.message})`;
+  }
 }
 
 async function loadNeighbors() {
@@ -151,7 +169,9 @@ function renderHeader(item) {
   metric(dl, "Target", item.target);
   metric(dl, "Target Record ID", item.target_record_id, {class: "mono"});
   metric(dl, "Request ID", item.request_id, {class: "mono"});
-  metric(dl, "Triggered By", item.triggered_by);
+  // Who asked for the attempt shown (the retry audit), else what the runner recorded.
+  const shownAttempt = (item.attempts || []).find((a) => a.attempt === item.shown_attempt);
+  metric(dl, "Triggered By", (shownAttempt && shownAttempt.triggered_by) || item.triggered_by);
   metric(dl, "Trigger", item.trigger);
   metric(dl, "Validation Message", item.validation_message, {class: "wrap"});
   metric(dl, "Raised Action", item.raised_action);
