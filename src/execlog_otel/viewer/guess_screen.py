@@ -37,8 +37,9 @@ class GuessScreen:
         self._limiter: GuessLimiter = app.extensions["execlog_guesses"]
         self._proxies: TrustedProxies = app.extensions["execlog_proxies"]
         self._sign_in = settings.auth_enabled
-        self._viewer_token = bool(settings.auth_token)
-        self._ingest_token = bool(settings.ingest_token)
+        people = app.extensions["execlog_people"]  # EXECLOG_AUTH_TOKEN, _INGEST_TOKEN and EXECLOG_AUTH_FILE's
+        self._viewer_token = bool(people.tokens)
+        self._ingest_token = people.ingest_required
         self._receiver_paths = frozenset(rule.rule for rule in app.url_map.iter_rules()
                                          if rule.endpoint in RECEIVER_ENDPOINTS)
 
