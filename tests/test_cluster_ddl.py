@@ -56,6 +56,12 @@ def test_every_statement_of_the_sharded_ddl_parses(ch_client):
     assert {re.match(r"CREATE TABLE IF NOT EXISTS otel\.(\w+)", s).group(1) for s in distributed} == created_local
     span_table = next(s for s in distributed if "otel.otel_traces " in s)
     assert f"Distributed(prod, otel_local, otel_traces, {cluster.shard_key('otel')})" in span_table
+    # a column a migration adds to a local table is added to its Distributed table too
+    added = [(m.group(1), m.group(2)) for s in stmts
+             if (m := re.match(r"ALTER TABLE otel_local\.(\w+) ON CLUSTER prod\s+ADD COLUMN IF NOT EXISTS (\w+)", s))]
+    for table, column in added:
+        assert any(re.match(rf"ALTER TABLE otel\.{table} ON CLUSTER prod ADD COLUMN IF NOT EXISTS {column}\b", s)
+                   for s in stmts), (table, column)
     # the views are per shard: they read and write the local tables
     for s in stmts:
         if s.startswith("CREATE MATERIALIZED VIEW"):
@@ -93,8 +99,8 @@ def test_every_span_of_every_attempt_of_an_execution_gets_the_same_shard(ch_clie
     for stmt in cluster.statements(main_db, "prod", local_db):
         if "ENGINE = Distributed(" in stmt:
             continue  # no cluster to distribute over
-        if stmt.startswith(f"CREATE OR REPLACE VIEW {main_db}."):
-            continue  # reads the Distributed tables
+        if stmt.startswith((f"CREATE OR REPLACE VIEW {main_db}.", f"ALTER TABLE {main_db}.")):
+            continue  # reads or alters the Distributed tables
         ch_client.command(_single_node(stmt))
     local = Store(ch_client, local_db)
     provider = TracerProvider(resource=Resource.create({"service.name": "shard-tests"}))

@@ -70,7 +70,7 @@ def _target(statement: str) -> str:
 
 def _column_alters(statement: str) -> str | None:
     """The column commands of an ALTER TABLE statement (to repeat on the Distributed table), or None."""
-    m = re.match(r"^ALTER TABLE \S+ (?:ON CLUSTER \S+ )?(.*)$", statement, re.I | re.S)
+    m = re.match(r"^ALTER TABLE \S+\s+(?:ON CLUSTER \S+\s+)?(.*)$", statement, re.I | re.S)
     if not m:
         return None
     commands = re.split(r",\s*(?=(?:ADD|DROP|MODIFY|RENAME|COMMENT|MATERIALIZE|CLEAR)\b)", m.group(1))
