@@ -240,3 +240,39 @@ def test_clients_metrics_land_in_the_collectors_tables(server, store, client):
             "('gen_ai.client.token.usage', 'gen_ai.client.operation.duration')").result_rows[0][0]
 
     assert wait_for(count, f"{client}'s GenAI histograms") >= 2
+
+
+def test_http_requests_under_a_model_call_belong_to_it(server):
+    """Stable HTTP conventions (http.request.method, server.address), as HTTP client instrumentations write
+    them: a request under a model call is neither a step nor a connector, even when it failed (a retried
+    429); a request the automation itself makes is both."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{server.url}/v1/traces")))
+    tracer = provider.get_tracer("transport")
+
+    def request(host: str, failed: bool = False) -> None:
+        with tracer.start_as_current_span("POST", kind=SpanKind.CLIENT, attributes={
+                "http.request.method": "POST", "server.address": host, "url.full": f"https://{host}/x"}) as span:
+            if failed:
+                span.set_status(Status(StatusCode.ERROR))
+
+    with tracer.start_as_current_span("answer", attributes={"gen_ai.operation.name": "invoke_agent",
+                                                            "gen_ai.agent.name": "answerer"}):
+        with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT, attributes={
+                "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+                "server.address": "api.openai.example"}):
+            request("api.openai.example", failed=True)
+            request("api.openai.example")
+        request("hooks.example")
+    provider.shutdown()
+    item = wait_for(lambda: next((i for i in listed(server.url) if i["steps"]), None), "the execution")
+    assert (item["steps"], item["failed_steps"], item["connectors"]) == (2, 0, ["hooks.example"])
+    shown = detail(server.url, item["id"])
+    assert [(s["kind"], s["connector"]) for s in shown["steps"]] == [("llm", ""), ("step", "hooks.example")]
+    quick = requests.get(f"{server.url}/api/executions/{item['id']}", params={"steps": "false"}, timeout=30).json()
+    assert quick["status"] == "Success" and quick["problem_steps"] == []
