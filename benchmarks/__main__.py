@@ -1,9 +1,10 @@
-"""``python -m benchmarks [--size smoke|1m|10m|100m] [--only sdk,exporter,ingest,listing,clickhouse] [--out FILE]``
+"""``python -m benchmarks [--size smoke|1m|10m|100m] [--only sdk,exporter,ingest,listing,clickhouse,big] [--out FILE]``
 
 Runs each measurement in its own process and writes one Markdown report: the
 machine, then a table of medians with their spread and the ratio to a baseline
-measured in the same run. ``listing`` also reports bytes on disk per span. The
-1m/10m datasets are generated once under /tmp and reused.
+measured in the same run. ``listing`` also reports bytes on disk per span; ``big``
+measures a 100,000-step execution (smoke: 6,000) and Compare of two 1,000-step
+attempts. The 1m/10m datasets are generated once under /tmp and reused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from benchmarks.common import SIZES
 from benchmarks.stats import fmt
 
-MEASUREMENTS = ("sdk", "exporter", "ingest", "listing", "clickhouse")
+MEASUREMENTS = ("sdk", "exporter", "ingest", "listing", "clickhouse", "big")
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGETS = {
@@ -34,7 +35,20 @@ TARGETS = {
     "growth": 1.5,  # p50 of the largest dataset over the one before it
     "rss_mib": 1536.0,
     "totals_added": 30.0,  # p50 ms the totals add to the listing's p50
+    "big_detail": 150.0,  # p50 ms: a big execution's header and first page of steps
+    "big_page": 100.0,  # p50 ms: a page of 200 steps, by offset or subtree
+    "compare": 300.0,  # p50 ms: Compare of two 1,000-step attempts
 }
+
+
+def _big_target(name: str) -> float | None:
+    if name.startswith("detail header"):
+        return TARGETS["big_detail"]
+    if name.startswith("page of"):
+        return TARGETS["big_page"]
+    if name.startswith("compare"):
+        return TARGETS["compare"]
+    return None
 
 
 def machine() -> str:
@@ -123,6 +137,8 @@ def table(results: dict[str, Any]) -> str:
                     f"median {fmt(ds['added_min_ms']['median'], 2)} ms added | same queries "
                     f"in-process (store client, Native bytes): median p50 {fmt(base[len(base) // 2], 2)} ms | – | "
                     f"≤ 10 ms added at p50 | {_met(ok)} |")
+    if "big" in results:
+        rows += big_rows(results["big"])
     return "\n".join(rows)
 
 
@@ -181,6 +197,20 @@ def _growth_rows(listing: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def big_rows(r: dict[str, Any]) -> list[str]:
+    base = r["baseline_select1_ms"]["p50"]
+    rows = []
+    for name, st in r["cases"].items():
+        target = _big_target(name)
+        cpu = r.get("cpu_ms", {}).get(name)
+        spread = _spread(st, ' ms') + (f"; CPU p50 {fmt(cpu['p50'])} ms" if cpu else "")
+        rows.append(f"| Big execution: {name} | {fmt(st['p50'])} ms | {spread} | `SELECT 1` round "
+                    f"trip: {fmt(base, 2)} ms | {st['p50'] / base:.0f}× | "
+                    f"{f'p50 ≤ {target:.0f} ms' if target else 'reported'} | "
+                    f"{_met(st['p50'] <= target) if target else '–'} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--size", default="smoke", choices=sorted(SIZES))
@@ -196,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES[a.size]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: dict[str, Any] = {}
-    modules = {"sdk": "sdk_overhead", "exporter": "exporter_throughput", "ingest": "otlp_ingest"}
+    modules = {"sdk": "sdk_overhead", "exporter": "exporter_throughput", "ingest": "otlp_ingest", "big": "big_detail"}
     for m in MEASUREMENTS:
         if m not in only:
             continue

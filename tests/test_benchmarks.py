@@ -26,7 +26,8 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     for label in ("µs per `step()`", "Exporter: spans/s", "OTLP ingest", "default page", "status filter",
                   "search", "24-hour range", "next page (cursor)", "1000-step execution", "Quick View next",
                   "bytes on disk per span", "ClickHouse HTTP endpoint", "insights: status_over_time",
-                  "insights: cost_by_name", "insights: slowest_steps"):
+                  "insights: cost_by_name", "insights: slowest_steps", "Big execution: detail header + first page",
+                  "Big execution: page of 200 steps by subtree", "Big execution: compare of two"):
         assert label in report, label
     # Every span the harness wrote is accounted for: nothing lost, nothing doubled.
     assert [b["batch"] for b in results["exporter"]["by_batch"]] == [512, 8192]
@@ -43,6 +44,7 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     assert results["sdk"]["sdk_us"]["p50"] > 0 and results["sdk"]["bare_us"]["p50"] > 0
     (ch,) = results["clickhouse"]
     assert ch["queries"] >= 20 and all(c["endpoint"]["n"] >= 1 for c in ch["cases"].values())
+    assert results["big"]["steps"] > 5_000 and all(c["n"] >= 1 for c in results["big"]["cases"].values())
 
 
 def test_harness_rejects_an_unknown_measurement() -> None:

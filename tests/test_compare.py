@@ -22,6 +22,12 @@ def test_json_diff_names_each_changed_path():
     ]
     assert compare.json_diff({"n": 1}, {"n": 1.0}) == [{"path": "$.n", "change": "changed", "a": 1, "b": 1.0}]
     assert compare.json_diff([1, 2], [1, 2]) == []
+    # Equal payloads are skipped in one comparison, but only when equal types and all: 1 is not true nor 1.0.
+    assert compare.json_diff({"a": [{"n": 1}]}, {"a": [{"n": True}]}) == [
+        {"path": "$.a[0].n", "change": "changed", "a": 1, "b": True}]
+    assert compare.json_diff({"a": [1.0]}, {"a": [1]}) == [{"path": "$.a[0]", "change": "changed", "a": 1.0, "b": 1}]
+    big = 2**70
+    assert compare.json_diff({"n": big}, {"n": big}) == []
 
 
 def _step(name, status="Success", duration=1.0, tokens=0, output=None):
@@ -38,6 +44,9 @@ def test_steps_align_by_name_and_position_and_the_first_divergence_is_found():
     call = rows[2]
     assert call["status_changed"] and call["duration_ms_change"] == -2.0 and call["tokens_change"] == 4
     assert not rows[0]["differs"] and rows[1]["differs"] and not rows[3]["differs"]
+    # The same steps in the same order (the usual retry) pair one to one.
+    same = compare.align(a, [_step("fetch"), _step("call", "Success"), _step("notify", output={"n": 1})])
+    assert [(r["name"], r["differs"]) for r in same] == [("fetch", False), ("call", True), ("notify", True)]
 
 
 @pytest.fixture

@@ -6,13 +6,16 @@ not name), so a field added to a presenter without documenting it fails this tes
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
 import yaml
+from benchmarks.big_execution import generate as generate_big
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
+from execlog_otel.store.repository import MAX_STEPS
 from execlog_otel.viewer.api import openapi_text
 from execlog_otel.viewer.app import create_app
 from viewer_support import SpanWriter, populate
@@ -78,6 +81,16 @@ def test_every_json_answer_matches_the_document(openapi, api):
     assert older["shown_attempt"] == 1 and [a["attempt"] for a in older["attempts"]] == [1, 2]
     compared = check(openapi, client, f"/api/compare?a={data.billing}&a_attempt=1&b={data.billing}&b_attempt=2")
     assert compared["first_divergence"] is not None
+    # A big execution: its detail is the first page; the others, a subtree, the overview and a search.
+    big = generate_big(client.application.extensions["execlog"].store, MAX_STEPS + 1000, "b1" * 16,
+                       time.time_ns() - 3_600 * 10**9)
+    first = check(openapi, client, f"/api/executions/{big.execution_id}")
+    assert first["steps_paged"] and first["steps_total"] == MAX_STEPS + 1000
+    check(openapi, client, f"/api/executions/{big.execution_id}/steps?offset=4000&limit=50")
+    check(openapi, client, f"/api/executions/{big.execution_id}/steps?parent={first['steps'][0]['span_id']}&limit=5")
+    check(openapi, client, f"/api/executions/{big.execution_id}/steps/overview")
+    check(openapi, client, f"/api/executions/{big.execution_id}/steps/search?q=rejected")
+    check(openapi, client, f"/api/executions/{data.billing}/steps?attempt=1")
     check(openapi, client, "/api/facets?kind=automation")
     check(openapi, client, "/api/names?kind=all")
     check(openapi, client, "/api/info")

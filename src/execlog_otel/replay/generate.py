@@ -75,6 +75,10 @@ def header_lines(p: ReplayPlan) -> list[str]:
         rows.append(("Function", function))
     lines = ["#!/usr/bin/env python3", "# Replay of an execution logged by execlog-otel.", "#"]
     lines += [f"#   {label + ':':<14}{inert(value)}" for label, value in rows]
+    if e.get("steps_truncated"):
+        # A big execution: the file is made from its first steps only, and says so.
+        lines.append(f"#   Steps:        the log holds {int(e.get('steps_total') or 0):,} steps; this file has the "
+                     f"first {len(e.get('steps') or []):,} (their logged results); the rest are left out")
     lines.append("#")
     return lines
 

@@ -182,6 +182,8 @@ class Step:
     service: str
     logs: tuple[LogRecord, ...] = ()
     cost: Cost | None = None  # None: the step used no model and reported no cost
+    position: int = -1  # depth-first position in its attempt's step tree, when read by page (-1: not)
+    descendants: int = -1  # steps under it, when read by page
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,8 @@ class ExecutionDetail:
     steps: tuple[Step, ...]
     steps_truncated: bool
     attempt_cost: Cost = field(default_factory=Cost)  # of the shown attempt
+    steps_total: int | None = None  # steps of the shown attempt, when ``steps`` does not hold them all
+    steps_paged: bool = False  # ``steps`` is the first page; the others are read by page (``step_pages``)
 
 
 @dataclass(frozen=True)

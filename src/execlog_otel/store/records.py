@@ -4,8 +4,10 @@ names them, parses the JSON attributes and orders a trace's spans into its step 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from execlog_otel import semconv as sc
 from execlog_otel.store.model import (
@@ -65,14 +67,24 @@ def payload(attrs: dict[str, str], key: str, fallback: str | None = None) -> Pay
         key = fallback
     if raw is None:
         return None
-    try:
-        value: Any = json.loads(raw)
-    except ValueError:
-        value = raw
+    value = parse_json(raw)
     if attrs.get(key + sc.TRUNCATED_SUFFIX) != "true":
         return Payload(value)
     size = attrs.get(key + sc.ORIGINAL_SIZE_SUFFIX, "")
     return Payload(value, truncated=True, original_size=int(size) if size.isdigit() else None)
+
+
+def parse_json(raw: str) -> Any:
+    """JSON text -> its value, or the text itself when it is not JSON. orjson first: a big execution's detail
+    parses thousands of payloads; then the standard parser, for what orjson refuses but Python's JSON takes
+    (integers past 64 bits, NaN)."""
+    try:
+        return orjson.loads(raw)
+    except ValueError:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
 
 
 def content(raw: str, attrs: dict[str, str], capped_keys: tuple[str, ...]) -> Payload | None:
@@ -83,10 +95,7 @@ def content(raw: str, attrs: dict[str, str], capped_keys: tuple[str, ...]) -> Pa
     for key in capped_keys:
         if attrs.get(key) == raw:
             return payload(attrs, key)
-    try:
-        return Payload(json.loads(raw))
-    except ValueError:
-        return Payload(raw)
+    return Payload(parse_json(raw))
 
 
 INPUT_KEYS = (sc.INPUT, sc.INPUT_VALUE)
@@ -135,8 +144,10 @@ def _error(row: Row, events: tuple[Event, ...]) -> str:
     return ""
 
 
-def step(row: Row, t0: int, depth: int) -> Step:
-    """A row of ``read/trace_spans.sql`` at ``depth`` in its tree; ``t0`` is the attempt's start."""
+def step(row: Row, t0: int, depth: int, logs: tuple[LogRecord, ...] = (), cost: Cost | None = None,
+         position: int = -1, descendants: int = -1) -> Step:
+    """A row of ``read/trace_spans.sql`` at ``depth`` in its tree; ``t0`` is the attempt's start. Its log
+    records, cost and place in a paged read are given here, so a step is made once."""
     a = row["SpanAttributes"]
     events = tuple(Event(int(t), n, at) for t, n, at in
                    zip(row["EventTimes"], row["EventNames"], row["EventAttrs"], strict=False))
@@ -147,8 +158,12 @@ def step(row: Row, t0: int, depth: int) -> Step:
         start_ns=int(row["StartNs"]), offset_ns=int(row["StartNs"]) - t0, duration_ns=int(row["Duration"]),
         model=row["Model"], input_tokens=int(row["InputTokens"]), output_tokens=int(row["OutputTokens"]),
         total_tokens=int(row["TotalTokens"]), tool=row["Tool"], connector=row["Connector"],
-        input=content(row["Input"], a, INPUT_KEYS), output=content(row["Output"], a, OUTPUT_KEYS),
-        code=code_location(a), attributes=a, events=events, service=row["ServiceName"])
+        input=content(row["Input"], a, INPUT_KEYS) or log_content(
+            [lg.content_input for lg in logs if lg.content_input]),
+        output=content(row["Output"], a, OUTPUT_KEYS) or log_content(
+            [lg.content_output for lg in logs if lg.content_output]),
+        code=code_location(a), attributes=a, events=events, service=row["ServiceName"], logs=logs, cost=cost,
+        position=position, descendants=descendants)
 
 
 def log_content(texts: list[str]) -> Payload | None:
@@ -161,15 +176,15 @@ def log_content(texts: list[str]) -> Payload | None:
     return Payload([p.value for p in (content(t, {}, ()) for t in texts) if p is not None])
 
 
-def with_logs(s: Step, logs: tuple[LogRecord, ...], cost: Cost | None) -> Step:
-    """A step with its log records and cost; input and output the span lacks come from the records' content."""
-    return replace(s, logs=logs, cost=cost,
-                   input=s.input or log_content([lg.content_input for lg in logs if lg.content_input]),
-                   output=s.output or log_content([lg.content_output for lg in logs if lg.content_output]))
+_NO_LOGS: Mapping[str, list[LogRecord]] = {}
+_NO_COSTS: Mapping[str, Cost] = {}
 
 
-def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
-    """Split a trace's spans into (root row, steps in depth-first chronological order, newest state marker)."""
+def step_tree(rows: list[Row], logs: Mapping[str, list[LogRecord]] = _NO_LOGS,
+              costs: Mapping[str, Cost] = _NO_COSTS) -> tuple[Row | None, list[Step], Row | None]:
+    """Split a trace's spans into (root row, steps in depth-first chronological order, newest state marker);
+    each step with its log records and cost (by span id); input and output a span lacks come from its log
+    records' content."""
     # An HTTP request carrying a model call is part of that step, not one of its own (as the rollups count).
     rows = [r for r in rows if not r.get("IsTransport")]
     root = None
@@ -195,7 +210,8 @@ def step_tree(rows: list[Row]) -> tuple[Row | None, list[Step], Row | None]:
             if r["SpanId"] in seen:
                 continue
             seen.add(r["SpanId"])
-            steps.append(step(r, t0, depth))
+            sid = r["SpanId"]
+            steps.append(step(r, t0, depth, tuple(logs.get(sid, ())), costs.get(sid)))
             walk(r["SpanId"], depth + 1)
 
     if root is not None:

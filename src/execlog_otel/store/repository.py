@@ -9,7 +9,7 @@ in Python are fixed fragments chosen by typed filter values, never request text.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from execlog_otel.store.model import (
     Totals,
 )
 from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
+from execlog_otel.store.step_pages import StepPages
 from execlog_otel.store.store import Store
 
 COUNT_CAP = 10_000
@@ -111,6 +112,7 @@ class Repository:
             "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
             "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns")),
         }
+        self.pages = StepPages(self)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -263,10 +265,15 @@ class Repository:
             out.setdefault(r["ExecutionId"], {})[r["TraceId"]] = costs.from_row(r)
         return out
 
-    def step_costs(self, trace_id: str, since_ns: int) -> dict[str, Cost]:
-        """span id -> what that step cost, with the price-table name its model matched."""
-        return {r["SpanId"]: costs.from_row(r) for r in self._rows("costs_by_span", {"trace_id": trace_id,
-                                                                                     "since": since_ns})}
+    def step_costs(self, trace_id: str, since_ns: int, span_ids: list[str] | None = None) -> dict[str, Cost]:
+        """span id -> what that step cost, with the price-table name its model matched (of ``span_ids`` only
+        when given)."""
+        params: dict[str, Any] = {"trace_id": trace_id, "since": since_ns}
+        span_clause = ""
+        if span_ids is not None:
+            span_clause = "AND SpanId IN {span_ids:Array(String)}"
+            params["span_ids"] = span_ids
+        return {r["SpanId"]: costs.from_row(r) for r in self._rows("costs_by_span", params, span_clause=span_clause)}
 
     def totals(self, f: ListFilter) -> Totals:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
@@ -404,28 +411,51 @@ class Repository:
         return [records.attempt(r) for r in self._rows("attempts", {"id": execution_id, "start": start_ns},
                                                        match=match)]
 
-    def trace_spans(self, trace_id: str, limit: int = MAX_STEPS) -> list[dict[str, Any]]:
-        """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts."""
+    def trace_bounds(self, trace_id: str) -> tuple[int, int]:
+        """The trace's first start and last end, in seconds ((0, 0) when unknown)."""
         bounds = self._tuples("trace_bounds", {"id": trace_id})
-        lo, hi = bounds[0] if bounds else (0, 0)
+        return (int(bounds[0][0] or 0), int(bounds[0][1] or 0)) if bounds else (0, 0)
+
+    def trace_time_clause(self, trace_id: str, params: dict[str, Any], bounds: tuple[int, int] | None = None) -> str:
+        """A condition on Timestamp bounding a read of the trace's spans to its time range (params filled)."""
+        lo, hi = bounds if bounds is not None else self.trace_bounds(trace_id)
+        if not (lo and hi):
+            return ""
+        params.update(lo=lo, hi=hi)
+        return ("AND Timestamp >= toDateTime({lo:UInt32}) - INTERVAL 1 SECOND "
+                "AND Timestamp <= toDateTime({hi:UInt32}) + INTERVAL 1 SECOND")
+
+    def trace_spans(self, trace_id: str, limit: int = MAX_STEPS, span_ids: list[str] | None = None,
+                    between_ns: tuple[int, int] | None = None,
+                    bounds: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+        """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts; only
+        ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read)."""
         params: dict[str, Any] = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
-        time_clause = ""
-        if lo and hi:
-            time_clause = ("AND Timestamp >= toDateTime({lo:UInt32}) - INTERVAL 1 SECOND "
-                           "AND Timestamp <= toDateTime({hi:UInt32}) + INTERVAL 1 SECOND")
-            params.update(lo=lo, hi=hi)
+        if between_ns is not None:
+            time_clause = ("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
+                           "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
+            params.update(lo_ns=between_ns[0], hi_ns=between_ns[1])
+        else:
+            time_clause = self.trace_time_clause(trace_id, params, bounds)
+        if span_ids is not None:
+            time_clause += " AND SpanId IN {span_ids:Array(String)}"
+            params["span_ids"] = span_ids
         return self._rows("trace_spans", params, time_clause=time_clause)
 
-    def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS) -> dict[str, list[LogRecord]]:
-        """The trace's OTLP log records by span id (oldest first); none when the store has no otel_logs."""
-        bounds = self._tuples("trace_bounds", {"id": trace_id})
-        lo, hi = bounds[0] if bounds else (0, 0)
+    def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS, span_ids: list[str] | None = None,
+                   between_s: tuple[int, int] | None = None) -> dict[str, list[LogRecord]]:
+        """The trace's OTLP log records by span id (oldest first; of ``span_ids`` only when given, started
+        ``between_s`` when given); none when the store has no otel_logs."""
+        lo, hi = between_s if between_s is not None else self.trace_bounds(trace_id)
         params: dict[str, Any] = {"id": trace_id, "limit": limit}
         time_clause = ""
         if lo and hi:  # the days of the trace, and the next one: a record may come after its span started
             time_clause = ("AND toDate(Timestamp) >= toDate(toDateTime({lo:UInt32})) "
                            "AND toDate(Timestamp) <= toDate(toDateTime({hi:UInt32})) + 1")
             params.update(lo=lo, hi=hi)
+        if span_ids is not None:
+            time_clause += " AND SpanId IN {span_ids:Array(String)}"
+            params["span_ids"] = span_ids
         try:
             rows = self._rows("trace_logs", params, time_clause=time_clause)
         except Exception as exc:  # noqa: BLE001 - a store made without otel_logs (schema managed by hand)
@@ -440,13 +470,21 @@ class Repository:
                 content_input=r["Input"], content_output=r["Output"]))
         return out
 
-    def detail(self, execution_id: str, attempt: int | None = None,
-               scope: ProjectScope = ALL_PROJECTS) -> ExecutionDetail | None:
-        """The execution (latest attempt unless ``attempt`` is given) with its steps, or None."""
+    def shown(self, execution_id: str, attempt: int | None = None, with_costs: bool = True,
+              scope: ProjectScope = ALL_PROJECTS) -> Shown | None:
+        """The execution (latest state), its attempts when needed, and the attempt shown (``attempt``, else
+        the latest), or None when there is no such execution (or ``scope`` does not see its project)."""
         row = self._execution_row(execution_id, scope)
         if row is None:
             return None
-        current = self._with_rollups([row], with_limits=False)[0]  # the shown attempt's root says its limit
+        # Rollup, tokens and cost in one read; the shown attempt's root says its attempt limit (none read here).
+        current = self._with_rollups([row], with_limits=False)[0]
+        per_attempt: dict[str, Cost] = {}
+        if with_costs and not current.retried and attempt is None:
+            # One attempt: the execution's cost, read with its rollup, is that attempt's (no second read).
+            per_attempt = {current.trace_id: current.cost} if current.cost != Cost() else {}
+        elif with_costs:
+            per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
         # Never retried: its one attempt is the root among the spans read below, no query needed.
         all_attempts = self.attempts(current.id, current.start_ns, retried=current.retried) \
             if current.retried or attempt is not None else None
@@ -457,9 +495,42 @@ class Repository:
                 raise QueryError(f"attempt={attempt}: this execution has attempts "
                                  f"{', '.join(str(a.attempt) for a in all_attempts or []) or 'none'}")
         trace_id = shown.trace_id if shown else current.trace_id
-        # The root, up to MAX_STEPS steps, and one more span to tell whether there were more.
-        spans = self.trace_spans(trace_id, MAX_STEPS + 2)
-        root, steps, marker = records.step_tree(spans)
+        roll = current.rollup
+        if trace_id != current.trace_id and shown is not None:  # an earlier attempt: its own step counts
+            facts, _ = self._page_facts([{"TraceId": trace_id, "StartNs": shown.start_ns, "Attempt": 1,
+                                          "ExecutionId": current.id}])
+            roll = facts.get(current.id, Rollup())
+        return Shown(current, all_attempts, shown, trace_id, roll, per_attempt)
+
+    def outline(self, s: Shown):
+        """The step tree of the shown attempt as positions (``store.outline``), cached by its counts."""
+        return self.pages.outline(s.trace_id, (s.rollup.steps, s.rollup.failed_steps, s.rollup.skipped_steps))
+
+    def trace_has_costs(self, trace_id: str) -> bool:
+        return bool(self._tuples("trace_has_costs", {"id": trace_id})[0][0])
+
+    def detail(self, execution_id: str, attempt: int | None = None, scope: ProjectScope = ALL_PROJECTS,
+               page_size: int | None = None, step_extras: bool = True) -> ExecutionDetail | None:
+        """The execution (latest attempt unless ``attempt`` is given) with its steps, or None.
+
+        With ``page_size``, an attempt of more than MAX_STEPS steps comes with its first ``page_size``
+        steps only (``steps_total`` says how many; ``step_pages`` reads the others); without, with at most
+        MAX_STEPS (``steps_truncated`` says when there were more). ``step_extras=False`` leaves out the
+        steps' log records and costs (Compare shows neither)."""
+        s = self.shown(execution_id, attempt, scope=scope)
+        if s is None:
+            return None
+        if page_size is not None and s.rollup.steps > MAX_STEPS:
+            return self._paged_detail(s, page_size, scope)
+        current, all_attempts, shown, trace_id = s.current, s.attempts, s.shown, s.trace_id
+        # The root, up to MAX_STEPS steps, and one more span to tell whether there were more; each step made
+        # once, with its log records and cost.
+        bounds = self.trace_bounds(trace_id)
+        spans = self.trace_spans(trace_id, MAX_STEPS + 2, bounds=bounds)
+        per_attempt = s.attempt_costs
+        logs = self.trace_logs(trace_id, between_s=bounds) if step_extras else {}
+        step_costs = self.step_costs(trace_id, current.start_ns) if step_extras and trace_id in per_attempt else {}
+        root, steps, marker = records.step_tree(spans, logs, step_costs)
         if all_attempts is None:
             all_attempts = [records.attempt({**root, "TraceId": trace_id, "Attempt": root["AttemptNumber"],
                                              "Status": root["RootStatus"]})] if root is not None else []
@@ -473,21 +544,45 @@ class Repository:
                             head_row["Resource"] if head_row else {},
                             execution.status, execution.status_message,
                             head_row["Input"] if head_row else "", head_row["Output"] if head_row else "")
-        logs = self.trace_logs(trace_id)
         # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.
-        per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
-        asked = audit.triggered_by(audit.entries(self.store, scope, current.id, timeout_s=self.settings[
-            "max_execution_time"])) if len(all_attempts) > 1 else {}
-        all_attempts = [replace(a, cost=per_attempt.get(a.trace_id, Cost()),
-                                triggered_by=(asked[a.attempt].actor if a.attempt in asked else
-                                              current.triggered_by if a.attempt == 1 else ""))
-                        for a in all_attempts]
+        all_attempts = self._attempts_with_costs(current, all_attempts, per_attempt, scope)
         shown_cost = per_attempt.get(trace_id, Cost())
-        step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
-        shown_steps = tuple(records.with_logs(s, tuple(logs.get(s.span_id, ())), step_costs.get(s.span_id))
-                            for s in steps[:MAX_STEPS])
         return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head,
-                               steps=shown_steps, steps_truncated=truncated, attempt_cost=shown_cost)
+                               steps=tuple(steps[:MAX_STEPS]), steps_truncated=truncated, attempt_cost=shown_cost,
+                               steps_total=max(s.rollup.steps, len(steps)) if truncated else None)
+
+    def _attempts_with_costs(self, current: Execution, attempts: list[Attempt], per_attempt: dict[str, Cost],
+                             scope: ProjectScope) -> list[Attempt]:
+        """Each attempt with its cost and who asked for it (the retry audit; the first: who triggered it)."""
+        asked = audit.triggered_by(audit.entries(self.store, scope, current.id, timeout_s=self.settings[
+            "max_execution_time"])) if len(attempts) > 1 else {}
+        return [replace(a, cost=per_attempt.get(a.trace_id, Cost()),
+                        triggered_by=(asked[a.attempt].actor if a.attempt in asked else
+                                      current.triggered_by if a.attempt == 1 else ""))
+                for a in attempts]
+
+    def _paged_detail(self, s: Shown, page_size: int, scope: ProjectScope) -> ExecutionDetail:
+        """A big attempt's detail: its header from the root (or newest state marker) and its first steps."""
+        current, trace_id = s.current, s.trace_id
+        execution = _as_attempt(current, s.shown) if s.shown is not None and trace_id != current.trace_id \
+            else current
+        heads = self._rows("head", {"id": trace_id, "lo": execution.attempt_start_ns,
+                                    "marker_state": sc.MARKER_STATE})
+        all_attempts = s.attempts
+        if all_attempts is None:  # never retried: its one attempt is the root read for the header
+            root = heads[0] if heads and not heads[0]["ParentSpanId"] else None
+            all_attempts = [records.attempt({**root, "TraceId": trace_id, "Attempt": root["AttemptNumber"],
+                                             "Status": root["RootStatus"]})] if root is not None else []
+        head = records.head(heads[0]["SpanAttributes"] if heads else {},
+                            heads[0]["ResourceAttributes"] if heads else {},
+                            execution.status, execution.status_message,
+                            heads[0]["Input"] if heads else "", heads[0]["Output"] if heads else "")
+        per_attempt = s.attempt_costs
+        all_attempts = self._attempts_with_costs(current, all_attempts, per_attempt, scope)
+        page = self.pages.page(trace_id, self.outline(s), current.start_ns, 0, page_size)
+        return ExecutionDetail(execution=execution, attempts=tuple(all_attempts), head=head, steps=page.steps,
+                               steps_truncated=False, attempt_cost=per_attempt.get(trace_id, Cost()),
+                               steps_total=page.total, steps_paged=True)
 
     def summary(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root
@@ -518,6 +613,18 @@ class Repository:
 
 def _usd(value: Any) -> float | None:
     return None if value is None else round(float(value), 10)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Which attempt of an execution a read is about."""
+
+    current: Execution  # the execution in its newest state
+    attempts: list[Attempt] | None  # every attempt, when they were read
+    shown: Attempt | None  # the attempt asked for (None: the latest)
+    trace_id: str  # the shown attempt's trace
+    rollup: Rollup  # the shown attempt's step counts
+    attempt_costs: dict[str, Cost]  # attempt trace id -> its cost, when read
 
 
 def _as_attempt(current: Execution, shown: Attempt) -> Execution:

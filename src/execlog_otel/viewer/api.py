@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from execlog_otel import semconv as sc
 from execlog_otel.store.filters import MAX_PAGE
 from execlog_otel.store.repository import COUNT_CAP, MAX_STEPS
+from execlog_otel.store.step_pages import DEFAULT_PAGE_STEPS
 from execlog_otel.viewer import access, auth, params, presenters
 from execlog_otel.viewer.errors import NotFound, not_found_message
 from execlog_otel.viewer.services import services
@@ -103,7 +104,8 @@ def get_execution(execution_id: str):
         if summary is None:
             raise NotFound(not_found_message(execution_id))
         return jsonify(presenters.summary(summary))
-    detail = reads.detail(eid, attempt, scope)
+    # An attempt of more than MAX_STEPS steps answers its first page; /steps serves the others.
+    detail = reads.detail(eid, attempt, scope, page_size=DEFAULT_PAGE_STEPS)
     if detail is None:
         raise NotFound(not_found_message(execution_id))
     return jsonify(presenters.detail(detail))

@@ -17,6 +17,7 @@ from execlog_otel.retry.dispatcher import RetryDispatcher
 from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.repository import Repository
 from execlog_otel.store.store import Store
+from execlog_otel.viewer.json_provider import OrjsonProvider
 from execlog_otel.viewer.services import EXTENSION, Services
 
 SQL_SESSIONS = 2  # read-only sessions for /api/sql (a person typing queries, rarely more at once)
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         retry_api,
         security,
         sql_api,
+        steps_api,
     )
 
     settings = settings or Settings.from_env()
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         store = Store.open(settings.store_url, settings.database, settings.retention_days,
                            prices_file=settings.prices_file)
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config["EXECLOG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = None  # the receiver enforces its own limit with a clear message
     database = store.database
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
         sink=(sink or StoreSink(store)) if receiver else None,
     )
     for blueprint in (api.bp, retry_api.bp, pages.bp, code_api.bp, compare_api.bp, sql_api.bp, insights_api.bp,
-                      status.bp):
+                      steps_api.bp, status.bp):
         app.register_blueprint(blueprint)
     # Access control and CSRF, security headers, and every error answer: see those modules.
     auth.init_app(app, settings)

@@ -30,7 +30,8 @@ def _detail(side: str) -> dict:
         raise QueryError(f"{side}: missing; compare needs ?a=<execution id>&b=<execution id> "
                          f"(and a_attempt / b_attempt to pick attempts)")
     eid = params.execution_id(raw)
-    detail = services().reads.detail(eid, _attempt(f"{side}_attempt"), access.scope())
+    # Compare shows neither the steps' log records nor their costs: not read.
+    detail = services().reads.detail(eid, _attempt(f"{side}_attempt"), access.scope(), step_extras=False)
     if detail is None:
         raise NotFound(not_found_message(eid))
     return presenters.detail(detail)

@@ -32,6 +32,7 @@ from execlog_otel.store.model import (
     Step,
     Totals,
 )
+from execlog_otel.store.step_pages import Matches, Overview, StepPage
 
 JSON = dict[str, Any]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -151,7 +152,7 @@ def audit_entry(e: AuditEntry) -> JSON:
 
 
 def step(s: Step) -> JSON:
-    return {
+    out = {
         "span_id": s.span_id, "parent_span_id": s.parent_span_id, "depth": s.depth, "name": s.name,
         "span_name": s.span_name, "kind": s.kind, "status": s.status, "error": s.error, "skip_reason": s.skip_reason,
         "started_at": iso(s.start_ns), "offset_ms": ms(s.offset_ns), "duration_ms": ms(s.duration_ns),
@@ -163,6 +164,9 @@ def step(s: Step) -> JSON:
         "logs": [{"time": iso(lg.time_ns), "severity": lg.severity_text, "severity_number": lg.severity_number,
                   "body": lg.body, "event_name": lg.event_name, "attributes": lg.attributes} for lg in s.logs],
     }
+    if s.position >= 0:  # read by page: where it is in the step tree, and how many steps it folds
+        out.update(position=s.position, descendants=s.descendants)
+    return out
 
 
 def _head(h: Head) -> JSON:
@@ -179,8 +183,33 @@ def detail(d: ExecutionDetail) -> JSON:
                shown_attempt=d.execution.attempt, trigger_payload=payload(h.trigger_payload),
                conversation_id=h.conversation_id, code=code(h.code), attributes=h.attributes, resource=h.resource,
                steps=[step(s) for s in d.steps], steps_truncated=d.steps_truncated,
-               execution_time_ms=out["duration_ms"], attempt_cost=cost(d.attempt_cost))
+               execution_time_ms=out["duration_ms"], attempt_cost=cost(d.attempt_cost),
+               steps_paged=d.steps_paged,
+               steps_total=d.steps_total if d.steps_total is not None else len(d.steps))
     return out
+
+
+def step_page(p: StepPage, shown: Any) -> JSON:
+    """A page of steps (``StepPage`` in openapi.yaml)."""
+    return {"trace_id": shown.trace_id, "offset": p.offset, "total": p.total,
+            "parent": step(p.parent) if p.parent else None, "items": [step(s) for s in p.steps]}
+
+
+def _mark(s: Step) -> JSON:
+    return {"position": s.position, "span_id": s.span_id, "name": s.name, "status": s.status, "error": s.error,
+            "duration_ms": ms(s.duration_ns), "offset_ms": ms(s.offset_ns)}
+
+
+def step_overview(o: Overview) -> JSON:
+    """Where the failed and slowest steps of a big execution are (``StepOverview``)."""
+    return {"total": o.total, "failed_total": o.failed_total, "failed": [_mark(s) for s in o.failed],
+            "slowest": [_mark(s) for s in o.slowest], "failed_buckets": list(o.failed_buckets)}
+
+
+def step_matches(m: Matches, query: str) -> JSON:
+    """Positions of the steps matching a search (``StepMatches``)."""
+    return {"query": query.strip(), "positions": list(m.positions), "span_ids": list(m.span_ids),
+            "capped": m.capped}
 
 
 def problem_step(p: ProblemStep) -> JSON:

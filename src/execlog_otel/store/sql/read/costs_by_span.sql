@@ -3,4 +3,4 @@ SELECT SpanId, Model, PricedAs, CostUsd, ReportedCostUsd, toUInt64(Unpriced) AS 
        UncachedInputTokens AS InputTokens, CacheReadTokens, CacheWriteTokens,
        VisibleOutputTokens AS OutputTokens, ReasoningTokens, TotalTokens
 FROM {database}.execlog_llm_costs
-WHERE TraceId = {trace_id:String} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR
+WHERE TraceId = {trace_id:String} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR {span_clause}

@@ -5,6 +5,7 @@ import {
   initTimeZoneLabel, isTyping, jsonText, permalink, renderJSON, setBadge, setPayloadNote, setTime, showError,
   withProject,
 } from "./common.js";
+import {PagedSteps} from "./paged_steps.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
@@ -26,7 +27,27 @@ const state = {
   pollTimer: null,
   collapsed: new Set(),
   search: {query: "", matches: [], at: -1},
+  paged: null,  // PagedSteps, when the execution is too big to load at once (item.steps_paged)
+  selectedStep: null,
 };
+
+/** The big-execution waterfall, made on first use. */
+function pagedSteps() {
+  if (!state.paged) {
+    state.paged = new PagedSteps({
+      executionId,
+      query: () => (state.attempt ? {attempt: state.attempt} : {}),
+      rows: $("wf-rows"),
+      renderRow: (step) => stepRow(step, timelineTotal(state.item), null),
+      onRendered: markSelected,
+    });
+  }
+  return state.paged;
+}
+
+function isPaged() {
+  return Boolean(state.item && state.item.steps_paged);
+}
 
 function visibleSteps() {
   const steps = state.item ? state.item.steps : [];
@@ -160,7 +181,7 @@ function renderHeader(item) {
   const attemptText = item.attempts && item.attempts.length > 1
     ? `${item.shown_attempt} of ${item.max_attempts || item.attempts.length}` : attemptsLabel(item) || "1";
   metric(dl, "Attempt", attemptText);
-  metric(dl, "Steps", `${formatInt(item.steps.length)}${item.failed_steps ? ` · ${item.failed_steps} failed` : ""}${
+  metric(dl, "Steps", `${formatInt(item.steps_total ?? item.steps.length)}${item.failed_steps ? ` · ${item.failed_steps} failed` : ""}${
     item.skipped_steps ? ` · ${item.skipped_steps} skipped` : ""}`);
   metric(dl, "Connectors Used", item.connectors);
   metric(dl, "Tools Used", item.tools);
@@ -283,8 +304,9 @@ function stepRow(step, total, parents) {
   li.dataset.kind = step.kind;
   const label = el("div", {class: "wf-label"});
   label.style.paddingLeft = `${0.2 + Math.min(step.depth, 12) * 1.1}rem`;
-  if (parents.has(step.span_id) && !state.onlyProblems) {
-    const open = !state.collapsed.has(step.span_id);
+  const paged = parents === null;  // a big execution's row: its own counts say whether it folds
+  if (paged ? step.descendants > 0 : parents.has(step.span_id) && !state.onlyProblems) {
+    const open = paged ? !state.paged.isFolded(step.position) : !state.collapsed.has(step.span_id);
     label.append(el("button", {class: "wf-toggle", text: open ? "▾" : "▸", title: open ? "Collapse" : "Expand",
       attrs: {type: "button", "aria-expanded": String(open), "aria-label": `${open ? "Collapse" : "Expand"} ${step.name}`}}));
   } else {
@@ -317,7 +339,10 @@ function stepRow(step, total, parents) {
   const duration = el("span", {class: "wf-dur", text: formatDuration(step.duration_ms), title: `${step.duration_ms} ms`});
   li.append(label, status, track, duration);
   if (state.search.ids && state.search.ids.has(step.span_id)) li.classList.add("match");
-  if (step.status === "Failed" && step.error) {
+  if (paged) {
+    // One line per row (the list is virtualised at a fixed height): the error is the row's tooltip.
+    if (step.error || step.skip_reason) li.title = step.error || `Skipped — ${step.skip_reason}`;
+  } else if (step.status === "Failed" && step.error) {
     li.append(el("div", {class: "wf-note error", text: `✕ ${step.error}`}));
   } else if (step.status === "Skipped") {
     li.append(el("div", {class: "wf-note skipped", text: `Skipped${step.skip_reason ? ` — ${step.skip_reason}` : ""}`}));
@@ -325,8 +350,27 @@ function stepRow(step, total, parents) {
   return li;
 }
 
+function renderPagedSteps() {
+  const item = state.item;
+  const total = timelineTotal(item);
+  renderAxis(total);
+  for (const id of ["collapse-all", "steps-pager", "steps-truncated"]) $(id).hidden = true;
+  // "Only failed / skipped" needs every step: a big execution's mini-map lists its failures instead.
+  $("only-problems").closest("label").hidden = true;
+  $("steps-empty").hidden = item.steps_total > 0;
+  $("steps-count").textContent = `${formatInt(item.steps_total)} step${item.steps_total === 1 ? "" : "s"} · ${
+    formatDuration(total)} total · loaded as you scroll`;
+  pagedSteps().reset(item);
+}
+
 function renderSteps() {
   const item = state.item;
+  if (isPaged()) {
+    renderPagedSteps();
+    return;
+  }
+  if (state.paged) state.paged.stop();
+  $("only-problems").closest("label").hidden = false;
   const steps = visibleSteps();
   const total = timelineTotal(item);
   renderAxis(total);
@@ -365,7 +409,41 @@ function markSelected() {
 
 // --- step panel ------------------------------------------------------------------------------------
 
+/** Select the step at a position of a big execution (loading and unfolding to it as needed). */
+async function selectPosition(position, {scroll = true, focus = false} = {}) {
+  const paged = pagedSteps();
+  const step = scroll ? await paged.reveal(position) : await paged.stepAt(position);
+  if (!step) return;
+  state.selected = step.span_id;
+  state.selectedStep = step;
+  markSelected();
+  history.replaceState(null, "", `${window.location.pathname}${window.location.search}#step=${step.span_id}`);
+  const li = $("wf-rows").querySelector(`li[data-span-id="${CSS.escape(step.span_id)}"]`);
+  if (li && focus) li.focus({preventScroll: true});
+  renderStepPanel(step);
+}
+
+/** A big execution opened on a step's permalink (#step=<span id>): where that step is, then select it. */
+async function selectLinkedStep() {
+  let position = 0;
+  if (state.selected) {
+    try {
+      const params = {parent: state.selected, limit: 1, ...(state.attempt ? {attempt: state.attempt} : {})};
+      const answer = await api(`/api/executions/${encodeURIComponent(executionId)}/steps`, params);
+      position = answer.parent ? answer.parent.position : 0;
+    } catch (err) {
+      position = 0;  // not a step of this attempt: open at the top
+    }
+  }
+  selectPosition(position, {scroll: position > 0});
+}
+
 function selectStep(spanId, {scroll = true, focus = false} = {}) {
+  if (isPaged()) {
+    const known = [...state.paged.steps.values()].find((s) => s.span_id === spanId);
+    if (known) selectPosition(known.position, {scroll, focus});
+    return;
+  }
   const steps = visibleSteps();
   const index = steps.findIndex((s) => s.span_id === spanId);
   if (index < 0) return;
@@ -380,6 +458,7 @@ function selectStep(spanId, {scroll = true, focus = false} = {}) {
   const li = $("wf-rows").querySelector(`li[data-span-id="${CSS.escape(spanId)}"]`);
   if (li && scroll) li.scrollIntoView({block: "nearest"});
   if (li && focus) li.focus({preventScroll: true});
+  state.selectedStep = steps[index];
   renderStepPanel(steps[index]);
 }
 
@@ -444,6 +523,14 @@ function renderStepPanel(step) {
 }
 
 function moveStep(delta) {
+  if (isPaged()) {
+    const paged = state.paged;
+    const at = state.selectedStep && state.selectedStep.position !== undefined
+      ? paged.visibleIndexOf(state.selectedStep.position) : -1;
+    const v = Math.max(0, Math.min(paged.visibleCount() - 1, at < 0 ? 0 : at + delta));
+    selectPosition(paged.positionAt(v), {focus: true});
+    return;
+  }
   const steps = visibleSteps();
   if (!steps.length) return;
   let index = steps.findIndex((s) => s.span_id === state.selected);
@@ -464,7 +551,9 @@ function render(first) {
   setPayloadNote($("output-note"), item.output);
   renderJSON($("exec-attrs"), {value: {span: item.attributes, resource: item.resource}});
   const steps = visibleSteps();
-  if (state.selected && steps.some((s) => s.span_id === state.selected)) {
+  if (isPaged()) {
+    if (first) selectLinkedStep();
+  } else if (state.selected && steps.some((s) => s.span_id === state.selected)) {
     selectStep(state.selected, {scroll: first});
   } else if (first && steps.length) {
     // Open on the first failed step when there is one (that is what people come for), else the first.
@@ -503,10 +592,38 @@ function revealStep(spanId) {
   selectStep(spanId, {scroll: true});
 }
 
+/** A big execution is searched on the server: it answers the positions of the matching steps. */
+async function runPagedSearch(query) {
+  const search = state.search;
+  search.query = query;
+  search.matches = [];
+  search.ids = new Set();
+  search.at = -1;
+  if (query) {
+    const params = {q: query, ...(state.attempt ? {attempt: state.attempt} : {})};
+    try {
+      const found = await api(`/api/executions/${encodeURIComponent(executionId)}/steps/search`, params);
+      if (search.query !== query) return;  // typed on since
+      search.matches = found.positions;
+      search.ids = new Set(found.span_ids);
+      search.capped = found.capped;
+    } catch (err) {
+      showError($("error-banner"), err);
+    }
+  }
+  state.paged.render();
+  if (search.matches.length) jumpToMatch(1);
+  else showSearchCount();
+}
+
 function runSearch() {
   if (!state.item) return;  // typed before the steps arrived: render() runs it once they are here
   const query = $("step-search").value.trim().toLowerCase();
   const search = state.search;
+  if (isPaged()) {
+    runPagedSearch(query);
+    return;
+  }
   search.query = query;
   const steps = state.item ? state.item.steps : [];
   search.matches = query ? steps.filter((s) => haystack(s).includes(query)).map((s) => s.span_id) : [];
@@ -520,7 +637,7 @@ function runSearch() {
 function showSearchCount() {
   const {query, matches, at} = state.search;
   $("step-search-count").textContent = !query ? "" : matches.length
-    ? `${formatInt(at + 1)} of ${formatInt(matches.length)}` : "no match";
+    ? `${formatInt(at + 1)} of ${formatInt(matches.length)}${state.search.capped ? "+" : ""}` : "no match";
   $("step-search-prev").disabled = matches.length < 2;
   $("step-search-next").disabled = matches.length < 2;
 }
@@ -529,7 +646,8 @@ function jumpToMatch(delta) {
   const search = state.search;
   if (!search.matches.length) return;
   search.at = (search.at + delta + search.matches.length) % search.matches.length;
-  revealStep(search.matches[search.at]);
+  if (isPaged()) selectPosition(search.matches[search.at]);
+  else revealStep(search.matches[search.at]);
   showSearchCount();
 }
 
@@ -554,7 +672,46 @@ const MINIMAP_SLOWEST = 10;
 const MINIMAP_MAX_FAILED = 200;
 let minimapKey = "";
 
+/** A big execution's mini-map, from the server's overview (its failures and slowest steps by position). */
+async function renderPagedMinimap(item) {
+  const key = `${item.trace_id}:${item.steps_total}:${item.failed_steps}`;
+  if (key === minimapKey) return;
+  minimapKey = key;
+  const map = $("minimap");
+  let overview;
+  try {
+    overview = await api(`/api/executions/${encodeURIComponent(executionId)}/steps/overview`,
+      state.attempt ? {attempt: state.attempt} : null);
+  } catch (err) {
+    minimapKey = "";
+    return;
+  }
+  clear(map);
+  map.hidden = false;
+  const track = el("div", {class: "mm-track"});
+  map.append(track);
+  const mark = (m, cls, label) => {
+    const b = el("button", {class: `mm-mark ${cls}`, attrs: {type: "button", "aria-label": label, tabindex: "-1"}});
+    b.title = label;
+    b.dataset.position = String(m.position);
+    b.style.left = `${(m.position / Math.max(1, overview.total - 1)) * 100}%`;
+    track.append(b);
+  };
+  const slowest = overview.slowest.filter((m) => m.status !== "Failed");
+  for (const m of slowest) mark(m, "mm-slow", `Slow: ${m.name} — ${formatDuration(m.duration_ms)}`);
+  for (const m of overview.failed) mark(m, "mm-fail", `Failed: ${m.name}${m.error ? ` — ${m.error}` : ""}`);
+  map.append(el("span", {class: "mm-legend muted"},
+    el("span", {class: "mm-key mm-fail-key", attrs: {"aria-hidden": "true"}}),
+    ` ${formatInt(overview.failed_total)} failed · `,
+    el("span", {class: "mm-key mm-slow-key", attrs: {"aria-hidden": "true"}}),
+    ` ${formatInt(slowest.length)} slowest`));
+}
+
 function renderMinimap(item) {
+  if (item.steps_paged) {
+    renderPagedMinimap(item);
+    return;
+  }
   const map = $("minimap");
   const steps = item.steps;
   const failed = steps.filter((s) => s.status === "Failed");
@@ -588,13 +745,18 @@ function renderMinimap(item) {
 
 $("minimap").addEventListener("click", (event) => {
   const mark = event.target.closest(".mm-mark");
-  if (mark) revealStep(mark.dataset.spanId);
+  if (mark && mark.dataset.position !== undefined) selectPosition(Number(mark.dataset.position));
+  else if (mark) revealStep(mark.dataset.spanId);
 });
 
 // --- events ----------------------------------------------------------------------------------------
 
 $("wf-rows").addEventListener("click", (event) => {
   const toggle = event.target.closest(".wf-toggle");
+  if (toggle && isPaged()) {
+    state.paged.toggle(state.paged.steps.get(Number(toggle.closest("li.wf-row").dataset.position)));
+    return;
+  }
   if (toggle) {
     const id = toggle.closest("li.wf-row").dataset.spanId;
     if (state.collapsed.has(id)) state.collapsed.delete(id);
@@ -603,7 +765,11 @@ $("wf-rows").addEventListener("click", (event) => {
     return;
   }
   const li = event.target.closest("li.wf-row");
-  if (li) selectStep(li.dataset.spanId, {scroll: false});
+  if (li && isPaged()) {
+    if (li.dataset.spanId) selectPosition(Number(li.dataset.position), {scroll: false});
+  } else if (li) {
+    selectStep(li.dataset.spanId, {scroll: false});
+  }
 });
 $("collapse-all").addEventListener("click", () => {
   if (state.collapsed.size) {
@@ -634,6 +800,7 @@ $("attempt-select").addEventListener("change", () => {
     params.set("attempt", state.attempt);
   }
   state.selected = null;
+  state.selectedStep = null;
   history.replaceState(null, "", `${window.location.pathname}${params.toString() ? `?${params}` : ""}`);
   state.item = null;
   load();
@@ -644,8 +811,7 @@ $("next-exec").addEventListener("click", () => goToNeighbor("next"));
 root.addEventListener("click", (event) => {
   const copy = event.target.closest(".copy-json");
   if (!copy || !state.item) return;
-  const steps = visibleSteps();
-  const step = steps.find((s) => s.span_id === state.selected);
+  const step = state.selectedStep;
   const payload = {
     input: state.item.input, output: state.item.output,
     "step-input": step && step.input, "step-output": step && step.output,

@@ -1,0 +1,102 @@
+"""Big executions through the API: the detail answers the first page of steps, /steps pages the rest by
+position or by subtree (bounded per request, no cap on the number of steps), /steps/overview says where
+the failed and slowest steps are, and /steps/search answers the positions of matching steps. The
+execution is generated inside ClickHouse (``benchmarks.big_execution``) in the test's own database."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from benchmarks import big_execution
+
+from execlog_otel.store.repository import MAX_STEPS
+from execlog_otel.store.step_pages import MAX_MATCHES, MAX_PAGE_STEPS
+
+STEPS = 12_000  # above MAX_STEPS (5,000), so the detail pages; small enough to make in a second
+
+
+@pytest.fixture
+def big(store):
+    return big_execution.generate(store, STEPS, "c3" * 16, time.time_ns() - 3_600 * 10**9)
+
+
+def _get(client, url: str, status: int = 200) -> dict:
+    resp = client.get(url)
+    assert resp.status_code == status, (url, resp.get_json())
+    return resp.get_json()
+
+
+def test_the_detail_of_a_big_execution_is_its_header_and_first_page(client, big):
+    item = _get(client, f"/api/executions/{big.execution_id}")
+    assert item["steps_paged"] is True and item["steps_truncated"] is False
+    assert item["steps_total"] == STEPS
+    steps = item["steps"]
+    assert len(steps) == 200
+    # Depth-first: batch 0 (depth 0, 999 steps under it), its first item (depth 1, 49 under it), a leaf.
+    assert [(s["position"], s["depth"], s["descendants"]) for s in steps[:3]] == [(0, 0, 999), (1, 1, 49), (2, 2, 0)]
+    assert [s["position"] for s in steps] == list(range(200))
+    assert steps[2]["input"]["value"]["record"] == 3 and steps[2]["output"]["value"]["ok"] is True
+
+
+def test_pages_by_offset_reach_the_last_step_and_stay_bounded(client, big):
+    last = _get(client, f"/api/executions/{big.execution_id}/steps?offset={STEPS - 150}&limit=200")
+    assert last["total"] == STEPS and last["offset"] == STEPS - 150
+    assert [s["position"] for s in last["items"]] == list(range(STEPS - 150, STEPS))
+    assert last["items"][-1]["input"]["value"]["record"] == STEPS
+    assert _get(client, f"/api/executions/{big.execution_id}/steps?offset={STEPS}")["items"] == []
+    # Bounded per request: more than MAX_PAGE_STEPS is refused with the bound.
+    err = _get(client, f"/api/executions/{big.execution_id}/steps?limit={MAX_PAGE_STEPS + 1}", 400)
+    assert str(MAX_PAGE_STEPS) in err["error"]
+    assert "offset" in _get(client, f"/api/executions/{big.execution_id}/steps?offset=-1", 400)["error"]
+
+
+def test_a_subtree_is_paged_under_its_step(client, big):
+    batch1 = _get(client, f"/api/executions/{big.execution_id}/steps?offset=1000&limit=1")["items"][0]
+    assert batch1["name"] == "batch 1" and batch1["descendants"] == 999
+    under = _get(client, f"/api/executions/{big.execution_id}/steps?parent={batch1['span_id']}&offset=50&limit=100")
+    assert under["total"] == 999 and under["parent"]["span_id"] == batch1["span_id"]
+    assert [s["position"] for s in under["items"]] == list(range(1051, 1151))
+    assert all(s["depth"] >= 1 for s in under["items"])
+    assert {s["parent_span_id"] for s in under["items"] if s["depth"] == 1} == {batch1["span_id"]}
+    leaf = under["items"][1]
+    assert _get(client, f"/api/executions/{big.execution_id}/steps?parent={leaf['span_id']}")["items"] == []
+    assert "no such step" in _get(client, f"/api/executions/{big.execution_id}/steps?parent={'0' * 16}", 400)["error"]
+
+
+def test_the_overview_places_every_failure_and_the_slowest_step(client, big):
+    o = _get(client, f"/api/executions/{big.execution_id}/steps/overview")
+    failed = big_execution.failed_steps(STEPS)
+    assert o["total"] == STEPS and o["failed_total"] == len(failed) == big.failed
+    assert [m["position"] for m in o["failed"]] == [i - 1 for i in failed]  # step i is at position i - 1
+    assert all(m["status"] == "Failed" and "rejected" in m["error"] for m in o["failed"])
+    assert o["slowest"][0]["position"] == big.slow_step - 1 and o["slowest"][0]["duration_ms"] == 40_000
+    assert len(o["slowest"]) == 10 and sum(o["failed_buckets"]) == len(failed)
+
+
+def test_search_answers_positions_in_order(client, big):
+    one = _get(client, f"/api/executions/{big.execution_id}/steps/search?q=record%20number%2011999")
+    assert one["positions"] == [11998] and not one["capped"]
+    errors = _get(client, f"/api/executions/{big.execution_id}/steps/search?q=REJECTED")
+    assert errors["positions"] == [i - 1 for i in big_execution.failed_steps(STEPS)]
+    many = _get(client, f"/api/executions/{big.execution_id}/steps/search?q=record")
+    assert many["capped"] is True and len(many["positions"]) == MAX_MATCHES
+    assert many["positions"] == sorted(many["positions"])
+    assert _get(client, f"/api/executions/{big.execution_id}/steps/search?q=")["positions"] == []
+    assert _get(client, f"/api/executions/{big.execution_id}/steps/search?q=%27%3B%20DROP")["positions"] == []
+
+
+def test_small_executions_answer_every_step_at_once(client, store):
+    big_execution.generate(store, 300, "d4" * 16, time.time_ns() - 3_600 * 10**9)
+    item = _get(client, f"/api/executions/{'d4' * 16}")
+    assert item["steps_paged"] is False and item["steps_total"] == 300 and len(item["steps"]) == 300
+    # Paging works for them too (the same positions as the full list).
+    page = _get(client, f"/api/executions/{'d4' * 16}/steps?offset=100&limit=3")
+    assert [s["span_id"] for s in page["items"]] == [s["span_id"] for s in item["steps"][100:103]]
+
+
+def test_download_code_of_a_big_execution_says_what_it_left_out(client, big):
+    resp = client.get(f"/executions/{big.execution_id}/code")
+    assert resp.status_code == 200
+    text = resp.get_data(as_text=True)
+    assert f"the log holds {STEPS:,} steps; this file has the first {MAX_STEPS:,}" in text
