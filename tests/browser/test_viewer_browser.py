@@ -120,7 +120,9 @@ def test_listing_shows_populated_columns_in_local_time(page, viewer, artifacts):
     expect(started).to_contain_text(local_text(item["started_at"]))
     billing = row(page, "billing-agent")
     expect(billing.locator(".attempts")).to_have_text("attempt 2 of 3")
-    expect(billing.locator(".c-tokens")).to_have_text("345")
+    # Tokens count every attempt, as Cost does (120 in attempt 1, 300 + 45 in attempt 2): this asserted the
+    # latest attempt's 345 while the Cost beside it counted both attempts (issue 14: one rule).
+    expect(billing.locator(".c-tokens")).to_have_text("465")
     expect(billing.locator(".c-model")).to_have_text("gpt-4o")
     expect(billing.locator(".c-tools")).to_have_text("create_invoice")
     # Every status is a badge with its text, its own icon and its own shape, not a colour alone.
