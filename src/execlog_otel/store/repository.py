@@ -9,6 +9,7 @@ in Python are fixed fragments chosen by typed filter values, never request text.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,7 @@ from execlog_otel.store.step_pages import StepPages
 from execlog_otel.store.store import Store
 
 COUNT_CAP = 10_000
+LIVE_OUTLINE_S = 2  # a live execution's outline is kept this long (the detail page polls every 2 s)
 MAX_STEPS = 5_000
 MAX_LOG_RECORDS = 5_000  # log records read for one detail page
 MAX_NAMES = 1_000
@@ -471,14 +473,15 @@ class Repository:
         return out
 
     def shown(self, execution_id: str, attempt: int | None = None, with_costs: bool = True,
-              scope: ProjectScope = ALL_PROJECTS) -> Shown | None:
+              scope: ProjectScope = ALL_PROJECTS, light: bool = False) -> Shown | None:
         """The execution (latest state), its attempts when needed, and the attempt shown (``attempt``, else
-        the latest), or None when there is no such execution (or ``scope`` does not see its project)."""
+        the latest), or None when there is no such execution (or ``scope`` does not see its project).
+        ``light``: the execution's row only, no rollup, tokens or cost (a page of steps needs none)."""
         row = self._execution_row(execution_id, scope)
         if row is None:
             return None
         # Rollup, tokens and cost in one read; the shown attempt's root says its attempt limit (none read here).
-        current = self._with_rollups([row], with_limits=False)[0]
+        current = records.execution(row) if light else self._with_rollups([row], with_limits=False)[0]
         per_attempt: dict[str, Cost] = {}
         if with_costs and not current.retried and attempt is None:
             # One attempt: the execution's cost, read with its rollup, is that attempt's (no second read).
@@ -496,15 +499,17 @@ class Repository:
                                  f"{', '.join(str(a.attempt) for a in all_attempts or []) or 'none'}")
         trace_id = shown.trace_id if shown else current.trace_id
         roll = current.rollup
-        if trace_id != current.trace_id and shown is not None:  # an earlier attempt: its own step counts
+        if trace_id != current.trace_id and shown is not None and not light:  # an earlier attempt's counts
             facts, _ = self._page_facts([{"TraceId": trace_id, "StartNs": shown.start_ns, "Attempt": 1,
                                           "ExecutionId": current.id}])
             roll = facts.get(current.id, Rollup())
         return Shown(current, all_attempts, shown, trace_id, roll, per_attempt)
 
     def outline(self, s: Shown):
-        """The step tree of the shown attempt as positions (``store.outline``), cached by its counts."""
-        return self.pages.outline(s.trace_id, (s.rollup.steps, s.rollup.failed_steps, s.rollup.skipped_steps))
+        """The step tree of the shown attempt as positions (``store.outline``), cached by the execution's state:
+        a finished attempt's tree does not change; a live one's is read again every LIVE_OUTLINE_S."""
+        live = int(time.time() // LIVE_OUTLINE_S) if s.current.live and s.trace_id == s.current.trace_id else 0
+        return self.pages.outline(s.trace_id, (s.current.status, s.current.attempt_end_ns, live))
 
     def trace_has_costs(self, trace_id: str) -> bool:
         return bool(self._tuples("trace_has_costs", {"id": trace_id})[0][0])

@@ -25,7 +25,7 @@ bp = Blueprint("steps", __name__, url_prefix="/api/executions/<execution_id>/ste
 
 def _shown(execution_id: str) -> Shown:
     shown = services().reads.shown(params.execution_id(execution_id), params.attempt(request.args),
-                                   with_costs=False, scope=access.scope())
+                                   with_costs=False, scope=access.scope(), light=True)
     if shown is None:
         raise NotFound(not_found_message(execution_id))
     return shown
