@@ -8,7 +8,9 @@ starts: a log directory whose lock is free (its process is gone) has its pending
 the adopter's log (fsynced), then marked done there and removed. A record that cannot be read back is
 skipped with a logged, counted loss, as in the writer. Records of a batch that was being inserted when
 that process stopped are flagged so the adopter's writer checks the store before writing their spans.
-Dead-letter files stay where they are (the directory is kept for ``execlog dead-letter``).
+Dead-letter files stay where they are (the directory is kept for ``execlog dead-letter``). A crash
+between the append into the adopter's log and the mark in the adopted one moves those rows again at the
+next start (at least once, not exactly once: a window of one fsync).
 """
 
 from __future__ import annotations
