@@ -168,6 +168,17 @@ def test_other_databases_are_out_of_reach(ch_url, ch_client):
     assert (status, body) == (200, b"otel_traces\n")
 
 
+def test_nested_columns_and_qualified_in_operands_are_not_databases(ch_url):
+    """``Events.Name`` inside a function such as indexOf, and ``t.col IN (…)``'s left-hand side, name columns:
+    the reach check refused them as databases ``Events`` and ``t`` (the viewer's own span query failed
+    through the endpoint)."""
+    for sql in ("SELECT indexOf(Events.Name, 'x') FROM otel_traces LIMIT 1",
+                "SELECT t.TraceId FROM otel_traces AS t WHERE t.TraceId IN (SELECT TraceId FROM otel_traces) LIMIT 1",
+                "SELECT 1 FROM otel_traces WHERE has(Events.Name, 'x') LIMIT 1"):
+        status, _, body = http(ch_url, query=sql)
+        assert status == 200, (sql, body)
+
+
 def test_url_settings_safe_subset(ch_url):
     status, _, body = http(ch_url, query="SELECT getSetting('max_threads') = 1, getSetting('readonly')",
                            max_threads="1")

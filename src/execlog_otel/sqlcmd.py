@@ -195,6 +195,9 @@ SAFE_TABLE_FUNCTIONS = frozenset({"numbers", "numbers_mt", "zeros", "zeros_mt", 
                                   "generateseries", "values", "null", "one"})
 # Databases readable besides the store's: metadata only (clients list tables and settings).
 METADATA_DATABASES = frozenset({"system", "information_schema"})
+# The functions ``IN`` and its variants parse to; their right-hand side may name a table.
+IN_FUNCTIONS = frozenset({"in", "notin", "globalin", "globalnotin", "nullin", "notnullin", "globalnullin",
+                          "globalnotnullin"})
 # Per-query settings a read may change. Limits only downwards (checked against the session's cap);
 # format and display settings freely; everything else is refused.
 LIMIT_SETTINGS = frozenset({"max_execution_time", "max_result_rows", "max_result_bytes", "max_rows_to_read",
@@ -298,12 +301,19 @@ def _check_reach(nodes: list[tuple[int, str, str]], database: str) -> None:
 
 
 def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
-    """Whether node ``i`` is the right-hand side of IN (``x IN db.table`` reads that table)."""
+    """Whether node ``i`` is the right-hand side of IN (``x IN db.table`` reads that table).
+
+    Only the IN family and only its second argument: ``indexOf(Events.Name, …)`` or ``s.TraceId IN (…)``
+    name columns, not tables."""
     depth = nodes[i][0]
+    earlier_siblings = 0
     for j in range(i - 1, -1, -1):
-        if nodes[j][0] == depth - 1:  # the ExpressionList
+        if nodes[j][0] == depth:
+            earlier_siblings += 1
+        elif nodes[j][0] == depth - 1:  # the ExpressionList
             owner = next((nodes[k] for k in range(j - 1, -1, -1) if nodes[k][0] == depth - 2), None)
-            return owner is not None and owner[1] == "Function" and "in" in owner[2].split(" ")[0].lower()
+            return (earlier_siblings == 1 and owner is not None and owner[1] == "Function"
+                    and owner[2].split(" ")[0].lower() in IN_FUNCTIONS)
     return False
 
 
