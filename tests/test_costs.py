@@ -21,6 +21,7 @@ from execlog_otel.cli import main
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.repository import Repository
+from execlog_otel.store.scope import ProjectScope
 from execlog_otel.store.sqlfiles import statement
 from execlog_otel.viewer import presenters
 from execlog_otel.viewer.params import list_filter
@@ -256,7 +257,7 @@ def test_listing_sorts_filters_and_totals_by_cost(store, written):
     only = presenters.totals(reads.totals(ListFilter(cost_above=2.0)))
     assert only["executions"] == 2 and only["cost_usd"] == pytest.approx(priced + 2.50)
     with pytest.raises(QueryError, match="cost_above"):
-        list_filter(MultiDict({"cost_above": "lots"}))
+        list_filter(MultiDict({"cost_above": "lots"}), scope=ProjectScope())
 
 
 def test_tokens_follow_cost_over_every_attempt(store, written):

@@ -230,5 +230,7 @@ def test_openapi_documents_every_chart():
     doc = yaml.safe_load(files("execlog_otel.viewer").joinpath("openapi.yaml").read_text(encoding="utf-8"))
     assert "/api/insights" in doc["paths"]
     op = doc["paths"]["/api/insights/{chart}"]["get"]
-    chart_param = next(p for p in op["parameters"] if p["name"] == "chart")
+    params = [doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+              for p in op["parameters"]]
+    chart_param = next(p for p in params if p["name"] == "chart")
     assert chart_param["schema"]["enum"] == list(insights.CHARTS)
