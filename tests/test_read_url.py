@@ -1,6 +1,6 @@
 """EXECLOG_READ_URL: the viewer reads from another ClickHouse (a replica, a read-only user) than the one
-ingest writes to. Here the read side is a ClickHouse HTTP endpoint (execlog serve's, over another
-database) and the write side an empty store: the listing shows what the read side holds."""
+ingest writes to. Here the read side is a store opened from the read URL over the database holding the
+data, the write side an empty store: the listing shows what the read side holds."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from execlog_otel.viewer.app import create_app
 from viewer_support import SECOND, SpanWriter, now_ns
 
 
-def test_the_viewer_reads_from_the_read_url_while_writes_go_to_the_store(store, settings, server, ch_client):
+def test_the_viewer_reads_from_the_read_url_while_writes_go_to_the_store(store, settings, chdb_url, ch_client):
     writer = SpanWriter(store)
     eid, _ = writer.execution("read-from-replica", start_ns=now_ns() - 5 * SECOND)
     writer.close()
     write_side = new_store(ch_client)  # empty: where ingest would write
     try:
-        read_url = server.clickhouse_http.url.rstrip("/") + "/" + store.database
-        app = create_app(replace(settings, read_url=read_url, database=store.database), write_side, receiver=False)
+        # The read side: its own URL and store (the test engine's, over the database holding the data).
+        app = create_app(replace(settings, read_url=chdb_url, database=store.database), write_side, receiver=False)
         client = app.test_client()
         ids = [it["id"] for it in client.get("/api/executions").get_json()["items"]]
         assert ids == [eid]
