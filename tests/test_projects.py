@@ -198,6 +198,15 @@ def _operations():
                 yield path, method, op
 
 
+def test_every_operation_says_what_role_it_needs():
+    """A route without x-execlog-role would escape the table below: every operation must name one."""
+    spec = yaml.safe_load((Path(__file__).parents[1] / "src/execlog_otel/viewer/openapi.yaml").read_text())
+    missing = [f"{m.upper()} {p}" for p, item in spec["paths"].items() for m, op in item.items()
+               if isinstance(op, dict) and op.get("x-execlog-role") not in ("public", "signed-in", "viewer", "operator",
+                                                                            "admin")]
+    assert missing == []
+
+
 def _call(c, path, method, op, eid, project):
     url = path.replace("{execution_id}", eid).replace("{chart}", "status_over_time")
     params = {}
