@@ -113,6 +113,7 @@ class Repository:
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
             "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
             "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns")),
+            "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
         }
         self.pages = StepPages(self)
 

@@ -6,9 +6,6 @@ SELECT SpanId, ParentSpanId, toUnixTimestamp64Nano(Timestamp) AS StartNs, Durati
        {fact.step_status} AS StepStatus,
        SpanAttributes[{attr.MARKER}] = {marker_state:String} OR {fact.is_transport} AS Skip
 FROM {database}.otel_traces
--- Which spans are model calls, so the HTTP requests that carry them are known (facts/is_transport.sql).
-LEFT JOIN (SELECT SpanId AS ModelSpanId, toUInt8(1) AS ParentIsModelCall FROM {database}.otel_traces
-           WHERE TraceId = {id:String} {time_clause} AND {fact.is_model_call}) AS model_calls
-    ON ParentSpanId = model_calls.ModelSpanId
+{model_calls_join}
 WHERE TraceId = {id:String} {time_clause}
 ORDER BY Timestamp, SpanId

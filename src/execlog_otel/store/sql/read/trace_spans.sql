@@ -18,10 +18,7 @@ SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64N
        {fact.step_kind} AS StepKind, {fact.span_input} AS Input, {fact.span_output} AS Output,
        {fact.is_transport} AS IsTransport
 FROM {database}.otel_traces
--- Which spans are model calls, so the HTTP requests that carry them are known (facts/is_transport.sql).
-LEFT JOIN (SELECT SpanId AS ModelSpanId, toUInt8(1) AS ParentIsModelCall FROM {database}.otel_traces
-           WHERE TraceId = {id:String} {time_clause} AND {fact.is_model_call}) AS model_calls
-    ON ParentSpanId = model_calls.ModelSpanId
+{model_calls_join}
 WHERE TraceId = {id:String} {time_clause}
 ORDER BY Timestamp, SpanId
 LIMIT {limit:UInt32}
