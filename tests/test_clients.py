@@ -242,7 +242,7 @@ def test_clients_metrics_land_in_the_collectors_tables(server, store, client):
     assert wait_for(count, f"{client}'s GenAI histograms") >= 2
 
 
-def test_http_requests_under_a_model_call_belong_to_it(server):
+def test_http_requests_under_a_model_call_belong_to_it(server, store):
     """Stable HTTP conventions (http.request.method, server.address), as HTTP client instrumentations write
     them: a request under a model call is neither a step nor a connector, even when it failed (a retried
     429); a request the automation itself makes is both."""
@@ -276,3 +276,8 @@ def test_http_requests_under_a_model_call_belong_to_it(server):
     assert [(s["kind"], s["connector"]) for s in shown["steps"]] == [("llm", ""), ("step", "hooks.example")]
     quick = requests.get(f"{server.url}/api/executions/{item['id']}", params={"steps": "false"}, timeout=30).json()
     assert quick["status"] == "Success" and quick["problem_steps"] == []
+    # Insights' step rows (execlog_steps) follow the same rule: the model call and the automation's own request.
+    steps = store.pool.query(f"SELECT StepName, Failed FROM {store.table('execlog_steps')} "
+                             "WHERE TraceId = {t:String} ORDER BY StepName",
+                             parameters={"t": item["id"]}).result_rows
+    assert [tuple(r) for r in steps] == [("POST", 0), ("chat gpt-4o", 0)]

@@ -70,6 +70,8 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
     "016_projects": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select")),
     "020_client_dialects": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select"),
                             ("execlog_trace_rollups", "rollups_select")),
+    # Insights' step rows without the HTTP requests that carry model calls.
+    "021_steps_transport": (("execlog_steps", "steps_select"),),
 }
 
 
