@@ -3,9 +3,12 @@ attempts, generated inside ClickHouse (``big_execution``) in a fresh embedded st
 
 Server time of the real API (Flask test client over ``create_app``, no network), as in
 ``listing_detail``. Cases: the detail (header and first page of steps) with the execution's outline
-cached, as every open after the first finds it, and cold (the outline read and built: the first open);
+cached, as every open after the first finds it; in a new process (the outline read back from the kept
+steps); and the very first open (the outline built from the spans, the steps read from them);
 a page of 200 steps by offset (random offsets over the whole run) and by subtree (a random batch node);
-the overview (mini-map) and a search; Compare of two attempts of a 1,000-step execution; the detail of
+the overview (mini-map) and a search; the steps of the finished big attempt are kept
+(``execlog_step_pages``) after its first open, as in a running server, before anything is timed;
+Compare of two attempts of a 1,000-step execution; the detail of
 that 1,000-step execution (the read path of #14). Baseline, same process and store: ``SELECT 1``.
 """
 
@@ -62,13 +65,21 @@ def run(size: str, repeats: int) -> dict:
         batch_ids = [client.get(f"/api/executions/{eid}/steps?offset={p}&limit=1").get_json()["items"][0]["span_id"]
                      for p in batches[:50]]
 
-        def cold(_: int) -> str:
-            reads.pages.cache = OutlineCache()  # the first open: the outline is read and built
+        def new_process(_: int) -> str:
+            reads.pages.cache = OutlineCache()  # another process: its outline is read back from the kept steps
+            reads._finished_heads.clear()
+            return f"/api/executions/{eid}"
+
+        def first_open(_: int) -> str:
+            reads.pages.store_enabled = False  # the very first open: the outline is built from the spans
+            reads.pages.cache = OutlineCache()
+            reads._finished_heads.clear()
             return f"/api/executions/{eid}"
 
         cases = {
             f"detail header + first page, {steps:,} steps (outline cached)": lambda i: f"/api/executions/{eid}",
-            f"detail header + first page, {steps:,} steps (first open: outline built)": cold,
+            f"detail header + first page, {steps:,} steps (new process: outline read back)": new_process,
+            f"detail header + first page, {steps:,} steps (very first open: outline built)": first_open,
             "page of 200 steps by offset": lambda i: f"/api/executions/{eid}/steps?offset="
                                                      f"{rng.randrange(0, steps - 200)}&limit=200",
             "page of 200 steps by subtree (unfolded batch)": lambda i: f"/api/executions/{eid}/steps?parent="
@@ -89,10 +100,13 @@ def run(size: str, repeats: int) -> dict:
             baseline.append((time.perf_counter() - t) * 1000)
         for make in cases.values():  # warm-up, not counted
             _timed(client, make(0))
+            reads.pages.store_enabled = True
+        reads.pages.wait_kept()  # the big attempt's steps are kept after its first open (in the background)
         out: dict[str, dict] = {}
         cpu: dict[str, dict] = {}
         for name, make in cases.items():
             samples = [_timed(client, make(i)) for i in range(repeats)]
+            reads.pages.store_enabled = True
             out[name] = summary([w for w, _ in samples])
             cpu[name] = summary([c for _, c in samples])
             log(f"{name}: p50 {out[name]['p50']:.1f} ms, p95 {out[name]['p95']:.1f} ms; "

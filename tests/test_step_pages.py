@@ -21,6 +21,13 @@ def big(store):
     return big_execution.generate(store, STEPS, "c3" * 16, time.time_ns() - 3_600 * 10**9)
 
 
+@pytest.fixture(autouse=True)
+def _kept_writes_done(client):
+    """The background write of a big attempt's steps (execlog_step_pages) ends before its database goes."""
+    yield
+    client.application.extensions["execlog"].reads.pages.wait_kept()
+
+
 def _get(client, url: str, status: int = 200) -> dict:
     resp = client.get(url)
     assert resp.status_code == status, (url, resp.get_json())
@@ -100,3 +107,36 @@ def test_download_code_of_a_big_execution_says_what_it_left_out(client, big):
     assert resp.status_code == 200
     text = resp.get_data(as_text=True)
     assert f"the log holds {STEPS:,} steps; this file has the first {MAX_STEPS:,}" in text
+
+
+def test_a_finished_big_execution_is_kept_in_tree_order_and_read_back(client, big, store):
+    """After the first open, the steps of a finished big attempt are written once to execlog_step_pages;
+    pages then read them from there, the same steps as from the spans, and another process (a new
+    repository) reads the outline back instead of building it."""
+    from execlog_otel.store.outline import OutlineCache
+    from execlog_otel.store.repository import Repository
+
+    reads = client.application.extensions["execlog"].reads
+    first = _get(client, f"/api/executions/{big.execution_id}")
+    reads.pages.wait_kept()
+    rows = store.pool.query(f"SELECT count(), uniqExact(Position), min(Position), max(Position) "
+                            f"FROM {store.database}.execlog_step_pages WHERE TraceId = {{t:String}}",
+                            parameters={"t": big.execution_id}).result_rows
+    assert rows == [(STEPS, STEPS, 0, STEPS - 1)]
+    urls = [f"/api/executions/{big.execution_id}", f"/api/executions/{big.execution_id}/steps?offset=7777&limit=300",
+            f"/api/executions/{big.execution_id}/steps/overview"]
+    batch = _get(client, f"/api/executions/{big.execution_id}/steps?offset=3000&limit=1")["items"][0]
+    urls.append(f"/api/executions/{big.execution_id}/steps?parent={batch['span_id']}&offset=10&limit=50")
+    kept = [_get(client, u) for u in urls]
+    assert kept[0]["steps"] == first["steps"]
+    # The same answers when the steps are read from the spans.
+    reads.pages.store_enabled, reads.pages.cache = False, OutlineCache()
+    assert [_get(client, u) for u in urls] == kept
+    # Another process: its outline is read back, complete and already kept, without writing it again.
+    other = Repository(store)
+    version = next(iter(reads.pages._kept))[1]
+    o = other.pages.outline(big.execution_id, tuple(version.split("/")), finished=True)
+    assert o.version == version and other.pages._is_kept(big.execution_id, o) and not other.pages._writing
+    assert len(o) == STEPS and o.span_ids == reads.pages.outline(big.execution_id).span_ids
+    page = other.pages.page(big.execution_id, o, 0, 7777, 300)
+    assert [s.span_id for s in page.steps] == [s["span_id"] for s in kept[1]["items"]]

@@ -34,6 +34,7 @@ class Outline:
     index: dict[str, int]  # span id -> position
     has_logs: bool = True  # whether the trace has OTLP log records (else a page skips reading them)
     has_costs: bool = True  # whether any step has a cost row (else a page skips reading them)
+    version: str = ""  # the finished state it was read in, when it is kept in execlog_step_pages (else "")
 
     def __len__(self) -> int:
         return len(self.span_ids)
@@ -114,6 +115,16 @@ def build(span_ids: Sequence[str], parent_ids: Sequence[str], starts: Sequence[i
                    parents=array("q", parents), sizes=array("q", sizes),
                    starts=array("q", [starts[i] for i in order]), durations=array("q", [durations[i] for i in order]),
                    failed=failed, t0=t0, index=dict(zip(ordered_ids, range(len(ordered_ids)), strict=True)))
+
+
+def from_rows(span_ids: Sequence[str], depths: Sequence[int], parents: Sequence[int], sizes: Sequence[int],
+              starts: Sequence[int], durations: Sequence[int], failed: Sequence[int], t0: int) -> Outline:
+    """The outline of columns already in depth-first order (read back from execlog_step_pages)."""
+    ids = list(span_ids)
+    return Outline(span_ids=ids, depths=array("H", depths), parents=array("q", parents), sizes=array("q", sizes),
+                   starts=array("q", starts), durations=array("q", durations),
+                   failed=tuple(pos for pos, f in enumerate(failed) if f), t0=t0,
+                   index=dict(zip(ids, range(len(ids)), strict=True)))
 
 
 class OutlineCache:

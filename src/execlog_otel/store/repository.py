@@ -43,6 +43,7 @@ from execlog_otel.store.store import Store
 COUNT_CAP = 10_000
 LIVE_OUTLINE_S = 2  # a live execution's outline is kept this long (the detail page polls every 2 s)
 MAX_STEPS = 5_000
+FINISHED_HEADS = 256  # headers (root rows) of finished big attempts kept in memory
 MAX_LOG_RECORDS = 5_000  # log records read for one detail page
 MAX_NAMES = 1_000
 MAX_PROBLEM_STEPS = 20
@@ -116,6 +117,7 @@ class Repository:
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
         }
         self.pages = StepPages(self)
+        self._finished_heads: dict[tuple, list[dict[str, Any]]] = {}  # insertion order: oldest first out
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -508,9 +510,15 @@ class Repository:
 
     def outline(self, s: Shown):
         """The step tree of the shown attempt as positions (``store.outline``), cached by the execution's state:
-        a finished attempt's tree does not change; a live one's is read again every LIVE_OUTLINE_S."""
-        live = int(time.time() // LIVE_OUTLINE_S) if s.current.live and s.trace_id == s.current.trace_id else 0
-        return self.pages.outline(s.trace_id, (s.current.status, s.current.attempt_end_ns, live))
+        a finished attempt's tree does not change (a big one is kept in execlog_step_pages); a live one's is
+        read again every LIVE_OUTLINE_S."""
+        running = s.current.live and s.trace_id == s.current.trace_id
+        live = int(time.time() // LIVE_OUTLINE_S) if running else 0
+        if s.shown is not None and s.trace_id != s.current.trace_id:  # an earlier attempt: its own end
+            version = (s.shown.status, s.shown.start_ns + s.shown.duration_ns, live)
+        else:
+            version = (s.current.status, s.current.attempt_end_ns, live)
+        return self.pages.outline(s.trace_id, version, finished=not running)
 
     def trace_has_costs(self, trace_id: str) -> bool:
         return bool(self._tuples("trace_has_costs", {"id": trace_id})[0][0])
@@ -572,8 +580,15 @@ class Repository:
         current, trace_id = s.current, s.trace_id
         execution = _as_attempt(current, s.shown) if s.shown is not None and trace_id != current.trace_id \
             else current
-        heads = self._rows("head", {"id": trace_id, "lo": execution.attempt_start_ns,
-                                    "marker_state": sc.MARKER_STATE})
+        # A finished attempt's header is its root, which does not change: read once, then kept (bounded).
+        key = (trace_id, execution.attempt_start_ns, execution.status, execution.attempt_end_ns)
+        heads = self._finished_heads.get(key) if not execution.live else None
+        if heads is None:
+            heads = self._head(trace_id, execution.attempt_start_ns)
+            if not execution.live and heads:
+                self._finished_heads[key] = heads
+                while len(self._finished_heads) > FINISHED_HEADS:
+                    self._finished_heads.pop(next(iter(self._finished_heads)))
         all_attempts = s.attempts
         if all_attempts is None:  # never retried: its one attempt is the root read for the header
             root = heads[0] if heads and not heads[0]["ParentSpanId"] else None
@@ -590,14 +605,17 @@ class Repository:
                                steps_truncated=False, attempt_cost=per_attempt.get(trace_id, Cost()),
                                steps_total=page.total, steps_paged=True)
 
+    def _head(self, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
+        """The attempt's root, or while it runs its newest state marker (``read/head.sql``)."""
+        return self._rows("head", {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE})
+
     def summary(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root
         span and state markers of the latest attempt, so it stays fast for executions of any size."""
         execution = self.execution(execution_id, scope)
         if execution is None:
             return None
-        heads = self._rows("head", {"id": execution.trace_id, "lo": execution.attempt_start_ns,
-                                    "marker_state": sc.MARKER_STATE})
+        heads = self._head(execution.trace_id, execution.attempt_start_ns)
         attrs = heads[0]["SpanAttributes"] if heads else {}
         resource = heads[0]["ResourceAttributes"] if heads else {}
         return ExecutionSummary(execution=execution,

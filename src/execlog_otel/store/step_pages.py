@@ -1,17 +1,24 @@
 """The steps of a big execution, a page at a time: by position in the step tree (``outline``), or by the
 subtree of one step, with a bounded overview (where the failed and the slowest steps are) and a search
 that answers positions. Each request reads at most one page of spans, whatever the execution's size.
+
+A finished attempt of more than STORE_STEPS steps is written once, in the background after its first
+open, to ``execlog_step_pages`` (migration 033): its steps in tree order with their facts, so a page is a
+range of rows instead of spans whose facts are derived again (planning that SQL costs more than reading a
+page), and another process reads its outline back instead of building it.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
+import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from execlog_otel import semconv as sc
 from execlog_otel.store import outline as outline_mod
-from execlog_otel.store import records
+from execlog_otel.store import records, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.model import Step
 
@@ -26,6 +33,10 @@ OVERVIEW_SLOWEST = 10
 OVERVIEW_BUCKETS = 200  # failures per stretch of the run, for a density strip
 MAX_MATCHES = 1_000  # search positions one request answers at most
 MAX_QUERY_CHARS = 200
+STORE_STEPS = 5_000  # finished attempts with more steps are kept in execlog_step_pages (the detail's MAX_STEPS)
+STORE_CHUNK = 20_000  # steps written by one INSERT (each holds the embedded store a moment; pages wait less)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,25 +69,103 @@ class StepPages:
     def __init__(self, repo: Repository, cache: outline_mod.OutlineCache | None = None):
         self.repo = repo
         self.cache = cache or outline_mod.OutlineCache()
+        self.store_enabled = True  # keep big finished attempts in execlog_step_pages
+        self._lock = threading.Lock()
+        self._kept: set[tuple[str, str]] = set()  # (trace id, version) fully written
+        self._writing: dict[tuple[str, str], threading.Thread] = {}
 
-    def outline(self, trace_id: str, version: tuple = ()) -> Outline:
-        """The trace's outline; ``version`` (its step and failure counts) keys the cache, so a trace that
-        grew or changed is read again."""
+    def outline(self, trace_id: str, version: tuple = (), finished: bool = False) -> Outline:
+        """The trace's outline; ``version`` (its state) keys the cache, so a trace that grew or changed is
+        read again. A ``finished`` attempt's outline is read back from execlog_step_pages when it was
+        kept there, else built, and a big one is written there in the background."""
         key = (self.repo.store.database, trace_id, *version)
         found = self.cache.get(key)
         if found is not None:
             return found
-        params: dict[str, Any] = {"id": trace_id, "marker_state": sc.MARKER_STATE}
-        time_clause = self.repo.trace_time_clause(trace_id, params)
-        sql = self.repo._sql("step_outline", time_clause=time_clause)
-        cols = self.repo.store.pool.query(sql, parameters=params, settings=self.repo.settings).result_columns
-        if not cols:
-            cols = [[], [], [], [], [], []]
-        made = replace(outline_mod.build(*cols), has_logs=bool(self.repo.trace_logs(trace_id, limit=1)),
-                       has_costs=self.repo.trace_has_costs(trace_id))
+        tag = "/".join(str(v) for v in version)
+        keep = finished and bool(version) and self.store_enabled and not self.repo.store.sharded
+        made = self._kept_outline(trace_id, tag) if keep else None
+        if made is None:
+            params: dict[str, Any] = {"id": trace_id, "marker_state": sc.MARKER_STATE}
+            time_clause = self.repo.trace_time_clause(trace_id, params)
+            sql = self.repo._sql("step_outline", time_clause=time_clause)
+            cols = self.repo.store.pool.query(sql, parameters=params, settings=self.repo.settings).result_columns
+            if not cols:
+                cols = [[], [], [], [], [], []]
+            made = outline_mod.build(*cols)
+            if keep and len(made) > STORE_STEPS:
+                self._keep_later(trace_id, tag, made)
+        elif keep:
+            with self._lock:
+                self._kept.add((trace_id, tag))
+        made = replace(made, has_logs=bool(self.repo.trace_logs(trace_id, limit=1)),
+                       has_costs=self.repo.trace_has_costs(trace_id), version=tag if keep else "")
         if version:
             self.cache.put(key, made)
         return made
+
+    # --- execlog_step_pages ----------------------------------------------------------------------
+    def _kept_outline(self, trace_id: str, tag: str) -> Outline | None:
+        """The outline kept in execlog_step_pages under ``tag``, when all of its steps are there."""
+        try:
+            cols = self.repo.store.pool.query(self.repo._sql("step_pages_outline"),
+                                              parameters={"id": trace_id, "version": tag},
+                                              settings=self.repo.settings).result_columns
+        except Exception as e:  # a store without migration 033 (read-only, older): build it instead
+            log.debug("execlog_step_pages unreadable: %s", e)
+            return None
+        if not cols or not cols[0] or len(cols[0]) != cols[7][0]:
+            return None  # not kept, or still being written
+        return outline_mod.from_rows(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[8][0])
+
+    def _keep_later(self, trace_id: str, tag: str, o: Outline) -> None:
+        """Write the attempt's steps to execlog_step_pages in a background thread (once per process)."""
+        with self._lock:
+            if (trace_id, tag) in self._kept or (trace_id, tag) in self._writing:
+                return
+            thread = threading.Thread(target=self._keep, args=(trace_id, tag, o), daemon=True,
+                                      name=f"execlog-step-pages-{trace_id[:8]}")
+            self._writing[(trace_id, tag)] = thread
+        thread.start()
+
+    def _keep(self, trace_id: str, tag: str, o: Outline) -> None:
+        try:
+            raw = sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("read/trace_spans")).strip())
+            clause = sqlfiles.Fragment("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
+                                       "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
+            sql = self.repo._sql("step_pages_fill", trace_spans=raw, time_clause=clause)
+            n = len(o)
+            for first in range(0, n, STORE_CHUNK):
+                last = min(n, first + STORE_CHUNK)
+                starts = o.starts[first:last]
+                self.repo.store.pool.command(sql, parameters={
+                    "id": trace_id, "version": tag, "total": n, "first": first, "t0": o.t0,
+                    "marker_state": sc.MARKER_STATE, "limit": 2**32 - 1,
+                    "lo_ns": min(starts), "hi_ns": max(starts), "span_ids": o.span_ids[first:last],
+                    "depths": list(o.depths[first:last]), "parents": list(o.parents[first:last]),
+                    "sizes": list(o.sizes[first:last])},
+                    settings={**self.repo.settings, "max_insert_block_size": 1_048_576,
+                              "min_insert_block_size_rows": 1_048_576})
+            with self._lock:
+                self._kept.add((trace_id, tag))
+        except Exception:  # pages keep reading the spans; the next process tries again
+            log.warning("could not keep the steps of %s in execlog_step_pages", trace_id, exc_info=True)
+        finally:
+            with self._lock:
+                self._writing.pop((trace_id, tag), None)
+
+    def wait_kept(self, timeout_s: float = 60.0) -> None:
+        """Wait for the background writes under way (tests, benchmarks, shutdown)."""
+        with self._lock:
+            threads = list(self._writing.values())
+        for t in threads:
+            t.join(timeout_s)
+
+    def _is_kept(self, trace_id: str, o: Outline) -> bool:
+        if not o.version:
+            return False
+        with self._lock:
+            return (trace_id, o.version) in self._kept
 
     def steps_at(self, trace_id: str, o: Outline, positions: list[int], since_ns: int) -> list[Step]:
         """The steps at ``positions`` of the outline, with their payloads, logs and cost, in that order."""
@@ -84,6 +173,8 @@ class StepPages:
             return []
         ids = [o.span_ids[p] for p in positions]
         starts = [o.starts[p] for p in positions]
+        if self._is_kept(trace_id, o):
+            return self._kept_steps(trace_id, o, positions, ids, min(starts), max(starts), since_ns)
         rows = self.repo.trace_spans(trace_id, limit=len(ids) + 1, span_ids=ids,
                                      between_ns=(min(starts), max(starts)))
         by_id = {r["SpanId"]: r for r in rows}
@@ -94,6 +185,24 @@ class StepPages:
         for p, sid in zip(positions, ids, strict=True):
             row = by_id.get(sid)
             if row is None:  # gone since the outline was read (retention): leave it out
+                continue
+            out.append(records.step(row, o.t0, o.depths[p], tuple(logs.get(sid, ())), step_costs.get(sid), p,
+                                    o.sizes[p]))
+        return out
+
+    def _kept_steps(self, trace_id: str, o: Outline, positions: list[int], ids: list[str], lo_ns: int,
+                    hi_ns: int, since_ns: int) -> list[Step]:
+        """The steps at ``positions`` read from execlog_step_pages (one narrow read by key)."""
+        rows = self.repo._rows("step_pages_rows", {"id": trace_id, "version": o.version, "positions": positions,
+                                                   "lo_ns": lo_ns, "hi_ns": hi_ns})
+        by_pos = {int(r["Position"]): r for r in rows}
+        logs = self.repo.trace_logs(trace_id, span_ids=ids, between_s=(lo_ns // 10**9, hi_ns // 10**9)
+                                    ) if o.has_logs else {}
+        step_costs = self.repo.step_costs(trace_id, since_ns, span_ids=ids) if o.has_costs else {}
+        out = []
+        for p, sid in zip(positions, ids, strict=True):
+            row = by_pos.get(p)
+            if row is None:  # gone (retention): leave it out
                 continue
             out.append(records.step(row, o.t0, o.depths[p], tuple(logs.get(sid, ())), step_costs.get(sid), p,
                                     o.sizes[p]))
@@ -112,11 +221,11 @@ class StepPages:
         else:
             first, total = 0, len(o)
         positions = list(range(first + offset, first + min(total, offset + limit)))
-        steps = self.steps_at(trace_id, o, positions, since_ns)
+        # The parent is read with its page (one read): it is the position just before the subtree.
+        steps = self.steps_at(trace_id, o, [first - 1, *positions] if parent_span_id else positions, since_ns)
         parent = None
-        if parent_span_id:
-            found = self.steps_at(trace_id, o, [first - 1], since_ns)
-            parent = found[0] if found else None
+        if parent_span_id and steps and steps[0].position == first - 1:
+            parent, steps = steps[0], steps[1:]
         return StepPage(steps=tuple(steps), offset=offset, total=total, parent=parent)
 
     def overview(self, trace_id: str, o: Outline, since_ns: int) -> Overview:
