@@ -34,6 +34,7 @@ SPANS = "${database}.otel_traces"
 TRACE_TS = "${database}.otel_traces_trace_id_ts"
 COSTS = "${database}.execlog_llm_costs"  # prices applied in ClickHouse: the viewer's numbers
 ATTEMPTS = "${database}.execlog_attempts"
+STEPS = "${database}.execlog_steps"
 
 LIVE = "('Running', 'Queued', 'Pending', 'Paused')"
 FAILED = "('Failed', 'Rejected')"
@@ -77,9 +78,6 @@ SPAN_TOKENS = (
 SPAN_ERROR = "StatusCode IN ('Error', 'STATUS_CODE_ERROR')"
 SPAN_OK = "StatusCode IN ('Ok', 'STATUS_CODE_OK')"
 SPAN_KIND = "if(startsWith(SpanKind, 'SPAN_KIND_'), initcap(lower(substring(SpanKind, 11))), SpanKind)"
-FAILED_STEP = ("ParentSpanId != '' AND SpanAttributes['execlog.marker'] = '' AND "
-               "(SpanAttributes['execlog.step.status'] = 'Failed' OR "
-               f"(SpanAttributes['execlog.step.status'] = '' AND {SPAN_ERROR}))")
 
 
 def sql(*lines: str) -> str:
@@ -265,15 +263,17 @@ AUTOMATIONS = {
         f"FROM {EXECUTIONS} FINAL",
         f"WHERE $__timeFilter(Start) AND {AUTOMATION_FILTER}",
         "GROUP BY time ORDER BY time"),
+    # Which spans are steps and which failed is the steps table's rule (execlog_steps: no HTTP requests
+    # carrying model calls, no state markers); the spans give only the latest failure's message.
     "failing_steps": sql(
-        "SELECT SpanName AS step, count() AS failures, uniqExact(TraceId) AS runs,",
-        "  argMax(StatusMessage, Timestamp) AS last_error",
-        f"FROM {SPANS}",
-        f"WHERE $__timeFilter(Timestamp) AND {FAILED_STEP}",
-        f"  AND TraceId IN (SELECT TraceId FROM {SPANS}",
-        "                  WHERE $__timeFilter(Timestamp) AND ParentSpanId = ''",
-        f"                    AND {ROOT_EXECUTION_ID} IN (SELECT ExecutionId FROM {EXECUTIONS} FINAL",
-        f"                                      WHERE $__timeFilter(Start) AND {AUTOMATION_FILTER}))",
+        f"WITH failed AS (SELECT StepName, TraceId, Start FROM {STEPS}",
+        f"                WHERE $__timeFilter(Start) AND Failed = 1 AND {cost_traces(AUTOMATION_FILTER)})",
+        "SELECT f.StepName AS step, count() AS failures, uniqExact(f.TraceId) AS runs,",
+        "  argMax(e.StatusMessage, f.Start) AS last_error",
+        "FROM failed AS f",
+        f"ANY LEFT JOIN (SELECT TraceId, Timestamp, StatusMessage FROM {SPANS}",
+        "               WHERE $__timeFilter(Timestamp) AND TraceId IN (SELECT TraceId FROM failed)) AS e",
+        "  ON e.TraceId = f.TraceId AND e.Timestamp = f.Start",
         "GROUP BY step ORDER BY failures DESC, step LIMIT 10"),
     "partial_and_rejected": sql(
         "SELECT $__timeInterval(Start) AS time, countIf(Status = 'Partially Executed') AS partially_executed,",

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 import sql_fixture_data as fx
+from execlog_otel import semconv as sc
 from execlog_otel.config import Settings
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.repository import Repository
@@ -443,3 +444,36 @@ def test_genai_metric_panels_read_the_collectors_metric_tables(store, loaded):
     assert {row["series"]: row["tokens"] for row in r["Token usage metric by model"]} == {
         "gpt-4o input": 120.0, "gpt-4o output": 30.0}
     assert [(row["model"], row["mean_seconds"]) for row in r["Model call duration metric"]] == [("gpt-4o", 1.5)]
+
+
+def test_failing_steps_panel_counts_steps_by_the_steps_table_rule(store, loaded):
+    """"Steps that fail most" takes which spans are failed steps from execlog_steps: an HTTP request that
+    carries a model call (the SDK's transport span) is part of that call, so its failure is no failed step
+    (as in the rollups, the detail page and the Insights), while a failed step of the same run counts."""
+    from execlog_otel.store.rows import SpanColumns
+
+    cols = SpanColumns()
+    start = int(loaded.t0.timestamp()) * fx.S + 2600 * fx.S
+    tid, root, call = fx.trace_id("B8"), fx.span_id("B8/root"), fx.span_id("B8/llm")
+    common = dict(trace_id=tid, trace_state="", service_name=fx.CRM_SVC, resource={"service.name": fx.CRM_SVC},
+                  scope_name="execlog_otel", scope_version="0.1.0")
+    cols.add(start_ns=start, end_ns=start + 2 * fx.S, span_id=root, parent_span_id="", name="sync-crm",
+             kind="Internal", attributes={sc.KIND: "automation", sc.EXECUTION_NAME: "sync-crm", sc.STATUS: "Failed"},
+             status_code="Error", status_message="update-record failed", **common)
+    llm = fx.llm("gpt-4o", 10, 5)
+    cols.add(start_ns=start + fx.S // 10, end_ns=start + fx.S, span_id=call, parent_span_id=root, name=llm.name,
+             kind="Internal", attributes=llm.attrs, status_code="Unset", status_message="", **common)
+    # The model call's HTTP request failed once (the client retried it): transport, not a step.
+    cols.add(start_ns=start + fx.S // 5, end_ns=start + fx.S // 4, span_id=fx.span_id("B8/http"),
+             parent_span_id=call, name="POST", kind="Client",
+             attributes={sc.HTTP_REQUEST_METHOD: "POST", "server.address": "api.openai.com"},
+             status_code="Error", status_message="503 Service Unavailable", **common)
+    cols.add(start_ns=start + fx.S + 1, end_ns=start + 2 * fx.S, span_id=fx.span_id("B8/update"),
+             parent_span_id=root, name="update-record", kind="Internal",
+             attributes={sc.STEP_KIND: sc.StepKind.ACTION, sc.STEP_STATUS: "Failed"},
+             status_code="Error", status_message="owner missing again", **common)
+    store.insert_span_columns(cols.columns)
+    r = run_panels(store, load_dashboards()["automations.json"], loaded.t0)
+    failing = {x["step"]: (x["failures"], x["runs"], x["last_error"]) for x in r["Steps that fail most"]}
+    assert "POST" not in failing
+    assert failing == {"update-record": (3, 3, "owner missing again"), "send-invoices": (1, 1, "time budget exceeded")}
