@@ -9,6 +9,7 @@ in Python are fixed fragments chosen by typed filter values, never request text.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -442,10 +443,20 @@ class Repository:
             params.update(lo_ns=between_ns[0], hi_ns=between_ns[1])
         else:
             time_clause = self.trace_time_clause(trace_id, params, bounds)
+        span_clause = ""
         if span_ids is not None:
-            time_clause += " AND SpanId IN {span_ids:Array(String)}"
+            span_clause = " AND SpanId IN {span_ids:Array(String)}"
             params["span_ids"] = span_ids
-        return self._rows("trace_spans", params, time_clause=time_clause)
+        rows = self._rows("trace_spans", params, time_clause=time_clause + span_clause)
+        if not rows:
+            return rows
+        # The facts were derived as the spans arrived (execlog_span_facts): read by key, not evaluated here.
+        facts = {(f["SpanId"], f["StartNs"]): f for f in self._rows(
+            "span_facts", params, time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause), span_clause=span_clause,
+            **{"fact.is_http_client": "IsHttpClient"})}
+        for r in rows:
+            r.update(facts.get((r["SpanId"], r["StartNs"]), _NO_FACTS))
+        return rows
 
     def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS, span_ids: list[str] | None = None,
                    between_s: tuple[int, int] | None = None) -> dict[str, list[LogRecord]]:
@@ -605,10 +616,6 @@ class Repository:
                                steps_truncated=False, attempt_cost=per_attempt.get(trace_id, Cost()),
                                steps_total=page.total, steps_paged=True)
 
-    def _head(self, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
-        """The attempt's root, or while it runs its newest state marker (``read/head.sql``)."""
-        return self._rows("head", {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE})
-
     def summary(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root
         span and state markers of the latest attempt, so it stays fast for executions of any size."""
@@ -628,11 +635,46 @@ class Repository:
     def problem_steps(self, trace_id: str, since_ns: int) -> list[ProblemStep]:
         """The failed and skipped steps of one attempt, oldest first, at most MAX_PROBLEM_STEPS (Quick View's
         "details of the skipped step" without loading every step)."""
-        rows = self._rows("problem_steps", {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS})
-        return [ProblemStep(name=r["StepName"] or r["SpanName"], status=r["StepStatus"],
-                            detail=r["SkipReason"] if r["StepStatus"] == sc.StepStatus.SKIPPED
-                            else (r["Validation"] or r["StatusMessage"]),
-                            start_ns=int(r["StartNs"])) for r in rows]
+        params: dict[str, Any] = {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS}
+        found = self._rows("problem_steps", params, **{"fact.is_http_client": "IsHttpClient"})
+        if not found:  # the usual case: the facts say so, and no span is read
+            return []
+        spans = {r["SpanId"]: r for r in self._rows("problem_step_spans",
+                                                      {**params, "span_ids": [f["SpanId"] for f in found]})}
+        out = []
+        for f in found:
+            r = spans.get(f["SpanId"])
+            if r is None:
+                continue
+            out.append(ProblemStep(name=r["StepName"] or r["SpanName"], status=f["StepStatus"],
+                                   detail=r["SkipReason"] if f["StepStatus"] == sc.StepStatus.SKIPPED
+                                   else (r["Validation"] or r["StatusMessage"]), start_ns=int(f["StartNs"])))
+        return out
+
+    def _head(self, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
+        """The attempt's root, or while it runs its newest state marker (``read/head.sql``), with its derived
+        facts (``read/head_facts.sql``, by key); none when there is neither."""
+        heads = self._rows("head", {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE})
+        if not heads:
+            return []
+        head = heads[0]
+        facts = self._rows("head_facts", {"id": trace_id, "span_id": head["SpanId"], "start_ns": head["StartNs"]})
+        return [{**head, **(facts[0] if facts else _NO_FACTS)}]
+
+    def trace_spans_with_facts(self, time_clause: str) -> sqlfiles.Fragment:
+        """``read/trace_spans.sql`` joined by key to ``read/span_facts.sql`` as one statement (bound parameters
+        left to the caller), for statements that read a trace's spans with their facts as a table
+        (``read/step_pages_fill.sql``)."""
+        return sqlfiles.Fragment(self._sql(
+            "trace_spans_with_facts", spans=sqlfiles.Fragment(self._sql("trace_spans", time_clause=time_clause)),
+            facts=sqlfiles.Fragment(self._sql("span_facts", time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause),
+                                              span_clause="", **{"fact.is_http_client": "IsHttpClient"}))))
+
+
+# The facts of a span whose derived row is missing (none should be: the view derives them on insert).
+_NO_FACTS: dict[str, Any] = {"StepKind": "step", "StepStatus": "", "Connector": "", "Model": "", "Tool": "",
+                             "InputTokens": 0, "OutputTokens": 0, "TotalTokens": 0, "RootStatus": "",
+                             "AttemptNumber": 0, "Input": "", "Output": "", "IsTransport": False}
 
 
 def _usd(value: Any) -> float | None:

@@ -36,6 +36,7 @@ TTL_TABLES: dict[str, str] = {
     "execlog_trace_usage": "toDateTime(Start)",
     "execlog_steps": "toDateTime(Start)",
     "execlog_retry_audit": "toDateTime(Time)",
+    "execlog_span_facts": "toDateTime(Start)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -61,6 +62,7 @@ BACKFILL: dict[str, tuple[str, str]] = {
     # Fed from execlog_llm_usage (filled by 010 first), not from the spans.
     "013_trace_usage": ("execlog_trace_usage", "trace_usage_select"),
     "014_steps": ("execlog_steps", "steps_select"),
+    "030_span_facts": ("execlog_span_facts", "span_facts_select"),
 }
 
 # Migrations that change how derived tables are derived: after them, each table named is emptied and
@@ -78,7 +80,7 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
 
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
 SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select",
-           "trace_usage_select", "trace_costs_select", "steps_select")
+           "trace_usage_select", "trace_costs_select", "steps_select", "span_facts_select")
 
 
 class SchemaError(ValueError):

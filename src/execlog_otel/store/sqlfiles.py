@@ -5,7 +5,8 @@ the derived tables, the read queries (``read/``) and the derived facts (``facts/
 expression over a span row that every statement needing that fact embeds. Placeholders:
 
 - ``{attr.NAME}``: the attribute name ``semconv.NAME`` as a string literal (no name is written in SQL);
-- ``{fact.name}``: the expression in ``facts/name.sql``;
+- ``{fact.name}``: the expression in ``facts/name.sql`` (or, when the caller passes ``fact.name``, that
+  value: a statement over a table where the fact is already stored names its column instead);
 - ``{name}``: a value the caller passes (database, engine, a fixed fragment); a name it does not pass is
   left alone, so ClickHouse macros ({shard}, {replica}) and bound parameters ({id:String}) pass through.
 """
@@ -51,7 +52,7 @@ def render(sql: str, values: Mapping[str, object]) -> str:
         key = m.group(1)
         if key.startswith("attr."):
             return attribute_literal(key[5:])
-        if key.startswith("fact."):
+        if key.startswith("fact.") and key not in values:
             return render(strip_comments(read("facts/" + key[5:])).strip(), values)
         if key in values:
             value = values[key]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from execlog_otel import semconv as sc
 from execlog_otel.store import outline as outline_mod
-from execlog_otel.store import records, sqlfiles
+from execlog_otel.store import records
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.model import Step
 
@@ -130,10 +130,9 @@ class StepPages:
 
     def _keep(self, trace_id: str, tag: str, o: Outline) -> None:
         try:
-            raw = sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read("read/trace_spans")).strip())
-            clause = sqlfiles.Fragment("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
-                                       "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
-            sql = self.repo._sql("step_pages_fill", trace_spans=raw, time_clause=clause)
+            clause = ("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
+                      "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
+            sql = self.repo._sql("step_pages_fill", trace_spans=self.repo.trace_spans_with_facts(clause))
             n = len(o)
             for first in range(0, n, STORE_CHUNK):
                 last = min(n, first + STORE_CHUNK)

@@ -28,26 +28,27 @@ def list_executions():
         # The listing polls its live rows by id to update them in place.
         items = reads.by_ids(params.id_list(request.args.get("ids")), access.scope())
         return jsonify(items=[presenters.execution(e) for e in items])
-    return jsonify(presenters.page(reads.page(params.list_filter(request.args))))
+    return jsonify(presenters.page(reads.page(params.list_filter(request.args, access.scope()))))
 
 
 @bp.get("/executions/<execution_id>/neighbors")
 def execution_neighbors(execution_id: str):
     """Previous / next execution in the order of the listing described by the query string."""
-    f = params.list_filter(request.args)
+    f = params.list_filter(request.args, access.scope())
     return jsonify(presenters.neighbors(services().reads.neighbors(f, params.execution_id(execution_id))))
 
 
 @bp.get("/facets")
 def facets():
     """Executions per status under the listing's other filters (same parameters as /api/executions)."""
-    return jsonify(presenters.status_counts(services().reads.status_counts(params.list_filter(request.args))))
+    f = params.list_filter(request.args, access.scope())
+    return jsonify(presenters.status_counts(services().reads.status_counts(f)))
 
 
 @bp.get("/totals")
 def totals():
     """Executions, failed, tokens and cost (all attempts) under the listing's filters (its parameters)."""
-    return jsonify(presenters.totals(services().reads.totals(params.list_filter(request.args))))
+    return jsonify(presenters.totals(services().reads.totals(params.list_filter(request.args, access.scope()))))
 
 
 @bp.get("/names")

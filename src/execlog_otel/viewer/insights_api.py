@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from execlog_otel.store import insights
 from execlog_otel.store.errors import QueryError
-from execlog_otel.viewer import params, presenters
+from execlog_otel.viewer import access, params, presenters
 from execlog_otel.viewer.services import services
 
 bp = Blueprint("insights_api", __name__, url_prefix="/api")
@@ -30,7 +30,7 @@ def chart_data(chart: str):
     if fmt not in ("json", "csv"):
         raise QueryError(f"format={fmt!r}: expected json or csv")
     s = services()
-    data = insights.run(s.store, chart, params.list_filter(request.args), s.settings.query_timeout_s)
+    data = insights.run(s.store, chart, params.list_filter(request.args, access.scope()), s.settings.query_timeout_s)
     if fmt == "json":
         return jsonify(presenters.chart(data))
     buf = io.StringIO()

@@ -87,13 +87,9 @@ def whole_number(raw: str | None, name: str) -> int | None:
         raise QueryError(f"{name}={raw!r}: expected a whole number") from None
 
 
-def list_filter(args: Args, scope: ProjectScope | None = None) -> ListFilter:
-    """The listing's filters (``/api/executions``, ``/neighbors``, ``/facets``, Insights), within the projects
-    the request may read (``viewer.access.scope()`` unless ``scope`` is given)."""
-    if scope is None:
-        from execlog_otel.viewer import access
-
-        scope = access.scope()
+def list_filter(args: Args, scope: ProjectScope) -> ListFilter:
+    """The listing's filters (``/api/executions``, ``/neighbors``, ``/facets``, Insights), within ``scope``: the
+    projects the request may read (views pass ``viewer.access.scope()``; parsing reads no request state)."""
     cursor = text(args, "cursor")
     limit = whole_number(text(args, "limit"), "limit")
     return ListFilter(

@@ -1,18 +1,18 @@
--- The failed and skipped steps of one attempt, oldest first (Quick View, without loading every step). An
--- HTTP request carrying a model call is part of that call (facts/is_transport.sql), not a step of its own.
-SELECT SpanName, SpanAttributes[{attr.EXECUTION_NAME}] AS StepName, StepStatus, StatusMessage,
-       SpanAttributes[{attr.SKIP_REASON}] AS SkipReason, SpanAttributes[{attr.VALIDATION_MESSAGE}] AS Validation,
-       toUnixTimestamp64Nano(Timestamp) AS StartNs
+-- The failed and skipped steps of one attempt, oldest first (Quick View, without loading every step), from
+-- the facts derived as its spans arrived (execlog_span_facts, by key). An HTTP request carrying a model call
+-- is part of that call (facts/is_transport.sql over the stored is_http_client), not a step of its own.
+SELECT SpanId, StepStatus, toUnixTimestamp64Nano(Start) AS StartNs
 FROM (
-    SELECT *, {fact.step_status} AS StepStatus, {fact.is_transport} AS IsTransport
-    FROM {database}.otel_traces
-    LEFT JOIN (SELECT SpanId AS ModelSpanId, toUInt8(1) AS ParentIsModelCall FROM {database}.otel_traces
-               WHERE TraceId = {id:String} AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND
-                 AND {fact.is_model_call}) AS model_calls
-        ON ParentSpanId = model_calls.ModelSpanId
-    WHERE TraceId = {id:String} AND {fact.is_step}
-      AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND
+    SELECT SpanId, Start, StepStatus,
+           toUInt8(ParentSpanId IN (SELECT SpanId FROM {database}.execlog_span_facts
+                                    WHERE TraceId = {id:String} AND IsModelCall
+                                      AND Start >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND))
+               AS ParentIsModelCall,
+           {fact.is_transport} AS IsTransport
+    FROM {database}.execlog_span_facts
+    WHERE TraceId = {id:String} AND IsStep AND StepStatus IN ('Failed', 'Skipped')
+      AND Start >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 SECOND
 )
-WHERE StepStatus IN ('Failed', 'Skipped') AND NOT IsTransport
-ORDER BY Timestamp, SpanId
+WHERE NOT IsTransport
+ORDER BY Start, SpanId
 LIMIT {limit:UInt32}
