@@ -69,6 +69,27 @@ def test_compare_two_attempts_as_json(client_and_data):
     assert diff["changed_steps"] >= 1
 
 
+def test_two_attempts_of_one_execution_read_it_once(client_and_data, monkeypatch):
+    """Compare of two attempts reads the execution (its row, rollups, attempts and costs) once, then each
+    attempt's spans; the answer is the same as two separate reads would give."""
+    from execlog_otel.store.repository import Repository
+
+    client, data = client_and_data
+    url = f"/api/compare?a={data.billing}&a_attempt=1&b={data.billing}&b_attempt=2"
+    before = client.get(url).get_json()
+    reads: list[str] = []
+    original = Repository._rows
+
+    def counting(self, name, params, **fragments):
+        reads.append(name)
+        return original(self, name, params, **fragments)
+
+    monkeypatch.setattr(Repository, "_rows", counting)
+    assert client.get(url).get_json() == before
+    assert reads.count("execution_by_id") == 1 and reads.count("attempts") == 1
+    assert reads.count("trace_spans") == 2
+
+
 def test_compare_refuses_what_it_cannot_compare(client_and_data):
     client, data = client_and_data
     for url, status, text in ((f"/api/compare?a={data.billing}", 400, "b: missing"),

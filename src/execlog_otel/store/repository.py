@@ -505,6 +505,19 @@ class Repository:
         # Never retried: its one attempt is the root among the spans read below, no query needed.
         all_attempts = self.attempts(current.id, current.start_ns, retried=current.retried) \
             if current.retried or attempt is not None else None
+        return self._pick(current, all_attempts, attempt, per_attempt, light)
+
+    def another_attempt(self, s: Shown, attempt: int | None) -> Shown:
+        """The execution of ``s`` with ``attempt`` shown instead, without reading the execution again (Compare
+        of two attempts)."""
+        all_attempts = s.attempts
+        if all_attempts is None and attempt is not None:
+            all_attempts = self.attempts(s.current.id, s.current.start_ns, retried=s.current.retried)
+        return self._pick(s.current, all_attempts, attempt, s.attempt_costs)
+
+    def _pick(self, current: Execution, all_attempts: list[Attempt] | None, attempt: int | None,
+              per_attempt: dict[str, Cost], light: bool = False) -> Shown:
+        """Which attempt of ``current`` is shown, with its step counts."""
         shown = None
         if attempt is not None:
             shown = next((a for a in all_attempts or [] if a.attempt == attempt), None)
@@ -535,14 +548,15 @@ class Repository:
         return bool(self._tuples("trace_has_costs", {"id": trace_id})[0][0])
 
     def detail(self, execution_id: str, attempt: int | None = None, scope: ProjectScope = ALL_PROJECTS,
-               page_size: int | None = None, step_extras: bool = True) -> ExecutionDetail | None:
+               page_size: int | None = None, step_extras: bool = True,
+               shown: Shown | None = None) -> ExecutionDetail | None:
         """The execution (latest attempt unless ``attempt`` is given) with its steps, or None.
 
         With ``page_size``, an attempt of more than MAX_STEPS steps comes with its first ``page_size``
         steps only (``steps_total`` says how many; ``step_pages`` reads the others); without, with at most
         MAX_STEPS (``steps_truncated`` says when there were more). ``step_extras=False`` leaves out the
-        steps' log records and costs (Compare shows neither)."""
-        s = self.shown(execution_id, attempt, scope=scope)
+        steps' log records and costs (Compare shows neither); ``shown``: the attempt, already read."""
+        s = shown or self.shown(execution_id, attempt, scope=scope)
         if s is None:
             return None
         if page_size is not None and s.rollup.steps > MAX_STEPS:

@@ -24,22 +24,34 @@ def _attempt(name: str) -> int | None:
     return int(raw)
 
 
-def _detail(side: str) -> dict:
+def _execution_id(side: str) -> str:
     raw = request.args.get(side)
     if not raw:
         raise QueryError(f"{side}: missing; compare needs ?a=<execution id>&b=<execution id> "
                          f"(and a_attempt / b_attempt to pick attempts)")
-    eid = params.execution_id(raw)
+    return params.execution_id(raw)
+
+
+def _details() -> tuple[dict, dict]:
+    """Both sides' details; two attempts of one execution read that execution once."""
+    reads, scope = services().reads, access.scope()
+    a_id, b_id = _execution_id("a"), _execution_id("b")
+    shown_a = reads.shown(a_id, _attempt("a_attempt"), scope=scope)
+    if shown_a is None:
+        raise NotFound(not_found_message(a_id))
+    shown_b = reads.another_attempt(shown_a, _attempt("b_attempt")) if b_id == a_id else \
+        reads.shown(b_id, _attempt("b_attempt"), scope=scope)
+    if shown_b is None:
+        raise NotFound(not_found_message(b_id))
     # Compare shows neither the steps' log records nor their costs: not read.
-    detail = services().reads.detail(eid, _attempt(f"{side}_attempt"), access.scope(), step_extras=False)
-    if detail is None:
-        raise NotFound(not_found_message(eid))
-    return presenters.detail(detail)
+    a = reads.detail(a_id, scope=scope, step_extras=False, shown=shown_a)
+    b = reads.detail(b_id, scope=scope, step_extras=False, shown=shown_b)
+    return presenters.detail(a), presenters.detail(b)
 
 
 @bp.get("/api/compare")
 def compare_json():
-    a, b = _detail("a"), _detail("b")
+    a, b = _details()
     if (a["kind"], a["name"]) != (b["kind"], b["name"]):
         raise QueryError(f"compare two executions of the same agent or automation: a is {a['kind']} {a['name']!r}, "
                          f"b is {b['kind']} {b['name']!r}")
