@@ -100,3 +100,27 @@ def test_compare_refuses_what_it_cannot_compare(client_and_data):
         assert resp.status_code == status and text in resp.get_json()["error"], (url, resp.get_json())
     page = client.get(f"/compare?a={data.billing}&b={data.billing}")
     assert page.status_code == 200 and 'id="compare-rows"' in page.get_data(as_text=True)
+
+
+def test_compare_shows_each_runs_and_each_steps_cost_with_the_change(client_and_data, store):
+    """Cost, once it exists: each run's cost (its attempt's), each step's, and the change b minus a."""
+    import time
+
+    from benchmarks import big_execution
+
+    client, _ = client_and_data
+    first_start = time.time_ns() - 2 * 3_600 * 10**9
+    first = big_execution.generate(store, 60, "a7" * 16, first_start, name="priced-agent")
+    big_execution.generate(store, 60, "b8" * 16, time.time_ns() - 3_600 * 10**9, name="priced-agent",
+                           retry_of=first.execution_id, attempt=2, variant=7, execution_start_ns=first_start)
+    resp = client.get(f"/api/compare?a={first.execution_id}&a_attempt=1&b={first.execution_id}&b_attempt=2")
+    assert resp.status_code == 200, resp.get_json()
+    diff = resp.get_json()
+    detail = client.get(f"/api/executions/{first.execution_id}?attempt=1").get_json()
+    assert diff["a"]["cost_usd"] == detail["attempt_cost"]["usd"] and diff["a"]["cost_usd"] > 0
+    assert diff["cost_usd_change"] == pytest.approx(diff["b"]["cost_usd"] - diff["a"]["cost_usd"])
+    llm = [r for r in diff["steps"] if r["name"].startswith("chat ")]
+    assert llm and all(r["a"]["cost_usd"] > 0 and r["b"]["cost_usd"] > 0 for r in llm)
+    assert all(r["cost_usd_change"] == pytest.approx(r["b"]["cost_usd"] - r["a"]["cost_usd"]) for r in llm)
+    tools = [r for r in diff["steps"] if r["name"].startswith("execute_tool")]
+    assert tools and all(r["a"]["cost_usd"] is None and r["cost_usd_change"] is None for r in tools)

@@ -548,14 +548,14 @@ class Repository:
         return bool(self._tuples("trace_has_costs", {"id": trace_id})[0][0])
 
     def detail(self, execution_id: str, attempt: int | None = None, scope: ProjectScope = ALL_PROJECTS,
-               page_size: int | None = None, step_extras: bool = True,
+               page_size: int | None = None, step_logs: bool = True,
                shown: Shown | None = None) -> ExecutionDetail | None:
         """The execution (latest attempt unless ``attempt`` is given) with its steps, or None.
 
         With ``page_size``, an attempt of more than MAX_STEPS steps comes with its first ``page_size``
         steps only (``steps_total`` says how many; ``step_pages`` reads the others); without, with at most
-        MAX_STEPS (``steps_truncated`` says when there were more). ``step_extras=False`` leaves out the
-        steps' log records and costs (Compare shows neither); ``shown``: the attempt, already read."""
+        MAX_STEPS (``steps_truncated`` says when there were more). ``step_logs=False`` leaves out the
+        steps' log records (Compare does not show them); ``shown``: the attempt, already read."""
         s = shown or self.shown(execution_id, attempt, scope=scope)
         if s is None:
             return None
@@ -567,8 +567,8 @@ class Repository:
         bounds = self.trace_bounds(trace_id)
         spans = self.trace_spans(trace_id, MAX_STEPS + 2, bounds=bounds)
         per_attempt = s.attempt_costs
-        logs = self.trace_logs(trace_id, between_s=bounds) if step_extras else {}
-        step_costs = self.step_costs(trace_id, current.start_ns) if step_extras and trace_id in per_attempt else {}
+        logs = self.trace_logs(trace_id, between_s=bounds) if step_logs else {}
+        step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
         root, steps, marker = records.step_tree(spans, logs, step_costs)
         if all_attempts is None:
             all_attempts = [records.attempt({**root, "TraceId": trace_id, "Attempt": root["AttemptNumber"],

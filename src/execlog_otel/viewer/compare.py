@@ -66,13 +66,19 @@ def _side(step: JSON | None) -> JSON | None:
     if step is None:
         return None
     return {"span_id": step["span_id"], "status": step["status"], "duration_ms": step["duration_ms"],
-            "total_tokens": step.get("total_tokens") or 0, "error": step.get("error") or ""}
+            "total_tokens": step.get("total_tokens") or 0, "cost_usd": step.get("cost_usd"),
+            "error": step.get("error") or ""}
 
 
 def _delta(a: JSON | None, b: JSON | None, key: str) -> float | None:
     if a is None or b is None:
         return None
     return round((b[key] or 0) - (a[key] or 0), 6)
+
+
+def _cost_delta(a: float | None, b: float | None) -> float | None:
+    """b's cost minus a's (USD), None unless both have one (a step or run without a price has none)."""
+    return None if a is None or b is None else round(b - a, 10)
 
 
 def pair(a: JSON | None, b: JSON | None) -> JSON:
@@ -82,7 +88,9 @@ def pair(a: JSON | None, b: JSON | None) -> JSON:
     status_changed = a is None or b is None or a["status"] != b["status"]
     return {"name": (a or b)["name"], "depth": (a or b).get("depth", 0), "a": _side(a), "b": _side(b),
             "status_changed": status_changed, "duration_ms_change": _delta(_side(a), _side(b), "duration_ms"),
-            "tokens_change": _delta(_side(a), _side(b), "total_tokens"), "input_diff": input_diff,
+            "tokens_change": _delta(_side(a), _side(b), "total_tokens"),
+            "cost_usd_change": _cost_delta(a.get("cost_usd"), b.get("cost_usd")) if a and b else None,
+            "input_diff": input_diff,
             "output_diff": output_diff, "differs": status_changed or bool(input_diff or output_diff)}
 
 
@@ -106,7 +114,8 @@ def _summary(d: JSON) -> JSON:
     return {"id": d["id"], "trace_id": d["trace_id"], "name": d["name"], "kind": d["kind"],
             "attempt": d.get("shown_attempt") or d.get("attempt") or 1, "status": d["status"],
             "started_at": d.get("attempt_started_at") or d["started_at"], "duration_ms": d["duration_ms"],
-            "total_tokens": d.get("total_tokens") or 0, "steps": len(d.get("steps") or []),
+            "total_tokens": d.get("total_tokens") or 0, "cost_usd": (d.get("attempt_cost") or {}).get("usd"),
+            "steps": len(d.get("steps") or []),
             "steps_truncated": bool(d.get("steps_truncated"))}
 
 
@@ -120,6 +129,7 @@ def compare(a: JSON, b: JSON) -> JSON:
         "status_changed": sa["status"] != sb["status"],
         "duration_ms_change": round(sb["duration_ms"] - sa["duration_ms"], 6),
         "tokens_change": sb["total_tokens"] - sa["total_tokens"],
+        "cost_usd_change": _cost_delta(sa["cost_usd"], sb["cost_usd"]),
         "input_diff": json_diff(_value(a.get("input")), _value(b.get("input"))),
         "output_diff": json_diff(_value(a.get("output")), _value(b.get("output"))),
         "steps": rows,

@@ -43,9 +43,9 @@ def _details() -> tuple[dict, dict]:
         reads.shown(b_id, _attempt("b_attempt"), scope=scope)
     if shown_b is None:
         raise NotFound(not_found_message(b_id))
-    # Compare shows neither the steps' log records nor their costs: not read.
-    a = reads.detail(a_id, scope=scope, step_extras=False, shown=shown_a)
-    b = reads.detail(b_id, scope=scope, step_extras=False, shown=shown_b)
+    # Compare does not show the steps' log records: not read.
+    a = reads.detail(a_id, scope=scope, step_logs=False, shown=shown_a)
+    b = reads.detail(b_id, scope=scope, step_logs=False, shown=shown_b)
     return presenters.detail(a), presenters.detail(b)
 
 

@@ -1,6 +1,6 @@
 // Compare two executions or two attempts: the server computes the diff (/api/compare); this page shows
 // it side by side, the first divergence highlighted. Span data is untrusted: text only (el()).
-import {api, badge, clear, el, formatDuration, formatInt, initTimeZoneLabel, setTime, showError} from "./common.js";
+import {api, badge, clear, el, formatDuration, formatInt, formatUsd, initTimeZoneLabel, setTime, showError} from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(window.location.search);
@@ -17,7 +17,8 @@ function sideCard(label, s) {
   link.href = href;
   return el("div", {class: "compare-side"}, el("span", {class: "compare-label", text: label}), link, " ",
     badge(s.status), el("div", {class: "muted"}, setTime(el("time"), s.started_at),
-      ` · ${formatDuration(s.duration_ms)} · ${formatInt(s.steps)} steps · ${formatInt(s.total_tokens)} tokens`));
+      ` · ${formatDuration(s.duration_ms)} · ${formatInt(s.steps)} steps · ${formatInt(s.total_tokens)} tokens` +
+      ` · ${s.cost_usd === null || s.cost_usd === undefined ? "no cost" : formatUsd(s.cost_usd)}`));
 }
 
 function diffList(diffs) {
@@ -57,7 +58,8 @@ function stepRow(row, index, first) {
   }
   tr.append(name, cell(side(row.a)), num(row.a ? formatDuration(row.a.duration_ms) : "—"), cell(side(row.b)),
     num(row.b ? formatDuration(row.b.duration_ms) : "—"), num(signed(row.duration_ms_change, formatDuration)),
-    num(signed(row.tokens_change, formatInt)), io);
+    el("td", {class: "num"}, el("div", {text: signed(row.tokens_change, formatInt)}),
+      el("div", {class: "muted", text: signed(row.cost_usd_change, formatUsd)})), io);
   return tr;
 }
 
@@ -68,7 +70,8 @@ function render(data) {
   const first = data.first_divergence;
   const summary = clear($("compare-summary"));
   summary.append(`Status ${data.a.status} → ${data.b.status} · duration ${signed(data.duration_ms_change, formatDuration)}` +
-    ` · tokens ${signed(data.tokens_change, formatInt)} · ${formatInt(data.changed_steps)} of ${
+    ` · tokens ${signed(data.tokens_change, formatInt)} · cost ${signed(data.cost_usd_change, formatUsd)}` +
+    ` · ${formatInt(data.changed_steps)} of ${
       formatInt(data.steps.length)} steps differ. `);
   if (first !== null) {
     const jump = el("a", {text: `First divergence: ${data.steps[first].name}`});
