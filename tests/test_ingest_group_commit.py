@@ -1,5 +1,6 @@
 """Few, large inserts: concurrent requests are acknowledged once durable in the log and written together by the
-log's writer; the rows-building fast paths leave the garbage collector as they found it."""
+log's writer; the rows-building fast paths leave the garbage collector as they found it; an exporter's body is
+read from the socket in a few large reads."""
 
 from __future__ import annotations
 
@@ -7,27 +8,33 @@ import gc
 import threading
 from pathlib import Path
 
+import requests
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from execlog_otel import connections
 from execlog_otel.ingest.sink import StoreSink
 from execlog_otel.ingest.wal import Wal
 from execlog_otel.store.rows import SpanColumns, gc_paused
 
 
-def _columns(count: int, tag: str) -> SpanColumns:
+def _finished(count: int, tag: str, attributes: dict | None = None) -> list:
     memory = InMemorySpanExporter()
     provider = TracerProvider(resource=Resource.create({"service.name": "group-commit"}))
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("t")
     for i in range(count):
-        with tracer.start_as_current_span(f"{tag}-{i}", attributes={"n": i, "tag": tag}):
+        with tracer.start_as_current_span(f"{tag}-{i}", attributes={"n": i, "tag": tag, **(attributes or {})}):
             pass
     provider.shutdown()
+    return list(memory.get_finished_spans())
+
+
+def _columns(count: int, tag: str) -> SpanColumns:
     columns, cache = SpanColumns(), {}
-    for span in memory.get_finished_spans():
+    for span in _finished(count, tag):
         assert columns.add_readable_span(span, cache)
     return columns
 
@@ -74,3 +81,55 @@ def test_gc_paused_restores_the_collector_state():
         assert not gc.isenabled()  # an application that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_a_large_body_is_read_in_few_reads(server, monkeypatch):
+    """A batch of 512 spans (~400 KB) takes a few socket reads, not one per 8 KiB (waitress' default): each read
+    is a turn of the loop thread, which has to win the interpreter lock back from the request threads."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    body = encode_spans(_finished(512, "big", {"payload": "x" * 700})).SerializeToString()
+    assert len(body) > 400_000
+    reads: list[int] = []
+    received = connections.DeadlineChannel.received
+
+    def counting(self, data: bytes) -> bool:
+        reads.append(len(data))
+        return received(self, data)
+
+    monkeypatch.setattr(connections.DeadlineChannel, "received", counting)
+    resp = requests.post(server.url + "/v1/traces", data=body, timeout=60,
+                         headers={"Content-Type": "application/x-protobuf"})
+    assert resp.status_code == 200
+    assert sum(reads) >= len(body)
+    assert len(reads) <= 12  # at 8 KiB a read, at least 49
+
+
+def test_the_writer_converts_each_shared_resource_map_once(store, monkeypatch):
+    """A request's spans share one resource map object: the Arrow conversion takes each distinct one once (and
+    repeats it in Arrow), and the store gets every row's own resource all the same."""
+    import pyarrow as pa
+
+    from execlog_otel.store import span_arrow
+
+    columns = SpanColumns()
+    for tag in "ab":
+        one = _columns(300, tag)
+        for target, col in zip(columns.columns, one.columns, strict=True):
+            target.extend(col)
+    resources = columns.resource_attributes
+    resources[599] = {**resources[599], "service.name": "odd-one"}  # its own object, unshared
+    converted: list[int] = []
+    array = pa.array
+
+    def counting(values, *args, **kwargs):
+        if kwargs.get("type") == span_arrow.SCHEMA.field("ResourceAttributes").type and "service.name" in values[0]:
+            converted.append(len(values))  # resource maps (span attributes have no service.name)
+        return array(values, *args, **kwargs)
+
+    monkeypatch.setattr(span_arrow.pa, "array", counting)
+    store.insert_span_columns(columns.columns, {"insert_deduplicate": 0})
+    assert sum(converted) == 3  # 600 rows, three distinct resource objects
+    rows = store.pool.query(f"SELECT ResourceAttributes['service.name'], count() FROM {store.table('otel_traces')} "
+                            "GROUP BY 1 ORDER BY 1").result_rows
+    assert rows == [("group-commit", 599), ("odd-one", 1)]

@@ -45,6 +45,10 @@ CLEANUP_INTERVAL_S = 5  # how often the deadlines are checked
 FDS_KEPT_FREE = 512  # for the store, the spool, outbound calls and the worker threads
 HOLD_S = 2.0  # how long a turned-away guess waits for its 429 (waitress' loop wakes at least every second)
 MAX_HELD = 512  # connections held at once; more are answered at once, so holding cannot use up the limit
+# Bytes asked of the socket per read (waitress reads 8 KiB by default): an exporter's request of 512 spans is
+# about 340 KB, 42 reads at 8 KiB. Each read is one turn of the loop thread, which must take the interpreter
+# lock back from the request threads decoding other bodies; 256 KiB makes it one or two turns.
+RECV_BYTES = 256 * 1024
 
 # (peer address, method, path, headers as waitress keys them: "AUTHORIZATION", "X_FORWARDED_FOR") -> the
 # raw HTTP response to turn the request away with, or None to hand it to the app.
@@ -135,7 +139,7 @@ def waitress_options(trusted_proxies: tuple[str, ...] = ()) -> dict[str, Any]:
     ``EXECLOG_TRUSTED_PROXIES`` set, the app's own check (``viewer.security``, addresses and networks)
     decides instead, and drops them from any other peer."""
     return {"connection_limit": connection_limit(), "channel_timeout": REQUEST_READ_TIMEOUT_S,
-            "cleanup_interval": CLEANUP_INTERVAL_S, "asyncore_use_poll": True,
+            "cleanup_interval": CLEANUP_INTERVAL_S, "asyncore_use_poll": True, "recv_bytes": RECV_BYTES,
             "clear_untrusted_proxy_headers": not trusted_proxies}
 
 
