@@ -118,6 +118,7 @@ class Repository:
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
         }
         self.pages = StepPages(self)
+        self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept)
         self._finished_heads: dict[tuple, list[dict[str, Any]]] = {}  # insertion order: oldest first out
 
     @property
@@ -435,28 +436,53 @@ class Repository:
                     between_ns: tuple[int, int] | None = None,
                     bounds: tuple[int, int] | None = None) -> list[dict[str, Any]]:
         """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts; only
-        ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read)."""
+        ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read).
+
+        The facts were derived as the spans arrived (execlog_span_facts, ordered by trace): read by key, not
+        evaluated here. Without bounds they are read first, and their first and last start bound the read
+        of the spans themselves (no separate lookup of the trace's time range)."""
         params: dict[str, Any] = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
+        span_clause = ""
+        if span_ids is not None:
+            span_clause = " AND SpanId IN {span_ids:Array(String)}"
+            params["span_ids"] = span_ids
+        facts_rows = None
+        if between_ns is None and bounds is None:
+            facts_rows = self._span_facts(params, "", span_clause)
+            if facts_rows:
+                starts = [int(f["StartNs"]) for f in facts_rows]
+                between_ns = (min(starts), max(starts))
         if between_ns is not None:
             time_clause = ("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
                            "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
             params.update(lo_ns=between_ns[0], hi_ns=between_ns[1])
         else:
             time_clause = self.trace_time_clause(trace_id, params, bounds)
-        span_clause = ""
-        if span_ids is not None:
-            span_clause = " AND SpanId IN {span_ids:Array(String)}"
-            params["span_ids"] = span_ids
         rows = self._rows("trace_spans", params, time_clause=time_clause + span_clause)
         if not rows:
             return rows
-        # The facts were derived as the spans arrived (execlog_span_facts): read by key, not evaluated here.
-        facts = {(f["SpanId"], f["StartNs"]): f for f in self._rows(
-            "span_facts", params, time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause), span_clause=span_clause,
-            **{"fact.is_http_client": "IsHttpClient"})}
+        if facts_rows is None:
+            facts_rows = self._span_facts(params, time_clause, span_clause)
+        facts = {(f["SpanId"], f["StartNs"]): f for f in facts_rows}
         for r in rows:
             r.update(facts.get((r["SpanId"], r["StartNs"]), _NO_FACTS))
         return rows
+
+    def _span_facts(self, params: dict[str, Any], time_clause: str, span_clause: str) -> list[dict[str, Any]]:
+        return self._rows("span_facts", params, time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause),
+                          span_clause=span_clause, **{"fact.is_http_client": "IsHttpClient"})
+
+    def _logs_kept(self) -> bool:
+        """Whether the store holds any log record (once it does, it is not asked again: records leave only
+        by retention); a store that cannot tell is taken to hold some."""
+        if self._has_logs:
+            return True
+        try:
+            rows = self._tuples("logs_kept", {"db": self.store.database})
+        except Exception:  # noqa: BLE001 - e.g. a read-only endpoint refusing system tables: read the logs
+            return True
+        self._has_logs = bool(rows and rows[0][0])
+        return self._has_logs
 
     def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS, span_ids: list[str] | None = None,
                    between_s: tuple[int, int] | None = None) -> dict[str, list[LogRecord]]:
@@ -564,10 +590,12 @@ class Repository:
         current, all_attempts, shown, trace_id = s.current, s.attempts, s.shown, s.trace_id
         # The root, up to MAX_STEPS steps, and one more span to tell whether there were more; each step made
         # once, with its log records and cost.
-        bounds = self.trace_bounds(trace_id)
-        spans = self.trace_spans(trace_id, MAX_STEPS + 2, bounds=bounds)
+        spans = self.trace_spans(trace_id, MAX_STEPS + 2)
+        # The days its log records are read from: from its first start to its last end.
+        bounds = (min(int(r["StartNs"]) for r in spans) // 10**9,
+                  max(int(r["StartNs"]) + int(r["Duration"]) for r in spans) // 10**9 + 1) if spans else None
         per_attempt = s.attempt_costs
-        logs = self.trace_logs(trace_id, between_s=bounds) if step_logs else {}
+        logs = self.trace_logs(trace_id, between_s=bounds) if step_logs and self._logs_kept() else {}
         step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
         root, steps, marker = records.step_tree(spans, logs, step_costs)
         if all_attempts is None:

@@ -12,3 +12,5 @@ SELECT SpanId, toUnixTimestamp64Nano(Start) AS StartNs, StepKind, StepStatus, Co
        {fact.is_transport} AS IsTransport
 FROM {database}.execlog_span_facts
 WHERE TraceId = {id:String} {time_clause} {span_clause}
+ORDER BY Start, SpanId
+LIMIT {limit:UInt32}
