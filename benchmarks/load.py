@@ -139,9 +139,9 @@ def viewer_process(base: str, clients: int, seconds: float, think_s: float, out:
         conn = Conn(base)
         ids: list[str] = []
         sent = 0
-        while time.monotonic() < deadline:
-            # Each client's first four requests visit every kind once, so even a short run on a busy
-            # machine (a few requests per client) exercises all of them; then the mix is random.
+        while sent < 4 or time.monotonic() < deadline:
+            # Each client's first four requests visit every kind once, even past the deadline, so a short
+            # run on a busy machine exercises all of them; then the mix is random until the deadline.
             roll = (0.0, 0.5, 0.8, 0.95)[sent] if sent < 4 else rng.random()
             sent += 1
             kind, path = _viewer_request(rng, roll, ids)
@@ -164,6 +164,18 @@ def viewer_process(base: str, clients: int, seconds: float, think_s: float, out:
     out.put(("viewer", {"samples": samples, "errors": errors}))
 
 
+def _wait_until_listed(conn: Conn, timeout_s: float = 120.0) -> None:
+    """Wait for the prefill to be stored (acknowledged spans are written from the log a moment later), so the
+    viewer clients' first listing has executions to open."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, data = conn.request("GET", "/api/executions?limit=1", headers={"Accept": "application/json"})
+        if status == 200 and json.loads(data)["items"]:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the prefill was not listed within {timeout_s:g} s")
+
+
 def run(seconds: float, rate: float, clients: int, think_s: float) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-load-"))
     serve = None
@@ -176,6 +188,7 @@ def run(seconds: float, rate: float, clients: int, think_s: float) -> dict:
         for body in bodies[:8]:
             status, data = prefill.request("POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"})
             assert status == 200, data
+        _wait_until_listed(prefill)
         log(f"{clients} viewer clients for {seconds:g} s while ingesting {rate:,.0f} spans/s")
         ctx = mp.get_context("fork")
         out = ctx.Queue()

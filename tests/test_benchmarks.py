@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the harness is a top-level package next to src/, not installed
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.mark.slow
 def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     out = tmp_path / "report.md"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

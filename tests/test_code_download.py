@@ -42,6 +42,7 @@ def _run_example(example: str, server) -> None:
     run_instrumented(EXAMPLES / script, server.url, service, **env)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", ["celery", "plain-import", "plain-nightly"])
 def test_every_example_execution_replays_offline(example, server, tmp_path):
     _, _, name, count = EXAMPLE_RUNS[example]

@@ -53,6 +53,7 @@ def detail(url: str, execution_id: str) -> dict:
         return json.loads(resp.read())
 
 
+@pytest.mark.slow
 def test_langgraph_agent_example(server, store):
     proc = run_instrumented(EXAMPLES / "agent_langgraph" / "agent.py", server.url, "travel-agents")
     assert "In Paris it is nice" in proc.stdout

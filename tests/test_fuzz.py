@@ -131,6 +131,7 @@ def _get_routes(app) -> list[tuple[str, list[str]]]:
     return out
 
 
+@pytest.mark.slow
 @hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_get_route_answers_any_query_without_a_server_error(app, data):

@@ -57,6 +57,7 @@ def _env(venv: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_fresh_install_lacks_the_runner_libraries(fresh_env):
     probe = subprocess.run([str(fresh_env / "bin" / "python"), "-c", textwrap.dedent("""
         import importlib.metadata as md, importlib.util as u

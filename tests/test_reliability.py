@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from benchmarks.common import ServeProcess, clean_env
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -187,6 +188,7 @@ def _lines(paths: list[Path]) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_kill_9_three_times_under_four_exporters_loses_and_duplicates_nothing(tmp_path: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

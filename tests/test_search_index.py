@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from benchmarks.dataset import generate
 
 from execlog_otel.store import sqlfiles
@@ -24,6 +25,7 @@ def _granules(explain: str, index: str) -> tuple[int, int]:
     raise AssertionError(f"index {index} not used:\n{explain}")
 
 
+@pytest.mark.slow
 def test_the_listing_search_skips_granules_through_the_search_index(store, client):
     made = generate(store, 40_000, chunk_executions=40_000, log=lambda *_: None)
     store.pool.command(f"OPTIMIZE TABLE {store.table('execlog_executions')} FINAL")
