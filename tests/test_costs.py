@@ -67,6 +67,10 @@ REPORTED = 0.25
 
 @pytest.fixture
 def written(store):
+    return write_executions(store)
+
+
+def write_executions(store) -> dict[str, str]:
     """Executions: one with every priced family plus a reported cost, one with an unknown model only,
     one mixing both, and a retried one (two attempts)."""
     w = SpanWriter(store)
@@ -275,3 +279,43 @@ def test_tokens_follow_cost_over_every_attempt(store, written):
     priced = listed["priced-agent"]
     assert priced["total_tokens"] == priced["cost"]["total_tokens"] == sum(
         st["cost"]["total_tokens"] for st in detail(store, written["priced"])["steps"] if st["cost"])
+
+
+def _hourly_and_per_attempt_totals(store) -> tuple:
+    """The unfiltered listing's totals, which price the hourly totals (execlog_usage_hourly), and the totals of a
+    filter selecting the same executions, which price every attempt's usage (execlog_trace_usage)."""
+    reads = Repository(store)
+    return reads.totals(ListFilter()), reads.totals(ListFilter(from_ns=1))
+
+
+def test_hourly_totals_give_the_numbers_of_every_attempt(store, written, tmp_path: Path):
+    hours = store.pool.query(f"SELECT count(), uniqExact(Hour, Project, Model) "
+                             f"FROM {store.table('execlog_usage_hourly')} FINAL").result_rows[0]
+    assert 0 < hours[0] == hours[1] <= 2 * 12  # a row per hour and model (12 models, within an hour or two)
+    hourly, per_attempt = _hourly_and_per_attempt_totals(store)
+    assert (hourly.executions, hourly.failed, hourly.tokens, hourly.unpriced_steps) == (
+        per_attempt.executions, per_attempt.failed, per_attempt.tokens, per_attempt.unpriced_steps)
+    assert hourly.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
+    # Priced when read: a changed price reaches the hours already summed.
+    override = tmp_path / "prices.toml"
+    override.write_text('[[model]]\nname = "mystery-model-9"\ninput = 100\noutput = 200\n')
+    store.prices_file = str(override)
+    store.migrate()
+    changed, per_attempt = _hourly_and_per_attempt_totals(store)
+    assert changed.cost_usd == pytest.approx(hourly.cost_usd + (1010 * 100 + 1010 * 200) / M, rel=1e-12)
+    assert (changed.cost_usd, changed.unpriced_steps) == (pytest.approx(per_attempt.cost_usd, rel=1e-12), 0)
+
+
+def test_migration_back_fills_the_hourly_totals(ch_client):
+    from tests.conftest import new_store
+
+    store = new_store(ch_client, migrate=False)
+    try:
+        store.migrate(up_to=34)
+        write_executions(store)
+        assert "035_usage_hourly" in store.migrate()
+        hourly, per_attempt = _hourly_and_per_attempt_totals(store)
+        assert hourly.tokens == per_attempt.tokens > 0
+        assert hourly.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")

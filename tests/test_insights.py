@@ -175,6 +175,23 @@ def test_cost_charts_equal_a_plain_aggregation(store, dataset):
             assert v[3] and v[2] == unpriced[model], model  # no price: NULL, not 0
 
 
+def test_cost_chart_from_the_hourly_totals_equals_the_one_from_every_attempt(store, dataset):
+    """Over whole-hour intervals and no filter but the range, the cost chart reads the hourly totals
+    (execlog_usage_hourly); read from every attempt's usage instead, it has the same rows."""
+    f, _, _ = _setup(dataset)
+    p = insights.params(f)
+    assert insights.reads_hourly("cost_by_model", False, p["bucket_s"])
+
+    def rows(hourly: bool) -> list[tuple]:
+        return store.pool.query(insights.sql("cost_by_model", store.database, False, hourly), parameters=p).result_rows
+
+    hourly, per_attempt = rows(True), rows(False)
+    assert [r[:3] + r[4:] for r in hourly] == [r[:3] + r[4:] for r in per_attempt] != []
+    assert [r[3] for r in hourly] == [pytest.approx(r[3], abs=2e-6) if r[3] is not None else None
+                                      for r in per_attempt]
+    assert not insights.reads_hourly("cost_by_model", True, p["bucket_s"])  # kind, name, status: per attempt
+
+
 def test_tokens_by_name_equal_a_plain_aggregation(store, dataset):
     f, inside, _ = _setup(dataset)
     by_name = Counter()

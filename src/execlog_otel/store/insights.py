@@ -40,6 +40,10 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
     Chart("tools", "Most used tools", False),
     Chart("connectors", "Most used connectors", False),
 )}
+# The charts of tokens and cost (priced when read, from summed usage: insights/priced_usage.sql), and those of
+# them that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
+USAGE_CHARTS = frozenset({"cost_by_model", "cost_by_name"})
+HOURLY_CHARTS = frozenset({"cost_by_model"})
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,29 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
             "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
 
 
-def sql(chart: str, database: str, narrowed: bool = True) -> str:
+def _fragment(name: str) -> sqlfiles.Fragment:
+    return sqlfiles.Fragment(sqlfiles.statement(f"insights/{name}"))
+
+
+def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) -> str:
     """The chart's statement; ``narrowed``: the filters select more than a time range, so per-span and
-    per-attempt rows are matched to the executions selected (else the range alone selects them)."""
-    return sqlfiles.statement(
-        f"insights/{chart}", database=database,
-        executions_filter=sqlfiles.Fragment(sqlfiles.statement("insights/executions_filter")),
-        attempts_filter=sqlfiles.Fragment(sqlfiles.statement(
-            "insights/attempts_filter" if narrowed else "insights/range_filter")))
+    per-attempt rows are matched to the executions selected (else the range alone selects them); ``hourly``:
+    the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
+    values: dict[str, object] = {
+        "database": database, "executions_filter": _fragment("executions_filter"),
+        "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter")}
+    if chart in USAGE_CHARTS:
+        usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
+        values.update(priced_usage=_fragment("priced_usage"), usage=_fragment(usage),
+                      usage_sums=_fragment("usage_sums"), trace_usage_in_range=_fragment("trace_usage_in_range"))
+    return sqlfiles.statement(f"insights/{chart}", **values)
+
+
+def reads_hourly(chart: str, narrowed: bool, bucket_s: int) -> bool:
+    """Whether the chart reads the hourly totals: a cost chart by model whose filters select only a range and
+    projects (the hourly totals know each step's project and model, not its execution's kind, name, service or
+    status: those come from the root span, which arrives last), over buckets of whole hours."""
+    return chart in HOURLY_CHARTS and not narrowed and bucket_s % 3_600 == 0
 
 
 def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> ChartData:
@@ -82,7 +101,8 @@ def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> Cha
         raise QueryError(f"no chart {chart!r}: expected one of {', '.join(CHARTS)}")
     p = params(f)
     narrowed = bool(p["kind"] or p["name"] or p["service"] or p["statuses"])
-    result = store.pool.query(sql(chart, store.database, narrowed), parameters=p,
+    hourly = reads_hourly(chart, narrowed, p["bucket_s"])
+    result = store.pool.query(sql(chart, store.database, narrowed, hourly), parameters=p,
                               settings={"max_execution_time": timeout_s or 10})
     return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
                      bucket_s=p["bucket_s"] if CHARTS[chart].series else None,

@@ -38,6 +38,7 @@ from execlog_otel.store.model import (
     Totals,
 )
 from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
+from execlog_otel.store.scope import CONDITION as PROJECT_CONDITION
 from execlog_otel.store.step_pages import StepPages
 from execlog_otel.store.store import Store
 
@@ -95,6 +96,13 @@ def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
 
 def _where(conds: list[str]) -> sqlfiles.Fragment:
     return sqlfiles.Fragment(f"WHERE {' AND '.join(conds)}" if conds else "")
+
+
+def _priced_usage(usage: str) -> dict[str, sqlfiles.Fragment]:
+    """The fragments that price summed usage rows (``usage``: the statement summing them per model)."""
+    return {"priced_usage": sqlfiles.Fragment(sqlfiles.statement("insights/priced_usage")),
+            "usage": sqlfiles.Fragment(sqlfiles.statement(usage)),
+            "usage_sums": sqlfiles.Fragment(sqlfiles.statement("insights/usage_sums"))}
 
 
 def _and_scope(scope: ProjectScope, params: dict[str, Any]) -> sqlfiles.Fragment:
@@ -286,8 +294,12 @@ class Repository:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
         params: dict[str, Any] = {"cost_since": f.from_ns or 0}
         where = conditions(f, params)
-        scope = sqlfiles.Fragment(self._sql("totals_scope" if where else "totals_unfiltered"))
-        r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope)[0]
+        if all(c == PROJECT_CONDITION for c in where):
+            # Nothing but the projects: the hourly totals hold the tokens and cost (read/totals_by_hour.sql).
+            r = self._rows("totals_by_hour", params, where=_where(where), **_priced_usage("read/usage_by_model"))[0]
+        else:
+            scope = sqlfiles.Fragment(self._sql("totals_scope"))
+            r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope)[0]
         usd = r["CostUsd"]
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),

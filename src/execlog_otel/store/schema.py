@@ -37,6 +37,7 @@ TTL_TABLES: dict[str, str] = {
     "execlog_steps": "toDateTime(Start)",
     "execlog_retry_audit": "toDateTime(Time)",
     "execlog_span_facts": "toDateTime(Start)",
+    "execlog_usage_hourly": "Hour",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -63,6 +64,7 @@ BACKFILL: dict[str, tuple[str, str]] = {
     "013_trace_usage": ("execlog_trace_usage", "trace_usage_select"),
     "014_steps": ("execlog_steps", "steps_select"),
     "030_span_facts": ("execlog_span_facts", "span_facts_select"),
+    "035_usage_hourly": ("execlog_usage_hourly", "usage_hourly_select"),
 }
 
 # Migrations that change how derived tables are derived: after them, each table named is emptied and
@@ -79,8 +81,9 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
-SELECTS = ("executions_select", "rollups_select", "llm_usage_select", "attempts_select", "llm_costs_select",
-           "trace_usage_select", "trace_costs_select", "steps_select", "span_facts_select")
+SELECTS = ("executions_select", "rollups_select", "llm_usage_rows", "llm_usage_select", "attempts_select",
+           "llm_costs_select", "trace_usage_select", "trace_costs_select", "steps_select", "span_facts_select",
+           "usage_hourly_select")
 
 
 class SchemaError(ValueError):

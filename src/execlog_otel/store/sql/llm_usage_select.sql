@@ -1,21 +1,4 @@
--- One row per span that used a model or reported a cost: its model and token counts by kind, as the
--- span states them (the facts of the same names, which rollups and steps read too). Aggregate agent/
--- workflow spans of other instrumentations are left out, as in rollups_select, so nothing counts twice.
-SELECT Timestamp AS Start, TraceId, SpanId, Model, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens,
+-- One row per span that used a model or reported a cost (llm_usage_rows.sql): what execlog_llm_usage holds.
+SELECT Start, TraceId, SpanId, Model, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens,
        ReasoningTokens, ReportedCostUsd
-FROM (
-    SELECT
-        Timestamp, TraceId, SpanId,
-        {fact.is_aggregate} AS IsAggregate,
-        {fact.step_model} AS Model,
-        if(IsAggregate, 0, {fact.input_tokens}) AS InputTokens,
-        if(IsAggregate, 0, {fact.output_tokens}) AS OutputTokens,
-        if(IsAggregate, 0, {fact.cache_read_tokens}) AS CacheReadTokens,
-        if(IsAggregate, 0, {fact.cache_write_tokens}) AS CacheWriteTokens,
-        if(IsAggregate, 0, {fact.reasoning_tokens}) AS ReasoningTokens,
-        toFloat64OrNull(nullIf(SpanAttributes[{attr.COST_USD}], '')) AS ReportedCostUsd
-    FROM {database}.otel_traces
-    WHERE SpanAttributes[{attr.MARKER}] = ''
-)
-WHERE Model != '' OR InputTokens + OutputTokens + CacheReadTokens + CacheWriteTokens + ReasoningTokens > 0
-   OR ReportedCostUsd IS NOT NULL
+FROM ({llm_usage_rows})

@@ -21,8 +21,7 @@ SELECT
     u.PriceIndex > 0 AS Priced,
     if(Priced, u.Price.1, '') AS PricedAs,
     toUInt64(if(Priced, 0, u.TokenSteps)) AS UnpricedSteps,
-    multiIf(Priced, {fact.token_cost_usd} + u.ReportedCostUsd,
-            u.TokenSteps < u.Steps, u.ReportedWithoutTokensUsd, NULL) AS CostUsd
+    {fact.usage_cost_usd} AS CostUsd
 FROM (
     -- Each level is computed once: the price name per (trace, model), then its row of Prices.
     SELECT *, Prices[PriceIndex] AS Price FROM (

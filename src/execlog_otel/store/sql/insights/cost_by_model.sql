@@ -1,8 +1,6 @@
--- Insights: tokens and cost (USD, execlog_trace_costs) per interval and model.
-SELECT formatDateTime(toStartOfInterval(toDateTime(Start, 'UTC'), toIntervalSecond({bucket_s:UInt32})),
-                      '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket, Model AS model,
-       sum(TotalTokens) AS tokens, round(sum(CostUsd), 6) AS cost_usd, sum(UnpricedSteps) AS unpriced_steps
-FROM {database}.execlog_trace_costs
-WHERE Start >= fromUnixTimestamp64Nano({from_ns:Int64}) AND Model != '' AND {attempts_filter}
-GROUP BY bucket, model
+-- Insights: tokens and cost (USD) per interval and model of the attempts selected, from their usage per attempt
+-- (execlog_trace_usage), summed per interval and model, then priced (insights/priced_usage.sql).
+SELECT bucket, Model AS model, TotalTokens AS tokens, round(CostUsd, 6) AS cost_usd,
+       UnpricedSteps AS unpriced_steps
+FROM ({priced_usage})
 ORDER BY bucket, model
