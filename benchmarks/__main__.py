@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--size smoke|1m|10m|100m] [--only sdk,exporter,ingest,listing,clickhouse,big] [--out FILE]``
+"""``python -m benchmarks [--size smoke|1m|10m|100m] [--only sdk,exporter,ingest,listing,clickhouse,big] [--out FILE]
+[--cases PREFIXES] [--executions N]``
 
 Runs each measurement in its own process and writes one Markdown report: the
 machine, then a table of medians with their spread and the ratio to a baseline
@@ -218,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated subset of {', '.join(MEASUREMENTS)}")
     p.add_argument("--out", type=Path, help="write the Markdown report here too")
     p.add_argument("--data-root", type=Path, help="where the listing datasets live (default /tmp)")
+    p.add_argument("--cases", default="",
+                   help="listing: prefixes of the request kinds to measure ('insights,listing: totals')")
+    p.add_argument("--executions", default="",
+                   help="listing: comma-separated dataset sizes in executions (default: the size's)")
     a = p.parse_args(argv)
     only = [m.strip() for m in a.only.split(",") if m.strip()]
     unknown = set(only) - set(MEASUREMENTS)
@@ -232,10 +237,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if m in ("listing", "clickhouse"):
             results[m] = []
-            for executions in size.executions if m == "listing" else size.executions[-1:]:
+            sizes = [int(x) for x in a.executions.split(",") if x.strip()] or size.executions
+            for executions in sizes if m == "listing" else sizes[-1:]:
                 extra = ["--executions", str(executions)]
                 if a.data_root:
                     extra += ["--data-root", str(a.data_root)]
+                if a.cases and m == "listing":
+                    extra += ["--cases", a.cases]
                 module = "listing_detail" if m == "listing" else "clickhouse_http"
                 results[m].append(run_module(module, ["--size", a.size, *extra]))
         else:

@@ -45,7 +45,9 @@ def _timed(client: Any, url: str) -> tuple[float, dict]:
     return ms, resp.get_json()
 
 
-def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = True) -> dict:
+def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = True,
+        cases_prefixes: tuple[str, ...] = ()) -> dict:
+    """``cases_prefixes``: measure only the request kinds whose names start with one of them (all when empty)."""
     store, ds = open_or_generate(data_dir, executions, log=log)
     waited = wait_merges(store.pool, store.database)
     log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
@@ -98,6 +100,8 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
     for chart in insights.CHARTS if with_insights else ():
         cases[f"insights: {chart}"] = (lambda c: lambda i: f"/api/insights/{c}?{month}"
                                        + ("&kind=agent" if i % 2 else ""))(chart)
+    if cases_prefixes:
+        cases = {name: make for name, make in cases.items() if name.startswith(cases_prefixes)}
     baseline = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -194,6 +198,8 @@ if __name__ == "__main__":
     p.add_argument("--size", default="smoke", choices=sorted(SIZES))
     p.add_argument("--executions", type=int, required=True)
     p.add_argument("--data-root", type=Path, default=DATA_ROOT, help="directory holding the kept datasets")
+    p.add_argument("--cases", default="", help="comma-separated prefixes of the request kinds to measure")
     a = p.parse_args()
     size = SIZES[a.size]
-    emit(run(a.executions, size.query_repeats, data_dir_for(a.executions, a.data_root), size.insights))
+    prefixes = tuple(c.strip() for c in a.cases.split(",") if c.strip())
+    emit(run(a.executions, size.query_repeats, data_dir_for(a.executions, a.data_root), size.insights, prefixes))
