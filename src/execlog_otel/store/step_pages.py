@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,12 @@ OVERVIEW_BUCKETS = 200  # failures per stretch of the run, for a density strip
 MAX_MATCHES = 1_000  # search positions one request answers at most
 MAX_QUERY_CHARS = 200
 STORE_STEPS = 5_000  # finished attempts with more steps are kept in execlog_step_pages (the detail's MAX_STEPS)
-STORE_CHUNK = 20_000  # steps written by one INSERT (each holds the embedded store a moment; pages wait less)
+# The write runs beside the requests of the page that caused it, and the embedded store runs one statement at
+# a time: it starts once the first screen is answered, and goes in short INSERTs with pauses between them,
+# so a page or a search waits at most one of them.
+STORE_DELAY_S = 2.0
+STORE_CHUNK = 4_000  # steps written by one INSERT
+STORE_PAUSE_S = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +140,10 @@ class StepPages:
                       "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
             sql = self.repo._sql("step_pages_fill", trace_spans=self.repo.trace_spans_with_facts(clause))
             n = len(o)
+            time.sleep(STORE_DELAY_S)
             for first in range(0, n, STORE_CHUNK):
+                if first:
+                    time.sleep(STORE_PAUSE_S)
                 last = min(n, first + STORE_CHUNK)
                 starts = o.starts[first:last]
                 self.repo.store.pool.command(sql, parameters={
