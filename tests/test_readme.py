@@ -30,3 +30,20 @@ def test_ci_runs_the_readme_test_command():
 
 def test_settings_table_in_readme_matches_the_code():
     assert settings_table() in README, "regenerate the table with `execlog settings`"
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_to_a_section_of_our_documents_finds_it():
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    anchors = {p.resolve(): {_slug(h) for h in re.findall(r"^#+ (.+)$", p.read_text(), flags=re.M)} for p in docs}
+    broken = []
+    for page in docs:
+        for target, anchor in re.findall(r"\]\(([^)#\s]*\.md)?#([^)\s]+)\)", page.read_text()):
+            linked = (page.parent / target).resolve() if target else page.resolve()
+            if linked in anchors and anchor not in anchors[linked]:
+                broken.append(f"{page.name} → {target or page.name}#{anchor}")
+    assert not broken, broken
