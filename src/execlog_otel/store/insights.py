@@ -83,9 +83,17 @@ def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) 
         "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter")}
     if chart in USAGE_CHARTS:
         usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
-        values.update(priced_usage=_fragment("priced_usage"), usage=_fragment(usage),
-                      usage_sums=_fragment("usage_sums"), trace_usage_in_range=_fragment("trace_usage_in_range"))
+        values.update(priced_usage_fragments(f"insights/{usage}"),
+                      trace_usage_in_range=_fragment("trace_usage_in_range"))
     return sqlfiles.statement(f"insights/{chart}", **values)
+
+
+def priced_usage_fragments(usage: str) -> dict[str, sqlfiles.Fragment]:
+    """The fragments that price summed usage rows (``usage``: the statement summing them per model), for the
+    cost charts and the listing's totals alike."""
+    return {"priced_usage": sqlfiles.Fragment(sqlfiles.statement("insights/priced_usage")),
+            "usage": sqlfiles.Fragment(sqlfiles.statement(usage)),
+            "usage_sums": sqlfiles.Fragment(sqlfiles.statement("insights/usage_sums"))}
 
 
 def reads_hourly(chart: str, narrowed: bool, bucket_s: int) -> bool:

@@ -19,6 +19,7 @@ from execlog_otel import semconv as sc
 from execlog_otel.store import audit, costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter, check_execution_id, conditions
+from execlog_otel.store.insights import priced_usage_fragments
 from execlog_otel.store.model import (
     Attempt,
     Cost,
@@ -96,13 +97,6 @@ def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
 
 def _where(conds: list[str]) -> sqlfiles.Fragment:
     return sqlfiles.Fragment(f"WHERE {' AND '.join(conds)}" if conds else "")
-
-
-def _priced_usage(usage: str) -> dict[str, sqlfiles.Fragment]:
-    """The fragments that price summed usage rows (``usage``: the statement summing them per model)."""
-    return {"priced_usage": sqlfiles.Fragment(sqlfiles.statement("insights/priced_usage")),
-            "usage": sqlfiles.Fragment(sqlfiles.statement(usage)),
-            "usage_sums": sqlfiles.Fragment(sqlfiles.statement("insights/usage_sums"))}
 
 
 def _and_scope(scope: ProjectScope, params: dict[str, Any]) -> sqlfiles.Fragment:
@@ -296,7 +290,8 @@ class Repository:
         where = conditions(f, params)
         if all(c == PROJECT_CONDITION for c in where):
             # Nothing but the projects: the hourly totals hold the tokens and cost (read/totals_by_hour.sql).
-            r = self._rows("totals_by_hour", params, where=_where(where), **_priced_usage("read/usage_by_model"))[0]
+            r = self._rows("totals_by_hour", params, where=_where(where),
+                           **priced_usage_fragments("read/usage_by_model"))[0]
         else:
             scope = sqlfiles.Fragment(self._sql("totals_scope"))
             r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope)[0]

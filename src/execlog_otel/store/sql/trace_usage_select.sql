@@ -3,9 +3,9 @@
 -- listing, the totals and the Insights price a few rows per attempt instead of every span.
 SELECT
     TraceId, Model, min(Start) AS Start,
-    {fact.usage_sums}
+    {fact.step_usage_sums}
 FROM (
-    SELECT Start, TraceId, Model, {fact.usage_kinds}
+    SELECT Start, TraceId, Model, {fact.step_usage_columns}
     FROM {database}.execlog_llm_usage
 )
 GROUP BY TraceId, Model

@@ -1,4 +1,4 @@
--- The sums of one group of LLM steps' usage (the columns facts/usage_kinds.sql gives each step): steps, steps
+-- The sums of one group of LLM steps' usage (the columns facts/step_usage_columns.sql gives each step): steps, steps
 -- with tokens, each token kind, runner-reported costs — one rule for the per-attempt and the per-hour totals.
 count() AS Steps,
 countIf(HasTokens) AS TokenSteps,

@@ -1,4 +1,4 @@
--- Each LLM step's usage columns that facts/usage_sums.sql sums (from an execlog_llm_usage row).
+-- Each LLM step's usage columns that facts/step_usage_sums.sql sums (from an execlog_llm_usage row).
 InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens, ReasoningTokens,
 coalesce(ReportedCostUsd, 0) AS Reported,
 {fact.uncached_input_tokens} AS UncachedInputTokens,
