@@ -9,7 +9,6 @@ in Python are fixed fragments chosen by typed filter values, never request text.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -97,6 +96,18 @@ def _start_windows(f: ListFilter, cursor_ns: int | None) -> list[int | None]:
 
 def _where(conds: list[str]) -> sqlfiles.Fragment:
     return sqlfiles.Fragment(f"WHERE {' AND '.join(conds)}" if conds else "")
+
+
+def _time_range(column: str, unit: str) -> str:
+    """``AND`` conditions bounding ``column`` (the spans' Timestamp, their facts' Start) by the params
+    ``lo_ns``/``hi_ns`` (unit "ns") or ``lo``/``hi`` in seconds with a second of slack ("s"); "" for none."""
+    if unit == "ns":
+        return (f"AND {column} >= fromUnixTimestamp64Nano({{lo_ns:Int64}}) "
+                f"AND {column} <= fromUnixTimestamp64Nano({{hi_ns:Int64}})")
+    if unit == "s":
+        return (f"AND {column} >= toDateTime({{lo:UInt32}}) - INTERVAL 1 SECOND "
+                f"AND {column} <= toDateTime({{hi:UInt32}}) + INTERVAL 1 SECOND")
+    return ""
 
 
 def _and_scope(scope: ProjectScope, params: dict[str, Any]) -> sqlfiles.Fragment:
@@ -436,8 +447,7 @@ class Repository:
         if not (lo and hi):
             return ""
         params.update(lo=lo, hi=hi)
-        return ("AND Timestamp >= toDateTime({lo:UInt32}) - INTERVAL 1 SECOND "
-                "AND Timestamp <= toDateTime({hi:UInt32}) + INTERVAL 1 SECOND")
+        return _time_range("Timestamp", "s")
 
     def trace_spans(self, trace_id: str, limit: int = MAX_STEPS, span_ids: list[str] | None = None,
                     between_ns: tuple[int, int] | None = None,
@@ -460,23 +470,22 @@ class Repository:
                 starts = [int(f["StartNs"]) for f in facts_rows]
                 between_ns = (min(starts), max(starts))
         if between_ns is not None:
-            time_clause = ("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
-                           "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
             params.update(lo_ns=between_ns[0], hi_ns=between_ns[1])
+            unit = "ns"
         else:
-            time_clause = self.trace_time_clause(trace_id, params, bounds)
-        rows = self._rows("trace_spans", params, time_clause=time_clause + span_clause)
+            unit = "s" if self.trace_time_clause(trace_id, params, bounds) else ""
+        rows = self._rows("trace_spans", params, time_clause=_time_range("Timestamp", unit) + span_clause)
         if not rows:
             return rows
         if facts_rows is None:
-            facts_rows = self._span_facts(params, time_clause, span_clause)
+            facts_rows = self._span_facts(params, _time_range("Start", unit), span_clause)
         facts = {(f["SpanId"], f["StartNs"]): f for f in facts_rows}
         for r in rows:
             r.update(facts.get((r["SpanId"], r["StartNs"]), _NO_FACTS))
         return rows
 
     def _span_facts(self, params: dict[str, Any], time_clause: str, span_clause: str) -> list[dict[str, Any]]:
-        return self._rows("span_facts", params, time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause),
+        return self._rows("span_facts", params, time_clause=time_clause,
                           span_clause=span_clause, **{"fact.is_http_client": "IsHttpClient"})
 
     def _logs_kept(self) -> bool:
@@ -710,14 +719,15 @@ class Repository:
         facts = self._rows("head_facts", {"id": trace_id, "span_id": head["SpanId"], "start_ns": head["StartNs"]})
         return [{**head, **(facts[0] if facts else _NO_FACTS)}]
 
-    def trace_spans_with_facts(self, time_clause: str) -> sqlfiles.Fragment:
+    def trace_spans_with_facts(self, unit: str) -> sqlfiles.Fragment:
         """``read/trace_spans.sql`` joined by key to ``read/span_facts.sql`` as one statement (bound parameters
-        left to the caller), for statements that read a trace's spans with their facts as a table
-        (``read/step_pages_fill.sql``)."""
-        return sqlfiles.Fragment(self._sql(
-            "trace_spans_with_facts", spans=sqlfiles.Fragment(self._sql("trace_spans", time_clause=time_clause)),
-            facts=sqlfiles.Fragment(self._sql("span_facts", time_clause=re.sub(r"\bTimestamp\b", "Start", time_clause),
-                                              span_clause="", **{"fact.is_http_client": "IsHttpClient"}))))
+        left to the caller; ``unit``: which time bounds they hold, see ``_time_range``), for statements that read
+        a trace's spans with their facts as a table (``read/step_pages_fill.sql``)."""
+        spans = self._sql("trace_spans", time_clause=_time_range("Timestamp", unit))
+        facts = self._sql("span_facts", time_clause=_time_range("Start", unit), span_clause="",
+                          **{"fact.is_http_client": "IsHttpClient"})
+        return sqlfiles.Fragment(self._sql("trace_spans_with_facts", spans=sqlfiles.Fragment(spans),
+                                           facts=sqlfiles.Fragment(facts)))
 
 
 # The facts of a span whose derived row is missing (none should be: the view derives them on insert).

@@ -136,9 +136,7 @@ class StepPages:
 
     def _keep(self, trace_id: str, tag: str, o: Outline) -> None:
         try:
-            clause = ("AND Timestamp >= fromUnixTimestamp64Nano({lo_ns:Int64}) "
-                      "AND Timestamp <= fromUnixTimestamp64Nano({hi_ns:Int64})")
-            sql = self.repo._sql("step_pages_fill", trace_spans=self.repo.trace_spans_with_facts(clause))
+            sql = self.repo._sql("step_pages_fill", trace_spans=self.repo.trace_spans_with_facts("ns"))
             n = len(o)
             time.sleep(STORE_DELAY_S)
             for first in range(0, n, STORE_CHUNK):
