@@ -62,9 +62,10 @@ def test_every_statement_of_the_sharded_ddl_parses(ch_client):
     for table, column in added:
         assert any(re.match(rf"ALTER TABLE otel\.{table} ON CLUSTER prod ADD COLUMN IF NOT EXISTS {column}\b", s)
                    for s in stmts), (table, column)
-    # the views are per shard: they read and write the local tables
+    # the views are per shard: they read and write the local tables (and the prices, whole on every node)
     for s in stmts:
         if s.startswith("CREATE MATERIALIZED VIEW"):
+            s = s.replace("FROM otel.execlog_prices)", "")
             assert s.startswith("CREATE MATERIALIZED VIEW IF NOT EXISTS otel_local.") and " otel." not in s
     # the engines: replicated per shard, the small tables replicated on every node
     assert "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', Version)" \
@@ -84,7 +85,16 @@ def test_the_cli_prints_the_sharded_layout_and_upgrades(ch_client):
     assert upgrade.exit_code == 0 and created == set(re.findall(r"CREATE TABLE IF NOT EXISTS \{database\}\.(\w+)",
                                                                  last.sql))
     last = last.version
-    assert f"({last}, '" in upgrade.output and "execlog_prices" not in upgrade.output
+    assert f"({last}, '" in upgrade.output and "INSERT INTO otel.execlog_prices" not in upgrade.output
+    # the shards' stored costs are priced with the prices in force, the ones stored before costs were too
+    reprice = CliRunner().invoke(main, ["schema", "--cluster", "prod", "--shards", "--reprice"])
+    assert reprice.exit_code == 0, reprice.output
+    for table in ("execlog_llm_usage", "execlog_trace_usage", "execlog_usage_hourly"):
+        assert f"ALTER TABLE otel_local.{table} ON CLUSTER prod\nUPDATE PricedAs" in reprice.output
+    assert reprice.output.count("FROM otel.execlog_prices)") >= 3
+    before_costs = CliRunner().invoke(main, ["schema", "--cluster", "prod", "--shards", "--since", "35"])
+    for stmt in reprice.output.split(";\n"):
+        assert stmt.strip() in before_costs.output
     refused = CliRunner().invoke(main, ["schema", "--shards"])
     assert refused.exit_code != 0 and "--cluster" in refused.output
 

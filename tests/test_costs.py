@@ -319,3 +319,36 @@ def test_migration_back_fills_the_hourly_totals(ch_client):
         assert hourly.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_costs_stored_before_they_were_stored_are_priced_on_upgrade(ch_client):
+    """Rows of a store from before migration 036 carry no cost: opening it prices them once (and the
+    per-attempt, per-hour and per-span costs agree again), while an unchanged price table re-prices nothing."""
+    from tests.conftest import new_store
+
+    store = new_store(ch_client)
+    try:
+        write_executions(store)
+        expected, per_attempt = _hourly_and_per_attempt_totals(store)
+        assert expected.cost_usd > 0 and expected.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
+        spans = "SELECT count(), countIf(PricedAs != ''), sum(TokenCostUsd) FROM {t}"
+        before = store.pool.query(spans.format(t=store.table("execlog_llm_usage"))).result_rows[0]
+        # What a store of the day before holds: no price names, no token costs, and 036 not applied.
+        for table in ("execlog_llm_usage", "execlog_trace_usage", "execlog_usage_hourly"):
+            store.pool.command(f"ALTER TABLE {store.table(table)} UPDATE PricedAs = '', TokenCostUsd = 0 WHERE 1",
+                               settings={"mutations_sync": 2})
+        store.pool.command(f"DELETE FROM {store.table('execlog_schema_migrations')} WHERE Version = 36")
+        assert _hourly_and_per_attempt_totals(store)[0].cost_usd != pytest.approx(expected.cost_usd)
+        assert store.migrate() == ["036_stored_costs"]
+        upgraded, per_attempt = _hourly_and_per_attempt_totals(store)
+        assert upgraded.cost_usd == pytest.approx(expected.cost_usd, rel=1e-12)
+        assert per_attempt.cost_usd == pytest.approx(expected.cost_usd, rel=1e-12)
+        assert store.pool.query(spans.format(t=store.table("execlog_llm_usage"))).result_rows[0] == \
+            pytest.approx(before)
+        # The same prices again: nothing is rewritten (no mutation runs).
+        mutations = f"SELECT count() FROM system.mutations WHERE database = '{store.database}'"
+        ran = store.pool.query(mutations).result_rows[0][0]
+        store.migrate()
+        assert store.pool.query(mutations).result_rows[0][0] == ran
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")

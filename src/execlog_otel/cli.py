@@ -184,7 +184,9 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
               "this version (upgrading a cluster: the highest Version in execlog_schema_migrations).")
 @click.option("--bloom-filters", is_flag=True, help="Bloom filter indexes instead of text indexes, for ClickHouse "
               "older than 26.2 (as the Collector's exporter does).")
-def schema(database, retention_days, cluster, shards, local_database, since, bloom_filters) -> None:
+@click.option("--reprice", is_flag=True, help="Print only the statements that price the stored costs again with the "
+              "prices in force (after changing prices on a store whose DDL you apply yourself).")
+def schema(database, retention_days, cluster, shards, local_database, since, bloom_filters, reprice) -> None:
     """Print the DDL of every table, view and materialized view."""
     from execlog_otel.store import cluster as cluster_mod
     from execlog_otel.store import schema as schema_mod
@@ -195,7 +197,11 @@ def schema(database, retention_days, cluster, shards, local_database, since, blo
     if (local_database or since is not None) and not shards:
         _fail("--local-database and --since need --shards")
     try:
-        if shards:
+        if reprice:
+            found = (cluster_mod.reprice_statements(settings.database, cluster, local_database) if shards
+                     else schema_mod.reprice_statements(settings.database, cluster))
+            text = "".join(stmt + ";\n" for stmt in found)
+        elif shards:
             text = cluster_mod.ddl(settings.database, cluster, local_database, settings.retention_days,
                                    full_text_search=not bloom_filters, prices_file=settings.prices_file,
                                    since=-1 if since is None else since)
@@ -368,7 +374,7 @@ def prices(fmt, server, **store_opts) -> None:
     """List the model prices in force (USD per million tokens) and the models seen without a price.
 
     Prices come from the package's prices.toml and EXECLOG_PRICES_FILE, loaded into the store's
-    execlog_prices table when execlog serve starts; costs are computed from them when read."""
+    execlog_prices table when execlog serve starts; every stored cost is priced again when they change."""
     import json
 
     from execlog_otel import sqlcmd

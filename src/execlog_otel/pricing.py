@@ -5,10 +5,14 @@ it was checked and the provider pages it was checked against. ``EXECLOG_PRICES_F
 in the same format whose entries replace or add to the shipped ones, so prices change without code.
 
 Both are loaded into ``execlog_prices`` whenever the store is migrated (``execlog serve`` start,
-the exporter's first write). Costs are not stored: the view ``execlog_llm_costs`` multiplies each
-span's tokens by the price in force when read, so a corrected or added price applies to past
-executions as well — the usual complaint about cost tools is exactly that past runs keep a wrong
-cost. Matching a model name to a price happens only in that view (``store/sql/llm_costs_select.sql``).
+the exporter's first write). Each LLM span is priced as it arrives, inside ClickHouse (the materialized
+view of ``execlog_llm_usage``: ``store/sql/llm_usage_rows.sql``, so spans written by the Collector are
+priced too), and its cost is stored with its usage and summed per attempt and per hour. When the prices
+in force differ from those in the table, ``install`` replaces them and prices every stored row again
+(``store/sql/reprice_*.sql``, mutations by the same facts), so a corrected or added price applies to past
+executions as well — the usual complaint about cost tools is exactly that past runs keep a wrong cost —
+while reading a cost sums stored numbers instead of matching model names on every query. Matching a model
+name to a price is written once, in ``store/sql/facts/price_index.sql``.
 """
 
 from __future__ import annotations
@@ -145,15 +149,22 @@ def in_force(override_file: str | Path | None = None) -> list[Price]:
     return sorted(prices.values(), key=lambda p: (p.provider, p.model))
 
 
-def install(store: Any, override_file: str | Path | None = None) -> int:
-    """Replace the contents of ``execlog_prices`` with the prices in force; returns how many.
+def install(store: Any, override_file: str | Path | None = None, reprice: bool = False) -> int:
+    """Make the prices in force those of ``execlog_prices`` and of every stored cost; returns how many prices.
 
     The file is read and checked before the table is touched, so a bad override leaves the prices
-    in force as they were (and the caller reports the error)."""
+    in force as they were (and the caller reports the error). When the table already holds exactly these
+    prices nothing is written (``reprice``: the stored costs are priced again all the same)."""
     prices = in_force(override_file)
     table = store.table("execlog_prices")
-    store.pool.command(f"TRUNCATE TABLE {table}")
-    store.pool.insert(table, [p.row() for p in prices], column_names=COLUMNS)
+    rows = sorted((p.row() for p in prices), key=lambda r: r[0])
+    held = [list(r) for r in store.pool.query(f"SELECT {', '.join(COLUMNS)} FROM {table} ORDER BY Model").result_rows]
+    if held != rows:
+        store.pool.command(f"TRUNCATE TABLE {table}")
+        store.pool.insert(table, rows, column_names=COLUMNS)
+    if held != rows or reprice:
+        # Spans that arrived while the table was being replaced are priced again here too.
+        store.reprice()
     return len(prices)
 
 

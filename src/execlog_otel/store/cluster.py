@@ -27,6 +27,8 @@ from execlog_otel.store import schema, sqlfiles
 
 # Tables every node holds whole (small, read by every query): replicated across all nodes, not sharded.
 GLOBAL_TABLES = ("execlog_schema_migrations", "execlog_meta", "execlog_prices")
+# The migration from which LLM spans carry their cost (their rows from before are priced on upgrade).
+STORED_COSTS_VERSION = 36
 # One replica group for all nodes: no {shard} in the Keeper path; replica names must be unique over the
 # cluster, so the shard is part of them.
 GLOBAL_REPLICA_PATH = "'/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}'"
@@ -99,7 +101,8 @@ def statements(database: str, cluster: str, local_database: str | None = None, r
                 f"CREATE DATABASE IF NOT EXISTS {database} ON CLUSTER {cluster}"]
     sharded: set[str] = set()
     for m in schema.migrations():
-        in_local = schema.statements(schema.render(m.sql, local, retention_days, cluster, full_text_search))
+        in_local = schema.statements(schema.render(m.sql, local, retention_days, cluster, full_text_search,
+                                                   prices_database=database))
         in_main = schema.statements(schema.render(m.sql, database, retention_days, cluster, full_text_search,
                                                   replica_path=GLOBAL_REPLICA_PATH))
         for local_stmt, main_stmt in zip(in_local, in_main, strict=True):
@@ -136,4 +139,13 @@ def ddl(database: str, cluster: str, local_database: str | None = None, retentio
         from execlog_otel import pricing
 
         parts.append(pricing.insert_statement(database, prices_file or None) + ";\n")
+    elif since < STORED_COSTS_VERSION:  # the costs stored from now on: the rows stored before are priced once
+        parts += [stmt + ";\n" for stmt in reprice_statements(database, cluster, local_database)]
     return "\n".join(parts)
+
+
+def reprice_statements(database: str, cluster: str, local_database: str | None = None) -> list[str]:
+    """The mutations that price the shards' stored costs again with the prices in force (after the prices
+    changed: ``execlog schema --cluster NAME --shards --reprice``)."""
+    local = schema.check_identifier(local_database or local_database_for(database), "local database name")
+    return schema.reprice_statements(local, cluster, prices_database=database)

@@ -40,7 +40,7 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
     Chart("tools", "Most used tools", False),
     Chart("connectors", "Most used connectors", False),
 )}
-# The charts of tokens and cost (priced when read, from summed usage: insights/priced_usage.sql), and those of
+# The charts of tokens and cost (from summed usage and its stored costs: insights/priced_usage.sql), and those of
 # them that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
 USAGE_CHARTS = frozenset({"cost_by_model", "cost_by_name"})
 HOURLY_CHARTS = frozenset({"cost_by_model"})

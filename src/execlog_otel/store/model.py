@@ -41,9 +41,10 @@ class Rollup:
 
 @dataclass(frozen=True)
 class Cost:
-    """What an execution, attempt or step cost (``execlog_llm_costs``: tokens x the prices in force, computed
-    when read, plus costs the runner reported). Each token is counted once: ``input_tokens`` without cache
-    reads and writes, ``output_tokens`` without reasoning. ``usd`` None: nothing with tokens had a price."""
+    """What an execution, attempt or step cost (``execlog_llm_costs``: tokens x the prices in force, stored and
+    priced again when they change, plus costs the runner reported). Each token is counted once: ``input_tokens``
+    without cache reads and writes, ``output_tokens`` without reasoning. ``usd`` None: nothing with tokens had a
+    price."""
 
     usd: float | None = 0.0
     unpriced_steps: int = 0

@@ -749,7 +749,7 @@ class Shown:
     shown: Attempt | None  # the attempt asked for (None: the latest)
     trace_id: str  # the shown attempt's trace
     rollup: Rollup  # the shown attempt's step counts
-    attempt_costs: dict[str, Cost]  # attempt trace id -> its cost, when read
+    attempt_costs: dict[str, Cost]  # attempt trace id -> its cost
 
 
 def _as_attempt(current: Execution, shown: Attempt) -> Execution:

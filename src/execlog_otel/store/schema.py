@@ -149,12 +149,13 @@ def _fragment(name: str) -> sqlfiles.Fragment:
 
 def render(sql: str, database: str, retention_days: int = 30, cluster: str | None = None,
            full_text_search: bool = True, table_names: dict[str, str] | None = None,
-           replica_path: str = REPLICA_PATH) -> str:
+           replica_path: str = REPLICA_PATH, prices_database: str | None = None) -> str:
     """Fill the placeholders of a schema file. Only known names are substituted.
 
     ``full_text_search``: text indexes (else bloom filters), as the Collector's exporter picks them by
     ClickHouse version. ``table_names`` renames the tables of the DDL fragments (otel_traces ->
-    otel_traces_previous while it is rebuilt)."""
+    otel_traces_previous while it is rebuilt). ``prices_database``: where execlog_prices is (default
+    ``database``; the sharded layout's local tables are priced from the main database's)."""
     check_identifier(database, "database name")
     if cluster:
         check_identifier(cluster, "cluster name")
@@ -162,6 +163,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         raise SchemaError(f"retention must be a whole number of days >= 1, got {retention_days!r}")
     values: dict[str, Any] = {
         "database": database,
+        "prices_database": check_identifier(prices_database or database, "database name"),
         "retention_days": retention_days,
         "on_cluster": f"ON CLUSTER {cluster}" if cluster else "",
         **_engines(cluster, replica_path),
@@ -184,6 +186,18 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
 def statements(sql: str) -> list[str]:
     """Split a rendered file into statements (no statement contains a ';' literal)."""
     return [s.strip() for s in sqlfiles.strip_comments(sql).split(";") if s.strip()]
+
+
+# The tables whose stored costs pricing.install prices again when the prices change, each by its statement.
+REPRICED = (("execlog_llm_usage", "reprice_llm_usage"), ("execlog_trace_usage", "reprice_usage_sums"),
+            ("execlog_usage_hourly", "reprice_usage_sums"))
+
+
+def reprice_statements(database: str, cluster: str | None = None, prices_database: str | None = None) -> list[str]:
+    """The mutations that price every stored LLM span and usage sum of ``database`` again with the prices in
+    ``prices_database``'s execlog_prices (the facts that price arriving spans)."""
+    return [render(sqlfiles.statement(name, table=table), database, cluster=cluster, prices_database=prices_database)
+            for table, name in REPRICED]
 
 
 def select_fragment(name: str, database: str) -> str:

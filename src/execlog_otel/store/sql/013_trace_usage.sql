@@ -1,7 +1,7 @@
 -- Tokens and reported costs per attempt (trace) and model, summed as spans arrive
--- (from execlog_llm_usage, see trace_usage_select.sql); execlog_trace_costs prices
--- them when read, so a price change applies to past executions and the listing reads
--- a few rows per execution by key instead of every LLM span.
+-- (from execlog_llm_usage, see trace_usage_select.sql), with their token costs (priced
+-- as they arrive, re-priced when the prices change: migration 036); the listing reads
+-- a few rows per execution by key through execlog_trace_costs instead of every LLM span.
 CREATE TABLE IF NOT EXISTS {database}.execlog_trace_usage {on_cluster} (
     TraceId String CODEC(ZSTD(1)),
     Model LowCardinality(String) CODEC(ZSTD(1)),
@@ -17,7 +17,9 @@ CREATE TABLE IF NOT EXISTS {database}.execlog_trace_usage {on_cluster} (
     ReasoningTokens SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
     TotalTokens SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
     ReportedCostUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
-    ReportedWithoutTokensUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1))
+    ReportedWithoutTokensUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    PricedAs SimpleAggregateFunction(anyLast, String) DEFAULT '' CODEC(ZSTD(1)),
+    TokenCostUsd SimpleAggregateFunction(sum, Float64) DEFAULT 0 CODEC(ZSTD(1))
 ) ENGINE = {engine_aggregating}
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, Model)

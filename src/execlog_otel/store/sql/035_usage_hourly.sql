@@ -1,6 +1,6 @@
 -- Tokens and reported costs per hour, project and model (see usage_hourly_select.sql), summed as spans
 -- arrive: what the Insights cost charts and the unfiltered listing's totals read over long ranges (a few
--- thousand rows for 30 days instead of a row per attempt). Priced when read, like execlog_trace_usage.
+-- thousand rows for 30 days instead of a row per attempt). Priced like execlog_trace_usage (migration 036).
 CREATE TABLE IF NOT EXISTS {database}.execlog_usage_hourly {on_cluster} (
     Hour DateTime CODEC(Delta, ZSTD(1)),
     Project LowCardinality(String) CODEC(ZSTD(1)),
@@ -16,7 +16,9 @@ CREATE TABLE IF NOT EXISTS {database}.execlog_usage_hourly {on_cluster} (
     ReasoningTokens SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
     TotalTokens SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
     ReportedCostUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
-    ReportedWithoutTokensUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1))
+    ReportedWithoutTokensUsd SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    PricedAs SimpleAggregateFunction(anyLast, String) DEFAULT '' CODEC(ZSTD(1)),
+    TokenCostUsd SimpleAggregateFunction(sum, Float64) DEFAULT 0 CODEC(ZSTD(1))
 ) ENGINE = {engine_aggregating}
 PARTITION BY toYYYYMM(Hour)
 ORDER BY (Hour, Project, Model)

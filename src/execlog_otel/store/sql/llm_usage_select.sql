@@ -1,4 +1,4 @@
--- One row per span that used a model or reported a cost (llm_usage_rows.sql): what execlog_llm_usage holds.
+-- One row per span that used a model or reported a cost, priced (llm_usage_rows.sql): what execlog_llm_usage holds.
 SELECT Start, TraceId, SpanId, Model, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens,
-       ReasoningTokens, ReportedCostUsd
+       ReasoningTokens, ReportedCostUsd, PricedAs, TokenCostUsd
 FROM ({llm_usage_rows})

@@ -4,4 +4,5 @@ sum(OutputTokens) AS OutputTokens, sum(UncachedInputTokens) AS UncachedInputToke
 sum(CacheReadTokens) AS CacheReadTokens, sum(CacheWriteTokens) AS CacheWriteTokens,
 sum(VisibleOutputTokens) AS VisibleOutputTokens, sum(ReasoningTokens) AS ReasoningTokens,
 sum(TotalTokens) AS TotalTokens, sum(ReportedCostUsd) AS ReportedCostUsd,
-sum(ReportedWithoutTokensUsd) AS ReportedWithoutTokensUsd
+sum(ReportedWithoutTokensUsd) AS ReportedWithoutTokensUsd,
+anyLast(PricedAs) AS PricedAs, sum(TokenCostUsd) AS TokenCostUsd
