@@ -1,8 +1,9 @@
 """Rows of the cost queries -> ``model.Cost``: nothing is priced here.
 
-The views ``execlog_llm_costs`` (per step) and ``execlog_trace_costs`` (per attempt and model) match
-models to prices and do the arithmetic, from the same SQL facts, so the viewer shows what ``execlog sql``
-and the dashboards compute. Here the per-attempt rows become costs and an execution's cost is their sum;
+The views ``execlog_llm_costs`` (per step) and ``execlog_trace_costs`` (per attempt and model) give the
+costs ClickHouse stored with the usage (each span priced as it arrived by the SQL facts that match models
+to prices, and priced again when the prices change), so the viewer shows what ``execlog sql`` and the
+dashboards compute. Here the per-attempt rows become costs and an execution's cost is their sum;
 a cost whose steps with tokens all lack a price stays None ("no price"), never 0. An execution's tokens
 follow the same rule as its cost: every attempt, each token once (``total_tokens``).
 """
