@@ -6,7 +6,7 @@ INNER JOIN (
     SELECT DISTINCT TraceId, ExecutionId FROM {database}.execlog_attempts
     WHERE ExecutionId IN {ids:Array(String)} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR
 ) AS a ON c.TraceId = a.TraceId
-WHERE c.TraceId IN (
+WHERE c.Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR AND c.TraceId IN (
     SELECT TraceId FROM {database}.execlog_attempts
     WHERE ExecutionId IN {ids:Array(String)} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR)
 GROUP BY ExecutionId, TraceId

@@ -5,13 +5,15 @@
 --   'rollup'  the latest attempt's steps, failures, models, tools and connectors (execlog_trace_rollups);
 --   'attempt' the earlier attempts of retried executions, so their costs find their execution.
 -- {traces}: the latest attempt of each execution; {retried}: the executions with earlier attempts, whose
--- attempts {cost_traces} and {earlier_attempts} read only when there are any (read/earlier_attempts.sql).
+-- attempts {cost_traces} and {earlier_attempts} read only when there are any (read/earlier_attempts.sql). No
+-- step of an attempt starts before its execution ({since}, less an hour of clock skew), which bounds the
+-- day partitions read.
 SELECT 'cost' AS Part, c.TraceId AS TraceId, '' AS ExecutionId, {attempt_cost_columns},
        toUInt64(0) AS Steps, toUInt64(0) AS FailedSteps, toUInt64(0) AS SkippedSteps,
        CAST([] AS Array(String)) AS Models, CAST([] AS Array(String)) AS Tools,
        CAST([] AS Array(String)) AS Connectors
 FROM {database}.execlog_trace_costs AS c
-WHERE {cost_traces}
+WHERE c.Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR AND ({cost_traces})
 GROUP BY c.TraceId
 UNION ALL
 SELECT 'rollup' AS Part, TraceId, '' AS ExecutionId,
