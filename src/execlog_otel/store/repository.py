@@ -239,21 +239,27 @@ class Repository:
     def _with_rollups(self, rows: list[dict[str, Any]], with_limits: bool = True) -> list[Execution]:
         """Executions of ``rows`` with their rollups, tokens and cost (one read: ``read/page_facts.sql``), and
         (``with_limits``) their attempt limits when retried."""
+        return self._with_facts(rows, with_limits)[0]
+
+    def _with_facts(self, rows: list[dict[str, Any]], with_limits: bool = True
+                    ) -> tuple[list[Execution], dict[str, dict[str, Cost]]]:
+        """``_with_rollups``, and the cost of each attempt read with them (execution id -> trace id -> cost)."""
         if not rows:
-            return []
+            return [], {}
         rollups, per_attempt = self._page_facts(rows)
         limits = self._max_attempts([r for r in rows if r["Attempt"] > 1]) if with_limits else {}
         out = []
         for r in rows:
-            cost = costs.total(per_attempt.get(r["ExecutionId"], []))
+            cost = costs.total(list(per_attempt.get(r["ExecutionId"], {}).values()))
             # Tokens follow cost: every attempt, each token once (one rule, see model.Rollup).
             roll = replace(rollups.get(r["ExecutionId"], Rollup()), input_tokens=cost.stated_input_tokens,
                            output_tokens=cost.stated_output_tokens, total_tokens=cost.total_tokens)
             out.append(replace(records.execution(r, roll, limits.get(r["TraceId"])), cost=cost))
-        return out
+        return out, per_attempt
 
-    def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, list[Cost]]]:
-        """execution id -> its latest attempt's rollup, and execution id -> the cost of each of its attempts."""
+    def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, dict[str, Cost]]]:
+        """execution id -> its latest attempt's rollup, and execution id -> attempt trace id -> what it cost
+        (every attempt of a retried execution: ``retried_cost_traces``)."""
         params = {"traces": [r["TraceId"] for r in rows], "since": min(int(r["StartNs"]) for r in rows),
                   "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
         shape = {"cost_traces": "c.TraceId IN {traces:Array(String)}", "earlier_attempts": ""}
@@ -270,21 +276,12 @@ class Repository:
                 rollups[execution_of[f["TraceId"]]] = records.rollup(f)
             else:
                 execution_of.setdefault(f["TraceId"], f["ExecutionId"])
-        per_attempt: dict[str, list[Cost]] = {}
+        per_attempt: dict[str, dict[str, Cost]] = {}
         for trace_id, cost in attempt_costs.items():
-            per_attempt.setdefault(execution_of[trace_id], []).append(cost)
+            per_attempt.setdefault(execution_of[trace_id], {})[trace_id] = cost
         return rollups, per_attempt
 
     # --- cost ----------------------------------------------------------------------------------
-    def attempt_costs(self, execution_ids: list[str], since_ns: int) -> dict[str, dict[str, Cost]]:
-        """execution id -> attempt trace id -> what that attempt cost."""
-        if not execution_ids:
-            return {}
-        out: dict[str, dict[str, Cost]] = {}
-        for r in self._rows("costs_by_attempt", {"ids": execution_ids, "since": since_ns}):
-            out.setdefault(r["ExecutionId"], {})[r["TraceId"]] = costs.from_row(r)
-        return out
-
     def step_costs(self, trace_id: str, since_ns: int, span_ids: list[str] | None = None) -> dict[str, Cost]:
         """span id -> what that step cost, with the price-table name its model matched (of ``span_ids`` only
         when given)."""
@@ -536,14 +533,16 @@ class Repository:
         row = self._execution_row(execution_id, scope)
         if row is None:
             return None
-        # Rollup, tokens and cost in one read; the shown attempt's root says its attempt limit (none read here).
-        current = records.execution(row) if light else self._with_rollups([row], with_limits=False)[0]
+        # Rollup, tokens and the cost of every attempt in one read; the shown attempt's root says its attempt
+        # limit (none read here).
         per_attempt: dict[str, Cost] = {}
-        if with_costs and not current.retried and attempt is None:
-            # One attempt: the execution's cost, read with its rollup, is that attempt's (no second read).
-            per_attempt = {current.trace_id: current.cost} if current.cost != Cost() else {}
-        elif with_costs:
-            per_attempt = self.attempt_costs([current.id], current.start_ns).get(current.id, {})
+        if light:
+            current = records.execution(row)
+        else:
+            executions, attempt_costs = self._with_facts([row], with_limits=False)
+            current = executions[0]
+            if with_costs:
+                per_attempt = attempt_costs.get(current.id, {})
         # Never retried: its one attempt is the root among the spans read below, no query needed.
         all_attempts = self.attempts(current.id, current.start_ns, retried=current.retried) \
             if current.retried or attempt is not None else None
