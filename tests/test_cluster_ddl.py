@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -181,3 +182,30 @@ def test_every_span_of_every_attempt_of_an_execution_gets_the_same_shard(ch_clie
     rows = ch_client.query(f"SELECT ExecutionId, argMax(Attempt, Version), argMax(Status, Version) "
                            f"FROM {local_db}.execlog_executions GROUP BY ExecutionId ORDER BY ExecutionId").result_rows
     assert sorted(rows) == sorted([(first_trace, 3, "Success"), ("task-6f1c0d2e", 1, "Success")])
+
+
+def test_the_shards_stored_costs_are_priced_again_from_the_global_prices(ch_client, databases):
+    """The shards' views price arriving LLM spans from the main database's prices, and the statements of
+    ``execlog schema --shards --reprice`` price what they stored again after the prices change."""
+    main_db, local_db = databases
+    for stmt in cluster.statements(main_db, "prod", local_db):
+        if "ENGINE = Distributed(" in stmt or stmt.startswith((f"CREATE OR REPLACE VIEW {main_db}.",
+                                                               f"ALTER TABLE {main_db}.")):
+            continue
+        ch_client.command(_single_node(stmt))
+    prices = f"{main_db}.execlog_prices"
+    ch_client.command(f"INSERT INTO {prices} (Model, Provider, InputPerM, OutputPerM) "
+                      "VALUES ('shard-model', 'x', 1, 2)")
+    span = {"gen_ai.request.model": "shard-model", "gen_ai.usage.input_tokens": "1000",
+            "gen_ai.usage.output_tokens": "1000"}
+    ch_client.insert(f"{local_db}.otel_traces", [[datetime.now(UTC), "a" * 32, "b" * 16, "c" * 16, "chat",
+                                                  "SPAN_KIND_CLIENT", "svc", span, "STATUS_CODE_OK"]],
+                     column_names=["Timestamp", "TraceId", "SpanId", "ParentSpanId", "SpanName", "SpanKind",
+                                   "ServiceName", "SpanAttributes", "StatusCode"])
+    cost = f"SELECT sum(TokenCostUsd) FROM {local_db}.{{t}}"
+    tables = ("execlog_llm_usage", "execlog_trace_usage", "execlog_usage_hourly")
+    assert [ch_client.query(cost.format(t=t)).result_rows[0][0] for t in tables] == pytest.approx([0.003] * 3)
+    ch_client.command(f"ALTER TABLE {prices} UPDATE InputPerM = 10 WHERE 1", settings={"mutations_sync": 2})
+    for stmt in cluster.reprice_statements(main_db, "prod", local_db):
+        ch_client.command(_single_node(stmt), settings={"mutations_sync": 2})
+    assert [ch_client.query(cost.format(t=t)).result_rows[0][0] for t in tables] == pytest.approx([0.012] * 3)
