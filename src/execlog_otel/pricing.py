@@ -9,7 +9,7 @@ the exporter's first write). Each LLM span is priced as it arrives, inside Click
 view of ``execlog_llm_usage``: ``store/sql/llm_usage_rows.sql``, so spans written by the Collector are
 priced too), and its cost is stored with its usage and summed per attempt and per hour. When the prices
 in force differ from those in the table, ``install`` replaces them and prices every stored row again
-(``store/sql/reprice_*.sql``, mutations by the same facts), so a corrected or added price applies to past
+(``store/sql/reprice.sql``, mutations by the same facts), so a corrected or added price applies to past
 executions as well — the usual complaint about cost tools is exactly that past runs keep a wrong cost —
 while reading a cost sums stored numbers instead of matching model names on every query. Matching a model
 name to a price is written once, in ``store/sql/facts/price_index.sql``.

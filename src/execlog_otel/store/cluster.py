@@ -27,8 +27,6 @@ from execlog_otel.store import schema, sqlfiles
 
 # Tables every node holds whole (small, read by every query): replicated across all nodes, not sharded.
 GLOBAL_TABLES = ("execlog_schema_migrations", "execlog_meta", "execlog_prices")
-# The migration from which LLM spans carry their cost (their rows from before are priced on upgrade).
-STORED_COSTS_VERSION = 36
 # One replica group for all nodes: no {shard} in the Keeper path; replica names must be unique over the
 # cluster, so the shard is part of them.
 GLOBAL_REPLICA_PATH = "'/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}'"
@@ -139,7 +137,7 @@ def ddl(database: str, cluster: str, local_database: str | None = None, retentio
         from execlog_otel import pricing
 
         parts.append(pricing.insert_statement(database, prices_file or None) + ";\n")
-    elif since < STORED_COSTS_VERSION:  # the costs stored from now on: the rows stored before are priced once
+    elif since < schema.STORED_COSTS_VERSION:  # the costs stored from now on: the rows stored before are priced once
         parts += [stmt + ";\n" for stmt in reprice_statements(database, cluster, local_database)]
     return "\n".join(parts)
 

@@ -188,16 +188,21 @@ def statements(sql: str) -> list[str]:
     return [s.strip() for s in sqlfiles.strip_comments(sql).split(";") if s.strip()]
 
 
-# The tables whose stored costs pricing.install prices again when the prices change, each by its statement.
-REPRICED = (("execlog_llm_usage", "reprice_llm_usage"), ("execlog_trace_usage", "reprice_usage_sums"),
-            ("execlog_usage_hourly", "reprice_usage_sums"))
+# The migration from which LLM spans carry their cost (the rows stored before it are priced once, on upgrade).
+STORED_COSTS = "036_stored_costs"
+STORED_COSTS_VERSION = 36
+# The tables whose stored costs pricing.install prices again when the prices change (reprice.sql), and whether
+# their rows are single spans (token kinds derived, not stored: reprice_span_token_kinds.sql).
+REPRICED = (("execlog_llm_usage", True), ("execlog_trace_usage", False), ("execlog_usage_hourly", False))
 
 
 def reprice_statements(database: str, cluster: str | None = None, prices_database: str | None = None) -> list[str]:
     """The mutations that price every stored LLM span and usage sum of ``database`` again with the prices in
     ``prices_database``'s execlog_prices (the facts that price arriving spans)."""
-    return [render(sqlfiles.statement(name, table=table), database, cluster=cluster, prices_database=prices_database)
-            for table, name in REPRICED]
+    span_kinds = sqlfiles.Fragment(sqlfiles.statement("reprice_span_token_kinds"))
+    return [render(sqlfiles.statement("reprice", table=table, span_token_kinds=span_kinds if spans else ""),
+                   database, cluster=cluster, prices_database=prices_database)
+            for table, spans in REPRICED]
 
 
 def select_fragment(name: str, database: str) -> str:

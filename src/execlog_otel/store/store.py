@@ -16,9 +16,6 @@ from execlog_otel.store.rows import COLUMNS, gc_paused
 log = logging.getLogger(__name__)
 
 SPAN_TABLE = "otel_traces"
-# The migration after which LLM spans carry their cost (pricing.install prices them again on price changes).
-STORED_COSTS = "036_stored_costs"
-STORED_COSTS_VERSION = 36
 
 
 class Store:
@@ -125,13 +122,13 @@ class Store:
                 from execlog_otel import pricing
 
                 # The rows stored before costs were stored (036) are priced once, as after a price change.
-                pricing.install(self, self.prices_file, reprice=STORED_COSTS in done)
+                pricing.install(self, self.prices_file, reprice=schema.STORED_COSTS in done)
             return done
 
     def reprice(self) -> None:
         """Price every stored LLM span and usage sum again with the prices in ``execlog_prices`` (the same
         facts that price arriving spans), waiting until done; nothing before the store holds costs (036)."""
-        if STORED_COSTS_VERSION not in self.applied_versions():
+        if schema.STORED_COSTS_VERSION not in self.applied_versions():
             return
         if self.sharded:
             # Mutations run on the shards' local tables, whose names this client does not know.

@@ -1,6 +1,6 @@
 -- Costs stored with the usage they price: each LLM span is priced as it arrives (llm_usage_rows.sql), the
 -- per-attempt and per-hour sums carry the sum of its token costs and the price name its model matched, and
--- pricing.install prices the stored rows again whenever the prices change (reprice_*.sql). Reads (the
+-- pricing.install prices the stored rows again whenever the prices change (reprice.sql). Reads (the
 -- listing, totals, Insights, detail, execlog_llm_costs, execlog_trace_costs) then sum numbers instead of
 -- matching model names and multiplying rates on every query. The rows stored before this migration are
 -- priced by pricing.install when the store opens (Store.migrate).

@@ -21,4 +21,5 @@ SELECT
     {fact.visible_output_tokens} AS VisibleOutputTokens,
     if(Priced, StoredTokenCostUsd, NULL) AS TokenCostUsd,
     if(Unpriced, NULL, coalesce(TokenCostUsd, 0) + coalesce(ReportedCostUsd, 0)) AS CostUsd
+-- The stored column is renamed: this view's TokenCostUsd is NULL without a price, and an alias would shadow it.
 FROM (SELECT * EXCEPT (TokenCostUsd), TokenCostUsd AS StoredTokenCostUsd FROM {database}.execlog_llm_usage)

@@ -2,16 +2,16 @@
 -- span states them (the facts of the same names, which rollups and steps read too), the span's project,
 -- and its price: the price-table name its model matched (PricedAs, '' for none) and the USD of its tokens at
 -- that price (TokenCostUsd, 0 without one), priced as the span arrives with the prices in force (the rule:
--- facts/price_index.sql, facts/token_cost_usd.sql). When the prices change, pricing.install re-prices the
--- stored rows with the same facts (reprice_llm_usage.sql, reprice_usage_sums.sql), so a new price reaches
+-- facts/stored_price_name.sql, facts/stored_token_cost_usd.sql). When the prices change, pricing.install
+-- re-prices the stored rows with the same facts (reprice.sql), so a new price reaches
 -- past executions too while reads sum stored numbers instead of pricing every row on every query.
 -- Aggregate agent/workflow spans of other instrumentations are left out, as in rollups_select, so nothing
 -- counts twice. Read by llm_usage_select (per span) and usage_hourly_select (per hour and model).
 WITH {fact.prices} AS Prices
 SELECT Start, TraceId, SpanId, Model, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens,
        ReasoningTokens, ReportedCostUsd, Project,
-       if(PriceIndex > 0, Price.1, '') AS PricedAs,
-       if(PriceIndex > 0, {fact.token_cost_usd}, 0) AS TokenCostUsd
+       {fact.stored_price_name} AS PricedAs,
+       {fact.stored_token_cost_usd} AS TokenCostUsd
 FROM (
     -- Each level is computed once: the token kinds and price name per span, then its row of Prices.
     SELECT *, Prices[PriceIndex] AS Price FROM (
