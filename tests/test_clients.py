@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from execlog_otel import pricing
 from otlp_fixtures_support import send
 from sdk_support import wait_for
 
@@ -52,6 +53,15 @@ def received(url: str, client: str) -> tuple[dict, dict]:
     return item, detail(url, item["id"])
 
 
+def assert_priced(item: dict, shown: dict) -> None:
+    """The two gpt-4o-mini calls (20 input and 10 output tokens each) cost what the shipped prices say, in the
+    listing, the detail and each model call: the spans are priced as they arrive, whatever client wrote them."""
+    price = next(p for p in pricing.shipped() if p.model == "gpt-4o-mini")
+    call = (20 * price.input + 10 * price.output) / 1_000_000
+    assert item["cost_usd"] == pytest.approx(2 * call) and shown["cost_usd"] == pytest.approx(2 * call)
+    assert [s["cost_usd"] for s in shown["steps"] if s["kind"] == "llm"] == pytest.approx([call, call])
+
+
 def assert_agent_turn(item: dict, shown: dict, steps: int = 3) -> None:
     """One agent turn of the recording scenario: the agent asks the model, runs get_weather, asks again."""
     assert (item["kind"], item["name"]) == ("agent", "weather_agent")
@@ -59,6 +69,7 @@ def assert_agent_turn(item: dict, shown: dict, steps: int = 3) -> None:
     assert item["models"] == ["gpt-4o-mini"] and item["tools"] == ["get_weather"]
     assert item["connectors"] == []  # the model's host is not a connector
     assert (item["input_tokens"], item["output_tokens"], item["total_tokens"]) == (40, 20, 60)
+    assert_priced(item, shown)
     assert QUESTION in text(shown["input"]) and ANSWER in text(shown["output"])
     kinds = [s["kind"] for s in shown["steps"]]
     assert kinds.count("llm") == 2 and kinds.count("tool") == 1, kinds
@@ -130,6 +141,7 @@ def test_openlit(server):
     # The two HTTP requests carrying the model calls are part of them: 3 steps, no connector.
     assert item["steps"] == 3 and item["connectors"] == [] and item["models"] == ["gpt-4o-mini"]
     assert (item["input_tokens"], item["output_tokens"]) == (40, 20)
+    assert_priced(item, shown)
     assert QUESTION in text(shown["input"]) and ANSWER in text(shown["output"])
     assert [s["kind"] for s in shown["steps"]] == ["llm", "step", "llm"]  # @openlit.trace says no more
     first, tool, second = shown["steps"]
