@@ -338,6 +338,7 @@ def test_costs_stored_before_they_were_stored_are_priced_on_upgrade(ch_client):
             store.pool.command(f"ALTER TABLE {store.table(table)} UPDATE PricedAs = '', TokenCostUsd = 0 WHERE 1",
                                settings={"mutations_sync": 2})
         store.pool.command(f"DELETE FROM {store.table('execlog_schema_migrations')} WHERE Version = 36")
+        store.pool.command(f"DELETE FROM {store.table('execlog_meta')} WHERE Key = 'costs_priced_with'")
         assert _hourly_and_per_attempt_totals(store)[0].cost_usd != pytest.approx(expected.cost_usd)
         assert store.migrate() == ["036_stored_costs"]
         upgraded, per_attempt = _hourly_and_per_attempt_totals(store)
@@ -350,5 +351,33 @@ def test_costs_stored_before_they_were_stored_are_priced_on_upgrade(ch_client):
         ran = store.pool.query(mutations).result_rows[0][0]
         store.migrate()
         assert store.pool.query(mutations).result_rows[0][0] == ran
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_a_price_change_interrupted_before_the_costs_were_priced_again_completes_at_the_next_open(
+        ch_client, tmp_path: Path):
+    """kill -9 between writing the new prices and pricing the stored costs again: the prices table already
+    holds the new prices, so comparing prices alone would never re-price; the store's record of which prices
+    its costs were priced with makes the next open finish the job."""
+    from tests.conftest import new_store
+
+    store = new_store(ch_client)
+    try:
+        write_executions(store)
+        before = _hourly_and_per_attempt_totals(store)[1].cost_usd
+        override = tmp_path / "prices.toml"
+        override.write_text('[[model]]\nname = "mystery-model-9"\ninput = 100\noutput = 200\n')
+        # What the killed process left: the new prices in the table, the stored costs priced with the old ones.
+        table = store.table("execlog_prices")
+        store.pool.command(f"TRUNCATE TABLE {table}")
+        store.pool.insert(table, sorted((p.row() for p in pricing.in_force(override)), key=lambda r: r[0]),
+                          column_names=pricing.COLUMNS)
+        assert _hourly_and_per_attempt_totals(store)[1].cost_usd == pytest.approx(before, rel=1e-12)
+        store.prices_file = str(override)
+        store.migrate()
+        hourly, per_attempt = _hourly_and_per_attempt_totals(store)
+        assert per_attempt.cost_usd == pytest.approx(before + (1010 * 100 + 1010 * 200) / M, rel=1e-12)
+        assert hourly.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")

@@ -17,6 +17,7 @@ name to a price is written once, in ``store/sql/facts/price_index.sql``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import tomllib
@@ -149,12 +150,13 @@ def in_force(override_file: str | Path | None = None) -> list[Price]:
     return sorted(prices.values(), key=lambda p: (p.provider, p.model))
 
 
-def install(store: Any, override_file: str | Path | None = None, reprice: bool = False) -> int:
+def install(store: Any, override_file: str | Path | None = None) -> int:
     """Make the prices in force those of ``execlog_prices`` and of every stored cost; returns how many prices.
 
     The file is read and checked before the table is touched, so a bad override leaves the prices
     in force as they were (and the caller reports the error). When the table already holds exactly these
-    prices nothing is written (``reprice``: the stored costs are priced again all the same)."""
+    prices nothing is written; the stored costs are priced again unless the store records that they were
+    priced with these very prices (so a process killed between the two steps leaves nothing stale)."""
     prices = in_force(override_file)
     table = store.table("execlog_prices")
     rows = sorted((p.row() for p in prices), key=lambda r: r[0])
@@ -162,10 +164,13 @@ def install(store: Any, override_file: str | Path | None = None, reprice: bool =
     if held != rows:
         store.pool.command(f"TRUNCATE TABLE {table}")
         store.pool.insert(table, rows, column_names=COLUMNS)
-    if held != rows or reprice:
-        # Spans that arrived while the table was being replaced are priced again here too.
-        store.reprice()
+    store.price_stored_costs(fingerprint(rows), prices_changed=held != rows)
     return len(prices)
+
+
+def fingerprint(rows: list[list[Any]]) -> str:
+    """What identifies a set of price rows (the store records which one its stored costs were priced with)."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
 def _literal(value: Any) -> str:

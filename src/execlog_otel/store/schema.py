@@ -189,7 +189,6 @@ def statements(sql: str) -> list[str]:
 
 
 # The migration from which LLM spans carry their cost (the rows stored before it are priced once, on upgrade).
-STORED_COSTS = "036_stored_costs"
 STORED_COSTS_VERSION = 36
 # The tables whose stored costs pricing.install prices again when the prices change (reprice.sql), and whether
 # their rows are single spans (token kinds derived, not stored: reprice_span_token_kinds.sql).

@@ -16,6 +16,8 @@ from execlog_otel.store.rows import COLUMNS, gc_paused
 log = logging.getLogger(__name__)
 
 SPAN_TABLE = "otel_traces"
+# execlog_meta: the fingerprint of the prices the stored costs were last priced with (pricing.install).
+COSTS_PRICED_WITH = "costs_priced_with"
 
 
 class Store:
@@ -121,22 +123,38 @@ class Store:
             if self._table_exists("execlog_prices"):
                 from execlog_otel import pricing
 
-                # The rows stored before costs were stored (036) are priced once, as after a price change.
-                pricing.install(self, self.prices_file, reprice=schema.STORED_COSTS in done)
+                pricing.install(self, self.prices_file)
             return done
 
-    def reprice(self) -> None:
-        """Price every stored LLM span and usage sum again with the prices in ``execlog_prices`` (the same
-        facts that price arriving spans), waiting until done; nothing before the store holds costs (036)."""
+    def price_stored_costs(self, priced_with: str, prices_changed: bool) -> None:
+        """Price every stored LLM span and usage sum again with the prices in ``execlog_prices`` (the facts that
+        price arriving spans), waiting until done, unless the store records that its costs were priced with
+        ``priced_with`` (a fingerprint of those prices) and they did not just change. The record is written
+        after the re-pricing, so an interrupted one runs again at the next open; a store upgraded to stored
+        costs (036) has none, so its earlier rows are priced once."""
         if schema.STORED_COSTS_VERSION not in self.applied_versions():
             return
         if self.sharded:
             # Mutations run on the shards' local tables, whose names this client does not know.
-            log.warning("the prices changed: price the stored costs again with the statements of "
-                        "`execlog schema --cluster NAME --shards --reprice`")
+            if prices_changed:
+                log.warning("the prices changed: price the stored costs again with the statements of "
+                            "`execlog schema --cluster NAME --shards --reprice`")
+            return
+        if not prices_changed and self.meta(COSTS_PRICED_WITH) == priced_with:
             return
         for statement in schema.reprice_statements(self.database):
             self.pool.command(statement, settings={"mutations_sync": 2})
+        self.set_meta(COSTS_PRICED_WITH, priced_with)
+
+    def meta(self, key: str) -> str | None:
+        """The store's setting ``key`` (execlog_meta), None when never set."""
+        rows = self.pool.query(f"SELECT argMax(Value, UpdatedAt) FROM {self.table('execlog_meta')} "
+                               "WHERE Key = {k:String} HAVING count() > 0", parameters={"k": key}).result_rows
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.pool.command(f"INSERT INTO {self.table('execlog_meta')} (Key, Value) VALUES ({{k:String}}, {{v:String}})",
+                          parameters={"k": key, "v": value})
 
     def _table_exists(self, table: str) -> bool:
         return bool(self.pool.query(
@@ -185,9 +203,7 @@ class Store:
             if current and current != wanted:
                 log.info("retention of %s: %s -> %s", table, current, wanted)
                 self.pool.command(f"ALTER TABLE {self.table(table)} MODIFY TTL {wanted}")
-        self.pool.command(
-            f"INSERT INTO {self.table('execlog_meta')} (Key, Value) VALUES ('retention_days', {{v:String}})",
-            parameters={"v": str(self.retention_days)})
+        self.set_meta("retention_days", str(self.retention_days))
 
     # --- writes --------------------------------------------------------------
     def insert_span_columns(self, columns: list[list[Any]], settings: dict[str, Any] | None = None) -> int:
