@@ -11,6 +11,6 @@ SELECT
     CacheWriteTokens, VisibleOutputTokens, ReasoningTokens, TotalTokens, ReportedCostUsd,
     PricedAs != '' AS Priced,
     PricedAs,
-    toUInt64(if(Priced, 0, TokenSteps)) AS UnpricedSteps,
+    {fact.unpriced_steps} AS UnpricedSteps,
     {fact.usage_cost_usd} AS CostUsd
 FROM {database}.execlog_trace_usage
