@@ -40,9 +40,10 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
     Chart("tools", "Most used tools", False),
     Chart("connectors", "Most used connectors", False),
 )}
-# The charts of tokens and cost (from summed usage and its stored costs: insights/priced_usage.sql), and those of
-# them that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
-USAGE_CHARTS = frozenset({"cost_by_model", "cost_by_name"})
+# The charts of tokens and cost that price usage summed per model (insights/priced_usage.sql), and those of them
+# that read the hourly totals when the filters allow (insights/<chart>_hourly.sql); cost_by_name sums each
+# attempt's priced rows itself.
+USAGE_CHARTS = frozenset({"cost_by_model"})
 HOURLY_CHARTS = frozenset({"cost_by_model"})
 
 
