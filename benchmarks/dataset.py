@@ -219,18 +219,20 @@ MANIFEST = "benchmark-dataset.json"
 GENERATOR_VERSION = 3  # bump when the generated data changes; kept datasets of other versions are remade
 
 
-def open_or_generate(data_dir: Path, executions: int, database: str = "otel", log=print) -> tuple[Store, Dataset]:
-    """Open the dataset kept in ``data_dir`` (made once, reused between runs), generating it if missing."""
+def open_or_generate(data_dir: Path, executions: int, database: str = "otel", log=print,
+                     pool_size: int = 1) -> tuple[Store, Dataset]:
+    """Open the dataset kept in ``data_dir`` (made once, reused between runs), generating it if missing; the
+    store with a pool of ``pool_size`` clients."""
     manifest = data_dir / MANIFEST
     url = f"chdb://{data_dir}"
     if manifest.exists():
         kept = json.loads(manifest.read_text())
         if kept.pop("generator", None) == GENERATOR_VERSION and kept.get("executions") == executions:
-            return Store.open(url, database), Dataset(**kept)
+            return Store.open(url, database, pool_size=pool_size), Dataset(**kept)
         log(f"{data_dir} holds a dataset of another size or generator; regenerating")
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    store = Store.open(url, database)
+    store = Store.open(url, database, pool_size=pool_size)
     log(f"generating {executions:,} executions (~{executions * SPANS_PER_EXECUTION:,} spans) in {data_dir}")
     made = generate(store, executions, log=log)
     manifest.write_text(json.dumps({**asdict(made), "generator": GENERATOR_VERSION}))

@@ -24,6 +24,7 @@ from benchmarks.dataset import open_or_generate, project_name
 from benchmarks.stats import summary
 from benchmarks.storage import bytes_per_span
 from execlog_otel.config import Settings
+from execlog_otel.server import THREADS
 from execlog_otel.store import insights
 from execlog_otel.viewer.app import create_app
 
@@ -48,7 +49,8 @@ def _timed(client: Any, url: str) -> tuple[float, dict]:
 def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = True,
         cases_prefixes: tuple[str, ...] = ()) -> dict:
     """``cases_prefixes``: measure only the request kinds whose names start with one of them (all when empty)."""
-    store, ds = open_or_generate(data_dir, executions, log=log)
+    # The store as execlog serve opens it: a client per worker thread, so a request's reads run side by side.
+    store, ds = open_or_generate(data_dir, executions, log=log, pool_size=THREADS)
     waited = wait_merges(store.pool, store.database)
     log(f"{ds.spans:,} spans; merges settled after {waited:.0f} s")
     # A generous query budget: a slow request is measured, not cancelled.

@@ -25,6 +25,7 @@ import pytest
 
 from execlog_otel.config import Settings
 from execlog_otel.store.client import connect
+from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.store import Store
 
 if TYPE_CHECKING:
@@ -54,16 +55,26 @@ def ch_client(chdb_url: str):
     client.close()
 
 
-def new_store(ch_client, retention_days: int = 30, migrate: bool = True) -> Store:
-    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}", retention_days)
+@pytest.fixture(scope="session")
+def ch_pool(chdb_url: str, ch_client):
+    """The session's client and, as execlog serve's store has, more opened when reads run side by side
+    (ClientPool.submit): every test store reads through it, so the concurrent reads are what the tests see."""
+    pool = ClientPool(lambda: connect(chdb_url), size=3, first=ch_client)
+    yield pool
+    pool.close()
+
+
+def new_store(client, retention_days: int = 30, migrate: bool = True) -> Store:
+    """A store in a database of its own, over ``client`` (a client, or a pool of them)."""
+    store = Store(client, f"t_{uuid.uuid4().hex[:12]}", retention_days)
     if migrate:
         store.migrate()
     return store
 
 
 @pytest.fixture
-def store(ch_client) -> Iterator[Store]:
-    s = new_store(ch_client)
+def store(ch_pool, ch_client) -> Iterator[Store]:
+    s = new_store(ch_pool)
     yield s
     ch_client.command(f"DROP DATABASE IF EXISTS {s.database} SYNC")
 

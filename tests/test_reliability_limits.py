@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from benchmarks.common import ServeProcess, clean_env
 from tests.conftest import new_store, serving
 from tests.reliability_support import http, otlp_json, post_spans, span_ids
@@ -154,6 +155,44 @@ def test_client_pool_lets_calls_run_side_by_side(chdb_url, store):
         assert pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows == [(0,)]
     finally:
         pool.close()
+
+
+def test_submitted_reads_run_on_other_clients_and_threads(chdb_url):
+    """ClientPool.submit: a request's independent reads (a page and its count, a detail's spans and their
+    costs) run on other clients while the caller goes on; errors reach the caller; one client runs inline."""
+    import threading
+
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    from execlog_otel.store.client import connect
+    from execlog_otel.store.pool import ClientPool
+
+    before = {t.ident for t in threading.enumerate()}
+    for size, thread_prefix in ((3, "execlog-query"), (1, threading.current_thread().name)):
+        pool = ClientPool(lambda: connect(chdb_url), size=size)
+        ran_on: list[str] = []
+        query = pool.query
+
+        def recording(*args, _query=query, _ran_on=ran_on, **kwargs):
+            _ran_on.append(threading.current_thread().name)
+            return _query(*args, **kwargs)
+
+        pool.query = recording
+        try:
+            busy = pool._borrow() if size > 1 else None  # a long query holds one client
+            reads = [pool.submit("SELECT {n:UInt8} * 2", parameters={"n": n}) for n in range(4)]
+            assert [r.result().result_rows for r in reads] == [[(n * 2,)] for n in range(4)]
+            assert ran_on and all(name.startswith(thread_prefix) for name in ran_on)
+            if busy is not None:
+                assert pool.size >= 2  # another client, not a wait for the busy one
+                pool._idle.put(busy)
+            failing = pool.submit("SELECT no_such_function_here()")
+            with pytest.raises(DatabaseError, match="no_such_function_here"):
+                failing.result()
+        finally:
+            pool.close()
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []  # close() ends the threads that ran submitted reads
 
 
 def test_a_closed_server_leaves_no_threads_behind(store, settings):

@@ -232,7 +232,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     from waitress import create_server
 
     from execlog_otel import connections
-    from execlog_otel.server import check_bind, viewer_store
+    from execlog_otel.server import THREADS, check_bind, viewer_store
     from execlog_otel.viewer.app import create_app
     from execlog_otel.viewer.guess_screen import GuessScreen
 
@@ -245,7 +245,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
         _fail(str(exc))
     app = create_app(settings, store, receiver=False)
     click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
-    server = connections.install(create_server(app, host=settings.host, port=settings.port, threads=8,
+    server = connections.install(create_server(app, host=settings.host, port=settings.port, threads=THREADS,
                                                ident="execlog",
                                                **connections.waitress_options(settings.trusted_proxies)),
                                  screen=GuessScreen(app))

@@ -19,6 +19,11 @@ from execlog_otel.store.store import Store
 log = logging.getLogger(__name__)
 
 
+# Worker threads of execlog serve and execlog viewer, and so clients in their store's pool: a request's reads
+# run concurrently on several of them (ClientPool.submit).
+THREADS = 8
+
+
 @dataclass
 class RunningServer:
     """A started server: its URL, and how to stop it (flushing what it received)."""
@@ -86,7 +91,7 @@ class RunningServer:
 
 
 def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None = None,
-          threads: int = 8, store: Store | None = None) -> RunningServer:
+          threads: int = THREADS, store: Store | None = None) -> RunningServer:
     """Open (and lock) the store, build the app and bind the port. Raises StoreError with a clear message.
 
     Tests pass ``store`` (their process already holds the embedded engine); it is then not locked
@@ -204,7 +209,7 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
                      linger_s=settings.log_linger_ms / 1000)
 
 
-def viewer_store(settings: Settings, threads: int = 8) -> Store:
+def viewer_store(settings: Settings, threads: int = THREADS) -> Store:
     """The store of ``execlog viewer``: read-only (ClickHouse ``readonly=2``: reads and query limits only),
     a pool of ``threads`` clients so concurrent requests do not wait for each other."""
     return Store.open(settings.read_store_url, settings.database, settings.retention_days, migrate=False,

@@ -8,6 +8,12 @@ several clients: each call borrows an idle client, or opens another up to
 ``size``, and gives it back when the call returns. Results are fully read
 before that, so no call leaves state on a client. A pool of size 1 (tests, the
 exporter, one-shot commands) is one client used one call at a time.
+
+``submit`` starts a query on another client and returns at once, so a request
+whose reads do not depend on each other (a listing page and its count, a
+detail's spans and their costs) waits for the slowest of them, not their sum:
+chDB runs queries of different clients at the same time, on every core. With
+one client, ``submit`` runs the query before returning.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +48,8 @@ class ClientPool:
         if first is not None:
             self._all.append(first)
             self._idle.put(first)
+        # Threads that run submitted queries (started as needed, at most one per client).
+        self._runner = ThreadPoolExecutor(self._size, thread_name_prefix="execlog-query") if self._size > 1 else None
 
     @classmethod
     def of(cls, client: Client) -> ClientPool:
@@ -81,6 +90,19 @@ class ClientPool:
         with self._client() as client:
             return client.query(sql, parameters=parameters, settings=settings)
 
+    def submit(self, sql: str, parameters: dict[str, Any] | None = None,
+               settings: dict[str, Any] | None = None) -> Future[QueryResult]:
+        """``query`` on another client, while the caller goes on; its ``result()`` is the query's, or raises its
+        error. The caller must hold no client while it waits (no call of this pool does)."""
+        if self._runner is None:
+            done: Future[QueryResult] = Future()
+            try:
+                done.set_result(self.query(sql, parameters, settings))
+            except Exception as exc:  # noqa: BLE001 - raised again by result(), as a thread's would be
+                done.set_exception(exc)
+            return done
+        return self._runner.submit(self.query, sql, parameters, settings)
+
     def command(self, sql: str, parameters: dict[str, Any] | None = None,
                 settings: dict[str, Any] | None = None) -> Any:
         with self._client() as client:
@@ -103,6 +125,8 @@ class ClientPool:
         return len(self._all)
 
     def close(self) -> None:
+        if self._runner is not None:
+            self._runner.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             clients, self._all = [c for c in self._all if c is not None], []
         for client in clients:

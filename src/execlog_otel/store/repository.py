@@ -10,9 +10,13 @@ in Python are fixed fragments chosen by typed filter values, never request text.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from clickhouse_connect.driver.query import QueryResult
 
 from execlog_otel import semconv as sc
 from execlog_otel.store import audit, costs, records, sqlfiles
@@ -131,7 +135,7 @@ class Repository:
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
         }
         self.pages = StepPages(self)
-        self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept)
+        self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept_read)
         self._finished_heads: dict[tuple, list[dict[str, Any]]] = {}  # insertion order: oldest first out
 
     @property
@@ -155,6 +159,11 @@ class Repository:
         return self.store.pool.query(self._sql(name, **fragments), parameters=params,
                                      settings=self.settings).result_rows
 
+    def _submit(self, name: str, params: dict[str, Any], **fragments: object) -> Future[QueryResult]:
+        """The named query started on another client of the pool (``result()`` waits for it): for reads that
+        do not depend on the ones the caller makes meanwhile."""
+        return self.store.pool.submit(self._sql(name, **fragments), parameters=params, settings=self.settings)
+
     # --- the listing ---------------------------------------------------------------------------
     def page(self, f: ListFilter) -> Page:
         """A page of executions under ``f``, its next cursor, and how many match (bounded at COUNT_CAP)."""
@@ -172,7 +181,11 @@ class Repository:
         params["limit"] = f.limit + 1
         windows = _start_windows(f, f.cursor.value if f.cursor else None)
         matches = None
+        counting = None
         if not f.q:
+            # The count does not depend on the page: it runs while the page and its facts are read.
+            counting = self._submit("executions_count", count_params, where=_where(count_where),
+                                    **self._count_shape(f))
             rows = self._page_rows(f, where, params, windows)
         else:
             # A common text fills the page from the nearest day. Otherwise a search reads every row: one
@@ -199,7 +212,9 @@ class Repository:
             value = last.start_ns if f.by_start else int(rows[-1]["SortValue"]) if f.sort == "cost" \
                 else last.duration_ns
             next_cursor = Cursor(value, last.id)
-        if matches is not None and not f.status:
+        if counting is not None:
+            count = int(counting.result().result_rows[0][0])
+        elif matches is not None and not f.status:
             count = len(matches)
         else:
             count = int(self._tuples("executions_count", count_params, where=_where(count_where),
@@ -285,12 +300,18 @@ class Repository:
     def step_costs(self, trace_id: str, since_ns: int, span_ids: list[str] | None = None) -> dict[str, Cost]:
         """span id -> what that step cost, with the price-table name its model matched (of ``span_ids`` only
         when given)."""
+        return self._step_costs_read(trace_id, since_ns, span_ids)()
+
+    def _step_costs_read(self, trace_id: str, since_ns: int,
+                         span_ids: list[str] | None = None) -> Callable[[], dict[str, Cost]]:
+        """``step_costs``, started now on another client; calling the result waits for it."""
         params: dict[str, Any] = {"trace_id": trace_id, "since": since_ns}
         span_clause = ""
         if span_ids is not None:
             span_clause = "AND SpanId IN {span_ids:Array(String)}"
             params["span_ids"] = span_ids
-        return {r["SpanId"]: costs.from_row(r) for r in self._rows("costs_by_span", params, span_clause=span_clause)}
+        reading = self._submit("costs_by_span", params, span_clause=span_clause)
+        return lambda: {r["SpanId"]: costs.from_row(r) for r in reading.result().named_results()}
 
     def totals(self, f: ListFilter) -> Totals:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
@@ -360,8 +381,10 @@ class Repository:
         else:
             value = row["StartNs"] if f.by_start else row["DurationNs"]
         sort_expr = _sort_expr(f)
-        found: dict[str, Neighbor | None] = {}
-        # "next" follows the listing's order; "prev" walks it backwards.
+        order_expr = "Start" if f.by_start else sort_expr
+        # "next" follows the listing's order; "prev" walks it backwards. Both look in the nearest day first,
+        # side by side; a direction that finds nothing there looks in the week, then all, as the listing reads.
+        lookups = []
         for key, desc in (("next", f.desc), ("prev", not f.desc)):
             params: dict[str, Any] = {"c_value": value, "c_id": row["ExecutionId"]}
             where = conditions(f, params)
@@ -371,20 +394,29 @@ class Repository:
             where.append("ExecutionId != {c_id:String}")
             if f.by_start:
                 where.append(f"Start {cmp}= fromUnixTimestamp64Nano({{c_value:Int64}})")
-            order_expr = "Start" if f.by_start else sort_expr
-            rows: list[tuple] = []
-            # The nearest day, week, then all, as the listing reads them.
-            for window in _start_windows(replace(f, order="desc" if desc else "asc"), value):
-                bound = []
-                if window is not None:
-                    bound = [f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})"]
-                    params["w_bound"] = window
-                rows = self._tuples("neighbor", params, where=_where(where + bound), order_expr=order_expr,
-                                    direction=direction, source=_source(f, params))
+            windows = _start_windows(replace(f, order="desc" if desc else "asc"), value)
+            lookups.append((key, desc, direction, where, params, windows,
+                            self._neighbor_read(desc, direction, order_expr, where, params, windows[0], f)))
+        found: dict[str, Neighbor | None] = {}
+        for key, desc, direction, where, params, windows, first in lookups:
+            rows: list[tuple] = first.result().result_rows
+            for window in windows[1:] if not rows else ():
+                rows = self._neighbor_read(desc, direction, order_expr, where, params, window, f).result().result_rows
                 if rows:
                     break
             found[key] = Neighbor(rows[0][0], rows[0][1]) if rows else None
         return Neighbors(prev=found["prev"], next=found["next"])
+
+    def _neighbor_read(self, desc: bool, direction: str, order_expr: str, where: list[str], params: dict[str, Any],
+                       window: int | None, f: ListFilter) -> Future[QueryResult]:
+        """The nearest execution past the keyset in ``where``, started within ``window`` when given."""
+        params = dict(params)
+        bound = []
+        if window is not None:
+            bound = [f"Start {'>' if desc else '<'}= fromUnixTimestamp64Nano({{w_bound:Int64}})"]
+            params["w_bound"] = window
+        return self._submit("neighbor", params, where=_where(where + bound), order_expr=order_expr,
+                            direction=direction, source=_source(f, params))
 
     def names(self, kind: str | None = None, scope: ProjectScope = ALL_PROJECTS) -> list[NameCount]:
         """Every agent / automation name with its execution count and latest start (the scope picker)."""
@@ -483,19 +515,24 @@ class Repository:
 
     def _span_facts(self, params: dict[str, Any], time_clause: str, span_clause: str) -> list[dict[str, Any]]:
         return self._rows("span_facts", params, time_clause=time_clause,
-                          span_clause=span_clause, **{"fact.is_http_client": "IsHttpClient"})
+                          span_clause=span_clause, **_STORED_IS_HTTP_CLIENT)
 
-    def _logs_kept(self) -> bool:
-        """Whether the store holds any log record (once it does, it is not asked again: records leave only
-        by retention); a store that cannot tell is taken to hold some."""
+    def _logs_kept_read(self) -> Callable[[], bool]:
+        """Whether the store holds any log record, asked now on another client; calling the result waits for
+        the answer. Once it does, it is not asked again (records leave only by retention); a store that cannot
+        tell is taken to hold some."""
         if self._has_logs:
-            return True
-        try:
-            rows = self._tuples("logs_kept", {"db": self.store.database})
-        except Exception:  # noqa: BLE001 - e.g. a read-only endpoint refusing system tables: read the logs
-            return True
-        self._has_logs = bool(rows and rows[0][0])
-        return self._has_logs
+            return lambda: True
+        reading = self._submit("logs_kept", {"db": self.store.database})
+
+        def kept() -> bool:
+            try:
+                rows = reading.result().result_rows
+            except Exception:  # noqa: BLE001 - e.g. a read-only endpoint refusing system tables: read the logs
+                return True
+            self._has_logs = bool(rows and rows[0][0])
+            return self._has_logs
+        return kept
 
     def trace_logs(self, trace_id: str, limit: int = MAX_LOG_RECORDS, span_ids: list[str] | None = None,
                    between_s: tuple[int, int] | None = None) -> dict[str, list[LogRecord]]:
@@ -604,14 +641,16 @@ class Repository:
             return self._paged_detail(s, page_size, scope)
         current, all_attempts, shown, trace_id = s.current, s.attempts, s.shown, s.trace_id
         # The root, up to MAX_STEPS steps, and one more span to tell whether there were more; each step made
-        # once, with its log records and cost.
+        # once, with its log records and cost. The steps' costs are read while the spans are.
+        per_attempt = s.attempt_costs
+        step_costs_read = self._step_costs_read(trace_id, current.start_ns) if trace_id in per_attempt else dict
+        logs_kept = self._logs_kept_read() if step_logs else bool
         spans = self.trace_spans(trace_id, MAX_STEPS + 2)
         # The days its log records are read from: from its first start to its last end.
         bounds = (min(int(r["StartNs"]) for r in spans) // 10**9,
                   max(int(r["StartNs"]) + int(r["Duration"]) for r in spans) // 10**9 + 1) if spans else None
-        per_attempt = s.attempt_costs
-        logs = self.trace_logs(trace_id, between_s=bounds) if step_logs and self._logs_kept() else {}
-        step_costs = self.step_costs(trace_id, current.start_ns) if trace_id in per_attempt else {}
+        logs = self.trace_logs(trace_id, between_s=bounds) if logs_kept() else {}
+        step_costs = step_costs_read()
         root, steps, marker = records.step_tree(spans, logs, step_costs)
         if all_attempts is None:
             all_attempts = [records.attempt({**root, "TraceId": trace_id, "Attempt": root["AttemptNumber"],
@@ -676,24 +715,39 @@ class Repository:
     def summary(self, execution_id: str, scope: ProjectScope = ALL_PROJECTS) -> ExecutionSummary | None:
         """The execution's header, input and output without its steps (Quick View): reads only the root
         span and state markers of the latest attempt, so it stays fast for executions of any size."""
-        execution = self.execution(execution_id, scope)
-        if execution is None:
+        row = self._execution_row(execution_id, scope)
+        if row is None:
             return None
-        heads = self._head(execution.trace_id, execution.attempt_start_ns)
+        # The header and the problem steps need only the attempt's trace and start: read while its rollup and
+        # cost are.
+        trace_id, since_ns = row["TraceId"], int(row["AttemptStartNs"])
+        head_params = self._head_params(trace_id, since_ns)
+        heads_read = self._submit("head", head_params)
+        problem_params = self._problem_params(trace_id, since_ns)
+        problems_read = self._submit("problem_steps", problem_params, **_STORED_IS_HTTP_CLIENT)
+        execution = self._with_rollups([row])[0]
+        heads = self._with_head_facts(trace_id, list(heads_read.result().named_results()))
         attrs = heads[0]["SpanAttributes"] if heads else {}
         resource = heads[0]["ResourceAttributes"] if heads else {}
+        problems = self._problem_steps_of(list(problems_read.result().named_results()), problem_params)
         return ExecutionSummary(execution=execution,
                                 head=records.head(attrs, resource, execution.status, execution.status_message,
                                                   heads[0]["Input"] if heads else "",
                                                   heads[0]["Output"] if heads else ""),
-                                problem_steps=tuple(self.problem_steps(execution.trace_id,
-                                                                       execution.attempt_start_ns)))
+                                problem_steps=tuple(problems))
+
+    @staticmethod
+    def _problem_params(trace_id: str, since_ns: int) -> dict[str, Any]:
+        return {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS}
 
     def problem_steps(self, trace_id: str, since_ns: int) -> list[ProblemStep]:
         """The failed and skipped steps of one attempt, oldest first, at most MAX_PROBLEM_STEPS (Quick View's
         "details of the skipped step" without loading every step)."""
-        params: dict[str, Any] = {"id": trace_id, "lo": since_ns, "limit": MAX_PROBLEM_STEPS}
-        found = self._rows("problem_steps", params, **{"fact.is_http_client": "IsHttpClient"})
+        params = self._problem_params(trace_id, since_ns)
+        return self._problem_steps_of(self._rows("problem_steps", params, **_STORED_IS_HTTP_CLIENT), params)
+
+    def _problem_steps_of(self, found: list[dict[str, Any]], params: dict[str, Any]) -> list[ProblemStep]:
+        """The problem steps ``found`` by their facts (``read/problem_steps.sql``), named from their spans."""
         if not found:  # the usual case: the facts say so, and no span is read
             return []
         spans = {r["SpanId"]: r for r in self._rows("problem_step_spans",
@@ -708,10 +762,16 @@ class Repository:
                                    else (r["Validation"] or r["StatusMessage"]), start_ns=int(f["StartNs"])))
         return out
 
+    @staticmethod
+    def _head_params(trace_id: str, since_ns: int) -> dict[str, Any]:
+        return {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE}
+
     def _head(self, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
         """The attempt's root, or while it runs its newest state marker (``read/head.sql``), with its derived
         facts (``read/head_facts.sql``, by key); none when there is neither."""
-        heads = self._rows("head", {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE})
+        return self._with_head_facts(trace_id, self._rows("head", self._head_params(trace_id, since_ns)))
+
+    def _with_head_facts(self, trace_id: str, heads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not heads:
             return []
         head = heads[0]
@@ -724,10 +784,13 @@ class Repository:
         a trace's spans with their facts as a table (``read/step_pages_fill.sql``)."""
         spans = self._sql("trace_spans", time_clause=_time_range("Timestamp", unit))
         facts = self._sql("span_facts", time_clause=_time_range("Start", unit), span_clause="",
-                          **{"fact.is_http_client": "IsHttpClient"})
+                          **_STORED_IS_HTTP_CLIENT)
         return sqlfiles.Fragment(self._sql("trace_spans_with_facts", spans=sqlfiles.Fragment(spans),
                                            facts=sqlfiles.Fragment(facts)))
 
+
+# Statements over execlog_span_facts read whether a span is an HTTP client from its stored column.
+_STORED_IS_HTTP_CLIENT: dict[str, object] = {"fact.is_http_client": "IsHttpClient"}
 
 # The facts of a span whose derived row is missing (none should be: the view derives them on insert).
 _NO_FACTS: dict[str, Any] = {"StepKind": "step", "StepStatus": "", "Connector": "", "Model": "", "Tool": "",
