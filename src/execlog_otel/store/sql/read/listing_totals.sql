@@ -3,11 +3,13 @@
 -- same rows and rule as each row's Tokens and Cost). {cost_scope}: the attempts of the matched executions
 -- (read/totals_scope.sql), or, when the listing has no filter, every attempt since {cost_since}.
 WITH matched AS (
-    SELECT ExecutionId, Status FROM {database}.execlog_executions FINAL {where}
-)
+    SELECT ExecutionId, TraceId, Attempt, Status FROM {database}.execlog_executions FINAL {where}
+),
+-- Both counts in one read of the matched executions (each mention of matched reads it again).
+(SELECT (count(), countIf(Status IN ('Failed', 'Rejected'))) FROM matched) AS counted
 SELECT
-    (SELECT count() FROM matched) AS Executions,
-    (SELECT countIf(Status IN ('Failed', 'Rejected')) FROM matched) AS Failed,
+    counted.1 AS Executions,
+    counted.2 AS Failed,
     sum(c.TotalTokens) AS Tokens,
     sum(c.CostUsd) AS CostUsd,
     sum(c.UnpricedSteps) AS UnpricedSteps
