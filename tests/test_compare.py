@@ -78,13 +78,16 @@ def test_two_attempts_of_one_execution_read_it_once(client_and_data, monkeypatch
     url = f"/api/compare?a={data.billing}&a_attempt=1&b={data.billing}&b_attempt=2"
     before = client.get(url).get_json()
     reads: list[str] = []
-    original = Repository._rows
 
-    def counting(self, name, params, **fragments):
-        reads.append(name)
-        return original(self, name, params, **fragments)
+    def counting(original):
+        def read(self, name, params, **fragments):
+            reads.append(name)
+            return original(self, name, params, **fragments)
+        return read
 
-    monkeypatch.setattr(Repository, "_rows", counting)
+    # Every named read: those the caller waits for, and those started on another client meanwhile.
+    monkeypatch.setattr(Repository, "_rows", counting(Repository._rows))
+    monkeypatch.setattr(Repository, "_submit", counting(Repository._submit))
     assert client.get(url).get_json() == before
     assert reads.count("execution_by_id") == 1 and reads.count("attempts") == 1
     assert reads.count("trace_spans") == 2

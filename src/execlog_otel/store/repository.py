@@ -182,10 +182,12 @@ class Repository:
         windows = _start_windows(f, f.cursor.value if f.cursor else None)
         matches = None
         counting = None
+
+        def count_meanwhile() -> Future[QueryResult]:
+            # The count does not depend on the page: it runs while the page (or its facts) is read.
+            return self._submit("executions_count", count_params, where=_where(count_where), **self._count_shape(f))
         if not f.q:
-            # The count does not depend on the page: it runs while the page and its facts are read.
-            counting = self._submit("executions_count", count_params, where=_where(count_where),
-                                    **self._count_shape(f))
+            counting = count_meanwhile()
             rows = self._page_rows(f, where, params, windows)
         else:
             # A common text fills the page from the nearest day. Otherwise a search reads every row: one
@@ -203,6 +205,8 @@ class Repository:
                     where.append("Start IN (SELECT fromUnixTimestamp64Nano(arrayJoin({m_starts:Array(Int64)})))")
                     params["m_starts"] = sorted({m[0] for m in matches})
                     rows = self._page_rows(f, where, params, [None]) if matches else []
+            if matches is None or f.status:
+                counting = count_meanwhile()
         has_more = len(rows) > f.limit
         rows = rows[: f.limit]
         items = self._with_rollups(rows)
@@ -212,13 +216,7 @@ class Repository:
             value = last.start_ns if f.by_start else int(rows[-1]["SortValue"]) if f.sort == "cost" \
                 else last.duration_ns
             next_cursor = Cursor(value, last.id)
-        if counting is not None:
-            count = int(counting.result().result_rows[0][0])
-        elif matches is not None and not f.status:
-            count = len(matches)
-        else:
-            count = int(self._tuples("executions_count", count_params, where=_where(count_where),
-                                     **self._count_shape(f))[0][0])
+        count = int(counting.result().result_rows[0][0]) if counting is not None else len(matches or ())
         return Page(items=tuple(items), next_cursor=next_cursor, count=min(count, COUNT_CAP),
                     count_capped=count > COUNT_CAP)
 
@@ -460,10 +458,14 @@ class Repository:
 
         ``retried=False`` (its newest state is its first attempt) looks up the one trace by id, which its
         bloom filter index answers at once, instead of scanning roots since the start for retries."""
+        return self._attempts_read(execution_id, start_ns, retried)()
+
+    def _attempts_read(self, execution_id: str, start_ns: int, retried: bool) -> Callable[[], list[Attempt]]:
+        """``attempts``, started now on another client; calling the result waits for it."""
         match = sqlfiles.Fragment("TraceId = {id:String}" if not retried else
                                   "(TraceId = {id:String} OR SpanAttributes[{attr.RETRY_OF}] = {id:String})")
-        return [records.attempt(r) for r in self._rows("attempts", {"id": execution_id, "start": start_ns},
-                                                       match=match)]
+        reading = self._submit("attempts", {"id": execution_id, "start": start_ns}, match=match)
+        return lambda: [records.attempt(r) for r in reading.result().named_results()]
 
     def trace_bounds(self, trace_id: str) -> tuple[int, int]:
         """The trace's first start and last end, in seconds ((0, 0) when unknown)."""
@@ -479,14 +481,15 @@ class Repository:
         return _time_range("Timestamp", "s")
 
     def trace_spans(self, trace_id: str, limit: int = MAX_STEPS, span_ids: list[str] | None = None,
-                    between_ns: tuple[int, int] | None = None,
-                    bounds: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+                    between_ns: tuple[int, int] | None = None, bounds: tuple[int, int] | None = None,
+                    facts_read: Future[QueryResult] | None = None) -> list[dict[str, Any]]:
         """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts; only
         ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read).
 
         The facts were derived as the spans arrived (execlog_span_facts, ordered by trace): read by key, not
         evaluated here. Without bounds they are read first, and their first and last start bound the read
-        of the spans themselves (no separate lookup of the trace's time range)."""
+        of the spans themselves (no separate lookup of the trace's time range); ``facts_read``: that read,
+        started earlier by ``_span_facts_read`` with the same arguments."""
         params: dict[str, Any] = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
         span_clause = ""
         if span_ids is not None:
@@ -494,7 +497,8 @@ class Repository:
             params["span_ids"] = span_ids
         facts_rows = None
         if between_ns is None and bounds is None:
-            facts_rows = self._span_facts(params, "", span_clause)
+            facts_rows = list(facts_read.result().named_results()) if facts_read is not None \
+                else self._span_facts(params, "", span_clause)
             if facts_rows:
                 starts = [int(f["StartNs"]) for f in facts_rows]
                 between_ns = (min(starts), max(starts))
@@ -516,6 +520,11 @@ class Repository:
     def _span_facts(self, params: dict[str, Any], time_clause: str, span_clause: str) -> list[dict[str, Any]]:
         return self._rows("span_facts", params, time_clause=time_clause,
                           span_clause=span_clause, **_STORED_IS_HTTP_CLIENT)
+
+    def _span_facts_read(self, trace_id: str, limit: int) -> Future[QueryResult]:
+        """The facts ``trace_spans(trace_id, limit)`` reads first, started now on another client."""
+        params = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
+        return self._submit("span_facts", params, time_clause="", span_clause="", **_STORED_IS_HTTP_CLIENT)
 
     def _logs_kept_read(self) -> Callable[[], bool]:
         """Whether the store holds any log record, asked now on another client; calling the result waits for
@@ -568,10 +577,17 @@ class Repository:
         the latest), or None when there is no such execution (or ``scope`` does not see its project).
         ``light``: the execution's row only, no rollup, tokens or cost (a page of steps needs none)."""
         row = self._execution_row(execution_id, scope)
-        if row is None:
-            return None
-        # Rollup, tokens and the cost of every attempt in one read; the shown attempt's root says its attempt
-        # limit (none read here).
+        return self._shown_from(row, attempt, with_costs, light) if row is not None else None
+
+    def _shown_from(self, row: dict[str, Any], attempt: int | None = None, with_costs: bool = True,
+                    light: bool = False) -> Shown:
+        """``shown`` of the execution in ``row`` (``read/execution_by_id.sql``)."""
+        # Never retried: its one attempt is the root among the spans read later, no query needed. Its attempts
+        # are read while its rollup, tokens and the cost of every attempt are, in one read; the shown attempt's
+        # root says its attempt limit (none read here).
+        retried = records.execution(row).retried
+        attempts_read = self._attempts_read(row["ExecutionId"], int(row["StartNs"]), retried) \
+            if retried or attempt is not None else None
         per_attempt: dict[str, Cost] = {}
         if light:
             current = records.execution(row)
@@ -580,9 +596,7 @@ class Repository:
             current = executions[0]
             if with_costs:
                 per_attempt = attempt_costs.get(current.id, {})
-        # Never retried: its one attempt is the root among the spans read below, no query needed.
-        all_attempts = self.attempts(current.id, current.start_ns, retried=current.retried) \
-            if current.retried or attempt is not None else None
+        all_attempts = attempts_read() if attempts_read is not None else None
         return self._pick(current, all_attempts, attempt, per_attempt, light)
 
     def another_attempt(self, s: Shown, attempt: int | None) -> Shown:
@@ -634,9 +648,19 @@ class Repository:
         steps only (``steps_total`` says how many; ``step_pages`` reads the others); without, with at most
         MAX_STEPS (``steps_truncated`` says when there were more). ``step_logs=False`` leaves out the
         steps' log records (Compare does not show them); ``shown``: the attempt, already read."""
-        s = shown or self.shown(execution_id, attempt, scope=scope)
-        if s is None:
-            return None
+        facts_read = None
+        if shown is None:
+            row = self._execution_row(execution_id, scope)
+            if row is None:
+                return None
+            # What the latest attempt's steps are (their facts, read in the order of the key, at most a page)
+            # does not depend on its rollup: read while it is. Left unused when the attempt has too many steps
+            # for one page, or another attempt is shown.
+            if attempt is None:
+                facts_read = self._span_facts_read(row["TraceId"], MAX_STEPS + 2)
+            s = self._shown_from(row, attempt)
+        else:
+            s = shown
         if page_size is not None and s.rollup.steps > MAX_STEPS:
             return self._paged_detail(s, page_size, scope)
         current, all_attempts, shown, trace_id = s.current, s.attempts, s.shown, s.trace_id
@@ -645,7 +669,8 @@ class Repository:
         per_attempt = s.attempt_costs
         step_costs_read = self._step_costs_read(trace_id, current.start_ns) if trace_id in per_attempt else dict
         logs_kept = self._logs_kept_read() if step_logs else bool
-        spans = self.trace_spans(trace_id, MAX_STEPS + 2)
+        spans = self.trace_spans(trace_id, MAX_STEPS + 2,
+                                 facts_read=facts_read if trace_id == s.current.trace_id else None)
         # The days its log records are read from: from its first start to its last end.
         bounds = (min(int(r["StartNs"]) for r in spans) // 10**9,
                   max(int(r["StartNs"]) + int(r["Duration"]) for r in spans) // 10**9 + 1) if spans else None
