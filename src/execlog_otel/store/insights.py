@@ -84,8 +84,7 @@ def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) 
         "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter")}
     if chart in USAGE_CHARTS:
         usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
-        values.update(priced_usage_fragments(f"insights/{usage}"),
-                      trace_usage_in_range=_fragment("trace_usage_in_range"))
+        values.update(priced_usage_fragments(f"insights/{usage}"))
     return sqlfiles.statement(f"insights/{chart}", **values)
 
 
