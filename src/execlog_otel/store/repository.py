@@ -164,6 +164,11 @@ class Repository:
         do not depend on the ones the caller makes meanwhile."""
         return self.store.pool.submit(self._sql(name, **fragments), parameters=params, settings=self.settings)
 
+    def _rows_later(self, name: str, params: dict[str, Any], **fragments: object) -> Callable[[], list[dict[str, Any]]]:
+        """``_rows``, started now on another client (``_submit``); calling the result waits for the rows."""
+        reading = self._submit(name, params, **fragments)
+        return lambda: list(reading.result().named_results())
+
     # --- the listing ---------------------------------------------------------------------------
     def page(self, f: ListFilter) -> Page:
         """A page of executions under ``f``, its next cursor, and how many match (bounded at COUNT_CAP)."""
@@ -308,8 +313,8 @@ class Repository:
         if span_ids is not None:
             span_clause = "AND SpanId IN {span_ids:Array(String)}"
             params["span_ids"] = span_ids
-        reading = self._submit("costs_by_span", params, span_clause=span_clause)
-        return lambda: {r["SpanId"]: costs.from_row(r) for r in reading.result().named_results()}
+        rows = self._rows_later("costs_by_span", params, span_clause=span_clause)
+        return lambda: {r["SpanId"]: costs.from_row(r) for r in rows()}
 
     def totals(self, f: ListFilter) -> Totals:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
@@ -464,8 +469,8 @@ class Repository:
         """``attempts``, started now on another client; calling the result waits for it."""
         match = sqlfiles.Fragment("TraceId = {id:String}" if not retried else
                                   "(TraceId = {id:String} OR SpanAttributes[{attr.RETRY_OF}] = {id:String})")
-        reading = self._submit("attempts", {"id": execution_id, "start": start_ns}, match=match)
-        return lambda: [records.attempt(r) for r in reading.result().named_results()]
+        rows = self._rows_later("attempts", {"id": execution_id, "start": start_ns}, match=match)
+        return lambda: [records.attempt(r) for r in rows()]
 
     def trace_bounds(self, trace_id: str) -> tuple[int, int]:
         """The trace's first start and last end, in seconds ((0, 0) when unknown)."""
@@ -482,7 +487,7 @@ class Repository:
 
     def trace_spans(self, trace_id: str, limit: int = MAX_STEPS, span_ids: list[str] | None = None,
                     between_ns: tuple[int, int] | None = None, bounds: tuple[int, int] | None = None,
-                    facts_read: Future[QueryResult] | None = None) -> list[dict[str, Any]]:
+                    facts_read: Callable[[], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
         """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts; only
         ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read).
 
@@ -490,15 +495,14 @@ class Repository:
         evaluated here. Without bounds they are read first, and their first and last start bound the read
         of the spans themselves (no separate lookup of the trace's time range); ``facts_read``: that read,
         started earlier by ``_span_facts_read`` with the same arguments."""
-        params: dict[str, Any] = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
+        params = _trace_params(trace_id, limit)
         span_clause = ""
         if span_ids is not None:
             span_clause = " AND SpanId IN {span_ids:Array(String)}"
             params["span_ids"] = span_ids
         facts_rows = None
         if between_ns is None and bounds is None:
-            facts_rows = list(facts_read.result().named_results()) if facts_read is not None \
-                else self._span_facts(params, "", span_clause)
+            facts_rows = facts_read() if facts_read is not None else self._span_facts(params, "", span_clause)
             if facts_rows:
                 starts = [int(f["StartNs"]) for f in facts_rows]
                 between_ns = (min(starts), max(starts))
@@ -521,10 +525,10 @@ class Repository:
         return self._rows("span_facts", params, time_clause=time_clause,
                           span_clause=span_clause, **_STORED_IS_HTTP_CLIENT)
 
-    def _span_facts_read(self, trace_id: str, limit: int) -> Future[QueryResult]:
+    def _span_facts_read(self, trace_id: str, limit: int) -> Callable[[], list[dict[str, Any]]]:
         """The facts ``trace_spans(trace_id, limit)`` reads first, started now on another client."""
-        params = {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
-        return self._submit("span_facts", params, time_clause="", span_clause="", **_STORED_IS_HTTP_CLIENT)
+        return self._rows_later("span_facts", _trace_params(trace_id, limit), time_clause="", span_clause="",
+                                **_STORED_IS_HTTP_CLIENT)
 
     def _logs_kept_read(self) -> Callable[[], bool]:
         """Whether the store holds any log record, asked now on another client; calling the result waits for
@@ -667,8 +671,9 @@ class Repository:
         # The root, up to MAX_STEPS steps, and one more span to tell whether there were more; each step made
         # once, with its log records and cost. The steps' costs are read while the spans are.
         per_attempt = s.attempt_costs
-        step_costs_read = self._step_costs_read(trace_id, current.start_ns) if trace_id in per_attempt else dict
-        logs_kept = self._logs_kept_read() if step_logs else bool
+        step_costs_read = self._step_costs_read(trace_id, current.start_ns) if trace_id in per_attempt \
+            else lambda: {}
+        logs_kept = self._logs_kept_read() if step_logs else lambda: False
         spans = self.trace_spans(trace_id, MAX_STEPS + 2,
                                  facts_read=facts_read if trace_id == s.current.trace_id else None)
         # The days its log records are read from: from its first start to its last end.
@@ -746,15 +751,14 @@ class Repository:
         # The header and the problem steps need only the attempt's trace and start: read while its rollup and
         # cost are.
         trace_id, since_ns = row["TraceId"], int(row["AttemptStartNs"])
-        head_params = self._head_params(trace_id, since_ns)
-        heads_read = self._submit("head", head_params)
+        heads_read = self._rows_later("head", self._head_params(trace_id, since_ns))
         problem_params = self._problem_params(trace_id, since_ns)
-        problems_read = self._submit("problem_steps", problem_params, **_STORED_IS_HTTP_CLIENT)
+        problems_read = self._rows_later("problem_steps", problem_params, **_STORED_IS_HTTP_CLIENT)
         execution = self._with_rollups([row])[0]
-        heads = self._with_head_facts(trace_id, list(heads_read.result().named_results()))
+        heads = self._with_head_facts(trace_id, heads_read())
         attrs = heads[0]["SpanAttributes"] if heads else {}
         resource = heads[0]["ResourceAttributes"] if heads else {}
-        problems = self._problem_steps_of(list(problems_read.result().named_results()), problem_params)
+        problems = self._problem_steps_of(problems_read(), problem_params)
         return ExecutionSummary(execution=execution,
                                 head=records.head(attrs, resource, execution.status, execution.status_message,
                                                   heads[0]["Input"] if heads else "",
@@ -812,6 +816,11 @@ class Repository:
                           **_STORED_IS_HTTP_CLIENT)
         return sqlfiles.Fragment(self._sql("trace_spans_with_facts", spans=sqlfiles.Fragment(spans),
                                            facts=sqlfiles.Fragment(facts)))
+
+
+def _trace_params(trace_id: str, limit: int) -> dict[str, Any]:
+    """The parameters of ``read/trace_spans.sql`` and ``read/span_facts.sql`` for one trace."""
+    return {"id": trace_id, "limit": limit, "marker_state": sc.MARKER_STATE}
 
 
 # Statements over execlog_span_facts read whether a span is an HTTP client from its stored column.
