@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from execlog_otel import pricing, sqlcmd
 from execlog_otel import semconv as sc
 from execlog_otel.cli import main
+from execlog_otel.store import schema
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.repository import Repository
@@ -317,6 +318,58 @@ def test_migration_back_fills_the_hourly_totals(ch_client):
         hourly, per_attempt = _hourly_and_per_attempt_totals(store)
         assert hourly.tokens == per_attempt.tokens > 0
         assert hourly.cost_usd == pytest.approx(per_attempt.cost_usd, rel=1e-12)
+    finally:
+        ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def _listed_costs(store) -> dict[str, tuple]:
+    """execution id -> (cost, tokens, no-price steps) as the listing shows them."""
+    return {i["id"]: (i["cost_usd"], i["total_tokens"], i["cost"]["unpriced_steps"])
+            for i in listing(store, limit=100)["items"]}
+
+
+def _view_costs(store) -> dict[str, tuple]:
+    """The same, summed over every attempt from execlog_trace_costs (what `execlog sql` and Grafana read)."""
+    rows = store.pool.query(
+        f"SELECT a.ExecutionId, sum(c.CostUsd), sum(c.TotalTokens), sum(c.UnpricedSteps) "
+        f"FROM {store.table('execlog_trace_costs')} AS c INNER JOIN "
+        f"(SELECT DISTINCT TraceId, ExecutionId FROM {store.table('execlog_attempts')}) AS a USING (TraceId) "
+        f"GROUP BY a.ExecutionId").result_rows
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_the_listing_reads_each_attempts_cost_from_its_rollup_also_after_an_upgrade_and_a_price_change(
+        ch_client, tmp_path: Path):
+    """The listing's costs come with the rollups (037): a store written before them gets them when it opens,
+    a price change reaches them, and they equal the per-attempt view's sums over every attempt."""
+    from tests.conftest import new_store
+
+    store = new_store(ch_client, migrate=False)
+    try:
+        store.migrate(up_to=36)
+        ids = write_executions(store)
+        assert "037_rollup_costs" in store.migrate()
+        listed, viewed = _listed_costs(store), _view_costs(store)
+        priced = [e for e, cost in listed.items() if cost[0] is not None]
+        assert len(priced) >= 3 and listed[ids["unknown"]][0] is None and listed[ids["unknown"]][2] > 0
+        for eid, (usd, tokens, unpriced) in viewed.items():
+            assert listed[eid][1:] == (tokens, unpriced)
+            assert listed[eid][0] == (None if usd is None else pytest.approx(usd, rel=1e-9))
+        # Summing in what the rollups lack is idempotent: again, nothing is inserted.
+        rollups = f"SELECT count() FROM {store.table('execlog_trace_rollups')}"
+        held = store.pool.query(rollups).result_rows[0][0]
+        store.pool.command(schema.rollup_costs_statement(store.database))
+        assert store.pool.query(rollups).result_rows[0][0] == held
+        # A new price reaches the listing's costs of past executions, and they still equal the view's.
+        override = tmp_path / "prices.toml"
+        override.write_text('[[model]]\nname = "mystery-model-9"\ninput = 100\noutput = 200\n')
+        store.prices_file = str(override)
+        store.migrate()
+        changed = _listed_costs(store)
+        assert changed[ids["unknown"]][0] is not None and changed[ids["unknown"]][2] == 0
+        for eid, (usd, _tokens, unpriced) in _view_costs(store).items():
+            assert changed[eid][0] == (None if usd is None else pytest.approx(usd, rel=1e-9))
+            assert changed[eid][2] == unpriced
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
 

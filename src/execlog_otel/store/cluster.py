@@ -139,11 +139,23 @@ def ddl(database: str, cluster: str, local_database: str | None = None, retentio
         parts.append(pricing.insert_statement(database, prices_file or None) + ";\n")
     elif since < schema.STORED_COSTS_VERSION:  # the costs stored from now on: the rows stored before are priced once
         parts += [stmt + ";\n" for stmt in reprice_statements(database, cluster, local_database)]
+    elif since < schema.ROLLUP_COSTS_VERSION:  # the rollups' cost sums of the rows stored before 037
+        parts.append(_on_every_shard(schema.rollup_costs_statement(_local(database, local_database))) + ";\n")
     return "\n".join(parts)
+
+
+def _local(database: str, local_database: str | None) -> str:
+    return schema.check_identifier(local_database or local_database_for(database), "local database name")
+
+
+def _on_every_shard(insert: str) -> str:
+    # An INSERT has no ON CLUSTER: each shard's local tables are summed on that shard.
+    return "-- on one replica of every shard:\n" + insert
 
 
 def reprice_statements(database: str, cluster: str, local_database: str | None = None) -> list[str]:
     """The mutations that price the shards' stored costs again with the prices in force (after the prices
     changed: ``execlog schema --cluster NAME --shards --reprice``)."""
-    local = schema.check_identifier(local_database or local_database_for(database), "local database name")
-    return schema.reprice_statements(local, cluster, prices_database=database)
+    *mutations, rollups = schema.reprice_statements(_local(database, local_database), cluster,
+                                                    prices_database=database)
+    return [*mutations, _on_every_shard(rollups)]

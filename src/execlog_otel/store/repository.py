@@ -131,7 +131,8 @@ class Repository:
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
             "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
-            "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns")),
+            "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns",
+                                                                         **_SUMMED_COST_PARTS)),
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
         }
         self.pages = StepPages(self)
@@ -277,26 +278,28 @@ class Repository:
 
     def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, dict[str, Cost]]]:
         """execution id -> its latest attempt's rollup, and execution id -> attempt trace id -> what it cost
-        (every attempt of a retried execution: ``retried_cost_traces``)."""
+        (every attempt of a retried execution: ``earlier_attempts``, looked up beside the read)."""
         params = {"traces": [r["TraceId"] for r in rows], "since": min(int(r["StartNs"]) for r in rows),
                   "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
-        shape = {"cost_traces": "c.TraceId IN {traces:Array(String)}", "earlier_attempts": ""}
-        if params["retried"]:  # their earlier attempts are looked up only when there are any
-            shape = {"cost_traces": sqlfiles.Fragment(self._sql("retried_cost_traces")),
-                     "earlier_attempts": sqlfiles.Fragment(self._sql("earlier_attempts"))}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
+        attempt_traces: object = "r.TraceId IN {traces:Array(String)}"
+        earlier_read = None
+        if params["retried"]:  # their earlier attempts are looked up only when there are any
+            earlier = sqlfiles.Fragment(self._sql("earlier_attempts"))
+            attempt_traces = sqlfiles.Fragment(self._sql("retried_attempt_traces", earlier_attempts=earlier))
+            earlier_read = self._submit("earlier_attempts", params)
+        facts = self._rows("page_facts", params, attempt_traces=attempt_traces)
+        for trace_id, execution_id in earlier_read.result().result_rows if earlier_read else ():
+            execution_of.setdefault(trace_id, execution_id)
         rollups: dict[str, Rollup] = {}
-        attempt_costs: dict[str, Cost] = {}
-        for f in self._rows("page_facts", params, **shape):
-            if f["Part"] == "cost":
-                attempt_costs[f["TraceId"]] = costs.from_row(f)
-            elif f["Part"] == "rollup":
-                rollups[execution_of[f["TraceId"]]] = records.rollup(f)
-            else:
-                execution_of.setdefault(f["TraceId"], f["ExecutionId"])
         per_attempt: dict[str, dict[str, Cost]] = {}
-        for trace_id, cost in attempt_costs.items():
-            per_attempt.setdefault(execution_of[trace_id], {})[trace_id] = cost
+        latest = set(params["traces"])
+        for f in facts:
+            trace_id = f["TraceId"]
+            if trace_id in latest:
+                rollups[execution_of[trace_id]] = records.rollup(f)
+            if f["HasUsage"] and trace_id in execution_of:
+                per_attempt.setdefault(execution_of[trace_id], {})[trace_id] = costs.from_row(f)
         return rollups, per_attempt
 
     # --- cost ----------------------------------------------------------------------------------
@@ -825,6 +828,10 @@ def _trace_params(trace_id: str, limit: int) -> dict[str, Any]:
 
 # Statements over execlog_span_facts read whether a span is an HTTP client from its stored column.
 _STORED_IS_HTTP_CLIENT: dict[str, object] = {"fact.is_http_client": "IsHttpClient"}
+# The cost rule (facts/usage_cost_usd.sql) over the rollups' sums of its parts (read/attempt_cost_columns.sql).
+_SUMMED_COST_PARTS: dict[str, object] = {"fact.cost_steps": "sum(r.CostSteps)",
+                                         "fact.priced_cost_usd": "sum(r.PricedCostUsd)",
+                                         "fact.unpriced_reported_usd": "sum(r.UnpricedReportedUsd)"}
 
 # The facts of a span whose derived row is missing (none should be: the view derives them on insert).
 _NO_FACTS: dict[str, Any] = {"StepKind": "step", "StepStatus": "", "Connector": "", "Model": "", "Tool": "",

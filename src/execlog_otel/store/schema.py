@@ -83,7 +83,7 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
 SELECTS = ("executions_select", "rollups_select", "llm_usage_rows", "llm_usage_select", "attempts_select",
            "llm_costs_select", "trace_usage_select", "trace_costs_select", "steps_select", "span_facts_select",
-           "usage_hourly_select")
+           "usage_hourly_select", "rollup_costs_select")
 
 
 class SchemaError(ValueError):
@@ -190,18 +190,28 @@ def statements(sql: str) -> list[str]:
 
 # The migration from which LLM spans carry their cost (the rows stored before it are priced once, on upgrade).
 STORED_COSTS_VERSION = 36
+# The migration from which the rollups carry each attempt's cost (rollup_costs_reconcile.sql sums in the rest).
+ROLLUP_COSTS_VERSION = 37
 # The tables whose stored costs pricing.install prices again when the prices change (reprice.sql), and whether
 # their rows are single spans (token kinds derived, not stored: reprice_span_token_kinds.sql).
 REPRICED = (("execlog_llm_usage", True), ("execlog_trace_usage", False), ("execlog_usage_hourly", False))
 
 
-def reprice_statements(database: str, cluster: str | None = None, prices_database: str | None = None) -> list[str]:
+def reprice_statements(database: str, cluster: str | None = None, prices_database: str | None = None,
+                       rollups: bool = True) -> list[str]:
     """The mutations that price every stored LLM span and usage sum of ``database`` again with the prices in
-    ``prices_database``'s execlog_prices (the facts that price arriving spans)."""
+    ``prices_database``'s execlog_prices (the facts that price arriving spans), then (``rollups``: a store
+    from migration 037 on) the rollups' cost sums brought to theirs."""
     span_kinds = sqlfiles.Fragment(sqlfiles.statement("reprice_span_token_kinds"))
-    return [render(sqlfiles.statement("reprice", table=table, span_token_kinds=span_kinds if spans else ""),
-                   database, cluster=cluster, prices_database=prices_database)
-            for table, spans in REPRICED]
+    return [*(render(sqlfiles.statement("reprice", table=table, span_token_kinds=span_kinds if spans else ""),
+                     database, cluster=cluster, prices_database=prices_database)
+              for table, spans in REPRICED),
+            *([rollup_costs_statement(database)] if rollups else [])]
+
+
+def rollup_costs_statement(database: str) -> str:
+    """The INSERT that brings the rollups' cost sums to the priced usage rows' (rollup_costs_reconcile.sql)."""
+    return render(sqlfiles.statement("rollup_costs_reconcile"), database)
 
 
 def select_fragment(name: str, database: str) -> str:

@@ -76,8 +76,14 @@ class Store:
             self.pool.command(f"TRUNCATE TABLE {self.table(target)}")
             if spans:
                 log.info("deriving %s again from %d spans", target, spans)
-                self.pool.command(
-                    f"INSERT INTO {self.table(target)} {schema.select_fragment(fragment, self.database)}")
+                self._derive(target, fragment)
+
+    def _derive(self, target: str, fragment: str) -> None:
+        """Insert into ``target`` what its view's SELECT gives over the stored rows, column by name as the view
+        does (the table may have more columns, which other views fill)."""
+        select = schema.select_fragment(fragment, self.database)
+        names = ", ".join(f"`{row[0]}`" for row in self.pool.query(f"DESCRIBE ({select})").result_rows)
+        self.pool.command(f"INSERT INTO {self.table(target)} ({names}) {select}")
 
     def migrate(self, up_to: int | None = None) -> list[str]:
         """Apply the migrations this store lacks (up to ``up_to``), then the retention and the prices."""
@@ -98,33 +104,39 @@ class Store:
                     break
                 if m.version in applied:
                     continue
-                # Back-fill only a derived table this migration creates: one made earlier (e.g. from
-                # `execlog schema` output) is already fed by its view, and filling it again would
-                # double-count its sums.
-                had_spans = 0
-                if m.name in schema.BACKFILL and not self._table_exists(schema.BACKFILL[m.name][0]):
-                    had_spans = self._span_count()
-                for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days,
-                                                            full_text_search=self.full_text_search)):
-                    self.pool.command(stmt)
-                for table in schema.REBUILD.get(m.name, ()):
-                    rebuild.rebuild(self, table)
-                self._rederive(m.name)
-                if had_spans:
-                    target, fragment = schema.BACKFILL[m.name]
-                    log.info("back-filling %s from %d spans", target, had_spans)
-                    self.pool.command(
-                        f"INSERT INTO {self.table(target)} {schema.select_fragment(fragment, self.database)}")
-                self.pool.command(
-                    f"INSERT INTO {self.table('execlog_schema_migrations')} (Version, Name) VALUES "
-                    "({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
+                self._apply(m)
                 done.append(m.name)
             self.apply_retention()
+            if done and schema.ROLLUP_COSTS_VERSION in self.applied_versions():
+                # The rollups' cost sums of the rows stored before 037, or of a rollup derived again.
+                self.pool.command(schema.rollup_costs_statement(self.database))
             if self._table_exists("execlog_prices"):
                 from execlog_otel import pricing
 
                 pricing.install(self, self.prices_file)
             return done
+
+    def _apply(self, m: schema.Migration) -> None:
+        """Run one migration's statements, the rebuilds, re-derivations and back-fill it calls for, and record it."""
+        # Back-fill only a derived table this migration creates: one made earlier (e.g. from
+        # `execlog schema` output) is already fed by its view, and filling it again would
+        # double-count its sums.
+        had_spans = 0
+        if m.name in schema.BACKFILL and not self._table_exists(schema.BACKFILL[m.name][0]):
+            had_spans = self._span_count()
+        for stmt in schema.statements(schema.render(m.sql, self.database, self.retention_days,
+                                                    full_text_search=self.full_text_search)):
+            self.pool.command(stmt)
+        for table in schema.REBUILD.get(m.name, ()):
+            rebuild.rebuild(self, table)
+        self._rederive(m.name)
+        if had_spans:
+            target, fragment = schema.BACKFILL[m.name]
+            log.info("back-filling %s from %d spans", target, had_spans)
+            self._derive(target, fragment)
+        self.pool.command(
+            f"INSERT INTO {self.table('execlog_schema_migrations')} (Version, Name) VALUES "
+            "({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
 
     def price_stored_costs(self, priced_with: str, prices_changed: bool) -> None:
         """Price every stored LLM span and usage sum again with the prices in ``execlog_prices`` (the facts that
@@ -132,7 +144,8 @@ class Store:
         ``priced_with`` (a fingerprint of those prices) and they did not just change. The record is written
         after the re-pricing, so an interrupted one runs again at the next open; a store upgraded to stored
         costs (036) has none, so its earlier rows are priced once."""
-        if schema.STORED_COSTS_VERSION not in self.applied_versions():
+        applied = self.applied_versions()
+        if schema.STORED_COSTS_VERSION not in applied:
             return
         if self.sharded:
             # Mutations run on the shards' local tables, whose names this client does not know.
@@ -142,7 +155,7 @@ class Store:
             return
         if not prices_changed and self.meta(COSTS_PRICED_WITH) == priced_with:
             return
-        for statement in schema.reprice_statements(self.database):
+        for statement in schema.reprice_statements(self.database, rollups=schema.ROLLUP_COSTS_VERSION in applied):
             self.pool.command(statement, settings={"mutations_sync": 2})
         self.set_meta(COSTS_PRICED_WITH, priced_with)
 

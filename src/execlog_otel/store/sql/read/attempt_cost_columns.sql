@@ -1,12 +1,12 @@
--- The cost columns of one attempt summed from its stored usage rows (execlog_trace_usage AS c, rows per model),
--- as costs.from_row reads them: input without cache, output without reasoning, each token once; and input and
--- output as the spans state them. The cost and "no price" rules are the facts execlog_trace_costs applies
--- (facts/usage_cost_usd.sql, unpriced_steps.sql) — read here from the table itself, since going through the
--- view costs every listing page a few ms of query analysis. The facts name the table's columns, which these
--- aliases shadow unless the statement sets prefer_column_name_to_alias = 1.
-sum({fact.usage_cost_usd}) AS CostUsd, sum({fact.unpriced_steps}) AS UnpricedSteps,
-sum(c.ReportedCostUsd) AS ReportedCostUsd,
-sum(c.UncachedInputTokens) AS InputTokens, sum(c.CacheReadTokens) AS CacheReadTokens,
-sum(c.CacheWriteTokens) AS CacheWriteTokens, sum(c.VisibleOutputTokens) AS OutputTokens,
-sum(c.ReasoningTokens) AS ReasoningTokens, sum(c.TotalTokens) AS TotalTokens,
-sum(c.InputTokens) AS StatedInputTokens, sum(c.OutputTokens) AS StatedOutputTokens
+-- The cost columns of one attempt from its rollup rows (execlog_trace_rollups AS r: the sums
+-- rollup_costs_select.sql keeps of its priced usage rows), as costs.from_row reads them: input without cache,
+-- output without reasoning, each token once; and input and output as the spans state them. The cost is
+-- facts/usage_cost_usd.sql — the rule every cost query applies — over the sums of its parts (Repository passes
+-- them as fact.cost_steps, fact.priced_cost_usd and fact.unpriced_reported_usd). The rollups' own token columns
+-- share names with these aliases, which they shadow unless the statement sets prefer_column_name_to_alias = 1.
+{fact.usage_cost_usd} AS CostUsd, sum(r.UnpricedSteps) AS UnpricedSteps,
+sum(r.ReportedCostUsd) AS ReportedCostUsd,
+sum(r.UncachedInputTokens) AS InputTokens, sum(r.CacheReadTokens) AS CacheReadTokens,
+sum(r.CacheWriteTokens) AS CacheWriteTokens, sum(r.VisibleOutputTokens) AS OutputTokens,
+sum(r.ReasoningTokens) AS ReasoningTokens, sum(r.UsageTotalTokens) AS TotalTokens,
+sum(r.UsageInputTokens) AS StatedInputTokens, sum(r.UsageOutputTokens) AS StatedOutputTokens

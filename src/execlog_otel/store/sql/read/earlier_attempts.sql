@@ -1,7 +1,5 @@
--- The attempts of retried executions (page_facts.sql's 'attempt' part), so their costs find their execution.
-UNION ALL
-SELECT DISTINCT 'attempt' AS Part, TraceId, ExecutionId,
-       NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, toUInt64(0), toUInt64(0), toUInt64(0),
-       CAST([] AS Array(String)), CAST([] AS Array(String)), CAST([] AS Array(String))
+-- The attempts of the page's retried executions (each attempt's trace and its execution), so the costs of every
+-- attempt (page_facts.sql) find their execution.
+SELECT DISTINCT TraceId, ExecutionId
 FROM {database}.execlog_attempts
 WHERE ExecutionId IN {retried:Array(String)} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR
