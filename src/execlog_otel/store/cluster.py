@@ -156,6 +156,6 @@ def _on_every_shard(insert: str) -> str:
 def reprice_statements(database: str, cluster: str, local_database: str | None = None) -> list[str]:
     """The mutations that price the shards' stored costs again with the prices in force (after the prices
     changed: ``execlog schema --cluster NAME --shards --reprice``)."""
-    *mutations, rollups = schema.reprice_statements(_local(database, local_database), cluster,
-                                                    prices_database=database)
-    return [*mutations, _on_every_shard(rollups)]
+    local = _local(database, local_database)
+    return [*schema.reprice_statements(local, cluster, prices_database=database, rollups=False),
+            _on_every_shard(schema.rollup_costs_statement(local))]

@@ -278,27 +278,21 @@ class Repository:
 
     def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, dict[str, Cost]]]:
         """execution id -> its latest attempt's rollup, and execution id -> attempt trace id -> what it cost
-        (every attempt of a retried execution: ``earlier_attempts``, looked up beside the read)."""
-        params = {"traces": [r["TraceId"] for r in rows], "since": min(int(r["StartNs"]) for r in rows),
+        (every attempt of a retried execution: ``earlier_attempts``)."""
+        params = {"since": min(int(r["StartNs"]) for r in rows),
                   "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
+        latest = {r["TraceId"] for r in rows}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
-        attempt_traces: object = "r.TraceId IN {traces:Array(String)}"
-        earlier_read = None
         if params["retried"]:  # their earlier attempts are looked up only when there are any
-            earlier = sqlfiles.Fragment(self._sql("earlier_attempts"))
-            attempt_traces = sqlfiles.Fragment(self._sql("retried_attempt_traces", earlier_attempts=earlier))
-            earlier_read = self._submit("earlier_attempts", params)
-        facts = self._rows("page_facts", params, attempt_traces=attempt_traces)
-        for trace_id, execution_id in earlier_read.result().result_rows if earlier_read else ():
-            execution_of.setdefault(trace_id, execution_id)
+            for trace_id, execution_id in self._tuples("earlier_attempts", params):
+                execution_of.setdefault(trace_id, execution_id)
         rollups: dict[str, Rollup] = {}
         per_attempt: dict[str, dict[str, Cost]] = {}
-        latest = set(params["traces"])
-        for f in facts:
+        for f in self._rows("page_facts", {**params, "traces": list(execution_of)}):
             trace_id = f["TraceId"]
             if trace_id in latest:
                 rollups[execution_of[trace_id]] = records.rollup(f)
-            if f["HasUsage"] and trace_id in execution_of:
+            if f["HasUsage"]:
                 per_attempt.setdefault(execution_of[trace_id], {})[trace_id] = costs.from_row(f)
         return rollups, per_attempt
 

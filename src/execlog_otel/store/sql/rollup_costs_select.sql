@@ -3,6 +3,8 @@
 -- and unpriced USD, steps with no price) and the token kinds, so the listing reads an execution's steps and
 -- its cost in one read by key. Fed by execlog_trace_rollup_costs_mv as usage rows arrive; the sums are signed,
 -- so that rollup_costs_reconcile.sql can bring them back to the usage rows' after those are priced again.
+-- End is the first LLM step's start: never past the trace's last end, which the spans' own rollup rows give
+-- (End is a max).
 SELECT
     TraceId, min(Start) AS Start, Start AS End,
     sum(PricedCost) AS PricedCostUsd, sum(UnpricedReported) AS UnpricedReportedUsd,

@@ -1,5 +1,5 @@
--- The attempts of the page's retried executions (each attempt's trace and its execution), so the costs of every
--- attempt (page_facts.sql) find their execution.
+-- The attempts of the page's retried executions (each attempt's trace and its execution): page_facts.sql reads
+-- them too, so that the cost of every attempt finds its execution.
 SELECT DISTINCT TraceId, ExecutionId
 FROM {database}.execlog_attempts
 WHERE ExecutionId IN {retried:Array(String)} AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR

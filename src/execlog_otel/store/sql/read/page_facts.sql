@@ -2,8 +2,8 @@
 -- execlog_trace_rollups: per attempt, its steps, failures, models, tools and connectors, and its tokens and cost
 -- (the sums rollup_costs_select.sql keeps of the priced usage rows, to which attempt_cost_columns.sql applies
 -- the cost rule; HasUsage: the attempt had LLM steps or reported costs, else it has no cost row).
--- {attempt_traces}: the latest attempt of each execution, and every attempt of the executions with earlier
--- ones (retried_attempt_traces.sql, only when there are any). No step of an attempt starts before its
+-- {traces}: the latest attempt of each execution, and every attempt of the executions with earlier ones
+-- (read/earlier_attempts.sql, only when there are any). No step of an attempt starts before its
 -- execution ({since}, less an hour of clock skew), which bounds the day partitions read; in those, the trace-id
 -- bloom filter (migration 038) leaves the granules that hold the traces, which are then read whole: filtering
 -- them first on the trace id (the PREWHERE ClickHouse would choose) costs more than it saves, so the PREWHERE
@@ -17,6 +17,6 @@ SELECT r.TraceId AS TraceId,
        sum(r.CostSteps) + sum(r.UnpricedSteps) > 0 AS HasUsage
 FROM {database}.execlog_trace_rollups AS r
 PREWHERE r.Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR
-WHERE {attempt_traces}
+WHERE r.TraceId IN {traces:Array(String)}
 GROUP BY r.TraceId
 SETTINGS prefer_column_name_to_alias = 1
