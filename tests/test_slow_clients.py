@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 
+import pytest
 import urllib3
 
 from execlog_otel import connections
@@ -108,3 +109,39 @@ def test_a_request_still_trickling_after_the_read_deadline_is_dropped(settings, 
         assert urllib3.request("GET", running.url + "/api/health").status == 200
     finally:
         running.close()
+
+
+def test_a_request_in_flight_at_shutdown_finishes_without_a_traceback(caplog):
+    """SIGTERM while a request runs (CI caught it in ``execlog demo``): waitress closed the trigger the worker
+    pulls when it is done, so the request ended in an EBADF traceback. Here one request outlasts the wait."""
+    from waitress import create_server
+
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        entered.set()
+        release.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        finished.set()
+        return [b"done"]
+
+    server = connections.install(create_server(app, host="127.0.0.1", port=0, threads=2,
+                                               **connections.waitress_options()))
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    client = threading.Thread(target=lambda: urllib3.PoolManager(retries=False).request(
+        "GET", f"http://127.0.0.1:{server.effective_port}/slow", timeout=urllib3.Timeout(total=10)), daemon=True)
+    caplog.set_level("WARNING", logger="waitress")
+    client.start()
+    assert entered.wait(10)
+    connections.stop(server, timeout_s=0.2)  # the request is still running: it is not waited for
+    assert "still running at shutdown" in caplog.text
+    release.set()
+    assert finished.wait(10)
+    deadline = time.monotonic() + 10
+    while server.task_dispatcher.threads and time.monotonic() < deadline:  # a worker leaves after its last pull
+        time.sleep(0.05)
+    assert not server.task_dispatcher.threads
+    assert "Traceback" not in caplog.text and "Exception when servicing" not in caplog.text, caplog.text
+    with pytest.raises(OSError):  # no longer accepting
+        socket.create_connection(("127.0.0.1", server.effective_port), timeout=2)

@@ -192,6 +192,27 @@ def install(server: Any, screen: Screen | None = None) -> Any:
     return server
 
 
+def stop(server: Any, timeout_s: float = 10.0) -> None:
+    """Stop a waitress server from any thread: stop accepting, let the requests in flight finish, close the rest.
+
+    waitress's own ``close()`` closes the trigger a worker thread pulls when it finishes a request, so a
+    request still running then ends in a traceback (EBADF). Here the trigger is closed only once no worker
+    runs; a worker still busy after ``timeout_s`` keeps it (and its connection) open until the process ends."""
+    from waitress import wasyncore
+
+    try:
+        wasyncore.dispatcher.close(server)  # the listening socket only, not the trigger
+    except OSError:
+        pass
+    dispatcher = server.task_dispatcher
+    dispatcher.shutdown(timeout=timeout_s)
+    if dispatcher.threads:
+        log.warning("%d request(s) still running at shutdown after %g s; not waiting for them",
+                    len(dispatcher.threads), timeout_s)
+        return
+    wasyncore.close_all(server._map)  # the trigger and the open connections
+
+
 def raw_response(status: str, headers: Mapping[str, str], body: bytes) -> bytes:
     """An HTTP/1.1 response that closes the connection, for answers written without the app."""
     head = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers.items()),

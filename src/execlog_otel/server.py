@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-from execlog_otel import clickhouse_http
+from execlog_otel import clickhouse_http, connections
 from execlog_otel.clickhouse_http import ClickHouseHttp
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.store.client import DataDirLock, StoreError, redact_url
@@ -63,20 +63,9 @@ class RunningServer:
         if self._closed:
             return
         self._closed = True
-        try:
-            self._server.close()  # type: ignore[attr-defined]  # stop accepting
-        except Exception:  # noqa: BLE001
-            pass
-        # Let requests in flight finish, then end the worker threads and the open connections: waitress's
-        # close() leaves both behind (threads that ran chDB queries each hold a few file descriptors).
-        dispatcher = getattr(self._server, "task_dispatcher", None)
-        if dispatcher is not None:
-            dispatcher.shutdown(timeout=5)
-        socket_map = getattr(self._server, "_map", None)
-        if socket_map:
-            from waitress import wasyncore
-
-            wasyncore.close_all(socket_map)
+        # waitress's close() leaves the worker threads and the open connections behind (threads that ran chDB
+        # queries each hold a few file descriptors), and closes what a request in flight still needs.
+        connections.stop(self._server)
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self.clickhouse_http is not None:
@@ -98,7 +87,6 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     nor closed by the server."""
     from waitress import create_server
 
-    from execlog_otel import connections
     from execlog_otel.ingest.wal import WalError
     from execlog_otel.viewer.app import create_app
     from execlog_otel.viewer.guess_screen import GuessScreen

@@ -12,6 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from execlog_otel import connections
 from execlog_otel.clickhouse_http.app import ClickHouseApp
 from execlog_otel.clickhouse_http.auth import Authenticator
 from execlog_otel.clickhouse_http.engine import Engine
@@ -38,19 +39,7 @@ class ClickHouseHttp:
 
     def close(self) -> None:
         if self._server is not None:
-            # Requests in flight finish first: closing the server closes the trigger their threads pull.
-            dispatcher = getattr(self._server, "task_dispatcher", None)
-            if dispatcher is not None:
-                dispatcher.shutdown(timeout=5)
-            try:
-                self._server.close()  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001
-                pass
-            socket_map = getattr(self._server, "_map", None)
-            if socket_map:
-                from waitress import wasyncore
-
-                wasyncore.close_all(socket_map)
+            connections.stop(self._server)
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._engine is not None:
