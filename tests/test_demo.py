@@ -76,7 +76,7 @@ def demo(tmp_path_factory):
         assert base and sent, f"execlog demo did not start: {proc.stderr.read() if proc.poll() is not None else ''}"
         client = Client(base)
         deadline = time.monotonic() + WAIT_S
-        while len(client.items()) < sent:
+        while len(client.items()) < sent or client.get("/api/status")["ingest"]["log"]["pending_spans"]:
             assert time.monotonic() < deadline, "the demo's executions never all arrived"
             time.sleep(0.2)
         proc.banner = "".join(banner)
@@ -111,7 +111,9 @@ def test_listing_shows_every_status_and_what_agents_and_automations_record(demo)
     assert agents and all(i["total_tokens"] > 0 and i["models"] and i["tools"] for i in agents)
     # Every agent run has a cost (its models are priced); the paid BigQuery step gives the report one.
     assert all(i["cost_usd"] and i["cost_usd"] > 0 for i in agents)
-    assert any(i["name"] == "nightly-report" and i["cost_usd"] == pytest.approx(0.0125) for i in items)
+    reports = [i for i in items if i["name"] == "nightly-report"]
+    assert any(i["cost_usd"] == pytest.approx(0.0125) for i in reports), (
+        reports, [client.get(f"/api/executions/{i['id']}")["steps"] for i in reports], client.get("/api/status"))
     assert {"Salesforce", "Slack", "Shopify"} <= {c for i in items for c in i["connectors"]}
     assert by_name(items, "flaky-webhook", sc.Status.SUCCESS)["attempt"] == 2  # already retried once
     # Two projects: the chat agents in one, the automations in the other.
