@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 
-import pytest
 import urllib3
 
 from execlog_otel import connections
@@ -134,6 +133,7 @@ def test_a_request_in_flight_at_shutdown_finishes_without_a_traceback(caplog):
     caplog.set_level("WARNING", logger="waitress")
     client.start()
     assert entered.wait(10)
+    listener = server.socket
     connections.stop(server, timeout_s=0.2)  # the request is still running: it is not waited for
     assert "still running at shutdown" in caplog.text
     release.set()
@@ -143,5 +143,4 @@ def test_a_request_in_flight_at_shutdown_finishes_without_a_traceback(caplog):
         time.sleep(0.05)
     assert not server.task_dispatcher.threads
     assert "Traceback" not in caplog.text and "Exception when servicing" not in caplog.text, caplog.text
-    with pytest.raises(OSError):  # no longer accepting
-        socket.create_connection(("127.0.0.1", server.effective_port), timeout=2)
+    assert listener.fileno() == -1  # no longer listening (a connection attempt could reach whoever took the port)
