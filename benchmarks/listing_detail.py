@@ -1,7 +1,8 @@
 """Listing and detail latency over a generated execution log (see ``dataset``).
 
 Server time of the real API: the Flask test client against ``create_app`` over
-the dataset's store, so each figure includes the queries, the Python around
+the dataset's store, in a process set up as ``execlog serve``'s (its garbage-collector thresholds,
+``server.tune_garbage_collection``), so each figure includes the queries, the Python around
 them and the JSON answer, but no network. Each request kind runs with varying
 parameters (statuses, search texts, day windows, starting executions) so no
 answer is the previous one repeated. Baseline, same process and store: the
@@ -24,7 +25,7 @@ from benchmarks.dataset import open_or_generate, project_name
 from benchmarks.stats import summary
 from benchmarks.storage import bytes_per_span
 from execlog_otel.config import Settings
-from execlog_otel.server import THREADS
+from execlog_otel.server import THREADS, tune_garbage_collection
 from execlog_otel.store import insights
 from execlog_otel.viewer.app import create_app
 
@@ -57,6 +58,7 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0,
                                  query_timeout_s=120.0)
     app = create_app(settings, store, receiver=False)
+    tune_garbage_collection()  # as execlog serve and execlog viewer run their app
     client = app.test_client()
     rng = random.Random(7)
     day_ns = 86_400 * 10**9

@@ -3,14 +3,18 @@ steps agree), attribute names only from semconv, ClickHouse errors told apart by
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import re
+import weakref
 from importlib import resources
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from execlog_otel import semconv as sc
-from execlog_otel.store import errors, sqlfiles
+from execlog_otel.store import errors, records, sqlfiles
+from execlog_otel.store.model import Step
 from execlog_otel.viewer.app import create_app
 from viewer_support import SECOND, SpanWriter, StepSpec, now_ns
 
@@ -63,3 +67,52 @@ def test_clickhouse_errors_are_told_apart_by_their_code(store):
         store.pool.query("SELECT no_such_function_here(1)")
     assert errors.is_unknown_function(unknown.value) and not errors.is_timeout(unknown.value)
     assert not errors.is_unreachable(unknown.value) and errors.error_code(ValueError("Code: 159")) is None
+
+
+def _span_row(span_id: str, parent_id: str, start_ns: int) -> dict:
+    """A row of read/trace_spans.sql with its facts (read/span_facts.sql), as the repository hands it over."""
+    return {"SpanId": span_id, "ParentSpanId": parent_id, "SpanName": f"step {span_id}", "SpanKind": "Internal",
+            "ServiceName": "svc", "StartNs": start_ns, "Duration": 1_000, "StatusCode": "Unset",
+            "StatusMessage": "", "SpanAttributes": {}, "ScopeName": "", "Resource": {}, "EventTimes": [],
+            "EventNames": [], "EventAttrs": [], "LinkTraceIds": [], "LinkSpanIds": [], "IsMarker": 0,
+            "StepKind": "action", "StepStatus": "Success", "Connector": "", "Model": "", "Tool": "",
+            "InputTokens": 0, "OutputTokens": 0, "TotalTokens": 0, "RootStatus": "", "AttemptNumber": 0,
+            "Input": "", "Output": "", "IsTransport": False}
+
+
+def _chain(steps: int) -> list[dict]:
+    rows = [_span_row("root", "", 0)]
+    rows += [_span_row(f"s{i}", "root" if i == 0 else f"s{i - 1}", i + 1) for i in range(steps)]
+    return rows
+
+
+def test_a_chain_as_deep_as_the_detail_shows_is_one_step_per_level():
+    """A step that calls the next, a thousand deep (a recursive agent): the detail's tree is built without
+    recursion (a recursive walk ended in RecursionError, answered 500)."""
+    root, steps, _ = records.step_tree(_chain(1_500))
+    assert root["SpanId"] == "root"
+    assert [s.depth for s in steps] == list(range(1_500))
+    assert [s.span_id for s in steps] == [f"s{i}" for i in range(1_500)]
+
+
+def test_a_step_tree_is_freed_as_soon_as_it_is_dropped():
+    """No reference cycle holds a request's rows and steps until the garbage collector runs (a recursive
+    closure did: a fifth of a big detail's time went to collections)."""
+    gc.disable()
+    try:
+        _, steps, _ = records.step_tree(_chain(50))
+        first = weakref.ref(steps[0])
+        del steps
+        assert first() is None
+    finally:
+        gc.enable()
+
+
+def test_a_step_built_on_the_fast_path_has_every_field_of_the_model():
+    """``model.built`` skips the dataclass's __init__: a step made so must still have each field, equal to one
+    made by the constructor."""
+    (_, [step], _) = records.step_tree([_span_row("root", "", 0), _span_row("a", "root", 5)])
+    assert set(vars(step)) == {f.name for f in dataclasses.fields(Step)}
+    assert step == Step(**vars(step))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.name = "changed"  # type: ignore[misc]

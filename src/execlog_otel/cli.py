@@ -79,6 +79,7 @@ def serve(host, port, clickhouse_http_port, insecure_allow_remote, **store_opts)
 
     settings = _settings(host=host, port=port, clickhouse_http_port=clickhouse_http_port,
                          insecure_allow_remote=insecure_allow_remote, **store_opts)
+    server.tune_garbage_collection()
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -114,6 +115,7 @@ def demo(host, port, clickhouse_http_port, runs, exit_after, with_auth, **store_
     if with_auth:
         people_file, sign_ins = demo_mod.people_file(settings.resolved_data_dir)
         settings = replace(settings, auth_file=str(people_file))
+    server.tune_garbage_collection()
     try:
         running = server.start(settings)
     except (StoreError, ConfigError) as exc:
@@ -232,7 +234,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     from waitress import create_server
 
     from execlog_otel import connections
-    from execlog_otel.server import THREADS, check_bind, viewer_store
+    from execlog_otel.server import THREADS, check_bind, tune_garbage_collection, viewer_store
     from execlog_otel.viewer.app import create_app
     from execlog_otel.viewer.guess_screen import GuessScreen
 
@@ -244,6 +246,7 @@ def viewer(host, port, insecure_allow_remote, **store_opts) -> None:
     except (StoreError, ConfigError) as exc:
         _fail(str(exc))
     app = create_app(settings, store, receiver=False)
+    tune_garbage_collection()
     click.echo(f"execlog viewer on http://{settings.host}:{settings.port}/")
     server = connections.install(create_server(app, host=settings.host, port=settings.port, threads=THREADS,
                                                ident="execlog",

@@ -8,9 +8,20 @@ by ``viewer.presenters``. Times are nanoseconds since the epoch, durations nanos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from execlog_otel import semconv as sc
+
+_Frozen = TypeVar("_Frozen")
+
+
+def built(cls: type[_Frozen], **values: Any) -> _Frozen:
+    """``cls(**values)`` for the values a big execution's detail makes a thousand of (steps): a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, several times the cost of filling
+    the instance's dictionary at once (measured: 7 µs against 1 µs for a Step). Every field must be given."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
 
 
 @dataclass(frozen=True)

