@@ -13,23 +13,25 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from execlog_otel.store.model import Cost
+from execlog_otel.store.model import Cost, built
 
-_TOKENS = {"input_tokens": "InputTokens", "cache_read_tokens": "CacheReadTokens",
-           "cache_write_tokens": "CacheWriteTokens", "output_tokens": "OutputTokens",
-           "reasoning_tokens": "ReasoningTokens", "total_tokens": "TotalTokens"}
-# Input and output as the spans state them (cache reads inside input, reasoning inside output): attempts only.
-_STATED = {"stated_input_tokens": "StatedInputTokens", "stated_output_tokens": "StatedOutputTokens"}
+# The token counts summed over attempts; stated_*: input and output as the spans state them (cache reads inside
+# input, reasoning inside output), attempts only.
+_SUMMED = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
+           "total_tokens", "stated_input_tokens", "stated_output_tokens")
 
 
 def from_row(row: dict[str, Any]) -> Cost:
     """A cost row (``read/attempt_cost_columns.sql`` or ``read/costs_by_span.sql``)."""
     usd = row["CostUsd"]
-    return Cost(usd=None if usd is None else round(float(usd), 10), unpriced_steps=int(row["UnpricedSteps"]),
-                reported_usd=round(float(row["ReportedCostUsd"] or 0), 10),
-                **{field: int(row[col]) for field, col in _TOKENS.items()},
-                **{field: int(row.get(col) or 0) for field, col in _STATED.items()},
-                model=row.get("Model", ""), priced_as=row.get("PricedAs") or None)
+    return built(Cost, usd=None if usd is None else round(float(usd), 10), unpriced_steps=int(row["UnpricedSteps"]),
+                 reported_usd=round(float(row["ReportedCostUsd"] or 0), 10),
+                 input_tokens=int(row["InputTokens"]), cache_read_tokens=int(row["CacheReadTokens"]),
+                 cache_write_tokens=int(row["CacheWriteTokens"]), output_tokens=int(row["OutputTokens"]),
+                 reasoning_tokens=int(row["ReasoningTokens"]), total_tokens=int(row["TotalTokens"]),
+                 stated_input_tokens=int(row.get("StatedInputTokens") or 0),
+                 stated_output_tokens=int(row.get("StatedOutputTokens") or 0),
+                 model=row.get("Model", ""), priced_as=row.get("PricedAs") or None)
 
 
 def total(parts: list[Cost]) -> Cost:
@@ -39,7 +41,7 @@ def total(parts: list[Cost]) -> Cost:
     priced = [p.usd for p in parts if p.usd is not None]
     unpriced = sum(p.unpriced_steps for p in parts)
     usd = round(sum(priced), 10) if priced or not unpriced else None
-    sums = {f: sum(getattr(p, f) for p in parts) for f in (*_TOKENS, *_STATED)}
+    sums = {f: sum(getattr(p, f) for p in parts) for f in _SUMMED}
     return Cost(usd=usd, unpriced_steps=unpriced, reported_usd=round(sum(p.reported_usd for p in parts), 10), **sums)
 
 

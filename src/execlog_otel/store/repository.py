@@ -279,8 +279,16 @@ class Repository:
     def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, dict[str, Cost]]]:
         """execution id -> its latest attempt's rollup, and execution id -> attempt trace id -> what it cost
         (every attempt of a retried execution: ``earlier_attempts``)."""
-        params = {"since": min(int(r["StartNs"]) for r in rows),
-                  "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
+        params: dict[str, Any] = {"since": min(int(r["StartNs"]) for r in rows),
+                                  "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
+        # When every latest attempt has ended, their rollups (and their earlier attempts') start before the
+        # last end: the day partitions after it are not read (a 24-hour range or an execution weeks back read
+        # every partition up to today).
+        ends = [int(r.get("AttemptEndNs") or 0) for r in rows]
+        until = sqlfiles.Fragment("")
+        if all(ends):
+            params["until"] = max(ends)
+            until = sqlfiles.Fragment("AND r.Start <= fromUnixTimestamp64Nano({until:Int64}) + INTERVAL 1 HOUR")
         latest = {r["TraceId"] for r in rows}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
         if params["retried"]:  # their earlier attempts are looked up only when there are any
@@ -288,7 +296,7 @@ class Repository:
                 execution_of.setdefault(trace_id, execution_id)
         rollups: dict[str, Rollup] = {}
         per_attempt: dict[str, dict[str, Cost]] = {}
-        for f in self._rows("page_facts", {**params, "traces": list(execution_of)}):
+        for f in self._rows("page_facts", {**params, "traces": list(execution_of)}, until=until):
             trace_id = f["TraceId"]
             if trace_id in latest:
                 rollups[execution_of[trace_id]] = records.rollup(f)
@@ -533,7 +541,7 @@ class Repository:
         tell is taken to hold some."""
         if self._has_logs:
             return lambda: True
-        reading = self._submit("logs_kept", {"db": self.store.database})
+        reading = self._submit("logs_kept", {})
 
         def kept() -> bool:
             try:

@@ -16,10 +16,10 @@ SELECT
     PricedAs != '' AS Priced,
     PricedAs,
     {fact.has_tokens} AS HasTokens,
-    HasTokens AND NOT Priced AS Unpriced,
+    {fact.step_unpriced} AS Unpriced,
     {fact.uncached_input_tokens} AS UncachedInputTokens,
     {fact.visible_output_tokens} AS VisibleOutputTokens,
     if(Priced, StoredTokenCostUsd, NULL) AS TokenCostUsd,
-    if(Unpriced, NULL, coalesce(TokenCostUsd, 0) + coalesce(ReportedCostUsd, 0)) AS CostUsd
+    {fact.step_cost_usd} AS CostUsd
 -- The stored column is renamed: this view's TokenCostUsd is NULL without a price, and an alias would shadow it.
 FROM (SELECT * EXCEPT (TokenCostUsd), TokenCostUsd AS StoredTokenCostUsd FROM {database}.execlog_llm_usage)
