@@ -279,8 +279,8 @@ class Repository:
     def _page_facts(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Rollup], dict[str, dict[str, Cost]]]:
         """execution id -> its latest attempt's rollup, and execution id -> attempt trace id -> what it cost
         (every attempt of a retried execution: ``earlier_attempts``)."""
-        params: dict[str, Any] = {"since": min(int(r["StartNs"]) for r in rows),
-                                  "retried": [r["ExecutionId"] for r in rows if r["Attempt"] > 1]}
+        params: dict[str, Any] = {"since": min(int(r["StartNs"]) for r in rows)}
+        retried = [r["ExecutionId"] for r in rows if r["Attempt"] > 1]
         # When every latest attempt has ended, their rollups (and their earlier attempts') start before the
         # last end: the day partitions after it are not read (a 24-hour range or an execution weeks back read
         # every partition up to today).
@@ -291,8 +291,9 @@ class Repository:
             until = sqlfiles.Fragment("AND r.Start <= fromUnixTimestamp64Nano({until:Int64}) + INTERVAL 1 HOUR")
         latest = {r["TraceId"] for r in rows}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
-        if params["retried"]:  # their earlier attempts are looked up only when there are any
-            for trace_id, execution_id in self._tuples("earlier_attempts", params):
+        if retried:  # their earlier attempts are looked up only when there are any
+            for trace_id, execution_id in self._tuples("earlier_attempts", {"since": params["since"],
+                                                                             "retried": retried}):
                 execution_of.setdefault(trace_id, execution_id)
         rollups: dict[str, Rollup] = {}
         per_attempt: dict[str, dict[str, Cost]] = {}
