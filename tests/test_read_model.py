@@ -109,7 +109,7 @@ def test_a_step_tree_is_freed_as_soon_as_it_is_dropped():
 
 
 def test_a_step_built_on_the_fast_path_has_every_field_of_the_model():
-    """``model.built`` skips the dataclass's __init__: a step made so must still have each field, equal to one
+    """``model.construct`` skips the dataclass's __init__: a step made so must still have each field, equal to one
     made by the constructor."""
     (_, [step], _) = records.step_tree([_span_row("root", "", 0), _span_row("a", "root", 5)])
     assert set(vars(step)) == {f.name for f in dataclasses.fields(Step)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from execlog_otel.store.model import Cost, built
+from execlog_otel.store.model import Cost, construct
 
 # The token counts summed over attempts; stated_*: input and output as the spans state them (cache reads inside
 # input, reasoning inside output), attempts only.
@@ -24,14 +24,15 @@ _SUMMED = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_to
 def from_row(row: dict[str, Any]) -> Cost:
     """A cost row (``read/attempt_cost_columns.sql`` or ``read/costs_by_span.sql``)."""
     usd = row["CostUsd"]
-    return built(Cost, usd=None if usd is None else round(float(usd), 10), unpriced_steps=int(row["UnpricedSteps"]),
-                 reported_usd=round(float(row["ReportedCostUsd"] or 0), 10),
-                 input_tokens=int(row["InputTokens"]), cache_read_tokens=int(row["CacheReadTokens"]),
-                 cache_write_tokens=int(row["CacheWriteTokens"]), output_tokens=int(row["OutputTokens"]),
-                 reasoning_tokens=int(row["ReasoningTokens"]), total_tokens=int(row["TotalTokens"]),
-                 stated_input_tokens=int(row.get("StatedInputTokens") or 0),
-                 stated_output_tokens=int(row.get("StatedOutputTokens") or 0),
-                 model=row.get("Model", ""), priced_as=row.get("PricedAs") or None)
+    return construct(Cost, usd=None if usd is None else round(float(usd), 10),
+                     unpriced_steps=int(row["UnpricedSteps"]),
+                     reported_usd=round(float(row["ReportedCostUsd"] or 0), 10),
+                     input_tokens=int(row["InputTokens"]), cache_read_tokens=int(row["CacheReadTokens"]),
+                     cache_write_tokens=int(row["CacheWriteTokens"]), output_tokens=int(row["OutputTokens"]),
+                     reasoning_tokens=int(row["ReasoningTokens"]), total_tokens=int(row["TotalTokens"]),
+                     stated_input_tokens=int(row.get("StatedInputTokens") or 0),
+                     stated_output_tokens=int(row.get("StatedOutputTokens") or 0),
+                     model=row.get("Model", ""), priced_as=row.get("PricedAs") or None)
 
 
 def total(parts: list[Cost]) -> Cost:

@@ -60,6 +60,8 @@ _DAY_NS = 86_400 * 10**9
 # a few ms; a page ordered by start is usually full within the latest day or week, so those are
 # tried first (benchmarks/ measures it). Rows outside a window all sort after the rows inside it.
 START_WINDOWS_NS = (_DAY_NS, 7 * _DAY_NS)
+# The end bound of a read whose attempts may still be running (2116-01-01: DateTime64(9) reaches 2262).
+NO_END_NS = 2**62
 
 _SORT_BY_START = "toUnixTimestamp64Nano(Start)"
 _SORT_BY_DURATION = sqlfiles.Fragment("greatest({duration_ns}, 0)")
@@ -283,12 +285,9 @@ class Repository:
         retried = [r["ExecutionId"] for r in rows if r["Attempt"] > 1]
         # When every latest attempt has ended, their rollups (and their earlier attempts') start before the
         # last end: the day partitions after it are not read (a 24-hour range or an execution weeks back read
-        # every partition up to today).
+        # every partition up to today). A running one may still get steps: no bound then.
         ends = [int(r.get("AttemptEndNs") or 0) for r in rows]
-        until = sqlfiles.Fragment("")
-        if all(ends):
-            params["until"] = max(ends)
-            until = sqlfiles.Fragment("AND r.Start <= fromUnixTimestamp64Nano({until:Int64}) + INTERVAL 1 HOUR")
+        params["until"] = max(ends) if all(ends) else NO_END_NS
         latest = {r["TraceId"] for r in rows}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
         if retried:  # their earlier attempts are looked up only when there are any
@@ -297,7 +296,7 @@ class Repository:
                 execution_of.setdefault(trace_id, execution_id)
         rollups: dict[str, Rollup] = {}
         per_attempt: dict[str, dict[str, Cost]] = {}
-        for f in self._rows("page_facts", {**params, "traces": list(execution_of)}, until=until):
+        for f in self._rows("page_facts", {**params, "traces": list(execution_of)}):
             trace_id = f["TraceId"]
             if trace_id in latest:
                 rollups[execution_of[trace_id]] = records.rollup(f)
