@@ -227,3 +227,35 @@ def test_upgrade_gives_existing_stores_the_derived_connector_query(ch_client):
         assert "db.system.name" in _create(store, "execlog_trace_rollups_mv")
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+FORCE_MERGED = ("execlog_trace_rollups", "execlog_trace_usage", "execlog_executions", "execlog_attempts")
+
+
+def _parts_per_partition(store: Store, table: str) -> list[int]:
+    return [r[0] for r in store.pool.query(
+        "SELECT count() FROM system.parts WHERE active AND database = {db:String} AND table = {t:String}"
+        " GROUP BY partition_id ORDER BY partition_id", parameters={"db": store.database, "t": table}).result_rows]
+
+
+def test_the_derived_tables_merge_each_past_day_into_one_part_by_themselves(store):
+    """Migration 039: a day's parts of the tables read by key with FINAL or GROUP BY are merged into one once
+    they are all older than the setting (600 s; lowered here so the engine's own background merge is seen)."""
+    for table in FORCE_MERGED:
+        create = _create(store, table)
+        assert "min_age_to_force_merge_seconds = 600" in create and "min_age_to_force_merge_on_partition_only = 1" in create
+    day = time.time_ns() - 3 * 86400 * 10**9
+    for i in range(3):  # three inserts of the same day: the priced steps' rows too (execlog_trace_usage)
+        store.insert_span_columns(_span_rows(uuid.uuid4().hex, day + i * 10**9).columns)
+    # Three parts the merge selector leaves alone (it may merge the rollups' six small ones at once).
+    assert _parts_per_partition(store, "execlog_trace_usage") == [3]
+    for table in FORCE_MERGED:
+        store.pool.command(f"ALTER TABLE {store.table(table)} MODIFY SETTING min_age_to_force_merge_seconds = 1")
+    parts = {}
+    for _ in range(120):
+        parts = {table: _parts_per_partition(store, table) for table in FORCE_MERGED}
+        if all(p == [1] for p in parts.values()):
+            break
+        time.sleep(0.5)
+    assert parts == {table: [1] for table in FORCE_MERGED}
+    assert store.pool.query(f"SELECT count() FROM {store.table('execlog_trace_rollups')}").result_rows == [(3,)]
