@@ -162,10 +162,12 @@ class Repository:
         return self.store.pool.query(self._sql(name, **fragments), parameters=params,
                                      settings=self.settings).result_rows
 
-    def _submit(self, name: str, params: dict[str, Any], **fragments: object) -> Future[QueryResult]:
+    def _submit(self, name: str, params: dict[str, Any], threads: int | None = None,
+                **fragments: object) -> Future[QueryResult]:
         """The named query started on another client of the pool (``result()`` waits for it): for reads that
-        do not depend on the ones the caller makes meanwhile."""
-        return self.store.pool.submit(self._sql(name, **fragments), parameters=params, settings=self.settings)
+        do not depend on the ones the caller makes meanwhile; ``threads`` caps the threads it reads with."""
+        settings = self.settings if threads is None else {**self.settings, "max_threads": threads}
+        return self.store.pool.submit(self._sql(name, **fragments), parameters=params, settings=settings)
 
     def _rows_later(self, name: str, params: dict[str, Any], **fragments: object) -> Callable[[], list[dict[str, Any]]]:
         """``_rows``, started now on another client (``_submit``); calling the result waits for the rows."""
@@ -192,8 +194,11 @@ class Repository:
         counting = None
 
         def count_meanwhile() -> Future[QueryResult]:
-            # The count does not depend on the page: it runs while the page (or its facts) is read.
-            return self._submit("executions_count", count_params, where=_where(count_where), **self._count_shape(f))
+            # The count does not depend on the page: it runs while the page (or its facts) is read, on one
+            # thread so that it leaves the other cores to the page the user waits for (it stops at COUNT_CAP;
+            # status filter at 1 M spans, in-process, eight alternations: 28.5 -> 27.3 ms per request).
+            return self._submit("executions_count", count_params, threads=1, where=_where(count_where),
+                                **self._count_shape(f))
         if not f.q:
             counting = count_meanwhile()
             rows = self._page_rows(f, where, params, windows)
