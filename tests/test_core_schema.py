@@ -243,7 +243,8 @@ def test_the_derived_tables_merge_each_past_day_into_one_part_by_themselves(stor
     they are all older than the setting (600 s; lowered here so the engine's own background merge is seen)."""
     for table in FORCE_MERGED:
         create = _create(store, table)
-        assert "min_age_to_force_merge_seconds = 600" in create and "min_age_to_force_merge_on_partition_only = 1" in create
+        assert "min_age_to_force_merge_seconds = 600" in create
+        assert "min_age_to_force_merge_on_partition_only = 1" in create
     day = time.time_ns() - 3 * 86400 * 10**9
     for i in range(3):  # three inserts of the same day: the priced steps' rows too (execlog_trace_usage)
         store.insert_span_columns(_span_rows(uuid.uuid4().hex, day + i * 10**9).columns)
