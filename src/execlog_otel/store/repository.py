@@ -132,7 +132,7 @@ class Repository:
             "database": store.database,
             "execution_columns": sqlfiles.Fragment(sqlfiles.statement("read/execution_columns")),
             "duration_ns": sqlfiles.Fragment(sqlfiles.statement("read/duration_ns")),
-            "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs")),
+            "execution_costs": sqlfiles.Fragment(sqlfiles.statement("read/execution_costs", **_SUMMED_COST_PARTS)),
             "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns",
                                                                          **_SUMMED_COST_PARTS)),
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
