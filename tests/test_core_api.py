@@ -122,6 +122,7 @@ def test_retry_attempts_are_one_execution_with_the_latest_status(client, store):
     ("cursor=%%%", "not a cursor"),
     ("sort=name", "started_at, duration or cost"),
     ("from=2026-01-02&to=2026-01-01", "from is later than to"),
+    ("from=1&to=0", "from is later than to"),  # epoch milliseconds: 0 is a time, not "no bound"
 ])
 def test_bad_filters_get_400_with_a_message(client, query, message):
     resp = client.get(f"/api/executions?{query}")

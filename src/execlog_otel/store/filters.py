@@ -69,7 +69,7 @@ class ListFilter:
             raise QueryError(f"order={self.order!r}: expected asc or desc")
         if self.q and len(self.q) > MAX_SEARCH:
             raise QueryError(f"q: search text is limited to {MAX_SEARCH} characters")
-        if self.from_ns and self.to_ns and self.from_ns > self.to_ns:
+        if self.from_ns is not None and self.to_ns is not None and self.from_ns > self.to_ns:
             raise QueryError("from is later than to")
 
     @property
