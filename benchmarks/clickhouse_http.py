@@ -24,7 +24,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import SIZES, emit, log, merge_past_days, wait_merges
+from benchmarks.common import SIZES, emit, log, settle
 from benchmarks.dataset import open_or_generate
 from benchmarks.listing_detail import DATA_ROOT, data_dir_for
 from benchmarks.stats import summary
@@ -75,10 +75,7 @@ def _post(url: str, sql: str) -> float:
 
 def run(executions: int, repeats: int, data_dir: Path) -> dict:
     store, ds = open_or_generate(data_dir, executions, log=log)
-    merged = merge_past_days(store.pool, store.database)
-    waited = wait_merges(store.pool, store.database)
-    log(f"{ds.spans:,} spans; {merged} day partitions merged as the store merges them (migration 039); "
-        f"merges settled after {waited:.0f} s")
+    settle(store.pool, store.database, ds.spans)
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database,
                                  clickhouse_http_port="0", query_timeout_s=60)
     direct_client = connect(settings.store_url)

@@ -122,6 +122,16 @@ def wait_merges(client: Any, database: str, timeout_s: float = 600) -> float:
     return time.perf_counter() - t
 
 
+def settle(client: Any, database: str, spans: int) -> float:
+    """A measured dataset's store made ready: past days merged as the store keeps them (``merge_past_days``),
+    then background merges settled (``wait_merges``); seconds waited."""
+    merged = merge_past_days(client, database)
+    waited = wait_merges(client, database)
+    log(f"{spans:,} spans; {merged} day partitions merged as the store merges them (migration 039); "
+        f"merges settled after {waited:.0f} s")
+    return waited
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without ``EXECLOG_*`` and ``OTEL_*`` settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECLOG_", "OTEL_"))}

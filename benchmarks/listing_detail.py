@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import SIZES, emit, log, merge_past_days, wait_merges
+from benchmarks.common import SIZES, emit, log, settle
 from benchmarks.dataset import open_or_generate, project_name
 from benchmarks.stats import summary
 from benchmarks.storage import bytes_per_span
@@ -55,10 +55,7 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
     """``cases_prefixes``: measure only the request kinds whose names start with one of them (all when empty)."""
     # The store as execlog serve opens it: a client per worker thread, so a request's reads run side by side.
     store, ds = open_or_generate(data_dir, executions, log=log, pool_size=THREADS)
-    merged = merge_past_days(store.pool, store.database)
-    waited = wait_merges(store.pool, store.database)
-    log(f"{ds.spans:,} spans; {merged} day partitions merged as the store merges them (migration 039); "
-        f"merges settled after {waited:.0f} s")
+    waited = settle(store.pool, store.database, ds.spans)
     # A generous query budget: a slow request is measured, not cancelled.
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0,
                                  query_timeout_s=120.0)
