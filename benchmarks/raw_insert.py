@@ -15,11 +15,12 @@ import time
 
 from benchmarks.common import SIZES, emit, log, readable_spans
 from benchmarks.stats import summary
+from execlog_otel.ingest.sink import DIRECT_INSERT
 from execlog_otel.store.rows import COLUMNS, SpanColumns
 from execlog_otel.store.store import Store
 
 RAW_BATCH = 8192
-INSERT_SETTINGS = {"insert_deduplicate": 0}  # what the server's writer sends for a first insert
+INSERT_SETTINGS = DIRECT_INSERT  # what the server's writer sends for a first insert
 
 
 def run(size_name: str) -> dict:

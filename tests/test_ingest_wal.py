@@ -19,8 +19,18 @@ from tests.reliability_support import span_ids
 
 from execlog_otel.ingest import dead_letter as dl
 from execlog_otel.ingest.sink import StoreSink, request_hash
-from execlog_otel.ingest.wal import HEADER_SIZE, MAGIC, Wal, WalError, encode_payload, encode_record, read_status
+from execlog_otel.ingest.wal import (
+    ARROW,
+    HEADER_SIZE,
+    MAGIC,
+    Wal,
+    WalError,
+    encode_payload,
+    encode_record,
+    read_status,
+)
 from execlog_otel.ingest.writer import LogWriter
+from execlog_otel.store import span_arrow
 from execlog_otel.store.rows import COLUMNS, SpanColumns
 
 
@@ -33,6 +43,13 @@ def columns_for(ids: list[tuple[str, str]], parent: str = "", name: str = "step"
                         resource={"service.name": "svc"}, scope_name="t", scope_version="", attributes={"k": "v"},
                         status_code="Unset", status_message="")
     return cols
+
+
+def first_name(wal: Wal, rec) -> str:
+    """The span name of a record's first row, read back from the log (spans are kept as Arrow streams)."""
+    table, names, columns = wal.read(rec)
+    assert table == "otel_traces" and names == COLUMNS
+    return span_arrow.to_columns(columns)[COLUMNS.index("SpanName")][0]
 
 
 def append(wal: Wal, cols: SpanColumns, digest: bytes = bytes(16)):
@@ -76,7 +93,7 @@ def test_log_replays_in_order_across_reopen_and_ignores_a_torn_tail(tmp_path: Pa
     assert "incomplete record" in caplog.text and wal.damaged_records == 0
     seen = []
     while head := wal.head(1):
-        seen.append(wal.read(head[0])[2][COLUMNS.index("SpanName")][0])
+        seen.append(first_name(wal, head[0]))
         wal.mark_done(head)
     assert seen == [f"b{i}" for i in range(1, 12)]
     wal.close()
@@ -95,7 +112,7 @@ def test_log_is_bounded_drops_oldest_counts_and_logs(tmp_path: Path, caplog):
     assert "dropped the oldest" in caplog.text
     kept = []
     while head := wal.head(1):
-        kept.append(int(wal.read(head[0])[2][COLUMNS.index("SpanName")][0][1:]))
+        kept.append(int(first_name(wal, head[0])[1:]))
         wal.mark_done(head)
     assert kept == list(range(40 - len(kept), 40))  # the newest survive, in order
     wal.close()
@@ -148,6 +165,7 @@ def _ids(cols: SpanColumns) -> set[str]:
 
 
 @pytest.mark.parametrize("damage", ["flipped payload byte", "bad header", "valid crc, not the encoding",
+                                    "valid crc, truncated arrow stream", "valid crc, arrow of other rows",
                                     "valid crc, wrong column count", "unknown table"])
 def test_a_damaged_record_loses_only_itself(tmp_path: Path, store, caplog, damage):
     batches, recs = _three_records(tmp_path)
@@ -161,6 +179,12 @@ def test_a_damaged_record_loses_only_itself(tmp_path: Path, store, caplog, damag
     else:
         if damage == "valid crc, not the encoding":
             payload = b"\x00not json at all" * 10
+        elif damage == "valid crc, truncated arrow stream":
+            payload = encode_payload("otel_traces", COLUMNS, batches[1].columns)
+            assert payload.startswith(ARROW)
+            payload = payload[:len(payload) // 2]
+        elif damage == "valid crc, arrow of other rows":  # the stream holds 99 rows, the header says 100
+            payload = encode_payload("otel_traces", COLUMNS, [c[1:] for c in batches[1].columns])
         elif damage == "valid crc, wrong column count":
             payload = encode_payload("otel_traces", COLUMNS, batches[1].columns[:-1])
         else:

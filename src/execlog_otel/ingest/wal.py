@@ -10,7 +10,8 @@ Layout of the directory:
 - ``seg-000000000001.wal`` … append-only segments of records::
 
       magic(4) | payload length(4) | rows(4) | accepted ns(8) | request hash(16) | payload crc32(4) | header crc32(4)
-      payload: JSON {"table": ..., "names": [...], "cols": [[...], ...]}
+      payload: the spans' Arrow stream (``store.span_arrow``) after the prefix ``ARROW``, or for any other
+               table (and spans Arrow cannot take) JSON {"table": ..., "names": [...], "cols": [[...], ...]}
 
   The header has its own checksum, so a damaged length never misleads the reader: after a damaged
   header, recovery searches for the next valid header (the magic is the resynchronisation marker) and
@@ -44,6 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+
+from execlog_otel.store import span_arrow
+from execlog_otel.store.rows import COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +63,12 @@ _SEGMENT = re.compile(r"seg-(\d{12})\.wal")
 _LEGACY = re.compile(r"seg-\d{12}\.(log|done)|spool\.lock|exporter(-\d+)?")
 KNOWN_FILES = {"state.json", "dedup.idx", "dropped.json", "wal.lock", "dead-letter.jsonl", "requeue.request"}
 _IDX = struct.Struct(">16sQ")
+ARROW = b"\x00arrow\n"  # payload prefix of spans kept as an Arrow stream (a JSON payload starts with "{")
+# Rows of a record: column lists, or for spans an Arrow table read from the payload without copying.
+Columns = list[list[Any]] | pa.Table
 # Tables a record may name (each signal's table); a record naming another one is damaged, not retried forever.
-SIGNAL_TABLES: set[str] = {"otel_traces", "otel_logs", "otel_metrics_gauge", "otel_metrics_sum",
+SPANS = "otel_traces"
+SIGNAL_TABLES: set[str] = {SPANS, "otel_logs", "otel_metrics_gauge", "otel_metrics_sum",
                             "otel_metrics_histogram", "otel_metrics_exponential_histogram", "otel_metrics_summary"}
 
 
@@ -81,7 +90,7 @@ class Record:
     rows: int
     accepted_ns: int
     digest: bytes
-    data: tuple[str, list[str], list[list[Any]]] | None = None
+    data: tuple[str, list[str], Columns] | None = None
     maybe_landed: bool = False  # in the batch in flight when the process stopped: check the store first
 
 
@@ -93,7 +102,14 @@ class _Segment:
     digests: list[tuple[bytes, int]] = field(default_factory=list)
 
 
-def encode_payload(table: str, names: list[str], columns: list[list[Any]]) -> bytes:
+def encode_payload(table: str, names: list[str], columns: Columns) -> bytes:
+    if table == SPANS and names == COLUMNS:
+        if isinstance(columns, pa.Table):
+            return ARROW + span_arrow.join([columns])
+        try:
+            return ARROW + span_arrow.encode(columns)
+        except (ValueError, TypeError, OverflowError, UnicodeError):
+            pass  # values Arrow cannot take: kept as JSON, so the writer isolates the rows the store refuses
     data = {"table": table, "names": names, "cols": columns}
     try:
         return orjson.dumps(data)
@@ -102,7 +118,15 @@ def encode_payload(table: str, names: list[str], columns: list[list[Any]]) -> by
         return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def decode_payload(payload: bytes, rows: int) -> tuple[str, list[str], list[list[Any]]]:
+def decode_payload(payload: bytes, rows: int) -> tuple[str, list[str], Columns]:
+    if payload.startswith(ARROW):
+        try:
+            table = span_arrow.read(memoryview(payload)[len(ARROW):])
+        except ValueError as exc:
+            raise DamagedRecord(f"payload is not the log's encoding: {exc}") from None
+        if table.num_rows != rows:
+            raise DamagedRecord(f"payload has {table.num_rows} rows, not {rows}")
+        return SPANS, list(COLUMNS), table
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -396,11 +420,13 @@ class Wal:
             del seen[first]
 
     # --- writing ---------------------------------------------------------------------
-    def append(self, table: str, names: list[str], columns: list[list[Any]], rows: int,
+    def append(self, table: str, names: list[str], columns: Columns, rows: int,
                digest: bytes = NO_HASH) -> Record:
         """Append one record and fsync it (with concurrent appenders: one fsync for the group).
         When this returns, the record survives a crash."""
         payload = encode_payload(table, names, columns)
+        # Kept for the writer: spans as the Arrow table over the payload's bytes (no copy, no list objects).
+        data = decode_payload(payload, rows) if payload.startswith(ARROW) else (table, names, columns)
         now = time.time_ns()
         record = encode_record(payload, rows, now, digest)
         if len(record) > self.max_bytes:
@@ -418,7 +444,7 @@ class Wal:
             seg.pending += 1
             seg.digests.append((digest, now))
             if self._cached_rows + rows <= self.cache_rows:
-                rec.data = (table, names, columns)
+                rec.data = data
                 self._cached_rows += rows
             self._pending.append(rec)
             self._pending_rows += rows
@@ -512,7 +538,7 @@ class Wal:
                 rows += rec.rows
             return out
 
-    def read(self, rec: Record) -> tuple[str, list[str], list[list[Any]]]:
+    def read(self, rec: Record) -> tuple[str, list[str], Columns]:
         """(table, column names, columns) of a record; DamagedRecord when it cannot be read back."""
         if rec.data is not None:
             return rec.data

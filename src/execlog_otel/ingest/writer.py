@@ -13,6 +13,9 @@
   span id) are not written again, and the rows of other tables (logs, metric points), which carry no
   ids, are deduplicated by ClickHouse: each insert into those tables names its rows in the log as its
   ``insert_deduplication_token``.
+- **One core while it keeps up, both when behind.** The materialized views of an insert run one after the
+  other, leaving a core to the receivers, as long as an insert takes less than ``linger_s``; once one takes
+  longer (a backlog), the next ones run them in parallel (``parallel_view_processing``) until it is drained.
 - **It survives anything.** An unexpected exception of one batch is logged and retried after a pause; a
   record that cannot be read back is skipped with a logged, counted loss.
 """
@@ -28,16 +31,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
 from clickhouse_connect.driver.exceptions import DataError, ProgrammingError
 
 from execlog_otel.ingest import dead_letter as dl
-from execlog_otel.ingest.wal import DamagedRecord, Record, Wal
+from execlog_otel.ingest.wal import Columns, DamagedRecord, Record, Wal
+from execlog_otel.store import span_arrow
 from execlog_otel.store.store import SPAN_TABLE, Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
-DEFAULT_LINGER_S = 0.5
+DEFAULT_LINGER_S = 1.0
 # Raised while encoding rows for the insert: the data is at fault, not the store.
 PY_DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, struct.error, KeyError, IndexError,
                   DataError, ProgrammingError)
@@ -63,19 +68,52 @@ def reason_of(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:1000]
 
 
-def _slice(columns: list[list[Any]], lo: int, hi: int) -> list[list[Any]]:
-    return columns if lo == 0 and hi == len(columns[0]) else [c[lo:hi] for c in columns]
+# A batch's rows are column lists, or for spans one Arrow table (``wal.Columns``): the helpers below take both.
+def _row_count(columns: Columns) -> int:
+    if isinstance(columns, pa.Table):
+        return columns.num_rows
+    return len(columns[0]) if columns else 0
+
+
+def _slice(columns: Columns, lo: int, hi: int) -> Columns:
+    if lo == 0 and hi == _row_count(columns):
+        return columns
+    if isinstance(columns, pa.Table):
+        return columns.slice(lo, hi - lo)
+    return [c[lo:hi] for c in columns]
+
+
+def _merge(parts: list[Columns]) -> Columns:
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], pa.Table):
+        return pa.concat_tables(parts)
+    merged = [list(c) for c in parts[0]]
+    for cols in parts[1:]:
+        for target, col in zip(merged, cols, strict=True):
+            target.extend(col)
+    return merged
+
+
+def _as_lists(columns: Columns) -> list[list[Any]]:
+    return span_arrow.to_columns(columns) if isinstance(columns, pa.Table) else columns
+
+
+def _keep(columns: Columns, rows: list[int]) -> Columns:
+    if isinstance(columns, pa.Table):
+        return columns.take(pa.array(rows, type=pa.int64()))
+    return [[c[i] for i in rows] for c in columns]
 
 
 class _Batch:
     """Records of one table being inserted, merged into columns, and the row ranges still to insert."""
 
-    def __init__(self, records: list[Record], table: str, names: list[str], columns: list[list[Any]]):
+    def __init__(self, records: list[Record], table: str, names: list[str], columns: Columns):
         self.records = records
         self.table = table
         self.names = names
         self.columns = columns
-        self.rows = len(columns[0]) if columns else 0
+        self.rows = _row_count(columns)
         self.todo: list[tuple[int, int]] = [(0, self.rows)] if self.rows else []
         self.checked = False
 
@@ -108,6 +146,9 @@ class LogWriter:
         self._stop = False
         self._current: _Batch | None = None
         self._last_insert = 0.0  # monotonic time the last batch began
+        self._behind = False  # the last insert took longer than linger_s: the next one uses every core
+        self._last_append = 0.0  # monotonic time of the last notify (a record appended)
+        self._quiet_s = linger_s / 5
         self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
         self._thread.start()
 
@@ -140,15 +181,17 @@ class LogWriter:
     def _wait_for_work(self) -> bool:
         """Called with the condition held: wait until a batch is due; False when stopping.
 
-        A batch is due when ``batch_rows`` are pending, a flush is asked, or ``linger_s`` has passed since
-        the last insert began: an idle writer inserts a lone request at once (visible at once), a busy
-        one makes at most about one insert per ``linger_s``, each carrying everything that arrived."""
+        A batch is due when ``batch_rows`` are pending, a flush is asked, ``linger_s`` has passed since
+        the last insert began, or nothing was appended for a fifth of it: an idle writer inserts a lone
+        request at once (visible at once), a busy one makes at most about one insert per ``linger_s``, each
+        carrying everything that arrived, and the end of a burst is written without waiting out the linger."""
         while not self._stop:
             pending = self.wal.pending_rows
             if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
                 return True
             if pending:
-                left = self.linger_s - (time.monotonic() - self._last_insert)
+                now = time.monotonic()
+                left = min(self.linger_s - (now - self._last_insert), self._quiet_s - (now - self._last_append))
                 if left <= 0:
                     return True
                 self._cond.wait(left)
@@ -186,7 +229,8 @@ class LogWriter:
                     self._note_failure(exc)
                     return False
                 if hi - lo == 1:
-                    self.dead_letter.add(batch.table, batch.names, batch.columns, lo, reason_of(exc))
+                    self.dead_letter.add(batch.table, batch.names, _as_lists(_slice(batch.columns, lo, hi)), 0,
+                                         reason_of(exc))
                     batch.todo.pop(0)
                 else:
                     mid = (lo + hi) // 2
@@ -216,7 +260,7 @@ class LogWriter:
         """The leading records of ``head`` with the table and columns of the first; None when the first was
         damaged (skipped, marked done: the next call starts after it)."""
         records: list[Record] = []
-        table, names, merged = "", [], []
+        table, names, parts = "", [], []
         for rec in head:
             try:
                 t, n, cols = self.wal.read(rec)
@@ -227,14 +271,12 @@ class LogWriter:
                 self.wal.mark_done([rec])
                 return None
             if not records:
-                table, names, merged = t, n, [list(c) for c in cols] if len(head) > 1 else cols
-            elif t != table or n != names:
+                table, names = t, n
+            elif t != table or n != names or type(cols) is not type(parts[0]):
                 break
-            else:
-                for target, col in zip(merged, cols, strict=True):
-                    target.extend(col)
+            parts.append(cols)
             records.append(rec)
-        return _Batch(records, table, names, merged)
+        return _Batch(records, table, names, _merge(parts))
 
     def _lost(self, rec: Record, why: str) -> None:
         self.wal.damaged_records += 1
@@ -247,7 +289,10 @@ class LogWriter:
         if batch.table != SPAN_TABLE or "TraceId" not in batch.names or not batch.rows:
             return
         ti, si = batch.names.index("TraceId"), batch.names.index("SpanId")
-        tids, sids = batch.columns[ti], batch.columns[si]
+        if isinstance(batch.columns, pa.Table):
+            tids, sids = batch.columns.column(ti).to_pylist(), batch.columns.column(si).to_pylist()
+        else:
+            tids, sids = batch.columns[ti], batch.columns[si]
         have: set[tuple[str, str]] = set()
         for lo in range(0, batch.rows, 10_000):
             rows = self.store.pool.query(
@@ -261,7 +306,7 @@ class LogWriter:
         keep = [i for i in range(batch.rows) if (tids[i], sids[i]) not in have]
         log.warning("%d rows of the batch in flight before the restart are already stored; writing the other %d",
                     batch.rows - len(keep), len(keep))
-        batch.columns = [[c[i] for i in keep] for c in batch.columns]
+        batch.columns = _keep(batch.columns, keep)
         batch.rows = len(keep)
         batch.todo = [(0, batch.rows)] if keep else []
 
@@ -274,13 +319,17 @@ class LogWriter:
         first = batch.records[0]
         return f"execlog-log:{batch.table}:{first.accepted_ns}:{first.seq}:{first.offset}:{lo}:{hi}"
 
-    def _insert(self, table: str, names: list[str], columns: list[list[Any]], token: str = "") -> None:
+    def _insert(self, table: str, names: list[str], columns: Columns, token: str = "") -> None:
         settings = self.insert_settings
         if token:
             settings = {**settings, "insert_deduplicate": 1, "insert_deduplication_token": token}
             if settings.get("async_insert"):
                 settings["async_insert_deduplicate"] = 1
+        if self._behind:
+            settings = {**settings, "parallel_view_processing": 1}
+        began = time.monotonic()
         self.store.insert_columns(table, names, columns, settings=settings)
+        self._behind = time.monotonic() - began > self.linger_s
         self.inserts += 1
 
     def _finish(self, batch: _Batch) -> None:
@@ -319,6 +368,7 @@ class LogWriter:
     # --- callers ----------------------------------------------------------------------
     def notify(self) -> None:
         """A record was appended: wake the writer (it decides whether a batch is due)."""
+        self._last_append = time.monotonic()
         with self._cond:
             self._cond.notify_all()
 

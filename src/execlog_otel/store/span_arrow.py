@@ -1,4 +1,4 @@
-"""Span rows -> an Arrow stream, the encoding the log's writer inserts ``otel_traces`` with.
+"""Span rows -> an Arrow stream: how spans are kept in the write-ahead log and inserted into ``otel_traces``.
 
 clickhouse-connect's insert serialises every value into ClickHouse's Native format in Python: about
 12 µs per span, holding the interpreter lock, which was the largest cost of ``execlog serve``'s ingest.
@@ -8,6 +8,12 @@ the lock. The conversion runs in slices of ``SLICE_ROWS`` rows, so the lock is h
 between slices (one conversion call keeps it until it returns). A request's spans share one resource map
 object: each distinct one is converted once and repeated by Arrow (``take``), not once per span. The same
 bytes suit the embedded engine and a ClickHouse server.
+
+The receiver encodes each request's spans once, before they are acknowledged (``ingest.wal`` keeps the
+stream as the record's payload); the log's writer reads the records back without copying (``read``) and
+joins a batch's streams into one insert (``join``), so the writer thread does no per-span Python work
+while requests wait for the interpreter lock. ``to_columns`` turns a stream back into Python values (the
+dead-letter file, recovery checks).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.ipc
 
 from execlog_otel.store.rows import COLUMNS
 
@@ -63,3 +70,40 @@ def encode(columns: list[list[Any]]) -> bytes:
                       for i, (col, field) in enumerate(zip(columns, SCHEMA, strict=True))]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
     return sink.getvalue().to_pybytes()
+
+
+def read(data: bytes | memoryview) -> pa.Table:
+    """The spans of a stream made by ``encode``, without copying them; ValueError when it is not one."""
+    try:
+        table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    except (pa.ArrowException, OSError) as exc:  # a short stream is an OSError ("expected to read N bytes")
+        raise ValueError(f"not an Arrow stream of spans: {exc}") from None
+    if not table.schema.equals(SCHEMA):
+        raise ValueError("an Arrow stream of other columns than the spans'")
+    return table
+
+
+def join(tables: list[pa.Table]) -> bytes:
+    """One stream of the rows of ``tables`` (each read by ``read`` or a slice of one), for one insert."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, SCHEMA) as writer:
+        for table in tables:
+            writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def to_columns(table: pa.Table) -> list[list[Any]]:
+    """The rows of ``table`` as ``rows.COLUMNS`` lists again: timestamps in nanoseconds, maps as dicts."""
+    out: list[list[Any]] = []
+    for column, field in zip(table.columns, SCHEMA, strict=True):
+        kind = field.type
+        inner = kind.value_type if pa.types.is_list(kind) else kind
+        if pa.types.is_timestamp(inner):
+            column = column.cast(pa.list_(pa.int64()) if pa.types.is_list(kind) else pa.int64())
+        values = column.to_pylist()
+        if pa.types.is_map(kind):
+            values = [dict(v) for v in values]
+        elif pa.types.is_map(inner):
+            values = [[dict(m) for m in v] for v in values]
+        out.append(values)
+    return out
