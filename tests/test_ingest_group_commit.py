@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from pathlib import Path
 
 import requests
@@ -133,3 +134,44 @@ def test_the_writer_converts_each_shared_resource_map_once(store, monkeypatch):
     rows = store.pool.query(f"SELECT ResourceAttributes['service.name'], count() FROM {store.table('otel_traces')} "
                             "GROUP BY 1 ORDER BY 1").result_rows
     assert rows == [("group-commit", 599), ("odd-one", 1)]
+
+
+def _written(sink: StoreSink, rows: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while sink.writer.rows_written < rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sink.writer.rows_written >= rows
+
+
+def test_the_end_of_a_burst_is_written_without_waiting_out_the_linger(store, tmp_path: Path):
+    """A busy writer inserts at most once per linger (15 s here), but once nothing has arrived for a fifth of it
+    (3 s) what is pending goes in: the last requests of a burst are not held for the rest of the linger."""
+    sink = StoreSink(store, Wal(tmp_path, max_bytes=10_000_000), linger_s=15.0)
+    sink.write(_columns(3, "first"))
+    assert _written(sink, 3, 60)  # an idle writer inserts at once
+    sink.write(_columns(4, "last"))  # right after an insert: the linger alone would hold it ~15 s
+    assert _written(sink, 7, 10) and sink.writer.inserts == 2
+    assert _stored(store) == sorted([f"first-{i}" for i in range(3)] + [f"last-{i}" for i in range(4)])
+    sink.close()
+
+
+def test_the_views_run_in_parallel_only_while_the_writer_is_behind(store, tmp_path: Path, monkeypatch):
+    """An insert that took longer than the linger means a backlog: the next insert runs the materialized views
+    in parallel (every core); one that kept up leaves them sequential (a core for the receivers)."""
+    seen: list[dict] = []
+    insert = store.insert_columns
+
+    def observed(table, names, columns, settings=None):
+        seen.append(dict(settings or {}))
+        if len(seen) == 1:
+            time.sleep(2.5)  # the first insert falls behind a 2-second linger
+        return insert(table, names, columns, settings=settings)
+
+    monkeypatch.setattr(store, "insert_columns", observed)
+    sink = StoreSink(store, Wal(tmp_path, max_bytes=10_000_000), linger_s=2.0)
+    for n, tag in enumerate("abc", start=1):
+        sink.write(_columns(2, tag))
+        assert sink.flush(60) and sink.writer.rows_written == 2 * n
+    assert [s.get("parallel_view_processing") for s in seen] == [None, 1, None]
+    assert len(_stored(store)) == 6
+    sink.close()

@@ -275,6 +275,36 @@ def test_a_poison_row_goes_to_the_dead_letter_file_and_nothing_waits_behind_it(t
     wal.close()
 
 
+def test_a_row_the_store_refuses_in_an_arrow_batch_is_isolated_as_it_was_sent(tmp_path: Path, store, monkeypatch):
+    """Spans kept as Arrow streams: the batch is split by slices until the refused row is alone; its dead-letter
+    entry holds the row's own values (nanosecond timestamps, attribute maps), and every other row is stored."""
+    from clickhouse_connect.driver.exceptions import DataError
+
+    wal = Wal(tmp_path, max_bytes=10_000_000)
+    batches = [columns_for(span_ids(25, 11)) for _ in range(2)]
+    bad = batches[1].span_id[7]
+    for cols in batches:
+        assert encode_payload("otel_traces", COLUMNS, cols.columns).startswith(ARROW)
+        append(wal, cols)
+    insert = store.insert_columns
+
+    def refusing(table, names, columns, settings=None):
+        if bad in columns.column("SpanId").to_pylist():  # the store's own refusal, for one row
+            raise DataError("Code: 27. Cannot parse input: this row")
+        return insert(table, names, columns, settings=settings)
+
+    monkeypatch.setattr(store, "insert_columns", refusing)
+    writer = drain(wal, store)
+    assert stored(store) == (49, 49) and bad not in stored_ids(store)
+    (entry,) = list(dl.entries(tmp_path))
+    row = entry["row"]
+    assert row["SpanId"] == bad and "Cannot parse input" in entry["reason"]
+    assert row["Timestamp"] == batches[1].columns[COLUMNS.index("Timestamp")][7]
+    assert row["SpanAttributes"] == {"k": "v"} and row["ResourceAttributes"] == {"service.name": "svc"}
+    writer.close()
+    wal.close()
+
+
 def test_dead_letter_command_lists_exports_and_requeues(tmp_path: Path, store):
     wal = Wal(tmp_path, max_bytes=10_000_000)
     append(wal, poison(3))
@@ -323,8 +353,8 @@ def test_a_batch_inserted_before_a_crash_is_not_written_again(tmp_path: Path, st
     landed = [columns_for(span_ids(20, 9)) for _ in range(3)]
     recs = [append(wal, c) for c in landed]
     wal.begin(recs[:2])  # the first two were in flight ...
-    for c in landed[:2]:
-        store.insert_span_columns(c.columns)  # ... and landed
+    store.insert_span_columns([c[:10] for c in landed[0].columns])  # ... half of the first landed ...
+    store.insert_span_columns(landed[1].columns)  # ... and all of the second
     wal.close()  # crash: never marked done
     wal = Wal(tmp_path, max_bytes=10_000_000)
     drain(wal, store).close()
