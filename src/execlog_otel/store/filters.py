@@ -115,14 +115,50 @@ COST_ABOVE = "ExecutionId IN (SELECT ExecutionId FROM ({execution_costs}) WHERE 
 
 # Full-text search of payloads, opt-in: ``in:payload`` in the search text also matches executions any of
 # whose spans (the root or a step, any attempt) has the text in its input or output, over the listing's
-# time range or else the last PAYLOAD_DAYS days (a scan of those days' spans: no index serves it).
+# time range or else the last PAYLOAD_DAYS days (a scan of those days' span facts: sql/read/payload_matches.sql).
+# The repository reads the matching ids once per listing request and binds them (PAYLOAD_IDS: the bloom
+# filter on ExecutionId serves it, beside the search text's index); past PAYLOAD_MAX_IDS matches the
+# condition is the query itself (PAYLOAD_QUERY), evaluated by each statement.
 PAYLOAD_FLAG = "in:payload"
 PAYLOAD_DAYS = 7
-PAYLOAD_SEARCH = (
-    "ExecutionId IN (SELECT {fact.span_execution_id} FROM {database}.otel_traces"
-    " WHERE Timestamp >= fromUnixTimestamp64Nano({p_from:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({p_to:Int64})"
-    " AND (positionCaseInsensitiveUTF8(SpanAttributes[{attr.INPUT}], {q:String}) > 0"
-    " OR positionCaseInsensitiveUTF8(SpanAttributes[{attr.OUTPUT}], {q:String}) > 0))")
+PAYLOAD_MAX_IDS = 10_000
+PAYLOAD_IDS = "ExecutionId IN {payload_ids:Array(String)}"
+PAYLOAD_QUERY = "ExecutionId IN ({payload_matches})"
+
+
+@dataclass(frozen=True)
+class PayloadSearch:
+    """The payload search of a listing: its text and span time range, and the matching executions once read
+    (``ids``: None when there were more than PAYLOAD_MAX_IDS, so the condition is the query itself)."""
+
+    q: str
+    from_ns: int
+    to_ns: int
+    ids: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, f: ListFilter) -> PayloadSearch | None:
+        """The payload search ``f`` asks for (``in:payload`` and a text), else None."""
+        q, in_payload = split_payload_flag(f.q) if f.q else ("", False)
+        if not (q and in_payload):
+            return None
+        now = time.time_ns()
+        return cls(q, f.from_ns if f.from_ns is not None else now - PAYLOAD_DAYS * 86_400 * 10**9,
+                   f.to_ns if f.to_ns is not None else now + 86_400 * 10**9)
+
+    @property
+    def params(self) -> dict[str, object]:
+        return {"q": self.q, "p_from": self.from_ns, "p_to": self.to_ns}
+
+    def condition(self, params: dict[str, object]) -> str | None:
+        """The listing's condition (binding its values into ``params``); None when no execution matched."""
+        if self.ids is None:
+            params.update(self.params)
+            return PAYLOAD_QUERY
+        if not self.ids:
+            return None
+        params["payload_ids"] = list(self.ids)
+        return PAYLOAD_IDS
 
 
 def split_payload_flag(q: str) -> tuple[str, bool]:
@@ -133,8 +169,9 @@ def split_payload_flag(q: str) -> tuple[str, bool]:
     return " ".join(w for w in words if w != PAYLOAD_FLAG), True
 
 
-def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
-    """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``."""
+def conditions(f: ListFilter, params: dict[str, object], payload: PayloadSearch | None = None) -> list[str]:
+    """The WHERE conditions of ``f`` (fixed texts), binding their values into ``params``; ``payload``: its
+    payload search with the matching ids read (``Repository``), when it asks for one."""
     where = []
     project = f.scope.condition(params)
     if project:
@@ -147,14 +184,13 @@ def conditions(f: ListFilter, params: dict[str, object]) -> list[str]:
     q, in_payload = split_payload_flag(f.q) if f.q else ("", False)
     if q:
         ids = SEARCH_IDS if is_hex_id(q.lower()) else ""
-        payload = f" OR {PAYLOAD_SEARCH}" if in_payload else ""
-        where.append(f"({ids}{SEARCH_TEXT}{payload})")
+        # Not read beforehand: the condition is the query itself.
+        payload = (payload or PayloadSearch.of(f)) if in_payload else None
+        payload_condition = payload.condition(params) if payload is not None else None
+        payload_text = f" OR {payload_condition}" if payload_condition else ""
+        where.append(f"({ids}{SEARCH_TEXT}{payload_text})")
         params["q"] = q
         params["q_like"] = like_pattern(q)
-        if in_payload:
-            now = time.time_ns()
-            params["p_from"] = f.from_ns if f.from_ns is not None else now - PAYLOAD_DAYS * 86_400 * 10**9
-            params["p_to"] = f.to_ns if f.to_ns is not None else now + 86_400 * 10**9
     if f.cost_above is not None:
         where.append(COST_ABOVE)
         params.update(cost_above_nano=round(f.cost_above * 1e9), cost_since=f.from_ns or 0)

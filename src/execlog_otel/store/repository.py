@@ -21,7 +21,7 @@ from clickhouse_connect.driver.query import QueryResult
 from execlog_otel import semconv as sc
 from execlog_otel.store import audit, costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
-from execlog_otel.store.filters import ListFilter, check_execution_id, conditions
+from execlog_otel.store.filters import PAYLOAD_MAX_IDS, ListFilter, PayloadSearch, check_execution_id, conditions
 from execlog_otel.store.insights import priced_usage_fragments
 from execlog_otel.store.model import (
     Attempt,
@@ -136,6 +136,7 @@ class Repository:
             "attempt_cost_columns": sqlfiles.Fragment(sqlfiles.statement("read/attempt_cost_columns",
                                                                          **_SUMMED_COST_PARTS)),
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
+            "payload_matches": sqlfiles.Fragment(sqlfiles.statement("read/payload_matches", limit="")),
         }
         self.pages = StepPages(self)
         self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept_read)
@@ -175,10 +176,20 @@ class Repository:
         return lambda: list(reading.result().named_results())
 
     # --- the listing ---------------------------------------------------------------------------
+    def _payload_search(self, f: ListFilter) -> PayloadSearch | None:
+        """The payload search ``f`` asks for, its matching executions read once (a scan of the span facts'
+        texts, which each statement of the request would otherwise repeat); ids None past PAYLOAD_MAX_IDS."""
+        search = PayloadSearch.of(f)
+        if search is None:
+            return None
+        rows = self._tuples("payload_matches", dict(search.params), limit=f"LIMIT {PAYLOAD_MAX_IDS + 1}")
+        ids = tuple(r[0] for r in rows)
+        return replace(search, ids=ids if len(ids) <= PAYLOAD_MAX_IDS else None)
+
     def page(self, f: ListFilter) -> Page:
         """A page of executions under ``f``, its next cursor, and how many match (bounded at COUNT_CAP)."""
         params: dict[str, Any] = {}
-        where = conditions(f, params)
+        where = conditions(f, params, self._payload_search(f))
         count_where = list(where)
         count_params = dict(params)
         cmp = "<" if f.desc else ">"
@@ -329,7 +340,7 @@ class Repository:
     def totals(self, f: ListFilter) -> Totals:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
         params: dict[str, Any] = {"cost_since": f.from_ns or 0}
-        where = conditions(f, params)
+        where = conditions(f, params, self._payload_search(f))
         if all(c == PROJECT_CONDITION for c in where):
             # Nothing but the projects: the hourly totals hold the tokens and cost (read/totals_by_hour.sql).
             r = self._rows("totals_by_hour", params, where=_where(where),
@@ -398,9 +409,10 @@ class Repository:
         # "next" follows the listing's order; "prev" walks it backwards. Both look in the nearest day first,
         # side by side; a direction that finds nothing there looks in the week, then all, as the listing reads.
         lookups = []
+        payload = self._payload_search(f)
         for key, desc in (("next", f.desc), ("prev", not f.desc)):
             params: dict[str, Any] = {"c_value": value, "c_id": row["ExecutionId"]}
-            where = conditions(f, params)
+            where = conditions(f, params, payload)
             cmp, direction = ("<", "DESC") if desc else (">", "ASC")
             where.append(f"({sort_expr}, ExecutionId) {cmp} ({{c_value:Int64}}, {{c_id:String}})")
             # A live execution's duration grows between the two reads: never answer with itself.
@@ -450,7 +462,7 @@ class Repository:
         Bounded like the listing's count: at most COUNT_CAP + 1 executions are read, and ``capped`` says
         when the counts are a lower bound."""
         params: dict[str, Any] = {}
-        where = conditions(f.without_status(), params)
+        where = conditions(f.without_status(), params, self._payload_search(f))
         rows = self._tuples("status_facets", params, where=_where(where), count_cap_plus_one=COUNT_CAP + 1)
         counts = {status: int(n) for status, n in rows}
         return StatusCounts(counts={s.value: counts.get(s.value, 0) for s in sc.Status},
