@@ -293,3 +293,13 @@ def test_http_requests_under_a_model_call_belong_to_it(server, store):
                              "WHERE TraceId = {t:String} ORDER BY StepName",
                              parameters={"t": item["id"]}).result_rows
     assert [tuple(r) for r in steps] == [("POST", 0), ("chat gpt-4o", 0)]
+
+
+@pytest.mark.parametrize("client", ["openinference", "traceloop", "openlit", "genai"])
+def test_in_payload_finds_what_each_client_recorded_as_input_or_output(server, client):
+    """A search with in:payload finds the turn by text that only its payloads hold (the tool's answer), in
+    whatever attributes or events the client wrote it."""
+    item, _ = received(server.url, client)
+    assert [i["id"] for i in listed(server.url, q="SUNNY, 21 in:payload")] == [item["id"]]
+    assert listed(server.url, q="sunny, 21") == []
+    assert listed(server.url, q="snowy in:payload") == []
