@@ -184,11 +184,11 @@ def conditions(f: ListFilter, params: dict[str, object], payload: PayloadSearch 
     q, in_payload = split_payload_flag(f.q) if f.q else ("", False)
     if q:
         ids = SEARCH_IDS if is_hex_id(q.lower()) else ""
-        # Not read beforehand: the condition is the query itself.
+        # A payload search whose ids were not read beforehand has the query itself as its condition.
         payload = (payload or PayloadSearch.of(f)) if in_payload else None
         payload_condition = payload.condition(params) if payload is not None else None
-        payload_text = f" OR {payload_condition}" if payload_condition else ""
-        where.append(f"({ids}{SEARCH_TEXT}{payload_text})")
+        or_payload = f" OR {payload_condition}" if payload_condition else ""
+        where.append(f"({ids}{SEARCH_TEXT}{or_payload})")
         params["q"] = q
         params["q_like"] = like_pattern(q)
     if f.cost_above is not None:
