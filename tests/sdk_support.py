@@ -35,9 +35,20 @@ class Api:
         items = self.list(name=name, **params)
         return items[0] if items else None
 
+    def wait_until(self, name: str, condition, what: str, timeout: float = 20.0) -> dict:
+        """The newest execution named ``name`` once ``condition`` holds for it; on timeout the error shows the
+        last one seen, so a failure says what the listing answered instead."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.by_name(name)
+            if last and condition(last):
+                return last
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the listing's last answer: {last!r}")
+
     def wait_status(self, name: str, status: str) -> dict:
-        return wait_for(lambda: (lambda i: i if i and i["status"] == status else None)(self.by_name(name)),
-                        f"{name} to be {status}")
+        return self.wait_until(name, lambda i: i["status"] == status, f"{name} to be {status}")
 
     def detail(self, execution_id: str) -> dict:
         return get_json(f"{self.url}/api/executions/{execution_id}")

@@ -218,7 +218,7 @@ def test_execlog_prices_lists_prices_in_force_and_models_without_one(store, writ
 
 def test_step_cost_usd_in_the_sdk_is_summed_with_token_costs(server):
     import execlog_otel as ex
-    from sdk_support import Api, wait_for
+    from sdk_support import Api
 
     with pytest.raises(ValueError, match="cost_usd"):
         ex.step("x", cost_usd=-1)
@@ -237,8 +237,7 @@ def test_step_cost_usd_in_the_sdk_is_summed_with_token_costs(server):
     finally:
         handle.shutdown()
     api = Api(server.url)
-    item = wait_for(lambda: (lambda i: i if i and i.get("cost_usd") else None)(api.by_name("paying-agent")),
-                    "the agent's cost")
+    item = api.wait_until("paying-agent", lambda i: i.get("cost_usd"), "the agent's cost")
     assert item["cost_usd"] == pytest.approx(0.005 + 0.02 + 0.15)
     steps = {st["name"]: st["cost_usd"] for st in api.detail(item["id"])["steps"]}
     assert steps == {"geocode": pytest.approx(0.005), "enrich": pytest.approx(0.02), "answer": pytest.approx(0.15)}

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from celery import Celery
+from celery import Celery, signals
 from celery.contrib.testing.worker import start_worker
 
 import execlog_otel as ex
@@ -65,8 +65,16 @@ def test_pending_running_success_visible_live_with_task_id_as_execution_id(telem
 
 
 def test_celery_retries_are_attempts_of_one_execution(telemetry, server, app):
+    """Also when the next attempt starts before the worker has finished the previous one (a busy worker:
+    the retry's message is sent before the previous run's last signals)."""
     api = Api(server.url)
     calls: list[int] = []
+
+    def busy_after_first_retry(sender=None, request=None, **_):
+        if request is not None and request.retries == 0:
+            time.sleep(1.0)  # attempt 2 (countdown 0.05) starts on the other worker thread meanwhile
+
+    signals.task_retry.connect(busy_after_first_retry, weak=False)
 
     @app.task(bind=True, name="jobs.flaky", max_retries=3)
     def flaky(self, n: int) -> int:
@@ -75,11 +83,14 @@ def test_celery_retries_are_attempts_of_one_execution(telemetry, server, app):
             raise self.retry(exc=ConnectionError(f"try {len(calls)}"), countdown=0.05)
         return n * 2
 
-    with worker(app):
-        assert flaky.delay(21).get(timeout=30) == 42
+    try:
+        with worker(app):
+            assert flaky.delay(21).get(timeout=30) == 42
+    finally:
+        signals.task_retry.disconnect(busy_after_first_retry)
     telemetry.force_flush()
-    item = wait_for(lambda: (lambda i: i if i and i["status"] == "Success" and i["attempt"] == 3 else None)(
-        api.by_name("jobs.flaky")), "third attempt to succeed")
+    item = api.wait_until("jobs.flaky", lambda i: i["status"] == "Success" and i["attempt"] == 3,
+                          "the third attempt to succeed")
     attempts = api.detail(item["id"])["attempts"]
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "Failed"), (2, "Failed"), (3, "Success")]
     assert len(api.list(name="jobs.flaky")) == 1
@@ -111,7 +122,7 @@ def test_failure_time_budget_and_expiry(telemetry, server, app):
     telemetry.force_flush()
     failed = api.wait_status("jobs.broken", "Failed")
     assert failed["status_message"] == "KeyError: 'sku'"
-    rejected = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("jobs.slow")), "slow end")
+    rejected = api.wait_until("jobs.slow", lambda i: i["ended_at"], "slow end")
     assert rejected["status"] == "Rejected" and "time budget" in rejected["status_message"]
     gone = api.wait_status("jobs.expired", "Rejected")
     assert "expired" in gone["status_message"]
@@ -139,8 +150,7 @@ def test_a_retry_from_the_viewer_reruns_the_task_as_the_next_attempt(telemetry, 
     with ex.attempt_of(first["id"], 2, first_root["StartNs"], first_root["SpanId"]):
         assert registered.fn(amount=5) == {"charged": 5}
     telemetry.force_flush()
-    item = wait_for(lambda: (lambda i: i if i and i["attempt"] == 2 else None)(api.by_name("jobs.charge")),
-                    "attempt 2")
+    item = api.wait_until("jobs.charge", lambda i: i["attempt"] == 2, "attempt 2")
     assert item["status"] == "Success" and item["id"] == first["id"]
     assert [a["status"] for a in api.detail(item["id"])["attempts"]] == ["Failed", "Success"]
 

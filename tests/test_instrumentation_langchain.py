@@ -16,7 +16,7 @@ from execlog_otel.sdk import registry
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.repository import Repository
 from execlog_otel.viewer import presenters
-from sdk_support import Api, wait_for
+from sdk_support import Api
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_langgraph" / "agent.py"
 _spec = importlib.util.spec_from_file_location("execlog_example_agent", EXAMPLE)
@@ -103,8 +103,7 @@ def test_a_graph_is_re_runnable_by_name_from_its_recorded_input(telemetry, serve
         output = registry.get("rerunnable-agent").fn(**recorded_input)
     assert output["messages"][0] == {"role": "human", "content": "Weather in Paris?"}
     telemetry.force_flush()
-    item = wait_for(lambda: (lambda i: i if i and i["attempt"] == 2 else None)(api.by_name("rerunnable-agent")),
-                    "attempt 2")
+    item = api.wait_until("rerunnable-agent", lambda i: i["attempt"] == 2, "attempt 2")
     assert item["id"] == first["id"] and item["status"] == "Success" and item["tools"]
 
 

@@ -15,7 +15,7 @@ from execlog_otel.sdk.executions import fingerprint
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.repository import Repository
 from execlog_otel.viewer import presenters
-from sdk_support import Api, wait_for
+from sdk_support import Api
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_sync_timeout_shows_rejected_at_the_deadline_and_ends_rejected(telemetry
         release.set()
         worker.join(30)
     telemetry.force_flush()
-    item = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("slow-export")), "end")
+    item = api.wait_until("slow-export", lambda i: i["ended_at"], "end")
     assert item["status"] == "Rejected"
 
 
@@ -190,7 +190,7 @@ def test_async_timeout_cancels_and_ends_rejected(telemetry, api):
     with pytest.raises(TimeoutError):
         asyncio.run(export())
     telemetry.force_flush()
-    item = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("async-export")), "end")
+    item = api.wait_until("async-export", lambda i: i["ended_at"], "end")
     assert item["status"] == "Rejected"
 
 
@@ -211,7 +211,7 @@ def test_async_context_manager_timeout_and_failure(telemetry, api):
     telemetry.force_flush()
     assert api.wait_status("async-cm-fail", "Failed")["status_message"] == "KeyError: 'missing'"
     assert api.wait_status("async-cm-ok", "Success")["total_tokens"] == 3
-    slow = wait_for(lambda: (lambda i: i if i and i["ended_at"] else None)(api.by_name("async-cm-slow")), "end")
+    slow = api.wait_until("async-cm-slow", lambda i: i["ended_at"], "end")
     assert slow["status"] == "Rejected"
 
 

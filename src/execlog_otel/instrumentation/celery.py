@@ -91,14 +91,23 @@ def _rerun(task: Any) -> Any:
     return rerun
 
 
+RunKey = tuple[str, int]
+
+
+def _run_key(task_id: str, request: Any) -> RunKey:
+    """A run of a task: its id and its retry number. A retry keeps the task id, and its run can start (on
+    another worker thread or process) before the previous run's last signal has been handled."""
+    return task_id, int(getattr(request, "retries", 0) or 0)
+
+
 class _TaskRuns:
-    """Executions of the tasks running in this worker, by task id."""
+    """Executions of the task runs in progress in this worker, by task id and retry number."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.runs: dict[str, Execution] = {}
-        self.errors: dict[str, BaseException] = {}
-        self.retry_reasons: dict[str, str] = {}
+        self.runs: dict[RunKey, Execution] = {}
+        self.errors: dict[RunKey, BaseException] = {}
+        self.retry_reasons: dict[RunKey, str] = {}
 
 
 class CeleryInstrumentor(BaseInstrumentor):
@@ -155,7 +164,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             start = headers.get(START_HEADER)
             if start is None:
                 # A retry re-sends the message from the worker: keep the execution's start.
-                run = self._state.runs.get(task_id)
+                run = self._state.runs.get((task_id, retries - 1))
                 start = run.execution_start_ns if run is not None else time.time_ns()
                 headers[START_HEADER] = start
             record_detached_state(sc.Kind.AUTOMATION, str(headers["task"]),
@@ -209,7 +218,7 @@ class CeleryInstrumentor(BaseInstrumentor):
                 with attempt_of(execution_id, retries + 1, int(start) if start else time.time_ns()):
                     run.start()
             with self._state.lock:
-                self._state.runs[task_id] = run
+                self._state.runs[_run_key(task_id, request)] = run
         except Exception:  # noqa: BLE001 - the task runs whether or not it is recorded
             log.warning("execlog: could not record the start of task %s", task_id, exc_info=True)
 
@@ -217,20 +226,21 @@ class CeleryInstrumentor(BaseInstrumentor):
                  **_: Any) -> None:
         if task_id and exception is not None:
             with self._state.lock:
-                self._state.errors[task_id] = exception
+                self._state.errors[_run_key(task_id, getattr(sender, "request", None))] = exception
 
     def _retry(self, sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
         task_id = getattr(request, "id", None)
         if task_id:
             with self._state.lock:
-                self._state.retry_reasons[task_id] = str(reason)
+                self._state.retry_reasons[_run_key(task_id, request)] = str(reason)
 
     def _postrun(self, sender: Any = None, task_id: str | None = None, task: Any = None, retval: Any = None,
                  state: str | None = None, **_: Any) -> None:
+        key = _run_key(task_id, getattr(task, "request", None)) if task_id else None
         with self._state.lock:
-            run = self._state.runs.pop(task_id, None)
-            error = self._state.errors.pop(task_id, None)
-            reason = self._state.retry_reasons.pop(task_id, None)
+            run = self._state.runs.pop(key, None)
+            error = self._state.errors.pop(key, None)
+            reason = self._state.retry_reasons.pop(key, None)
         if run is None:
             return
         try:
@@ -258,7 +268,7 @@ class CeleryInstrumentor(BaseInstrumentor):
             return
         why = "expired before it ran" if expired else ("terminated" if terminated else "revoked")
         with self._state.lock:
-            run = self._state.runs.pop(task_id, None)
+            run = self._state.runs.pop(_run_key(task_id, request), None)
         try:
             if run is not None:
                 run.set_status(sc.Status.REJECTED, f"Revoked: {why}")

@@ -1,8 +1,8 @@
 -- One row per observation of an execution's state: the root span of a trace
 -- (its final state) or a live-state marker span (Running, Queued, Pending,
 -- Paused while the root is still open). ReplacingMergeTree keeps the newest
--- observation per (Start, ExecutionId); retries carry the first attempt's id
--- and start, so an execution is one row whose state is its latest attempt's. A root that is not
+-- observation per (Start, ExecutionId), newest by facts/observation_version.sql; retries carry the first
+-- attempt's id and start, so an execution is one row whose state is its latest attempt's. A root that is not
 -- execution-like (facts/is_execution_root.sql: a lone HTTP call of an instrumentation library) is no row.
 SELECT
     {fact.execution_id} AS ExecutionId,
@@ -32,7 +32,7 @@ SELECT
     ResourceAttributes[{attr.RESOURCE_RETRY_URL}] AS RetryUrl,
     toUInt8(SpanAttributes[{attr.RETRYABLE}] != 'false') AS Retryable,
     SpanAttributes[{attr.NOT_RETRYABLE_REASON}] AS NotRetryableReason,
-    toUInt64(toUnixTimestamp64Nano(Timestamp) + Duration) AS Version
+    {fact.observation_version} AS Version
 FROM (
     SELECT *, SpanAttributes[{attr.MARKER}] = 'state' AS IsMarker
     FROM {database}.otel_traces
