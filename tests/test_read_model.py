@@ -58,6 +58,29 @@ def test_a_step_failed_by_its_status_counts_as_failed_in_the_listing_and_the_det
     assert listed["connectors"] == [] and [s["connector"] for s in detail["steps"]] == ["", "", ""]
 
 
+def test_the_latest_attempt_is_the_executions_state_even_when_an_earlier_attempt_ends_later(store, settings):
+    """A busy worker can end attempt 1's root after attempts 2 and 3 have ended (a retry is sent before the
+    failed run is wrapped up): the listing and the detail show attempt 3, not the root that ended last."""
+    writer = SpanWriter(store)
+    start = now_ns() - 60 * SECOND
+    eid = "5e1ec7ed0000000000000000000000a1"
+    ends = {1: start + 9 * SECOND, 2: start + 4 * SECOND, 3: start + 6 * SECOND}
+    for attempt in (2, 3, 1):  # stored in the order they ended
+        begin = start + attempt * SECOND
+        writer.execution("late-first-attempt", status="Success" if attempt == 3 else "Failed",
+                         start_ns=begin, duration_ms=(ends[attempt] - begin) / 1e6,
+                         attrs={sc.RETRY_OF: eid, sc.ATTEMPT: attempt,
+                                sc.EXECUTION_START: start})
+    writer.close()
+    client = create_app(settings, store, receiver=False).test_client()
+    listed = client.get("/api/executions?name=late-first-attempt").get_json()["items"]
+    detail = client.get(f"/api/executions/{eid}").get_json()
+    assert [(i["attempt"], i["status"]) for i in listed] == [(3, "Success")]
+    assert (detail["attempt"], detail["status"]) == (3, "Success")
+    assert [(a["attempt"], a["status"]) for a in detail["attempts"]] == [(1, "Failed"), (2, "Failed"),
+                                                                         (3, "Success")]
+
+
 def test_clickhouse_errors_are_told_apart_by_their_code(store):
     with pytest.raises(DatabaseError) as timeout:
         store.pool.query("SELECT sleepEachRow(0.5) FROM numbers(4)", settings={"max_execution_time": 0.2})
