@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Span, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
@@ -46,18 +48,52 @@ class StepSpec:
     children: list[StepSpec] = field(default_factory=list)
 
 
+class _HeldTogether(SimpleSpanProcessor):
+    """Exports each span as it ends, or, inside ``together()``, the spans ended within it as one insert."""
+
+    def __init__(self, exporter: ClickHouseSpanExporter):
+        super().__init__(exporter)
+        self.exporter = exporter
+        self.held: list[ReadableSpan] | None = None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.held is not None:
+            self.held.append(span)
+        else:
+            super().on_end(span)
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        if self.held is not None:  # already inside: the outermost block exports
+            yield
+            return
+        self.held = []
+        try:
+            yield
+        finally:
+            spans, self.held = self.held, None
+            if spans:
+                self.exporter.export(spans)
+
+
 class SpanWriter:
-    """A tracer provider exporting synchronously into ``store``."""
+    """A tracer provider exporting synchronously into ``store``: each execution (root and steps) as one insert,
+    as an SDK's batch would send it, and everything ended inside ``together()`` as one (an insert runs every
+    derived table's view: a span at a time, the viewer data set took 6 s to write)."""
 
     def __init__(self, store: Store, service: str = "viewer-tests", batch: bool = False):
         self.provider = TracerProvider(resource=Resource.create({"service.name": service}))
         exporter = ClickHouseSpanExporter(store=store)
-        # Batches for big executions (one insert per few thousand spans), else one insert per span.
+        self._held = _HeldTogether(exporter)
+        # Batches for big executions (one insert per few thousand spans).
         self.provider.add_span_processor(
             BatchSpanProcessor(exporter, max_queue_size=20_000, max_export_batch_size=5_000,
                                schedule_delay_millis=60_000)
-            if batch else SimpleSpanProcessor(exporter))
+            if batch else self._held)
         self.tracer = self.provider.get_tracer("tests.viewer")
+
+    def together(self) -> AbstractContextManager[None]:
+        return self._held.together()
 
     def close(self) -> None:
         self.provider.shutdown()
@@ -91,11 +127,12 @@ class SpanWriter:
         if input is not None:
             root.set_attribute(sc.INPUT, json.dumps(input))
         root.set_attributes(attrs or {})
-        for spec in steps or []:
-            self._step(root, start_ns, spec)
+        with self.together():
+            for spec in steps or []:
+                self._step(root, start_ns, spec)
+            if end:
+                self.finish(root, status, end_ns=start_ns + int(duration_ms * MS), output=output, error=error)
         trace_id = format(root.get_span_context().trace_id, "032x")
-        if end:
-            self.finish(root, status, end_ns=start_ns + int(duration_ms * MS), output=output, error=error)
         return trace_id, root
 
     def finish(self, root: Span, status: str, *, end_ns: int, output: Any = None, error: str = "") -> None:
@@ -141,7 +178,12 @@ XSS_NAME = '<img src=x onerror="window.__xss=1">'
 
 
 def populate(writer: SpanWriter, base_ns: int | None = None) -> ViewerData:
-    """The shared data set of the viewer tests: every status and shape the pages must show."""
+    """The shared data set of the viewer tests: every status and shape the pages must show (one insert)."""
+    with writer.together():
+        return _populate(writer, base_ns)
+
+
+def _populate(writer: SpanWriter, base_ns: int | None) -> ViewerData:
     t = base_ns or now_ns() - 10 * 60 * SECOND
     d = ViewerData()
     d.order_sync, _ = writer.execution(
