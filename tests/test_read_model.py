@@ -81,6 +81,24 @@ def test_the_latest_attempt_is_the_executions_state_even_when_an_earlier_attempt
                                                                          (3, "Success")]
 
 
+def test_the_detail_shows_the_resource_of_the_root_or_of_the_live_state_marker(store, settings):
+    """The resource attributes are read on the root and state markers only (read/trace_spans.sql): a finished
+    execution shows its root's, a running one its newest marker's, and steps still come whole."""
+    writer = SpanWriter(store, service="resource-shown")
+    start = now_ns() - 60 * SECOND
+    done, _ = writer.execution("finished-run", start_ns=start, steps=[StepSpec("one"), StepSpec("two")])
+    live, root = writer.execution("running-run", start_ns=start + SECOND, end=False)
+    writer.marker(root, "Running", at_ns=start + SECOND + 1_000_000, execution_start_ns=start + SECOND,
+                  name="running-run")
+    writer.close()
+    client = create_app(settings, store, receiver=False).test_client()
+    finished = client.get(f"/api/executions/{done}").get_json()
+    running = client.get(f"/api/executions/{live}").get_json()
+    assert finished["resource"]["service.name"] == "resource-shown"
+    assert [s["name"] for s in finished["steps"]] == ["one", "two"]
+    assert (running["status"], running["resource"]["service.name"]) == ("Running", "resource-shown")
+
+
 def test_clickhouse_errors_are_told_apart_by_their_code(store):
     with pytest.raises(DatabaseError) as timeout:
         store.pool.query("SELECT sleepEachRow(0.5) FROM numbers(4)", settings={"max_execution_time": 0.2})

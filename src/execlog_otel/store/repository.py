@@ -137,6 +137,7 @@ class Repository:
                                                                          **_SUMMED_COST_PARTS)),
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
             "payload_matches": sqlfiles.Fragment(sqlfiles.statement("read/payload_matches", limit="")),
+            "trace_span_columns": sqlfiles.Fragment(sqlfiles.statement("read/trace_span_columns")),
         }
         self.pages = StepPages(self)
         self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept_read)

@@ -1,14 +1,16 @@
 -- The spans of one trace, oldest first, as stored; their derived facts are read beside them by key
 -- (read/span_facts.sql). Resource attributes are only read on the root and state markers (the detail's
--- header): a big execution's thousand copies of the same map would cost more than the rest of its steps.
-SELECT SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, toUnixTimestamp64Nano(Timestamp) AS StartNs,
-       Duration, StatusCode, StatusMessage, SpanAttributes, ScopeName,
-       if(ParentSpanId = '' OR IsMarker, ResourceAttributes, map()) AS Resource,
-       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventTimes,
-       Events.Name AS EventNames, Events.Attributes AS EventAttrs,
-       Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
-       SpanAttributes[{attr.MARKER}] = {marker_state:String} AS IsMarker
-FROM {database}.otel_traces
-WHERE TraceId = {id:String} {time_clause}
-ORDER BY Timestamp, SpanId
+-- header), in a branch of their own: the granules that hold a big execution's steps also hold other traces'
+-- spans, and reading their resource maps took a quarter of the read (1,000 steps at 100 M spans: 153 -> 115 ms).
+-- A state marker is told by its name there (the SDK names every marker so): the name costs nothing to read.
+SELECT * FROM (
+    SELECT {trace_span_columns}, ResourceAttributes AS Resource
+    FROM {database}.otel_traces
+    WHERE TraceId = {id:String} {time_clause} AND (ParentSpanId = '' OR SpanName = {attr.STATE_SPAN_NAME})
+    UNION ALL
+    SELECT {trace_span_columns}, map() AS Resource
+    FROM {database}.otel_traces
+    WHERE TraceId = {id:String} {time_clause} AND NOT (ParentSpanId = '' OR SpanName = {attr.STATE_SPAN_NAME})
+)
+ORDER BY StartNs, SpanId
 LIMIT {limit:UInt32}
