@@ -97,7 +97,7 @@ RunKey = tuple[str, int]
 def _run_key(task_id: str, request: Any) -> RunKey:
     """A run of a task: its id and its retry number. A retry keeps the task id, and its run can start (on
     another worker thread or process) before the previous run's last signal has been handled."""
-    return task_id, int(getattr(request, "retries", 0) or 0)
+    return task_id, int(_header(request, "retries") or 0)
 
 
 class _TaskRuns:
