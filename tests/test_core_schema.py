@@ -260,3 +260,19 @@ def test_the_derived_tables_merge_each_past_day_into_one_part_by_themselves(stor
         time.sleep(0.5)
     assert parts == {table: [1] for table in FORCE_MERGED}
     assert store.pool.query(f"SELECT count() FROM {store.table('execlog_trace_rollups')}").result_rows == [(3,)]
+
+
+def test_an_execution_observed_before_migration_040_takes_its_state_from_rows_stored_after(store):
+    """Migration 040 orders an execution's observations by attempt first (facts/observation_version.sql). Rows
+    stored before it carry the plain end time in nanoseconds as their version; the new versions rank above
+    them, so a run observed Running before the upgrade ends in the state its root, stored after, says."""
+    trace_id, start = uuid.uuid4().hex, time.time_ns() - 60 * 10**9
+    store.insert_span_columns(_span_rows(trace_id, start).columns)  # the root: Success, ended at start + 5 ms
+    table = store.table("execlog_executions")
+    # The Running state an older store derived a moment after the start, with the version it then computed.
+    store.pool.command(f"INSERT INTO {table} SELECT * REPLACE ('Running' AS Status, toDateTime64(0, 9) AS AttemptEnd, "
+                       "toUInt64(toUnixTimestamp64Nano(AttemptStart) + 1000000) AS Version) "
+                       f"FROM {table} WHERE ExecutionId = {{id:String}}", parameters={"id": trace_id})
+    rows = store.pool.query(f"SELECT Status FROM {table} FINAL WHERE ExecutionId = {{id:String}}",
+                            parameters={"id": trace_id}).result_rows
+    assert rows == [("Success",)]
