@@ -86,7 +86,8 @@ def test_the_detail_shows_the_resource_of_the_root_or_of_the_live_state_marker(s
     execution shows its root's, a running one its newest marker's, and steps still come whole."""
     writer = SpanWriter(store, service="resource-shown")
     start = now_ns() - 60 * SECOND
-    done, _ = writer.execution("finished-run", start_ns=start, steps=[StepSpec("one"), StepSpec("two")])
+    done, _ = writer.execution("finished-run", start_ns=start, steps=[StepSpec("one", offset_ms=1),
+                                                                      StepSpec("two", offset_ms=2)])
     live, root = writer.execution("running-run", start_ns=start + SECOND, end=False)
     writer.marker(root, "Running", at_ns=start + SECOND + 1_000_000, execution_start_ns=start + SECOND,
                   name="running-run")
