@@ -13,12 +13,14 @@ def get_json(url: str) -> dict:
         return json.loads(resp.read())
 
 
-def wait_for(predicate, what: str, timeout: float = 20.0):
+def wait_for(read, what: str, timeout: float = 20.0, accept=bool):
+    """``read()`` again until ``accept`` takes what it returned (by default: anything truthy), which is
+    returned; on timeout the error shows the last value read."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        last = predicate()
-        if last:
+        last = read()
+        if accept(last):
             return last
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
@@ -37,15 +39,8 @@ class Api:
 
     def wait_until(self, name: str, condition, what: str, timeout: float = 20.0) -> dict:
         """The newest execution named ``name`` once ``condition`` holds for it; on timeout the error shows the
-        last one seen, so a failure says what the listing answered instead."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = self.by_name(name)
-            if last and condition(last):
-                return last
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; the listing's last answer: {last!r}")
+        last one listed, so a failure says what the listing answered instead."""
+        return wait_for(lambda: self.by_name(name), what, timeout, accept=lambda i: bool(i) and condition(i))
 
     def wait_status(self, name: str, status: str) -> dict:
         return self.wait_until(name, lambda i: i["status"] == status, f"{name} to be {status}")

@@ -53,7 +53,6 @@ class _HeldTogether(SimpleSpanProcessor):
 
     def __init__(self, exporter: ClickHouseSpanExporter):
         super().__init__(exporter)
-        self.exporter = exporter
         self.held: list[ReadableSpan] | None = None
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -73,7 +72,7 @@ class _HeldTogether(SimpleSpanProcessor):
         finally:
             spans, self.held = self.held, None
             if spans:
-                self.exporter.export(spans)
+                self.span_exporter.export(spans)
 
 
 class SpanWriter:
