@@ -23,6 +23,7 @@ import execlog_otel as ex
 from execlog_otel import semconv as sc
 from execlog_otel.config import Settings
 from execlog_otel.store.repository import Repository
+from execlog_otel.store.rows import SpanColumns
 from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
 from execlog_otel.viewer.app import create_app
 from execlog_otel.viewer.auth import hash_password
@@ -299,6 +300,44 @@ def test_pages_are_scoped_and_listings_hide_other_projects(world):
     assert "items" in admin, admin
     assert {p["name"] for p in admin["items"]} == {"alpha", "beta"} and admin["all_projects"] is True
     assert c.get("/projects").status_code == 200
+
+
+def _llm_execution(store, project: str, start_ns: int) -> None:
+    """An agent of ``project`` whose step, tool and model carry the project's name (to spot a leak)."""
+    cols = SpanColumns()
+    trace, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    common = dict(trace_state="", kind="Internal", service_name="svc", scope_name="t", scope_version="",
+                  status_message="", resource={"service.name": "svc", sc.RESOURCE_PROJECT: project})
+    cols.add(start_ns=start_ns, end_ns=start_ns + 10**9, trace_id=trace, span_id=root, parent_span_id="",
+             name=f"agent-{project}", status_code="Unset",
+             attributes={sc.KIND: "agent", sc.EXECUTION_NAME: f"agent-{project}", sc.STATUS: "Failed"}, **common)
+    cols.add(start_ns=start_ns + 10, end_ns=start_ns + 10**8, trace_id=trace, span_id=uuid.uuid4().hex[:16],
+             parent_span_id=root, name=f"step-of-{project}", status_code="Error",
+             attributes={sc.STEP_STATUS: "Failed", sc.GEN_AI_TOOL_NAME: f"tool-of-{project}",
+                         sc.GEN_AI_REQUEST_MODEL: f"model-of-{project}", sc.GEN_AI_USAGE_INPUT_TOKENS: "10",
+                         sc.GEN_AI_USAGE_OUTPUT_TOKENS: "5"}, **common)
+    store.insert_span_columns(cols.columns)
+
+
+def test_insights_and_totals_count_only_the_callers_projects(world):
+    """With no filter but the range, the charts over steps, tools and token usage counted every project's rows
+    for a caller limited to some (a viewer of alpha saw beta's step names, tools, models and costs)."""
+    store, app = world["store"], world["app"]
+    _llm_execution(store, "alpha", T0 + 2 * 10**6)
+    _llm_execution(store, "beta", T0 + 3 * 10**6)
+    charts = [c["id"] for c in _client(app, "admin").get("/api/insights").get_json()["charts"]]
+    to_ms = (T0 + 3600 * 10**9) // 10**6
+    for days in (1, 30):  # 30 days: whole-hour intervals, where the cost chart reads the hourly totals
+        window = {"from": str(to_ms - days * 86_400_000), "to": str(to_ms)}
+        for who, sees_beta in (("viewer-a", False), ("vera", False), ("admin", True)):
+            c = _client(app, who)
+            text = "".join(c.get(f"/api/insights/{chart}", query_string=window).get_data(as_text=True)
+                           for chart in charts)
+            for name in ("agent-", "step-of-", "tool-of-", "model-of-"):
+                assert name + "alpha" in text, (who, days, name)
+                assert (name + "beta" in text) == sees_beta, (who, days, name)
+            totals = c.get("/api/totals", query_string=window).get_json()
+            assert totals["tokens"] == (30 if sees_beta else 15), (who, days, totals)
 
 
 # --- ingest tokens bound to a project --------------------------------------------------------------------

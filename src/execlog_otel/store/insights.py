@@ -76,8 +76,9 @@ def _fragment(name: str) -> sqlfiles.Fragment:
 
 
 def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) -> str:
-    """The chart's statement; ``narrowed``: the filters select more than a time range, so per-span and
-    per-attempt rows are matched to the executions selected (else the range alone selects them); ``hourly``:
+    """The chart's statement; ``narrowed``: the filters (or the caller's projects) select more than a time range,
+    so per-span and per-attempt rows are matched to the executions selected (else the range alone selects them);
+    ``hourly``:
     the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
     values: dict[str, object] = {
         "database": database, "executions_filter": _fragment("executions_filter"),
@@ -96,11 +97,11 @@ def priced_usage_fragments(usage: str) -> dict[str, sqlfiles.Fragment]:
             "usage_sums": sqlfiles.Fragment(sqlfiles.statement("insights/usage_sums"))}
 
 
-def reads_hourly(chart: str, narrowed: bool, bucket_s: int) -> bool:
+def reads_hourly(chart: str, by_root: bool, bucket_s: int) -> bool:
     """Whether the chart reads the hourly totals: a cost chart by model whose filters select only a range and
-    projects (the hourly totals know each step's project and model, not its execution's kind, name, service or
-    status: those come from the root span, which arrives last), over buckets of whole hours."""
-    return chart in HOURLY_CHARTS and not narrowed and bucket_s % 3_600 == 0
+    projects (``by_root`` false: the hourly totals know each step's project and model, not its execution's kind,
+    name, service or status: those come from the root span, which arrives last), over buckets of whole hours."""
+    return chart in HOURLY_CHARTS and not by_root and bucket_s % 3_600 == 0
 
 
 def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> ChartData:
@@ -108,8 +109,11 @@ def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> Cha
     if chart not in CHARTS:
         raise QueryError(f"no chart {chart!r}: expected one of {', '.join(CHARTS)}")
     p = params(f)
-    narrowed = bool(p["kind"] or p["name"] or p["service"] or p["statuses"])
-    hourly = reads_hourly(chart, narrowed, p["bucket_s"])
+    by_root = bool(p["kind"] or p["name"] or p["service"] or p["statuses"])  # what only the root span tells
+    # A caller limited to some projects is narrowed too: the per-span rows are matched to their projects'
+    # attempts (the time range alone would count every project's steps, tools, models and costs).
+    narrowed = by_root or not p["all_projects"]
+    hourly = reads_hourly(chart, by_root, p["bucket_s"])
     result = store.pool.query(sql(chart, store.database, narrowed, hourly), parameters=p,
                               settings={"max_execution_time": timeout_s or 10})
     return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
