@@ -82,6 +82,7 @@ def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) 
     the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
     values: dict[str, object] = {
         "database": database, "executions_filter": _fragment("executions_filter"),
+        "attempts_conditions": _fragment("attempts_conditions"),
         "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter")}
     if chart in USAGE_CHARTS:
         usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
