@@ -140,3 +140,44 @@ def test_a_finished_big_execution_is_kept_in_tree_order_and_read_back(client, bi
     assert len(o) == STEPS and o.span_ids == reads.pages.outline(big.execution_id).span_ids
     page = other.pages.page(big.execution_id, o, 0, 7777, 300)
     assert [s.span_id for s in page.steps] == [s["span_id"] for s in kept[1]["items"]]
+
+
+def test_shared_lru_keeps_the_most_recently_used_within_its_size_from_many_threads():
+    """The outline and big-header caches: least recently used out, sized by each value when asked, a value
+    larger than the cache not kept, and puts from many request threads at once never fail or overfill it."""
+    import threading
+
+    from execlog_otel.store.lru import SharedLRU
+
+    heads: SharedLRU[str] = SharedLRU(3)
+    for key in "abc":
+        heads.put(key, key.upper())
+    assert heads.get("a") == "A"  # a is now the most recent: b goes first
+    heads.put("d", "D")
+    assert [heads.get(k) for k in "abcd"] == ["A", None, "C", "D"]
+
+    sized: SharedLRU[list[int]] = SharedLRU(10, getsizeof=len)
+    sized.put("big", list(range(11)))
+    sized.put("six", list(range(6)))
+    sized.put("five", list(range(5)))  # 11 > 10: six (the least recent) goes
+    assert ("big" in sized, "six" in sized, "five" in sized) == (False, False, True)
+
+    shared: SharedLRU[int] = SharedLRU(16)
+    errors: list[BaseException] = []
+
+    def fill(n: int) -> None:
+        try:
+            for i in range(2_000):
+                shared.put((n, i), i)
+                shared.get((n, i - 1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fill, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(shared) == 16
+    shared.clear()
+    assert len(shared) == 0 and shared.get((0, 1_999)) is None

@@ -10,13 +10,12 @@ cache, keyed by what invalidates it: the trace and its number of steps.
 
 from __future__ import annotations
 
-import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from execlog_otel import semconv as sc
+from execlog_otel.store.lru import SharedLRU
 
 CACHE_POSITIONS = 2_000_000  # steps kept over every cached outline (about 100 bytes each)
 
@@ -127,28 +126,8 @@ def from_rows(span_ids: Sequence[str], depths: Sequence[int], parents: Sequence[
                    index=dict(zip(ids, range(len(ids)), strict=True)))
 
 
-class OutlineCache:
+class OutlineCache(SharedLRU[Outline]):
     """Outlines by key, least recently used first out, bounded by their total number of steps."""
 
     def __init__(self, max_positions: int = CACHE_POSITIONS):
-        self.max_positions = max_positions
-        self._items: OrderedDict[tuple, Outline] = OrderedDict()
-        self._positions = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Outline | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, outline: Outline) -> None:
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = outline
-            self._positions += len(outline)
-            while self._positions > self.max_positions and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._positions -= len(old)
+        super().__init__(max_positions, getsizeof=len)

@@ -23,6 +23,7 @@ from execlog_otel.store import audit, costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import PAYLOAD_MAX_IDS, ListFilter, PayloadSearch, check_execution_id, conditions
 from execlog_otel.store.insights import priced_usage_fragments
+from execlog_otel.store.lru import SharedLRU
 from execlog_otel.store.model import (
     Attempt,
     Cost,
@@ -141,7 +142,7 @@ class Repository:
         }
         self.pages = StepPages(self)
         self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept_read)
-        self._finished_heads: dict[tuple, list[dict[str, Any]]] = {}  # insertion order: oldest first out
+        self._finished_heads: SharedLRU[list[dict[str, Any]]] = SharedLRU(FINISHED_HEADS)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -746,9 +747,7 @@ class Repository:
         if heads is None:
             heads = self._head(trace_id, execution.attempt_start_ns)
             if not execution.live and heads:
-                self._finished_heads[key] = heads
-                while len(self._finished_heads) > FINISHED_HEADS:
-                    self._finished_heads.pop(next(iter(self._finished_heads)))
+                self._finished_heads.put(key, heads)
         all_attempts = s.attempts
         if all_attempts is None:  # never retried: its one attempt is the root read for the header
             root = heads[0] if heads and not heads[0]["ParentSpanId"] else None
