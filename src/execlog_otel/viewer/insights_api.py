@@ -6,9 +6,9 @@ defaults to the last 7 days. Each chart is one named ClickHouse query (``store/i
 
 from __future__ import annotations
 
-import csv
 import io
 
+from defusedcsv import csv
 from flask import Blueprint, current_app, jsonify, request
 
 from execlog_otel.store import insights
@@ -34,6 +34,8 @@ def chart_data(chart: str):
     if fmt == "json":
         return jsonify(presenters.chart(data))
     buf = io.StringIO()
+    # Names come from span data: a cell a spreadsheet would run as a formula (=, +, -, @, |, %) starts with a
+    # quote instead (defusedcsv), numbers are left alone.
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(data.columns)
     writer.writerows(["" if v is None else v for v in row] for row in data.rows)
