@@ -78,8 +78,7 @@ def _fragment(name: str) -> sqlfiles.Fragment:
 def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) -> str:
     """The chart's statement; ``narrowed``: the filters (or the caller's projects) select more than a time range,
     so per-span and per-attempt rows are matched to the executions selected (else the range alone selects them);
-    ``hourly``:
-    the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
+    ``hourly``: the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
     values: dict[str, object] = {
         "database": database, "executions_filter": _fragment("executions_filter"),
         "attempts_conditions": _fragment("attempts_conditions"),
