@@ -23,11 +23,11 @@ import execlog_otel as ex
 from execlog_otel import semconv as sc
 from execlog_otel.config import Settings
 from execlog_otel.store.repository import Repository
-from execlog_otel.store.rows import SpanColumns
 from execlog_otel.store.scope import ALL_PROJECTS, ProjectScope
 from execlog_otel.viewer.app import create_app
 from execlog_otel.viewer.auth import hash_password
 from execlog_otel.viewer.people import PeopleFileError, parse, token_digest
+from viewer_support import SpanWriter, StepSpec
 
 T0 = time.time_ns() - 600 * 10**9
 PASSWORD = "correct horse battery"
@@ -304,19 +304,13 @@ def test_pages_are_scoped_and_listings_hide_other_projects(world):
 
 def _llm_execution(store, project: str, start_ns: int) -> None:
     """An agent of ``project`` whose step, tool and model carry the project's name (to spot a leak)."""
-    cols = SpanColumns()
-    trace, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
-    common = dict(trace_state="", kind="Internal", service_name="svc", scope_name="t", scope_version="",
-                  status_message="", resource={"service.name": "svc", sc.RESOURCE_PROJECT: project})
-    cols.add(start_ns=start_ns, end_ns=start_ns + 10**9, trace_id=trace, span_id=root, parent_span_id="",
-             name=f"agent-{project}", status_code="Unset",
-             attributes={sc.KIND: "agent", sc.EXECUTION_NAME: f"agent-{project}", sc.STATUS: "Failed"}, **common)
-    cols.add(start_ns=start_ns + 10, end_ns=start_ns + 10**8, trace_id=trace, span_id=uuid.uuid4().hex[:16],
-             parent_span_id=root, name=f"step-of-{project}", status_code="Error",
-             attributes={sc.STEP_STATUS: "Failed", sc.GEN_AI_TOOL_NAME: f"tool-of-{project}",
-                         sc.GEN_AI_REQUEST_MODEL: f"model-of-{project}", sc.GEN_AI_USAGE_INPUT_TOKENS: "10",
-                         sc.GEN_AI_USAGE_OUTPUT_TOKENS: "5"}, **common)
-    store.insert_span_columns(cols.columns)
+    writer = SpanWriter(store, service="svc", resource={sc.RESOURCE_PROJECT: project})
+    step = StepSpec(f"step-of-{project}", status="Failed", error="bad", duration_ms=100,
+                    attrs={sc.GEN_AI_TOOL_NAME: f"tool-of-{project}", sc.GEN_AI_REQUEST_MODEL: f"model-of-{project}",
+                           sc.GEN_AI_USAGE_INPUT_TOKENS: 10, sc.GEN_AI_USAGE_OUTPUT_TOKENS: 5})
+    writer.execution(f"agent-{project}", kind="agent", status="Failed", start_ns=start_ns, duration_ms=1000,
+                     steps=[step])
+    writer.close()
 
 
 def test_insights_and_totals_count_only_the_callers_projects(world):

@@ -80,8 +80,9 @@ class SpanWriter:
     as an SDK's batch would send it, and everything ended inside ``together()`` as one (an insert runs every
     derived table's view: a span at a time, the viewer data set took 6 s to write)."""
 
-    def __init__(self, store: Store, service: str = "viewer-tests", batch: bool = False):
-        self.provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    def __init__(self, store: Store, service: str = "viewer-tests", batch: bool = False,
+                 resource: dict[str, str] | None = None):
+        self.provider = TracerProvider(resource=Resource.create({"service.name": service, **(resource or {})}))
         exporter = ClickHouseSpanExporter(store=store)
         self._held = _HeldTogether(exporter)
         # Batches for big executions (one insert per few thousand spans).
