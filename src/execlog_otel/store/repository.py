@@ -138,7 +138,6 @@ class Repository:
                                                                          **_SUMMED_COST_PARTS)),
             "model_calls_join": sqlfiles.Fragment(sqlfiles.statement("read/model_calls_join")),
             "payload_matches": sqlfiles.Fragment(sqlfiles.statement("read/payload_matches", limit="")),
-            "trace_span_columns": sqlfiles.Fragment(sqlfiles.statement("read/trace_span_columns")),
         }
         self.pages = StepPages(self)
         self._has_logs = False  # set once the store is seen to hold log records (see _logs_kept_read)
@@ -511,9 +510,12 @@ class Repository:
 
     def trace_spans(self, trace_id: str, limit: int = MAX_STEPS, span_ids: list[str] | None = None,
                     between_ns: tuple[int, int] | None = None, bounds: tuple[int, int] | None = None,
-                    facts_read: Callable[[], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+                    facts_read: Callable[[], list[dict[str, Any]]] | None = None,
+                    resources: bool = False) -> list[dict[str, Any]]:
         """The spans of one trace as rows (oldest first, at most ``limit``), with their derived facts; only
-        ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read).
+        ``span_ids`` when given (``between_ns``: their first and last start, which bounds the read). With
+        ``resources``, the root and the state markers also carry their resource attributes (``Resource``), read
+        by ``read/trace_resources.sql`` on another client while the spans are.
 
         The facts were derived as the spans arrived (execlog_span_facts, ordered by trace): read by key, not
         evaluated here. Without bounds they are read first, and their first and last start bound the read
@@ -535,7 +537,11 @@ class Repository:
             unit = "ns"
         else:
             unit = "s" if self.trace_time_clause(trace_id, params, bounds) else ""
-        rows = self._rows("trace_spans", params, time_clause=_time_range("Timestamp", unit) + span_clause)
+        time_clause = _time_range("Timestamp", unit) + span_clause
+        resources_read = self._rows_later("trace_resources", params, time_clause=time_clause) if resources else None
+        rows = self._rows("trace_spans", params, time_clause=time_clause)
+        if resources_read is not None:
+            _add_resources(rows, resources_read())
         if not rows:
             return rows
         if facts_rows is None:
@@ -698,7 +704,7 @@ class Repository:
         step_costs_read = self._step_costs_read(trace_id, current.start_ns) if trace_id in per_attempt \
             else lambda: {}
         logs_kept = self._logs_kept_read() if step_logs else lambda: False
-        spans = self.trace_spans(trace_id, MAX_STEPS + 2,
+        spans = self.trace_spans(trace_id, MAX_STEPS + 2, resources=True,
                                  facts_read=facts_read if trace_id == s.current.trace_id else None)
         # The days its log records are read from: from its first start to its last end.
         bounds = (min(int(r["StartNs"]) for r in spans) // 10**9,
@@ -716,7 +722,7 @@ class Repository:
             execution = _as_attempt(current, shown)
         head_row = root or marker
         head = records.head(head_row["SpanAttributes"] if head_row else {},
-                            head_row["Resource"] if head_row else {},
+                            head_row.get("Resource", {}) if head_row else {},
                             execution.status, execution.status_message,
                             head_row["Input"] if head_row else "", head_row["Output"] if head_row else "")
         # Cost: each attempt's, the shown attempt's steps', and the execution's over every attempt.
@@ -856,6 +862,14 @@ _SUMMED_COST_PARTS: dict[str, object] = {"fact.cost_steps": "sum(r.CostSteps)",
 _NO_FACTS: dict[str, Any] = {"StepKind": "step", "StepStatus": "", "Connector": "", "Model": "", "Tool": "",
                              "InputTokens": 0, "OutputTokens": 0, "TotalTokens": 0, "RootStatus": "",
                              "AttemptNumber": 0, "Input": "", "Output": "", "IsTransport": False}
+
+
+def _add_resources(rows: list[dict[str, Any]], resources: list[dict[str, Any]]) -> None:
+    """Give the rows of ``read/trace_spans.sql`` read by ``read/trace_resources.sql`` their ``Resource``."""
+    by_span = {r["SpanId"]: r["Resource"] for r in resources}
+    for r in rows:
+        if r["SpanId"] in by_span:
+            r["Resource"] = by_span[r["SpanId"]]
 
 
 def _usd(value: Any) -> float | None:
