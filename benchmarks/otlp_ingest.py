@@ -13,7 +13,10 @@ what was stored. The baseline, measured in the same run, is a raw
 clickhouse-connect insert of the same rows in batches of 8,192
 (``benchmarks.raw_insert``). Last, the pre-encoded bodies are sent again at half
 the sustained rate, paced (each client at its own random phase of the interval), to
-measure the time to acknowledgement (p50/p99).
+measure the time to acknowledgement (p50/p99). An acknowledgement waits for an fsync of
+the write-ahead log, so its baseline is the disk's own: the same number of bodies of
+the same size appended and fsynced to a file in the same directory at the same pace,
+nothing else running (``fsync_baseline``), measured just before the round.
 """
 
 from __future__ import annotations
@@ -100,9 +103,15 @@ def run(size_name: str) -> dict:
 
 
 def ack_round(size: Size, rate: float) -> dict:
-    """Time to acknowledgement at ``rate`` spans/s (half the sustained rate), pre-encoded bodies, paced."""
+    """Time to acknowledgement at ``rate`` spans/s (half the sustained rate), pre-encoded bodies, paced; and the
+    disk's fsync at the same pace just before (``fsync_baseline``)."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
     data_dir = Path(tempfile.mkdtemp(prefix="execlog-bench-ack-"))
     try:
+        body_bytes = len(encode_spans(readable_spans(BATCH)).SerializeToString())
+        requests = size.ingest_clients * -(-size.ingest_spans // BATCH)
+        disk = fsync_baseline(data_dir, requests, body_bytes, rate / BATCH)
         serve = ServeProcess(data_dir, env=clean_env())
         url = serve.url
         ctx = mp.get_context("fork")
@@ -120,11 +129,35 @@ def ack_round(size: Size, rate: float) -> dict:
         serve.stop()
         latencies = sorted(x for d in done for x in d[0])
         log(f"acknowledgement at {rate:,.0f} spans/s: p50 {percentile(latencies, 50):.1f} ms, "
-            f"p99 {percentile(latencies, 99):.1f} ms")
+            f"p99 {percentile(latencies, 99):.1f} ms; a bare fsync of a body, same pace: p50 "
+            f"{disk['p50']:.1f} ms, p99 {disk['p99']:.1f} ms")
         return {"rate": rate, "ms": summary(latencies), "p99_ms": percentile(latencies, 99),
-                "failed": sum(d[1] for d in done)}
+                "failed": sum(d[1] for d in done), "fsync_ms": disk, "fsync_p99_ms": disk["p99"]}
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def fsync_baseline(directory: Path, appends: int, body_bytes: int, per_s: float) -> dict:
+    """ms to append ``body_bytes`` to a file in ``directory`` and fsync it, ``appends`` times at ``per_s``: what
+    the disk alone makes an acknowledgement wait (the write-ahead log fsyncs each request, or a group of them,
+    before answering)."""
+    body = os.urandom(body_bytes)
+    latencies = []
+    path = directory / "fsync-baseline.bin"
+    with open(path, "wb") as f:
+        start = time.perf_counter()
+        for n in range(appends):
+            due = start + n / per_s
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
+            t = time.perf_counter()
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+            latencies.append((time.perf_counter() - t) * 1000)
+    path.unlink()
+    latencies.sort()
+    return {**summary(latencies), "p99": percentile(latencies, 99)}
 
 
 def _written(url: str) -> int:

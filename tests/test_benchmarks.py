@@ -39,6 +39,10 @@ def test_harness_writes_a_report_with_every_measurement(tmp_path: Path) -> None:
     for mode in ("exporter", "preencoded"):
         ing = results["ingest"][mode]
         assert ing["failed"] == 0 and ing["stored"] == ing["sent"] > 0
+    # The acknowledgement round and, beside it, the disk's own fsync at the same pace (its baseline).
+    ack = results["ingest"]["ack"]
+    assert ack["failed"] == 0 and ack["ms"]["n"] > 0 and ack["fsync_ms"]["n"] == ack["ms"]["n"]
+    assert "the disk alone" in report
     (listing,) = results["listing"]
     assert listing["storage"]["tables"]["otel_traces"]["rows"] == listing["spans"]
     assert listing["storage"]["tables"]["execlog_executions"]["rows"] >= listing["executions"]
