@@ -247,11 +247,23 @@ export function setPayloadNote(note, payload) {
 
 // --- clipboard, toast, links ----------------------------------------------------------------------
 
+// How long the asynchronous clipboard may take before the fallback copies instead: its promise can stay
+// pending (a page without focus), which left the button without any answer.
+const CLIPBOARD_WAIT_MS = 1500;
+
 export async function copyText(text, what = "Copied") {
   let ok = false;
   try {
     if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
+      let timer;
+      const late = new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error("the clipboard did not answer")), CLIPBOARD_WAIT_MS);
+      });
+      try {
+        await Promise.race([navigator.clipboard.writeText(text), late]);
+      } finally {
+        clearTimeout(timer);
+      }
       ok = true;
     }
   } catch (err) {
