@@ -194,10 +194,14 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
     from execlog_otel.ingest.legacy_spool import import_legacy
     from execlog_otel.ingest.sink import StoreSink
     from execlog_otel.ingest.wal import Wal
+    from execlog_otel.store import span_arrow
 
     wal = None
     if settings.spool_max_bytes > 0 and (owns_store or settings.spool_dir):
         wal = Wal(settings.resolved_spool_dir, settings.spool_max_bytes)
+        # Arrow's one-time set-up now, not on the first requests (their acknowledgements would wait for it);
+        # here, not in Wal: the SDK's exporter opens a log in every application, which should not pay it.
+        span_arrow.warm_up()
         import_legacy(wal)
         if settings.embedded:
             # Runners send to this server while it runs; what their own logs kept (the store was down,

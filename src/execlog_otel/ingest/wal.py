@@ -242,7 +242,6 @@ class Wal:
         self.duplicates = 0  # re-sent requests recognised and not stored again
         self.done_rows = 0
         self._recover()
-        span_arrow.warm_up()  # now, not on the first requests: their acknowledgements would wait for it
 
     # --- recovery ----------------------------------------------------------------
     def _recover(self) -> None:
