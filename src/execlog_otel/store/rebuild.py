@@ -1,13 +1,14 @@
-"""Rebuild a table of an earlier Collector generation in the current layout, without losing a row.
+"""Rebuild a table of an earlier generation (the Collector's span tables, execlog's rollups) in the current
+layout, without losing a row.
 
-A new ORDER BY, codec or engine cannot be altered in place, so the table is
+A new ORDER BY, codec, engine or granularity cannot be altered in place, so the table is
 rebuilt: the current DDL under a new name, an atomic ``EXCHANGE TABLES`` (writers
 and the materialized views, which follow the name, move to the new table at
 once), then the old rows copied across. ``otel_traces`` feeds materialized
 views, and a plain ``INSERT … SELECT`` into it would feed them a second time
-(rollup sums doubled), so its rows go through a staging table of the same
-layout and are moved in by partition (``MOVE PARTITION … TO TABLE`` fires no
-view). Each partition leaves the old table only after it has arrived, so a
+(rollup sums doubled), and the rollups' sums are counted again by any row copied twice, so their
+rows go through a staging table of the same layout and are moved in by partition
+(``MOVE PARTITION … TO TABLE`` fires no view). Each partition leaves the old table only after it has arrived, so a
 rebuild interrupted half-way resumes where it stopped the next time the store
 is opened. Settings the old table had beyond the new DDL (e.g. the
 deduplication window of migration 004) are kept.
@@ -32,7 +33,8 @@ SPAN_COLUMNS = (
     "ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage, `Events.Timestamp`, "
     "`Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`")
 
-_FRAGMENT = {"otel_traces": "otel_traces_table", "otel_traces_trace_id_ts": "otel_traces_trace_id_ts_table"}
+# The rollups' granularity: what makes their layout current (execlog_trace_rollups_table.sql).
+ROLLUPS_GRANULARITY = "256"
 
 
 def _one(store: Any, sql: str, **params: Any) -> Any:
@@ -57,11 +59,13 @@ def is_current(store: Any, table: str) -> bool:
         engine = _one(store, "SELECT engine FROM system.tables WHERE database = {db:String} AND name = {t:String}",
                       db=store.database, t=table) or ""
         return "AggregatingMergeTree" in engine
+    if table == "execlog_trace_rollups":
+        return _settings(store, table).get("index_granularity") == ROLLUPS_GRANULARITY
     raise ValueError(f"no current layout known for {table}")
 
 
 def _create(store: Any, table: str, name: str) -> None:
-    sql = schema.render("{" + _FRAGMENT[table] + "}", store.database, store.retention_days,
+    sql = schema.render("{" + table + "_table}", store.database, store.retention_days,
                         full_text_search=store.full_text_search, table_names={table: name})
     store.pool.command(sql)
 
@@ -89,7 +93,7 @@ def rebuild(store: Any, table: str) -> bool:
         if _exists(store, old):
             raise RuntimeError(f"cannot rebuild {store.table(table)}: {store.table(old)} exists from an earlier "
                                "attempt while the table is still in the old layout; rename or drop one of them")
-        log.info("rebuilding %s in the Collector's current layout", store.table(table))
+        log.info("rebuilding %s in its current layout", store.table(table))
         _create(store, table, old)
         _keep_settings(store, table, old)
         # The new, empty table takes the name (and so the writers and the views); `old` holds the rows.
@@ -97,7 +101,9 @@ def rebuild(store: Any, table: str) -> bool:
     elif not _exists(store, old):
         return False
     if table == "otel_traces":
-        _move_spans(store, table, old)
+        _move_rows(store, table, old, SPAN_COLUMNS)
+    elif table == "execlog_trace_rollups":
+        _move_rows(store, table, old, _columns(store, old))
     else:
         # Aggregated per trace id: inserting the old ranges merges with what the view wrote meanwhile.
         store.pool.command(f"INSERT INTO {store.table(table)} (TraceId, Start, End) SELECT TraceId, min(Start), "
@@ -115,10 +121,21 @@ def _partitions(store: Any, table: str) -> list[str]:
     return ids
 
 
-def _move_spans(store: Any, table: str, old: str) -> None:
-    """Old rows into ``table`` by partition: copy to staging, drop from old, move in. At every point each row
-    is in exactly one committed place (old, or staging once old dropped it, or the table), so an
-    interrupted run is finished by the next one."""
+def _columns(store: Any, table: str) -> str:
+    """The stored columns of ``table`` (every one the rollups' current layout has too)."""
+    names = [r[0] for r in store.pool.query(
+        "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} "
+        "AND default_kind NOT IN ('ALIAS', 'EPHEMERAL') ORDER BY position",
+        parameters={"db": store.database, "t": table}).result_rows]
+    for name in names:  # names from the engine's catalogue; an INSERT's column list cannot be bound
+        schema.check_identifier(name, "column name")
+    return ", ".join(names)
+
+
+def _move_rows(store: Any, table: str, old: str, columns: str) -> None:
+    """Old rows (``columns``) into ``table`` by partition: copy to staging, drop from old, move in. At every
+    point each row is in exactly one committed place (old, or staging once old dropped it, or the table), so
+    an interrupted run is finished by the next one."""
     staging = STAGING.format(table=table)
     if _exists(store, staging):
         still_old = set(_partitions(store, old))
@@ -133,9 +150,12 @@ def _move_spans(store: Any, table: str, old: str) -> None:
     for partition in _partitions(store, old):
         before = _one(store, f"SELECT count() FROM {store.table(old)} WHERE _partition_id = {{p:String}}",
                       p=partition)
-        store.pool.command(f"INSERT INTO {store.table(staging)} ({SPAN_COLUMNS}) SELECT {SPAN_COLUMNS} "
+        store.pool.command(f"INSERT INTO {store.table(staging)} ({columns}) SELECT {columns} "
                              f"FROM {store.table(old)} WHERE _partition_id = {{p:String}}",
-                             parameters={"p": partition})
+                             parameters={"p": partition},
+                             # Rows as they are, so the count below checks the copy (an aggregating table
+                             # would merge rows of one key on insert).
+                             settings={"optimize_on_insert": 0})
         copied = _one(store, f"SELECT count() FROM {store.table(staging)}")
         if copied != before:
             raise RuntimeError(f"rebuilding {store.table(table)}: partition {partition} copied {copied} of "

@@ -44,7 +44,12 @@ TTL_TABLES: dict[str, str] = {
 # them (new table, copy, swap; see ``rebuild``) when a store holds an earlier generation.
 REBUILD: dict[str, tuple[str, ...]] = {
     "007_collector_current_schema": ("otel_traces", "otel_traces_trace_id_ts"),
+    # The rollups in granules of 256 rows (execlog_trace_rollups_table.sql), for the listing's reads by key.
+    "041_rollups_small_granules": ("execlog_trace_rollups",),
 }
+
+# The tables a rebuild can create under another name (each DDL in one file: ``{table}_table.sql``).
+REBUILT_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "execlog_trace_rollups")
 
 # The exporter creates text (full-text) indexes from this ClickHouse version on, bloom filters before.
 FULL_TEXT_SEARCH_SINCE = (26, 2)
@@ -172,13 +177,14 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         # The Collector's span tables, each in one file.
         "otel_traces_table": _fragment("otel_traces_table"),
         "otel_traces_trace_id_ts_table": _fragment("otel_traces_trace_id_ts_table"),
+        "execlog_trace_rollups_table": _fragment("execlog_trace_rollups_table"),
         "otel_traces_indexes": _fragment("otel_traces_indexes_text" if full_text_search
                                          else "otel_traces_indexes_bloom"),
         "otel_logs_indexes": _fragment("otel_logs_indexes_text" if full_text_search else "otel_logs_indexes_bloom"),
         # The listing's search index (024): a text index of ngrams, else an ngram bloom filter.
         "search_index_type": SEARCH_INDEX_TEXT if full_text_search else SEARCH_INDEX_BLOOM,
     }
-    for table in ("otel_traces", "otel_traces_trace_id_ts"):
+    for table in REBUILT_TABLES:
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")
     return sqlfiles.render(sql, values)
 

@@ -1,0 +1,6 @@
+-- The rollups in granules of 256 rows and compressed blocks of 16 KB (execlog_trace_rollups_table.sql says
+-- why: a listing page's read of its 50 traces), for stores whose rollups were made in granules of 8,192.
+-- A table's granularity cannot be altered, so the table is rebuilt (store/rebuild.py: the new layout
+-- under a new name, an atomic swap, the old rows moved across by partition without feeding any view); a store
+-- that has the layout already is left as it is. No statements here: the rebuild is the migration. A store
+-- whose schema is managed with `execlog schema` keeps its rollups as they are, and reads them as before.

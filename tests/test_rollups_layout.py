@@ -1,0 +1,109 @@
+"""The rollups' layout for reads by key (granules of 256 rows, 16 KB blocks): a new store has it, and a store made
+before migration 041 is rebuilt into it without losing or counting twice a sum, the listing unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import sql_fixture_data as fx
+from execlog_otel import server as server_mod
+from execlog_otel.config import Settings
+from execlog_otel.store import rebuild, schema
+from execlog_otel.store.store import Store
+from sdk_support import Api
+
+REBUILD = "041_rollups_small_granules"
+CURRENT = "index_granularity = 256, min_compress_block_size = 4096, max_compress_block_size = 16384"
+BEFORE = "index_granularity = 8192"  # as migration 003 made the table until 041
+ROLLUPS = ("SELECT TraceId, sum(Steps), sum(FailedSteps), sum(InputTokens), sum(OutputTokens), "
+           "round(sum(PricedCostUsd), 9), sum(CostSteps), sum(UnpricedSteps), sum(UsageTotalTokens), "
+           "arraySort(groupUniqArrayArray(Tools)), arraySort(groupUniqArrayArray(Models)) "
+           "FROM {db}.execlog_trace_rollups GROUP BY TraceId ORDER BY TraceId")
+
+
+def _ddl(store: Store) -> str:
+    return store.pool.query("SELECT create_table_query FROM system.tables WHERE database = {db:String} "
+                            "AND name = 'execlog_trace_rollups'", parameters={"db": store.database}).result_rows[0][0]
+
+
+def _rows(store: Store, sql: str) -> list[tuple]:
+    return store.pool.query(sql.format(db=store.database)).result_rows
+
+
+@pytest.fixture
+def store_before_041(ch_client):
+    """A store whose rollups table has the layout of before migration 041, every migration up to 040 applied."""
+    store = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
+    ch_client.command(f"CREATE DATABASE {store.database}")
+    ddl = schema.render("{execlog_trace_rollups_table}", store.database)
+    assert CURRENT in ddl
+    ch_client.command(ddl.replace(CURRENT, BEFORE))
+    store.migrate(up_to=40)
+    yield store
+    ch_client.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
+
+
+def test_a_new_store_has_the_rollups_in_small_granules(store):
+    assert CURRENT in _ddl(store) and rebuild.is_current(store, "execlog_trace_rollups")
+
+
+def test_rollups_made_before_are_rebuilt_without_loss_and_serve_the_listing(store_before_041, chdb_url):
+    store = store_before_041
+    assert BEFORE in _ddl(store) and not rebuild.is_current(store, "execlog_trace_rollups")
+    fx.load(store)
+    rollups = _rows(store, ROLLUPS)
+    assert len(rollups) > 3 and any(r[5] for r in rollups) and any(r[9] for r in rollups)
+    settings = Settings.from_env(environ={}, clickhouse_url=chdb_url, database=store.database, port=0)
+    running = server_mod.start(settings, store=store).start_background()
+    try:
+        api = Api(running.url)
+        listing = [item for item in api.list(limit=100) if not item["live"]]
+        finished = listing[0]["id"]
+        detail = api.detail(finished)
+
+        assert store.migrate() == [REBUILD]
+
+        assert CURRENT in _ddl(store)
+        assert _rows(store, ROLLUPS) == rollups  # every sum once: the rows were moved, not fed to a view
+        assert not _rows(store, "SELECT name FROM system.tables WHERE database = '{db}' "
+                                "AND (name LIKE '%previous%' OR name LIKE '%staging%')")
+        assert [item for item in api.list(limit=100) if not item["live"]] == listing
+        assert api.detail(finished) == detail
+        # Spans arriving after the swap feed the new table once: the same traces a day earlier double each count.
+        fx.load(store, now=datetime.now(UTC) - timedelta(days=1))
+        assert [r[:3] for r in _rows(store, ROLLUPS)] == [(t, 2 * n, 2 * f) for t, n, f, *_ in rollups]
+    finally:
+        running.close()
+    assert store.migrate() == []  # the current layout is left alone
+
+
+def test_an_interrupted_rollups_rebuild_resumes_where_it_stopped(store_before_041, monkeypatch):
+    store = store_before_041
+    fx.load(store)
+    rollups = _rows(store, ROLLUPS)
+    real = store.pool.command
+    calls = {"n": 0}
+
+    def crash_at(statement: str, nth: int):
+        def command(sql, *args, **kwargs):
+            if statement in str(sql):
+                calls["n"] += 1
+                if calls["n"] == nth:
+                    raise RuntimeError("power cut")
+            return real(sql, *args, **kwargs)
+        return command
+
+    # Between dropping the second partition from the old table and moving it in; then while copying the
+    # first partition of what is left.
+    for statement, nth in (("MOVE PARTITION", 2), ("INSERT INTO", 1)):
+        calls["n"] = 0
+        monkeypatch.setattr(store.pool, "command", crash_at(statement, nth))
+        with pytest.raises(RuntimeError, match="power cut"):
+            store.migrate()
+        monkeypatch.setattr(store.pool, "command", real)
+        assert rebuild.is_current(store, "execlog_trace_rollups")  # swapped; some rows still on their way
+    assert store.migrate() == [REBUILD]
+    assert _rows(store, ROLLUPS) == rollups
