@@ -15,6 +15,8 @@ from typing import Any
 
 from benchmarks.common import clean_env
 
+from execlog_otel.store import rebuild
+
 _COUNTER = [0]
 
 
@@ -91,3 +93,33 @@ class TableAway:
     def __exit__(self, *exc):
         self.store.pool.command(f"RENAME TABLE {self.store.table('otel_traces_away')} TO "
                                   f"{self.store.table('otel_traces')}")
+
+
+def interrupt_rebuild(store: Any, monkeypatch: Any, table: str) -> None:
+    """Cut the power twice while ``store.migrate()`` rebuilds ``table`` (store/rebuild.py): between dropping
+    the second partition from the old table and moving it in, then while copying the first partition of what
+    is left. Each time the table has already been swapped to its new layout, some rows still on their way."""
+    real = store.pool.command
+    calls = {"n": 0}
+
+    def crash_at(statement: str, nth: int):
+        def command(sql, *args, **kwargs):
+            if statement in str(sql):
+                calls["n"] += 1
+                if calls["n"] == nth:
+                    raise RuntimeError("power cut")
+            return real(sql, *args, **kwargs)
+        return command
+
+    for statement, nth in (("MOVE PARTITION", 2), ("INSERT INTO", 1)):
+        calls["n"] = 0
+        monkeypatch.setattr(store.pool, "command", crash_at(statement, nth))
+        try:
+            store.migrate()
+        except RuntimeError as err:
+            assert str(err) == "power cut"
+        else:
+            raise AssertionError(f"the rebuild of {table} ran no {statement} to interrupt")
+        finally:
+            monkeypatch.setattr(store.pool, "command", real)
+        assert rebuild.is_current(store, table)

@@ -13,8 +13,9 @@ import pytest
 import sql_fixture_data as fx
 from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
-from execlog_otel.store import rebuild, schema
+from execlog_otel.store import schema
 from execlog_otel.store.store import Store
+from reliability_support import interrupt_rebuild
 from sdk_support import Api
 
 PREVIOUS = (Path(__file__).resolve().parent / "collector_ddl" / "previous_generation.sql").read_text()
@@ -125,27 +126,7 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(previous_store, monkeyp
     store = previous_store
     fx.load(store)
     spans, sums = _rows(store, SPANS), _rows(store, ROLLUP_SUMS)
-    calls = {"n": 0}
-    real = store.pool.command
-
-    def crash_at(statement: str, nth: int):
-        def command(sql, *args, **kwargs):
-            if statement in str(sql):
-                calls["n"] += 1
-                if calls["n"] == nth:
-                    raise RuntimeError("power cut")
-            return real(sql, *args, **kwargs)
-        return command
-
-    # Between dropping the second partition from the old table and moving it in; then in the middle
-    # of copying the first partition of what is left.
-    for statement, nth in (("MOVE PARTITION", 2), ("INSERT INTO", 1)):
-        calls["n"] = 0
-        monkeypatch.setattr(store.pool, "command", crash_at(statement, nth))
-        with pytest.raises(RuntimeError, match="power cut"):
-            store.migrate()
-        monkeypatch.setattr(store.pool, "command", real)
-        assert rebuild.is_current(store, "otel_traces")  # swapped; some rows still on their way
+    interrupt_rebuild(store, monkeypatch, "otel_traces")
     assert store.migrate() == [REBUILD]
     assert _rows(store, SPANS) == spans and _rows(store, ROLLUP_SUMS) == sums
 

@@ -13,6 +13,7 @@ from execlog_otel import server as server_mod
 from execlog_otel.config import Settings
 from execlog_otel.store import rebuild, schema
 from execlog_otel.store.store import Store
+from reliability_support import interrupt_rebuild
 from sdk_support import Api
 
 REBUILD = "041_rollups_small_granules"
@@ -84,26 +85,6 @@ def test_an_interrupted_rollups_rebuild_resumes_where_it_stopped(store_before_04
     store = store_before_041
     fx.load(store)
     rollups = _rows(store, ROLLUPS)
-    real = store.pool.command
-    calls = {"n": 0}
-
-    def crash_at(statement: str, nth: int):
-        def command(sql, *args, **kwargs):
-            if statement in str(sql):
-                calls["n"] += 1
-                if calls["n"] == nth:
-                    raise RuntimeError("power cut")
-            return real(sql, *args, **kwargs)
-        return command
-
-    # Between dropping the second partition from the old table and moving it in; then while copying the
-    # first partition of what is left.
-    for statement, nth in (("MOVE PARTITION", 2), ("INSERT INTO", 1)):
-        calls["n"] = 0
-        monkeypatch.setattr(store.pool, "command", crash_at(statement, nth))
-        with pytest.raises(RuntimeError, match="power cut"):
-            store.migrate()
-        monkeypatch.setattr(store.pool, "command", real)
-        assert rebuild.is_current(store, "execlog_trace_rollups")  # swapped; some rows still on their way
+    interrupt_rebuild(store, monkeypatch, "execlog_trace_rollups")
     assert store.migrate() == [REBUILD]
     assert _rows(store, ROLLUPS) == rollups
