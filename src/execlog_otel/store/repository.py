@@ -751,7 +751,9 @@ class Repository:
         key = (trace_id, execution.attempt_start_ns, execution.status, execution.attempt_end_ns)
         heads = self._finished_heads.get(key) if not execution.live else None
         if heads is None:
-            heads = self._head(trace_id, execution.attempt_start_ns)
+            # The latest attempt's end is its root's (0 while a marker states it); an older one's is derived.
+            heads = self._head(trace_id, execution.attempt_start_ns,
+                               ended=execution is current and current.attempt_end_ns > 0)
             if not execution.live and heads:
                 self._finished_heads.put(key, heads)
         all_attempts = s.attempts
@@ -779,7 +781,8 @@ class Repository:
         # The header and the problem steps need only the attempt's trace and start: read while its rollup and
         # cost are.
         trace_id, since_ns = row["TraceId"], int(row["AttemptStartNs"])
-        heads_read = self._rows_later("head", self._head_params(trace_id, since_ns))
+        heads_read = self._rows_later("head", self._head_params(trace_id, since_ns,
+                                                                ended=int(row["AttemptEndNs"]) > 0))
         problem_params = self._problem_params(trace_id, since_ns)
         problems_read = self._rows_later("problem_steps", problem_params, **_STORED_IS_HTTP_CLIENT)
         execution = self._with_rollups([row])[0]
@@ -820,13 +823,14 @@ class Repository:
         return out
 
     @staticmethod
-    def _head_params(trace_id: str, since_ns: int) -> dict[str, Any]:
-        return {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE}
+    def _head_params(trace_id: str, since_ns: int, ended: bool) -> dict[str, Any]:
+        """``ended``: the attempt's state is its root's (an end is known), so no marker is looked for."""
+        return {"id": trace_id, "lo": since_ns, "marker_state": sc.MARKER_STATE, "root_only": int(ended)}
 
-    def _head(self, trace_id: str, since_ns: int) -> list[dict[str, Any]]:
+    def _head(self, trace_id: str, since_ns: int, ended: bool) -> list[dict[str, Any]]:
         """The attempt's root, or while it runs its newest state marker (``read/head.sql``), with its derived
         facts (``read/head_facts.sql``, by key); none when there is neither."""
-        return self._with_head_facts(trace_id, self._rows("head", self._head_params(trace_id, since_ns)))
+        return self._with_head_facts(trace_id, self._rows("head", self._head_params(trace_id, since_ns, ended)))
 
     def _with_head_facts(self, trace_id: str, heads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not heads:
