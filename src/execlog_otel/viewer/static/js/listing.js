@@ -105,9 +105,10 @@ async function loadTotals(listParams) {
     $("total-failed").textContent = formatInt(t.failed);
     $("total-tokens").textContent = formatInt(t.tokens);
     $("total-cost").textContent = costText({usd: t.cost_usd, unpriced_steps: t.unpriced_steps});
-    $("totals").hidden = false;
   } catch (err) {
-    $("totals").hidden = true;  // the listing itself still answers; its own error shows above
+    if (seq !== totalsSeq) return;
+    // The listing itself still answers (its own error shows above); the totals keep their place.
+    for (const id of ["total-executions", "total-failed", "total-tokens", "total-cost"]) $(id).textContent = "—";
   }
 }
 
