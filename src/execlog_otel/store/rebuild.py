@@ -1,16 +1,14 @@
 """Rebuild a table of an earlier generation (the Collector's span tables, execlog's rollups) in the current
 layout, without losing a row.
 
-A new ORDER BY, codec, engine or granularity cannot be altered in place, so the table is
-rebuilt: the current DDL under a new name, an atomic ``EXCHANGE TABLES`` (writers
-and the materialized views, which follow the name, move to the new table at
-once), then the old rows copied across. ``otel_traces`` feeds materialized
-views, and a plain ``INSERT … SELECT`` into it would feed them a second time
-(rollup sums doubled), and the rollups' sums are counted again by any row copied twice, so their
-rows go through a staging table of the same layout and are moved in by partition
-(``MOVE PARTITION … TO TABLE`` fires no view). Each partition leaves the old table only after it has arrived, so a
-rebuild interrupted half-way resumes where it stopped the next time the store
-is opened. Settings the old table had beyond the new DDL (e.g. the
+A new ORDER BY, codec, engine or granularity cannot be altered in place, so the table is rebuilt: the
+current DDL under a new name, an atomic ``EXCHANGE TABLES`` (writers and the materialized views, which
+follow the name, move to the new table at once), then the old rows copied across. ``otel_traces`` feeds
+materialized views, and a plain ``INSERT … SELECT`` into it would feed them a second time (rollup sums
+doubled); the rollups' sums would count twice any row copied twice. So their rows go through a staging table
+of the same layout and are moved in by partition (``MOVE PARTITION … TO TABLE`` fires no view). Each
+partition leaves the old table only after it has arrived, so a rebuild interrupted half-way resumes where it
+stopped the next time the store is opened. Settings the old table had beyond the new DDL (e.g. the
 deduplication window of migration 004) are kept.
 """
 
@@ -33,8 +31,6 @@ SPAN_COLUMNS = (
     "ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage, `Events.Timestamp`, "
     "`Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`")
 
-# The rollups' granularity: what makes their layout current (execlog_trace_rollups_table.sql).
-ROLLUPS_GRANULARITY = "256"
 
 
 def _one(store: Any, sql: str, **params: Any) -> Any:
@@ -59,21 +55,30 @@ def is_current(store: Any, table: str) -> bool:
         engine = _one(store, "SELECT engine FROM system.tables WHERE database = {db:String} AND name = {t:String}",
                       db=store.database, t=table) or ""
         return "AggregatingMergeTree" in engine
-    if table == "execlog_trace_rollups":
-        return _settings(store, table).get("index_granularity") == ROLLUPS_GRANULARITY
+    if table == "execlog_trace_rollups":  # current: the granularity its DDL file gives it
+        granularity = _settings_of(_ddl(store, table)).get("index_granularity")
+        return _settings(store, table).get("index_granularity") == granularity
     raise ValueError(f"no current layout known for {table}")
 
 
+def _ddl(store: Any, table: str, name: str | None = None) -> str:
+    """The current DDL of ``table`` (its file ``{table}_table.sql``), creating it as ``name``."""
+    return schema.render("{" + table + "_table}", store.database, store.retention_days,
+                         full_text_search=store.full_text_search, table_names={table: name or table})
+
+
 def _create(store: Any, table: str, name: str) -> None:
-    sql = schema.render("{" + table + "_table}", store.database, store.retention_days,
-                        full_text_search=store.full_text_search, table_names={table: name})
-    store.pool.command(sql)
+    store.pool.command(_ddl(store, table, name))
 
 
 def _settings(store: Any, table: str) -> dict[str, str]:
     text = _one(store, "SELECT create_table_query FROM system.tables WHERE database = {db:String} "
                 "AND name = {t:String}", db=store.database, t=table) or ""
-    m = re.search(r"\bSETTINGS\s+(.*)$", text, re.S)
+    return _settings_of(text)
+
+
+def _settings_of(ddl: str) -> dict[str, str]:
+    m = re.search(r"\bSETTINGS\s+(.*)$", ddl, re.S)
     if not m:
         return {}
     return dict(re.findall(r"(\w+)\s*=\s*('[^']*'|[\w.]+)", m.group(1)))
