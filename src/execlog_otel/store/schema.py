@@ -174,10 +174,8 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         **_engines(cluster, replica_path),
         # The SELECTs that feed the derived tables (filled in, then their own placeholders).
         **{name: sqlfiles.Fragment(sqlfiles.strip_comments(sqlfiles.read(name)).strip()) for name in SELECTS},
-        # The Collector's span tables, each in one file.
-        "otel_traces_table": _fragment("otel_traces_table"),
-        "otel_traces_trace_id_ts_table": _fragment("otel_traces_trace_id_ts_table"),
-        "execlog_trace_rollups_table": _fragment("execlog_trace_rollups_table"),
+        # The tables a rebuild can make again (the Collector's span tables, the rollups), each in its file.
+        **{f"{table}_table": _fragment(f"{table}_table") for table in REBUILT_TABLES},
         "otel_traces_indexes": _fragment("otel_traces_indexes_text" if full_text_search
                                          else "otel_traces_indexes_bloom"),
         "otel_logs_indexes": _fragment("otel_logs_indexes_text" if full_text_search else "otel_logs_indexes_bloom"),
