@@ -109,11 +109,13 @@ def merge_past_days(client: Any, database: str) -> int:
 
 
 def wait_merges(client: Any, database: str, timeout_s: float = 600) -> float:
-    """Wait until no merge or mutation runs in ``database`` (background merges settled); seconds waited."""
+    """Wait until no merge runs and no mutation is pending in ``database`` (background merges settled, an
+    upgrade's mutations done); seconds waited."""
     t = time.perf_counter()
     quiet = 0
     while time.perf_counter() - t < timeout_s:
-        busy = client.query("SELECT count() FROM system.merges WHERE database = {db:String}",
+        busy = client.query("SELECT (SELECT count() FROM system.merges WHERE database = {db:String}) + "
+                            "(SELECT count() FROM system.mutations WHERE database = {db:String} AND NOT is_done)",
                             parameters={"db": database}).result_rows[0][0]
         quiet = quiet + 1 if not busy else 0
         if quiet >= 3:

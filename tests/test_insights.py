@@ -14,13 +14,14 @@ import random
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import sql_fixture_data as fx
 from execlog_otel import pricing
 from execlog_otel import semconv as sc
-from execlog_otel.store import insights
+from execlog_otel.store import insights, schema
 from execlog_otel.store.filters import ListFilter
 
 STATUSES = ["Success", "Failed", "Partially Executed", "Rejected"]
@@ -86,9 +87,14 @@ def usage(st: fx.Step) -> tuple[str, int, int]:
     return model, tin, tout
 
 
-def quantile_exact(values: list[float], level: float) -> float:
+def quantile_sketched(values: list[float], level: float) -> float:
+    """The value a DDSketch (quantilesDD) reports within its relative accuracy: the one of rank level * (n - 1)."""
     ordered = sorted(values)
-    return ordered[min(int(level * len(ordered)), len(ordered) - 1)]
+    return ordered[int(level * (len(ordered) - 1))]
+
+
+# quantilesDD's relative accuracy, the first of its parameters.
+SKETCH_ACCURACY = float(schema.STEP_DURATION_QUANTILES.split(",")[0])
 
 
 def _setup(dataset):
@@ -134,9 +140,10 @@ def test_step_and_tool_charts_equal_a_plain_aggregation(store, dataset):
             steps[st.name].append(st.duration_s * 1000)
             failures[st.name] += bool(st.error) or st.attrs.get(sc.STEP_STATUS) == "Failed"
     slow = chart(store, "slowest_steps", f)
-    assert {r["step"]: (r["runs"], r["p95_ms"]) for r in slow} == {
-        name: (len(v), pytest.approx(quantile_exact(v, 0.95), abs=0.1))
-        for name, v in sorted(steps.items(), key=lambda kv: (-quantile_exact(kv[1], 0.95), kv[0]))[:10]}
+    assert {r["step"]: (r["runs"], r["p50_ms"], r["p95_ms"]) for r in slow} == {
+        name: (len(v), pytest.approx(quantile_sketched(v, 0.5), rel=SKETCH_ACCURACY, abs=0.1),
+               pytest.approx(quantile_sketched(v, 0.95), rel=SKETCH_ACCURACY, abs=0.1))
+        for name, v in sorted(steps.items(), key=lambda kv: (-quantile_sketched(kv[1], 0.95), kv[0]))[:10]}
     most_failing = chart(store, "failing_steps", f)
     assert {r["step"]: r["failures"] for r in most_failing} == dict(
         sorted(((k, v) for k, v in failures.items() if v), key=lambda kv: (-kv[1], kv[0]))[:10])
@@ -268,3 +275,65 @@ def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(server, store, mon
             rows[name] = list(csv.reader(io.StringIO(resp.read().decode())))
     assert rows["top_failing"][1] == ["agent", "'" + hostile, "1", "1", "1.0"]
     assert rows["failing_steps"][1] == ["'@SUM(1+1)*cmd\\|' /C calc'!A0", "1", "1"]
+
+
+def _step_charts(store, f: ListFilter) -> tuple[list[dict], list[dict]]:
+    return chart(store, "slowest_steps", f), chart(store, "failing_steps", f)
+
+
+def _expected_steps(runs: list[fx.Run], kind: str = "") -> dict[str, tuple[int, int]]:
+    """Runs and failures per step name of the finished runs (of one kind), as a plain aggregation."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in runs:
+        if r.duration_s is None or (kind and r.kind != kind):
+            continue
+        for st in r.steps:
+            out[st.name][0] += 1
+            out[st.name][1] += bool(st.error) or st.attrs.get(sc.STEP_STATUS) == "Failed"
+    return {name: (n, failed) for name, (n, failed) in out.items()}
+
+
+def test_step_charts_read_closed_days_from_their_summary(store, monkeypatch):
+    """Days that ended before yesterday are read from execlog_step_days once it has been recomputed: the same
+    answers as from the steps, a step stored after the summary still counts, and the summary is what is read."""
+    now = datetime.now(UTC)
+    runs = generated_runs(seed=11)
+    monkeypatch.setattr(fx, "runs", lambda: runs)
+    fx.load(store, now=now - timedelta(days=5))
+    week = int((now - timedelta(days=7)).timestamp()) * fx.S
+    filters = {kind: ListFilter(from_ns=week, to_ns=int(now.timestamp()) * fx.S, kind=kind or None)
+               for kind in ("", "agent")}
+    for kind, f in filters.items():
+        slow, failing = _step_charts(store, f)
+        expected = _expected_steps(runs, kind)
+        assert {r["step"]: r["runs"] for r in slow} == dict(
+            sorted(((k, v[0]) for k, v in expected.items()), key=lambda kv: kv[0]))  # fewer than 10 names
+        assert {r["step"]: (r["runs"], r["failures"]) for r in failing} == {k: v for k, v in expected.items() if v[1]}
+    from_steps = {kind: _step_charts(store, f) for kind, f in filters.items()}
+    steps_table, summary = store.table("execlog_steps"), store.table("execlog_step_days")
+
+    # The steps as stored an hour ago, then the hourly recomputation: every step is in the summary, per kind.
+    store.pool.command(f"ALTER TABLE {steps_table} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
+                       settings={"mutations_sync": 2})
+    insights.refresh_step_summaries(store)
+    summarised = dict(store.pool.query(f"SELECT Kind, sum(Runs) FROM {summary} GROUP BY Kind").result_rows)
+    assert summarised == {k: sum(len(r.steps) for r in runs if r.kind == k and r.duration_s is not None)
+                          for k in ("agent", "automation")}
+    assert {kind: _step_charts(store, f) for kind, f in filters.items()} == from_steps
+
+    # Without the summarised steps, the charts do not change: the summary is what they read.
+    store.pool.command(f"ALTER TABLE {steps_table} DELETE WHERE Start < toStartOfDay(now(), 'UTC') - INTERVAL 1 DAY",
+                       settings={"mutations_sync": 2})
+    assert store.pool.query(f"SELECT count() FROM {steps_table}").result_rows[0][0] == 0
+    assert {kind: _step_charts(store, f) for kind, f in filters.items()} == from_steps
+
+    # A step stored after the summary was made, in a day it summarised, is counted with it.
+    late = fx.Run("LATE", "agent", "agent-1", "generated", 100, 2.0, "Failed",
+                  [fx.step("step-1", 0.1, 1.5, status="Failed", error="late")], error="e")
+    monkeypatch.setattr(fx, "runs", lambda: [late])
+    fx.load(store, now=now - timedelta(days=5))
+    for kind, f in filters.items():
+        failing = {r["step"]: (r["runs"], r["failures"]) for r in _step_charts(store, f)[1]}
+        before = {r["step"]: (r["runs"], r["failures"]) for r in from_steps[kind][1]}
+        runs_before, failures_before = before.get("step-1", (0, 0))
+        assert failing["step-1"] == (runs_before + 1, failures_before + 1)

@@ -65,7 +65,7 @@ def test_rollups_made_before_are_rebuilt_without_loss_and_serve_the_listing(stor
         finished = listing[0]["id"]
         detail = api.detail(finished)
 
-        assert store.migrate() == [REBUILD]
+        assert REBUILD in store.migrate()
 
         assert CURRENT in _ddl(store)
         assert _rows(store, ROLLUPS) == rollups  # every sum once: the rows were moved, not fed to a view
@@ -86,5 +86,5 @@ def test_an_interrupted_rollups_rebuild_resumes_where_it_stopped(store_before_04
     fx.load(store)
     rollups = _rows(store, ROLLUPS)
     interrupt_rebuild(store, monkeypatch, "execlog_trace_rollups")
-    assert store.migrate() == [REBUILD]
+    assert REBUILD in store.migrate()
     assert _rows(store, ROLLUPS) == rollups

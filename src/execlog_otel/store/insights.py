@@ -11,12 +11,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from execlog_otel.store import sqlfiles
+from execlog_otel.store import schema, sqlfiles
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.store import Store
 
-DEFAULT_RANGE_NS = 7 * 86_400 * 10**9
+DAY_NS = 86_400 * 10**9
+DEFAULT_RANGE_NS = 7 * DAY_NS
 MAX_BUCKETS = 60
 BUCKETS_S = (60, 300, 900, 3_600, 3 * 3_600, 6 * 3_600, 12 * 3_600, 86_400)
 
@@ -45,6 +46,8 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
 # attempt's priced rows itself.
 USAGE_CHARTS = frozenset({"cost_by_model"})
 HOURLY_CHARTS = frozenset({"cost_by_model"})
+# The charts of steps, which read whole closed days from their summaries (insights/step_rows.sql).
+STEP_CHARTS = frozenset({"slowest_steps", "failing_steps"})
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,15 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
     """Bound parameters of every chart: the listing's filters, the range (default the last 7 days), the bucket."""
     to_ns = f.to_ns if f.to_ns is not None else (now_ns or time.time_ns())
     from_ns = f.from_ns if f.from_ns is not None else to_ns - DEFAULT_RANGE_NS
-    return {"from_ns": from_ns, "to_ns": to_ns, "bucket_s": bucket_seconds(from_ns, to_ns),
-            "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status),
-            "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
+    p = {"from_ns": from_ns, "to_ns": to_ns, "bucket_s": bucket_seconds(from_ns, to_ns),
+         "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status),
+         "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
+    # The whole (UTC) days of the range, which the step charts read from the day summaries when those know every
+    # filter given: the summaries are per kind, over every project (else no day: the steps are read).
+    summarised = p["all_projects"] and not (p["name"] or p["service"] or p["statuses"])
+    p["mid_from_ns"] = -(-from_ns // DAY_NS) * DAY_NS
+    p["mid_to_ns"] = max((to_ns + 1) // DAY_NS * DAY_NS, p["mid_from_ns"]) if summarised else p["mid_from_ns"]
+    return p
 
 
 def _fragment(name: str) -> sqlfiles.Fragment:
@@ -82,7 +91,8 @@ def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) 
     values: dict[str, object] = {
         "database": database, "executions_filter": _fragment("executions_filter"),
         "attempts_conditions": _fragment("attempts_conditions"),
-        "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter")}
+        "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter"),
+        "step_rows": _fragment("step_rows"), "step_duration_quantiles": schema.STEP_DURATION_QUANTILES}
     if chart in USAGE_CHARTS:
         usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
         values.update(priced_usage_fragments(f"insights/{usage}"))
@@ -119,3 +129,11 @@ def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> Cha
     return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
                      bucket_s=p["bucket_s"] if CHARTS[chart].series else None,
                      columns=tuple(result.column_names), rows=tuple(tuple(r) for r in result.result_rows))
+
+
+def refresh_step_summaries(store: Store) -> None:
+    """Recompute the closed days' step summaries now (execlog_step_days_mv runs hourly by itself) and wait for
+    it: for a store just filled, as the benchmark's datasets are."""
+    view = store.table("execlog_step_days_mv")
+    store.pool.command(f"SYSTEM REFRESH VIEW {view}")
+    store.pool.command(f"SYSTEM WAIT VIEW {view}")

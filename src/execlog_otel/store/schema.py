@@ -54,6 +54,10 @@ REBUILT_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "execlog_trace_rollu
 # The exporter creates text (full-text) indexes from this ClickHouse version on, bloom filters before.
 FULL_TEXT_SEARCH_SINCE = (26, 2)
 
+# The durations sketch of Insights' step charts (042_step_days.sql): quantilesDD's relative accuracy (0.5 %),
+# then the levels read (p50, p95).
+STEP_DURATION_QUANTILES = "0.005, 0.5, 0.95"
+
 # The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
 SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"
 SEARCH_INDEX_BLOOM = "ngrambf_v1(3, 65536, 3, 0)"
@@ -181,6 +185,10 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "otel_logs_indexes": _fragment("otel_logs_indexes_text" if full_text_search else "otel_logs_indexes_bloom"),
         # The listing's search index (024): a text index of ngrams, else an ngram bloom filter.
         "search_index_type": SEARCH_INDEX_TEXT if full_text_search else SEARCH_INDEX_BLOOM,
+        "step_duration_quantiles": STEP_DURATION_QUANTILES,
+        # Insights' closed-day step summaries are recomputed by one node's refreshable view; on a cluster every
+        # replica would run it, so there the table stays empty and the charts read the steps.
+        "step_days_view": "" if cluster else _fragment("step_days_view"),
     }
     for table in REBUILT_TABLES:
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")

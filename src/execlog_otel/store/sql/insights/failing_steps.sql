@@ -1,7 +1,6 @@
--- Insights: the steps that failed most often in the executions selected (execlog_steps).
-SELECT StepName AS step, count() AS runs, sum(Failed) AS failures
-FROM {database}.execlog_steps
-WHERE Start >= fromUnixTimestamp64Nano({from_ns:Int64}) AND {attempts_filter}
+-- Insights: the steps that failed most often in the executions selected (insights/step_rows.sql).
+SELECT StepName AS step, sum(Runs) AS runs, sum(Failures) AS failures
+FROM ({step_rows})
 GROUP BY step
 HAVING failures > 0
 ORDER BY failures DESC, step
