@@ -11,7 +11,7 @@ requests are from the engine's fixed cost on this machine. Measured after the
 background merges settled, in the state a store in use keeps its past days: the derived tables that
 force-merge a day ten minutes after its last write (migration 039) with each day in one part
 (``common.merge_past_days`` does at once what the store does by itself then), and the Insights step
-summaries of the closed days recomputed as their hourly view does (``summarise_closed_days``); nothing else is
+and cost summaries recomputed as their hourly views do (``summarise_closed_days``); nothing else is
 optimized. The ``project listing`` rows are the same requests scoped to one of the dataset's 20 projects
 (``?project=``).
 """
@@ -126,14 +126,16 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
 
 
 def summarise_closed_days(store: Store) -> None:
-    """The Insights step summaries as the hourly view has them once the steps are a minute old (it leaves out
-    steps stored in the last minute): recomputed now, after waiting for the newest step to be that old."""
-    age = store.pool.query(f"SELECT dateDiff('second', max(Inserted), now()) FROM {store.table('execlog_steps')}")
+    """The Insights summaries as their hourly views have them once the data is a minute old (they leave out
+    rows stored in the last minute): recomputed now, after waiting for the newest rows to be that old."""
+    age = store.pool.query(f"SELECT least((SELECT dateDiff('second', max(Inserted), now()) FROM "
+                           f"{store.table('execlog_steps')}), (SELECT dateDiff('second', max(Inserted), now()) "
+                           f"FROM {store.table('execlog_llm_usage')}))")
     wait_s = 61 - int(age.result_rows[0][0])
     if wait_s > 0:
         log(f"waiting {wait_s} s for the newest steps to be a minute old")
         time.sleep(wait_s)
-    insights.refresh_step_summaries(store)
+    store.refresh_summaries()
 
 
 def resident_memory() -> dict[str, float]:

@@ -76,8 +76,9 @@ class _MigratedTemplate:
 
     def __init__(self, client) -> None:
         Store(client, self.DATABASE, self.RETENTION_DAYS).migrate()
-        tables = client.query("SELECT name, engine, total_rows FROM system.tables WHERE database = {db:String}",
-                              parameters={"db": self.DATABASE}).result_rows
+        # Not the tables a refreshable view fills while it runs (".tmp.inner...", swapped in when done).
+        tables = client.query("SELECT name, engine, total_rows FROM system.tables WHERE database = {db:String} "
+                              "AND NOT startsWith(name, '.')", parameters={"db": self.DATABASE}).result_rows
         # Tables before the views that read or feed them.
         ordered = sorted(tables, key=lambda t: t[1] in ("MaterializedView", "View"))
         self.ddl = [client.query(f"SHOW CREATE TABLE {self.DATABASE}.{name}").result_rows[0][0]

@@ -315,7 +315,7 @@ def test_step_charts_read_closed_days_from_their_summary(store, monkeypatch):
     # The steps as stored an hour ago, then the hourly recomputation: every step is in the summary, per kind.
     store.pool.command(f"ALTER TABLE {steps_table} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
                        settings={"mutations_sync": 2})
-    insights.refresh_step_summaries(store)
+    store.refresh_summaries()
     summarised = dict(store.pool.query(f"SELECT Kind, sum(Runs) FROM {summary} GROUP BY Kind").result_rows)
     assert summarised == {k: sum(len(r.steps) for r in runs if r.kind == k and r.duration_s is not None)
                           for k in ("agent", "automation")}
@@ -337,3 +337,83 @@ def test_step_charts_read_closed_days_from_their_summary(store, monkeypatch):
         before = {r["step"]: (r["runs"], r["failures"]) for r in from_steps[kind][1]}
         runs_before, failures_before = before.get("step-1", (0, 0))
         assert failing["step-1"] == (runs_before + 1, failures_before + 1)
+
+
+def _cost_charts(store, f: ListFilter) -> tuple[list[tuple], list[tuple]]:
+    """The cost charts' rows, costs rounded past the float sums' order (summaries add them in another)."""
+    def rows(name: str) -> list[tuple]:
+        return [tuple(round(v, 5) if isinstance(v, float) else v for v in r.values()) for r in chart(store, name, f)]
+    return rows("cost_by_name"), rows("cost_by_model")
+
+
+def test_cost_charts_read_closed_hours_from_their_summary(store, monkeypatch):
+    """Hours that ended more than an hour ago are read from execlog_named_usage_hourly once it has been
+    recomputed: the same tokens and costs by name (and by model for a kind or a name), an LLM step stored after
+    the summary still counts, and the summary is what is read."""
+    now = datetime.now(UTC)
+    runs = generated_runs(seed=5)
+    monkeypatch.setattr(fx, "runs", lambda: runs)
+    fx.load(store, now=now - timedelta(days=5))
+    week = int((now - timedelta(days=7)).timestamp()) * fx.S
+    filters = {key: ListFilter(from_ns=week, to_ns=int(now.timestamp()) * fx.S, **key_filter)
+               for key, key_filter in (("all", {}), ("agent", {"kind": "agent"}), ("name", {"name": "agent-1"}))}
+    expected = Counter()
+    for r in runs:
+        for st in r.steps:
+            model, tin, tout = usage(st)
+            if model and r.duration_s is not None:
+                expected[r.name] += tin + tout
+    by_name = Counter()
+    for row in chart(store, "cost_by_name", filters["all"]):
+        by_name[row["name"]] += row["tokens"]
+    assert by_name == expected
+    from_steps = {key: _cost_charts(store, f) for key, f in filters.items()}
+    assert all(rows for charts in from_steps.values() for rows in charts)
+    usage_table, summary = store.table("execlog_llm_usage"), store.table("execlog_named_usage_hourly")
+
+    store.pool.command(f"ALTER TABLE {usage_table} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
+                       settings={"mutations_sync": 2})
+    store.refresh_summaries()
+    summarised = dict(store.pool.query(f"SELECT Name, sum(TotalTokens) FROM {summary} GROUP BY Name").result_rows)
+    assert summarised == dict(expected)
+    assert {key: _cost_charts(store, f) for key, f in filters.items()} == from_steps
+
+    # Without the summarised LLM steps, the charts by name (and by model for a kind or a name) do not change.
+    store.pool.command(f"ALTER TABLE {usage_table} DELETE WHERE Start < toStartOfHour(now(), 'UTC') - INTERVAL 1 HOUR",
+                       settings={"mutations_sync": 2})
+    assert store.pool.query(f"SELECT count() FROM {usage_table}").result_rows[0][0] == 0
+    for key, f in filters.items():
+        by_name_rows, by_model_rows = _cost_charts(store, f)
+        assert by_name_rows == from_steps[key][0]
+        if key != "all":  # over every execution the cost by model reads the hourly totals (execlog_usage_hourly)
+            assert by_model_rows == from_steps[key][1]
+
+    # An LLM step stored after the summary was made, in an hour it summarised, is counted with it.
+    late = fx.Run("LATE", "agent", "agent-1", "generated", 100, 2.0, "Success", [fx.llm("gpt-4o", 1000, 10)])
+    monkeypatch.setattr(fx, "runs", lambda: [late])
+    fx.load(store, now=now - timedelta(days=5))
+    tokens = sum(r["tokens"] for r in chart(store, "cost_by_name", filters["name"]))
+    assert tokens == expected["agent-1"] + 1010
+
+
+def test_a_price_change_reprices_the_cost_summary(store, monkeypatch, tmp_path):
+    """Past hours' cost by name follows a price change: the summary is recomputed with the stored costs."""
+    now = datetime.now(UTC)
+    runs = [fx.Run("P1", "agent", "agent-1", "generated", 100, 2.0, "Success", [fx.llm("gpt-4o", 1_000_000, 0)])]
+    monkeypatch.setattr(fx, "runs", lambda: runs)
+    fx.load(store, now=now - timedelta(days=5))
+    store.pool.command(f"ALTER TABLE {store.table('execlog_llm_usage')} UPDATE Inserted = now() - INTERVAL 1 HOUR "
+                       "WHERE 1", settings={"mutations_sync": 2})
+    store.refresh_summaries()
+    f = ListFilter(from_ns=int((now - timedelta(days=7)).timestamp()) * fx.S, to_ns=int(now.timestamp()) * fx.S)
+
+    def cost() -> float:
+        return sum(r["cost_usd"] for r in chart(store, "cost_by_name", f))
+
+    shipped = next(p for p in pricing.shipped() if p.model == "gpt-4o")
+    assert cost() == pytest.approx(shipped.input)  # a million input tokens
+    override = tmp_path / "prices.toml"
+    override.write_text('[[model]]\nname = "gpt-4o"\nprovider = "openai"\ninput = 7.0\noutput = 12.0\n')
+    store.prices_file = str(override)
+    store.migrate()  # what a restart of execlog serve does
+    assert cost() == pytest.approx(7.0)

@@ -16,7 +16,8 @@ from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import ListFilter
 from execlog_otel.store.store import Store
 
-DAY_NS = 86_400 * 10**9
+HOUR_NS = 3_600 * 10**9
+DAY_NS = 24 * HOUR_NS
 DEFAULT_RANGE_NS = 7 * DAY_NS
 MAX_BUCKETS = 60
 BUCKETS_S = (60, 300, 900, 3_600, 3 * 3_600, 6 * 3_600, 12 * 3_600, 86_400)
@@ -41,10 +42,7 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
     Chart("tools", "Most used tools", False),
     Chart("connectors", "Most used connectors", False),
 )}
-# The charts of tokens and cost that price usage summed per model (insights/priced_usage.sql), and those of them
-# that read the hourly totals when the filters allow (insights/<chart>_hourly.sql); cost_by_name sums each
-# attempt's priced rows itself.
-USAGE_CHARTS = frozenset({"cost_by_model"})
+# The charts that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
 HOURLY_CHARTS = frozenset({"cost_by_model"})
 # The charts of steps, which read whole closed days from their summaries (insights/step_rows.sql).
 STEP_CHARTS = frozenset({"slowest_steps", "failing_steps"})
@@ -77,25 +75,42 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
     summarised = p["all_projects"] and not (p["name"] or p["service"] or p["statuses"])
     p["mid_from_ns"] = -(-from_ns // DAY_NS) * DAY_NS
     p["mid_to_ns"] = max((to_ns + 1) // DAY_NS * DAY_NS, p["mid_from_ns"]) if summarised else p["mid_from_ns"]
+    # The whole hours of the range, which the cost charts read from the hourly summaries by name when those know
+    # every filter given (per kind and name, over every project) and the interval is whole hours.
+    p["hour_from_ns"] = -(-from_ns // HOUR_NS) * HOUR_NS
+    p["hour_to_ns"] = (max((to_ns + 1) // HOUR_NS * HOUR_NS, p["hour_from_ns"])
+                       if by_name_summary(p) and p["bucket_s"] % 3_600 == 0 else p["hour_from_ns"])
     return p
+
+
+def by_name_summary(p: dict[str, Any]) -> bool:
+    """Whether the hourly usage summaries by kind and name (execlog_named_usage_hourly) know the filters of the
+    chart's parameters ``p``: a kind or a name, over every project (not a service, a status or projects)."""
+    return bool(p["all_projects"]) and not (p["service"] or p["statuses"])
 
 
 def _fragment(name: str) -> sqlfiles.Fragment:
     return sqlfiles.Fragment(sqlfiles.statement(f"insights/{name}"))
 
 
-def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False) -> str:
+def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False, named: bool = False,
+        few_raw: bool = False) -> str:
     """The chart's statement; ``narrowed``: the filters (or the caller's projects) select more than a time range,
     so per-span and per-attempt rows are matched to the executions selected (else the range alone selects them);
-    ``hourly``: the cost charts that can read the hourly totals (execlog_usage_hourly) do."""
+    ``hourly``: the cost charts that can read the hourly totals (execlog_usage_hourly) do; ``named``: the filters
+    are ones the hourly summaries by name know (``by_name_summary``), so the cost by model reads those;
+    ``few_raw``: those summaries serve whole hours of the range, so only a few hours' LLM steps are read."""
     values: dict[str, object] = {
         "database": database, "executions_filter": _fragment("executions_filter"),
         "attempts_conditions": _fragment("attempts_conditions"),
         "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter"),
-        "step_rows": _fragment("step_rows"), "step_duration_quantiles": schema.STEP_DURATION_QUANTILES}
-    if chart in USAGE_CHARTS:
-        usage = f"{chart}_hourly" if hourly and chart in HOURLY_CHARTS else f"{chart}_usage"
+        "step_rows": _fragment("step_rows"), "step_duration_quantiles": schema.STEP_DURATION_QUANTILES,
+        "named_usage": _fragment("named_usage"), "raw_attempts": _fragment("raw_attempts") if few_raw else ""}
+    if chart == "cost_by_model":
+        usage = "cost_by_model_hourly" if hourly else "cost_by_model_named" if named else "cost_by_model_usage"
         values.update(priced_usage_fragments(f"insights/{usage}"))
+    elif chart == "cost_by_name":
+        values.update(priced_usage_fragments("insights/cost_by_name_usage"))
     return sqlfiles.statement(f"insights/{chart}", **values)
 
 
@@ -124,16 +139,9 @@ def run(store: Store, chart: str, f: ListFilter, timeout_s: float = 10.0) -> Cha
     # attempts (the time range alone would count every project's steps, tools, models and costs).
     narrowed = by_root or not p["all_projects"]
     hourly = reads_hourly(chart, by_root, p["bucket_s"])
-    result = store.pool.query(sql(chart, store.database, narrowed, hourly), parameters=p,
+    named, few_raw = by_name_summary(p), p["hour_to_ns"] > p["hour_from_ns"]
+    result = store.pool.query(sql(chart, store.database, narrowed, hourly, named, few_raw), parameters=p,
                               settings={"max_execution_time": timeout_s or 10})
     return ChartData(chart=CHARTS[chart], from_ns=p["from_ns"], to_ns=p["to_ns"],
                      bucket_s=p["bucket_s"] if CHARTS[chart].series else None,
                      columns=tuple(result.column_names), rows=tuple(tuple(r) for r in result.result_rows))
-
-
-def refresh_step_summaries(store: Store) -> None:
-    """Recompute the closed days' step summaries now (execlog_step_days_mv runs hourly by itself) and wait for
-    it: for a store just filled, as the benchmark's datasets are."""
-    view = store.table("execlog_step_days_mv")
-    store.pool.command(f"SYSTEM REFRESH VIEW {view}")
-    store.pool.command(f"SYSTEM WAIT VIEW {view}")

@@ -58,6 +58,9 @@ FULL_TEXT_SEARCH_SINCE = (26, 2)
 # then the levels read (p50, p95).
 STEP_DURATION_QUANTILES = "0.005, 0.5, 0.95"
 
+# The refreshable views that recompute the Insights' summaries every hour (042, 043; not on a sharded cluster).
+SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv")
+
 # The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
 SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"
 SEARCH_INDEX_BLOOM = "ngrambf_v1(3, 65536, 3, 0)"
@@ -189,6 +192,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         # Insights' closed-day step summaries are recomputed by one node's refreshable view; on a cluster every
         # replica would run it, so there the table stays empty and the charts read the steps.
         "step_days_view": "" if cluster else _fragment("step_days_view"),
+        "named_usage_view": "" if cluster else _fragment("named_usage_view"),
     }
     for table in REBUILT_TABLES:
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")

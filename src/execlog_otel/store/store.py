@@ -158,7 +158,16 @@ class Store:
             return
         for statement in schema.reprice_statements(self.database, rollups=schema.ROLLUP_COSTS_VERSION in applied):
             self.pool.command(statement, settings={"mutations_sync": 2})
+        self.refresh_summaries()  # their costs too
         self.set_meta(COSTS_PRICED_WITH, priced_with)
+
+    def refresh_summaries(self) -> None:
+        """Recompute the Insights' summaries now (their refreshable views run hourly by themselves) and wait
+        until done: after the stored costs are priced again, and for a store just filled (the benchmark's)."""
+        for view in schema.SUMMARY_VIEWS:
+            if self._table_exists(view):
+                self.pool.command(f"SYSTEM REFRESH VIEW {self.table(view)}")
+                self.pool.command(f"SYSTEM WAIT VIEW {self.table(view)}")
 
     def meta(self, key: str) -> str | None:
         """The store's setting ``key`` (execlog_meta), None when never set."""
