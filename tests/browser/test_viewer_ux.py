@@ -284,7 +284,29 @@ def test_after_quick_view_one_row_is_marked_and_enter_opens_it(page, site):
     marked = page.locator("#rows tr.row.cursor, #rows tr.row.current, #rows tr.row[aria-current]")
     expect(marked).to_have_count(1)
     expect(rows.nth(2)).to_have_class(re.compile(r"\bcursor\b"))
-    assert page.evaluate("document.activeElement.dataset.id") == third
+    expect(rows.nth(2)).to_be_focused()  # once the dialog's close event has run
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/executions/{third}"))
+
+
+def test_enter_right_after_quick_view_closes_opens_the_row_it_showed(page, site):
+    # Esc then Enter at once: the browser gives focus back to the row Quick View was opened from before the
+    # dialog's close event moves it to the row Quick View showed; Enter opens that one, the cursor row.
+    url, _ = site
+    page.goto(f"{url}/")
+    rows = page.locator("#rows tr.row")
+    expect(rows.nth(3)).to_be_visible()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("q")
+    page.keyboard.press("ArrowRight")
+    third = rows.nth(2).get_attribute("data-id")
+    expect(page.locator("#quick-view")).to_have_attribute("data-loaded", third)
+    page.evaluate("""() => document.getElementById("quick-view").addEventListener("close",
+        (e) => e.stopImmediatePropagation(), {capture: true, once: true})""")  # the close event, as if late
+    page.keyboard.press("Escape")
+    expect(page.locator("#quick-view")).to_be_hidden()
+    assert page.evaluate("document.activeElement.dataset.id") != third  # the browser's restored focus
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/executions/{third}"))
 

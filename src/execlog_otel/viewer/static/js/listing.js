@@ -750,10 +750,9 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "Enter" && cursorIndex >= 0 && state.items[cursorIndex]
              && !event.target.closest("a, button, summary, dialog, [popover]")) {
     // Enter on a focused button or link does what that control does; on a row (or the page) it opens
-    // the cursor row, which is the focused row.
-    const focused = event.target.closest("tr.row");
-    const index = focused ? Number(focused.dataset.index) : cursorIndex;
-    window.location.href = detailHref(state.items[index].id);
+    // the cursor row. A focused row is the cursor row (focusin), but for the moment after Quick View closes:
+    // the browser has given focus back to the row it was opened from, and the cursor is the row it showed.
+    window.location.href = detailHref(state.items[cursorIndex].id);
   } else if (event.key === "q" && cursorIndex >= 0) {
     openQuickView(cursorIndex);
   }
