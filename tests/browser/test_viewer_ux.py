@@ -267,8 +267,9 @@ def test_axis_labels_never_overlap_and_action_icon_is_no_fold_triangle(browser, 
 
 # --- item 9: Quick View and the row cursor --------------------------------------------------------------
 
-def test_after_quick_view_one_row_is_marked_and_enter_opens_it(page, site):
-    url, _ = site
+def _quick_view_moved_to_the_third_row(page, url: str):
+    """The listing with Quick View opened on the second row (j, j, q), then moved to the third (→), loaded:
+    the rows and the third one's id."""
     page.goto(f"{url}/")
     rows = page.locator("#rows tr.row")
     expect(rows.nth(3)).to_be_visible()
@@ -279,6 +280,12 @@ def test_after_quick_view_one_row_is_marked_and_enter_opens_it(page, site):
     page.keyboard.press("ArrowRight")
     third = rows.nth(2).get_attribute("data-id")
     expect(page.locator("#quick-view")).to_have_attribute("data-loaded", third)
+    return rows, third
+
+
+def test_after_quick_view_one_row_is_marked_and_enter_opens_it(page, site):
+    url, _ = site
+    rows, third = _quick_view_moved_to_the_third_row(page, url)
     page.keyboard.press("Escape")
     expect(page.locator("#quick-view")).to_be_hidden()
     marked = page.locator("#rows tr.row.cursor, #rows tr.row.current, #rows tr.row[aria-current]")
@@ -293,15 +300,7 @@ def test_enter_right_after_quick_view_closes_opens_the_row_it_showed(page, site)
     # Esc then Enter at once: the browser gives focus back to the row Quick View was opened from before the
     # dialog's close event moves it to the row Quick View showed; Enter opens that one, the cursor row.
     url, _ = site
-    page.goto(f"{url}/")
-    rows = page.locator("#rows tr.row")
-    expect(rows.nth(3)).to_be_visible()
-    page.keyboard.press("j")
-    page.keyboard.press("j")
-    page.keyboard.press("q")
-    page.keyboard.press("ArrowRight")
-    third = rows.nth(2).get_attribute("data-id")
-    expect(page.locator("#quick-view")).to_have_attribute("data-loaded", third)
+    _, third = _quick_view_moved_to_the_third_row(page, url)
     page.evaluate("""() => document.getElementById("quick-view").addEventListener("close",
         (e) => e.stopImmediatePropagation(), {capture: true, once: true})""")  # the close event, as if late
     page.keyboard.press("Escape")
