@@ -11,7 +11,7 @@ requests are from the engine's fixed cost on this machine. Measured after the
 background merges settled, in the state a store in use keeps its past days: the derived tables that
 force-merge a day ten minutes after its last write (migration 039) with each day in one part
 (``common.merge_past_days`` does at once what the store does by itself then), and the Insights step
-and cost summaries recomputed as their hourly views do (``summarise_closed_days``); nothing else is
+and cost summaries recomputed as their hourly views do (``refresh_insights_summaries``); nothing else is
 optimized. The ``project listing`` rows are the same requests scoped to one of the dataset's 20 projects
 (``?project=``).
 """
@@ -59,7 +59,7 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
     store, ds = open_or_generate(data_dir, executions, log=log, pool_size=THREADS)
     waited = settle(store.pool, store.database, ds.spans)
     if with_insights:
-        summarise_closed_days(store)
+        refresh_insights_summaries(store)
     # A generous query budget: a slow request is measured, not cancelled.
     settings = Settings.from_env(environ={}, clickhouse_url=f"chdb://{data_dir}", database=store.database, port=0,
                                  query_timeout_s=120.0)
@@ -125,7 +125,7 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
             "cases": out, "merges_waited_s": waited, "storage": disk, "memory": memory}
 
 
-def summarise_closed_days(store: Store) -> None:
+def refresh_insights_summaries(store: Store) -> None:
     """The Insights summaries as their hourly views have them once the data is a minute old (they leave out
     rows stored in the last minute): recomputed now, after waiting for the newest rows to be that old."""
     age = store.pool.query(f"SELECT least((SELECT dateDiff('second', max(Inserted), now()) FROM "

@@ -44,8 +44,6 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
 )}
 # The charts that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
 HOURLY_CHARTS = frozenset({"cost_by_model"})
-# The charts of steps, which read whole closed days from their summaries (insights/step_rows.sql).
-STEP_CHARTS = frozenset({"slowest_steps", "failing_steps"})
 
 
 @dataclass(frozen=True)
@@ -72,20 +70,25 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
          "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
     # The whole (UTC) days of the range, which the step charts read from the day summaries when those know every
     # filter given: the summaries are per kind, over every project (else no day: the steps are read).
-    summarised = p["all_projects"] and not (p["name"] or p["service"] or p["statuses"])
-    p["mid_from_ns"] = -(-from_ns // DAY_NS) * DAY_NS
-    p["mid_to_ns"] = max((to_ns + 1) // DAY_NS * DAY_NS, p["mid_from_ns"]) if summarised else p["mid_from_ns"]
+    p["mid_from_ns"], p["mid_to_ns"] = _whole(from_ns, to_ns, DAY_NS, by_name_summary(p) and not p["name"])
     # The whole hours of the range, which the cost charts read from the hourly summaries by name when those know
     # every filter given (per kind and name, over every project) and the interval is whole hours.
-    p["hour_from_ns"] = -(-from_ns // HOUR_NS) * HOUR_NS
-    p["hour_to_ns"] = (max((to_ns + 1) // HOUR_NS * HOUR_NS, p["hour_from_ns"])
-                       if by_name_summary(p) and p["bucket_s"] % 3_600 == 0 else p["hour_from_ns"])
+    p["hour_from_ns"], p["hour_to_ns"] = _whole(from_ns, to_ns, HOUR_NS,
+                                                by_name_summary(p) and p["bucket_s"] % 3_600 == 0)
     return p
+
+
+def _whole(from_ns: int, to_ns: int, unit_ns: int, summarised: bool) -> tuple[int, int]:
+    """The whole units (days, hours) within ``from_ns``..``to_ns`` as a half-open range; empty unless
+    ``summarised`` (the summaries know the filters)."""
+    first = -(-from_ns // unit_ns) * unit_ns
+    return first, max((to_ns + 1) // unit_ns * unit_ns, first) if summarised else first
 
 
 def by_name_summary(p: dict[str, Any]) -> bool:
     """Whether the hourly usage summaries by kind and name (execlog_named_usage_hourly) know the filters of the
-    chart's parameters ``p``: a kind or a name, over every project (not a service, a status or projects)."""
+    chart's parameters ``p``: a kind or a name, over every project (not a service, a status or projects). The
+    step summaries (execlog_step_days) know these but the name."""
     return bool(p["all_projects"]) and not (p["service"] or p["statuses"])
 
 
