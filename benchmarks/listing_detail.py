@@ -128,10 +128,9 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
 def refresh_insights_summaries(store: Store) -> None:
     """The Insights summaries as their hourly views have them once the data is a minute old (they leave out
     rows stored in the last minute): recomputed now, after waiting for the newest rows to be that old."""
-    age = store.pool.query(f"SELECT least((SELECT dateDiff('second', max(Inserted), now()) FROM "
-                           f"{store.table('execlog_steps')}), (SELECT dateDiff('second', max(Inserted), now()) "
-                           f"FROM {store.table('execlog_llm_usage')}))")
-    wait_s = 61 - int(age.result_rows[0][0])
+    ages = " UNION ALL ".join(f"SELECT dateDiff('second', max(Inserted), now()) AS age FROM {store.table(t)}"
+                              for t in ("execlog_steps", "execlog_llm_usage", "execlog_trace_tools"))
+    wait_s = 61 - int(store.pool.query(f"SELECT min(age) FROM ({ages})").result_rows[0][0])
     if wait_s > 0:
         log(f"waiting {wait_s} s for the newest steps to be a minute old")
         time.sleep(wait_s)

@@ -339,6 +339,67 @@ def test_step_charts_read_closed_days_from_their_summary(store, monkeypatch):
         assert failing["step-1"] == (runs_before + 1, failures_before + 1)
 
 
+def _tool_charts(store, f: ListFilter) -> tuple[dict[str, int], dict[str, int]]:
+    return ({r["tool"]: r["runs"] for r in chart(store, "tools", f)},
+            {r["connector"]: r["runs"] for r in chart(store, "connectors", f)})
+
+
+def test_tool_charts_read_closed_days_from_their_summary(store, monkeypatch):
+    """Attempts of days that ended before yesterday are read from execlog_tool_days once it has been recomputed:
+    the same runs per tool and connector as from the pairs, a pair stored after the summary still counts, a span
+    re-sent for a tool an attempt was already counted for does not count it twice, and the summary is what is
+    read."""
+    now = datetime.now(UTC)
+    runs = generated_runs(seed=13)
+    for i, r in enumerate(runs[:6]):  # a few connector steps too
+        r.steps.append(fx.step(f"{('crm', 'mail')[i % 2]}.request", 0.5, 0.2, kind=sc.StepKind.CONNECTOR,
+                               **{sc.CONNECTOR: ("crm", "mail")[i % 2]}))
+    monkeypatch.setattr(fx, "runs", lambda: runs)
+    fx.load(store, now=now - timedelta(days=5))
+    week = int((now - timedelta(days=7)).timestamp()) * fx.S
+    filters = {kind: ListFilter(from_ns=week, to_ns=int(now.timestamp()) * fx.S, kind=kind or None)
+               for kind in ("", "agent")}
+
+    def expected(kind: str, attr: str) -> Counter:
+        return Counter(v for r in runs if r.duration_s is not None and (not kind or r.kind == kind)
+                       for v in {st.attrs.get(attr) for st in r.steps} if v)
+
+    for kind, f in filters.items():
+        assert _tool_charts(store, f) == (expected(kind, sc.GEN_AI_TOOL_NAME), expected(kind, sc.CONNECTOR))
+    from_pairs = {kind: _tool_charts(store, f) for kind, f in filters.items()}
+    pairs, summary = store.table("execlog_trace_tools"), store.table("execlog_tool_days")
+
+    # The pairs as stored an hour ago, then the hourly recomputation: every finished run's pair is summarised.
+    store.pool.command(f"ALTER TABLE {pairs} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
+                       settings={"mutations_sync": 2})
+    store.refresh_summaries()
+    summarised = dict(store.pool.query(f"SELECT Kind, sum(Runs) FROM {summary} GROUP BY Kind").result_rows)
+    assert summarised == {k: sum(expected(k, sc.GEN_AI_TOOL_NAME).values()) + sum(expected(k, sc.CONNECTOR).values())
+                          for k in ("agent", "automation")}
+    assert {kind: _tool_charts(store, f) for kind, f in filters.items()} == from_pairs
+
+    # Spans of a summarised agent run stored after the summary: the tool it was counted for again (not twice),
+    # and a tool and a connector it had not used (counted).
+    again = next(r for r in runs if r.kind == "agent" and r.duration_s is not None
+                 and any(st.attrs.get(sc.GEN_AI_TOOL_NAME) for st in r.steps))
+    used = next(st.attrs[sc.GEN_AI_TOOL_NAME] for st in again.steps if st.attrs.get(sc.GEN_AI_TOOL_NAME))
+    resent = fx.Run(again.label, again.kind, again.name, again.service, again.offset_s, again.duration_s,
+                    again.status, [fx.tool(used, offset=0.3), fx.tool("late-tool", offset=0.4),
+                                   fx.step("erp.request", 0.6, 0.1, kind=sc.StepKind.CONNECTOR,
+                                           **{sc.CONNECTOR: "erp"})], error=again.error)
+    monkeypatch.setattr(fx, "runs", lambda: [resent])
+    fx.load(store, now=now - timedelta(days=5))
+    for kind, f in filters.items():
+        tools, connectors = from_pairs[kind]
+        assert _tool_charts(store, f) == ({**tools, "late-tool": 1}, {**connectors, "erp": 1})
+
+    # Without the pairs of the summarised days (the late ones too), the charts are the summary's: what they read.
+    store.pool.command(f"ALTER TABLE {pairs} DELETE WHERE Start < toStartOfDay(now(), 'UTC') - INTERVAL 1 DAY",
+                       settings={"mutations_sync": 2})
+    assert store.pool.query(f"SELECT count() FROM {pairs}").result_rows[0][0] == 0
+    assert {kind: _tool_charts(store, f) for kind, f in filters.items()} == from_pairs
+
+
 def _cost_charts(store, f: ListFilter) -> tuple[list[tuple], list[tuple]]:
     """The cost charts' rows, costs rounded past the float sums' order (summaries add them in another)."""
     def rows(name: str) -> list[tuple]:

@@ -42,6 +42,8 @@ CHARTS: dict[str, Chart] = {c.id: c for c in (
     Chart("tools", "Most used tools", False),
     Chart("connectors", "Most used connectors", False),
 )}
+# The charts of the tools and connectors (insights/tool_runs.sql), with the facet each counts.
+FACETS = {"tools": "tool", "connectors": "connector"}
 # The charts that read the hourly totals when the filters allow (insights/<chart>_hourly.sql).
 HOURLY_CHARTS = frozenset({"cost_by_model"})
 
@@ -68,8 +70,8 @@ def params(f: ListFilter, now_ns: int | None = None) -> dict[str, Any]:
     p = {"from_ns": from_ns, "to_ns": to_ns, "bucket_s": bucket_seconds(from_ns, to_ns),
          "kind": f.kind or "", "name": f.name or "", "service": f.service or "", "statuses": list(f.status),
          "all_projects": int(f.scope.everything), "projects": sorted(f.scope.projects or ())}
-    # The whole (UTC) days of the range, which the step charts read from the day summaries when those know every
-    # filter given: the summaries are per kind, over every project (else no day: the steps are read).
+    # The whole (UTC) days of the range, which the step, tool and connector charts read from the day summaries when
+    # those know every filter given: the summaries are per kind, over every project (else no day: the rows are read).
     p["mid_from_ns"], p["mid_to_ns"] = _whole(from_ns, to_ns, DAY_NS, by_name_summary(p) and not p["name"])
     # The whole hours of the range, which the cost charts read from the hourly summaries by name when those know
     # every filter given (per kind and name, over every project) and the interval is whole hours.
@@ -88,7 +90,7 @@ def _whole(from_ns: int, to_ns: int, unit_ns: int, summarised: bool) -> tuple[in
 def by_name_summary(p: dict[str, Any]) -> bool:
     """Whether the hourly usage summaries by kind and name (execlog_named_usage_hourly) know the filters of the
     chart's parameters ``p``: a kind or a name, over every project (not a service, a status or projects). The
-    step summaries (execlog_step_days) know these but the name."""
+    day summaries (execlog_step_days, execlog_tool_days) know these but the name."""
     return bool(p["all_projects"]) and not (p["service"] or p["statuses"])
 
 
@@ -108,7 +110,8 @@ def sql(chart: str, database: str, narrowed: bool = True, hourly: bool = False, 
         "attempts_conditions": _fragment("attempts_conditions"),
         "attempts_filter": _fragment("attempts_filter" if narrowed else "range_filter"),
         "step_rows": _fragment("step_rows"), "step_duration_quantiles": schema.STEP_DURATION_QUANTILES,
-        "named_usage": _fragment("named_usage"), "raw_attempts": _fragment("raw_attempts") if few_raw else ""}
+        "named_usage": _fragment("named_usage"), "raw_attempts": _fragment("raw_attempts") if few_raw else "",
+        "tool_runs": _fragment("tool_runs"), "facet": f"'{FACETS.get(chart, '')}'"}
     if chart == "cost_by_model":
         usage = "cost_by_model_hourly" if hourly else "cost_by_model_named" if named else "cost_by_model_usage"
         values.update(priced_usage_fragments(f"insights/{usage}"))

@@ -38,6 +38,7 @@ TTL_TABLES: dict[str, str] = {
     "execlog_retry_audit": "toDateTime(Time)",
     "execlog_span_facts": "toDateTime(Start)",
     "execlog_usage_hourly": "Hour",
+    "execlog_trace_tools": "toDateTime(Start)",
 }
 
 # Tables whose layout follows the Collector exporter's current DDL: a migration named here rebuilds
@@ -58,8 +59,8 @@ FULL_TEXT_SEARCH_SINCE = (26, 2)
 # then the levels read (p50, p95).
 STEP_DURATION_QUANTILES = "0.005, 0.5, 0.95"
 
-# The refreshable views that recompute the Insights' summaries every hour (042, 043; not on a sharded cluster).
-SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv")
+# The refreshable views that recompute the Insights' summaries every hour (042, 043, 044; not on a sharded cluster).
+SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv", "execlog_tool_days_mv")
 
 # The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
 SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"
@@ -77,6 +78,8 @@ BACKFILL: dict[str, tuple[str, str]] = {
     "014_steps": ("execlog_steps", "steps_select"),
     "030_span_facts": ("execlog_span_facts", "span_facts_select"),
     "035_usage_hourly": ("execlog_usage_hourly", "usage_hourly_select"),
+    # Fed from execlog_trace_rollups, not from the spans.
+    "044_tool_days": ("execlog_trace_tools", "trace_tools_select"),
 }
 
 # Migrations that change how derived tables are derived: after them, each table named is emptied and
@@ -95,7 +98,7 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
 # The SELECTs that feed the derived tables and views (sql/<name>.sql, filled in, then their own placeholders).
 SELECTS = ("executions_select", "rollups_select", "llm_usage_rows", "llm_usage_select", "attempts_select",
            "llm_costs_select", "trace_usage_select", "trace_costs_select", "steps_select", "span_facts_select",
-           "usage_hourly_select", "rollup_costs_select")
+           "usage_hourly_select", "rollup_costs_select", "trace_tools_select")
 
 
 class SchemaError(ValueError):
@@ -193,6 +196,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         # replica would run it, so there the table stays empty and the charts read the steps.
         "step_days_view": "" if cluster else _fragment("step_days_view"),
         "named_usage_view": "" if cluster else _fragment("named_usage_view"),
+        "tool_days_view": "" if cluster else _fragment("tool_days_view"),
     }
     for table in REBUILT_TABLES:
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")
