@@ -277,6 +277,15 @@ def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(server, store, mon
     assert rows["failing_steps"][1] == ["'@SUM(1+1)*cmd\\|' /C calc'!A0", "1", "1"]
 
 
+def _summarised_as_stored_an_hour_ago(store, table: str, summary: str, total: str, by: str) -> dict:
+    """Every row of ``table`` as stored an hour ago, then the hourly recomputation of the summaries: ``summary``'s
+    sum of ``total`` per ``by``."""
+    store.pool.command(f"ALTER TABLE {store.table(table)} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
+                       settings={"mutations_sync": 2})
+    store.refresh_summaries()
+    return dict(store.pool.query(f"SELECT {by}, sum({total}) FROM {store.table(summary)} GROUP BY {by}").result_rows)
+
+
 def _step_charts(store, f: ListFilter) -> tuple[list[dict], list[dict]]:
     return chart(store, "slowest_steps", f), chart(store, "failing_steps", f)
 
@@ -310,13 +319,10 @@ def test_step_charts_read_closed_days_from_their_summary(store, monkeypatch):
             sorted(((k, v[0]) for k, v in expected.items()), key=lambda kv: kv[0]))  # fewer than 10 names
         assert {r["step"]: (r["runs"], r["failures"]) for r in failing} == {k: v for k, v in expected.items() if v[1]}
     from_steps = {kind: _step_charts(store, f) for kind, f in filters.items()}
-    steps_table, summary = store.table("execlog_steps"), store.table("execlog_step_days")
+    steps_table = store.table("execlog_steps")
 
     # The steps as stored an hour ago, then the hourly recomputation: every step is in the summary, per kind.
-    store.pool.command(f"ALTER TABLE {steps_table} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
-                       settings={"mutations_sync": 2})
-    store.refresh_summaries()
-    summarised = dict(store.pool.query(f"SELECT Kind, sum(Runs) FROM {summary} GROUP BY Kind").result_rows)
+    summarised = _summarised_as_stored_an_hour_ago(store, "execlog_steps", "execlog_step_days", "Runs", "Kind")
     assert summarised == {k: sum(len(r.steps) for r in runs if r.kind == k and r.duration_s is not None)
                           for k in ("agent", "automation")}
     assert {kind: _step_charts(store, f) for kind, f in filters.items()} == from_steps
@@ -367,13 +373,10 @@ def test_tool_charts_read_closed_days_from_their_summary(store, monkeypatch):
     for kind, f in filters.items():
         assert _tool_charts(store, f) == (expected(kind, sc.GEN_AI_TOOL_NAME), expected(kind, sc.CONNECTOR))
     from_pairs = {kind: _tool_charts(store, f) for kind, f in filters.items()}
-    pairs, summary = store.table("execlog_trace_tools"), store.table("execlog_tool_days")
+    pairs = store.table("execlog_trace_tools")
 
     # The pairs as stored an hour ago, then the hourly recomputation: every finished run's pair is summarised.
-    store.pool.command(f"ALTER TABLE {pairs} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
-                       settings={"mutations_sync": 2})
-    store.refresh_summaries()
-    summarised = dict(store.pool.query(f"SELECT Kind, sum(Runs) FROM {summary} GROUP BY Kind").result_rows)
+    summarised = _summarised_as_stored_an_hour_ago(store, "execlog_trace_tools", "execlog_tool_days", "Runs", "Kind")
     assert summarised == {k: sum(expected(k, sc.GEN_AI_TOOL_NAME).values()) + sum(expected(k, sc.CONNECTOR).values())
                           for k in ("agent", "automation")}
     assert {kind: _tool_charts(store, f) for kind, f in filters.items()} == from_pairs
@@ -430,12 +433,10 @@ def test_cost_charts_read_closed_hours_from_their_summary(store, monkeypatch):
     assert by_name == expected
     from_steps = {key: _cost_charts(store, f) for key, f in filters.items()}
     assert all(rows for charts in from_steps.values() for rows in charts)
-    usage_table, summary = store.table("execlog_llm_usage"), store.table("execlog_named_usage_hourly")
+    usage_table = store.table("execlog_llm_usage")
 
-    store.pool.command(f"ALTER TABLE {usage_table} UPDATE Inserted = now() - INTERVAL 1 HOUR WHERE 1",
-                       settings={"mutations_sync": 2})
-    store.refresh_summaries()
-    summarised = dict(store.pool.query(f"SELECT Name, sum(TotalTokens) FROM {summary} GROUP BY Name").result_rows)
+    summarised = _summarised_as_stored_an_hour_ago(store, "execlog_llm_usage", "execlog_named_usage_hourly",
+                                                   "TotalTokens", "Name")
     assert summarised == dict(expected)
     assert {key: _cost_charts(store, f) for key, f in filters.items()} == from_steps
 
