@@ -61,6 +61,8 @@ STEP_DURATION_QUANTILES = "0.005, 0.5, 0.95"
 
 # The refreshable views that recompute the Insights' summaries every hour (042, 043, 044; not on a sharded cluster).
 SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv", "execlog_tool_days_mv")
+# Those whose sums hold costs, recomputed when the stored costs are priced again.
+COST_SUMMARY_VIEWS = ("execlog_named_usage_hourly_mv",)
 
 # The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
 SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"

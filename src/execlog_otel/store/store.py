@@ -158,13 +158,14 @@ class Store:
             return
         for statement in schema.reprice_statements(self.database, rollups=schema.ROLLUP_COSTS_VERSION in applied):
             self.pool.command(statement, settings={"mutations_sync": 2})
-        self.refresh_summaries()  # their costs too
+        self.refresh_summaries(schema.COST_SUMMARY_VIEWS)  # their costs too
         self.set_meta(COSTS_PRICED_WITH, priced_with)
 
-    def refresh_summaries(self) -> None:
-        """Recompute the Insights' summaries now (their refreshable views run hourly by themselves) and wait
-        until done: after the stored costs are priced again, and for a store just filled (the benchmark's)."""
-        for view in schema.SUMMARY_VIEWS:
+    def refresh_summaries(self, views: tuple[str, ...] = schema.SUMMARY_VIEWS) -> None:
+        """Recompute the Insights' summaries (``views``: their refreshable views, which run hourly by themselves)
+        now and wait until done: the costs' after the stored costs are priced again, all for a store just filled
+        (the benchmark's)."""
+        for view in views:
             if self._table_exists(view):
                 self.pool.command(f"SYSTEM REFRESH VIEW {self.table(view)}")
                 self.pool.command(f"SYSTEM WAIT VIEW {self.table(view)}")
