@@ -348,7 +348,7 @@ class Repository:
                            **priced_usage_fragments("read/usage_by_model"))[0]
         else:
             scope = sqlfiles.Fragment(self._sql("totals_scope"))
-            r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope)[0]
+            r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope, **_SUMMED_COST_PARTS)[0]
         usd = r["CostUsd"]
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),
