@@ -14,8 +14,10 @@ WITH (SELECT max(Through) FROM {database}.execlog_tool_days) AS through,
      fromUnixTimestamp64Nano({mid_from_ns:Int64}) AS mid_from,
      greatest(mid_from, least(fromUnixTimestamp64Nano({mid_to_ns:Int64}),
                               toDateTime64((SELECT max(Closed) FROM {database}.execlog_tool_days), 9, 'UTC'))) AS mid_to,
-     -- Whether any pair was stored since (the attempts of the summarised days are looked up only then).
-     (SELECT count() > 0 FROM {database}.execlog_trace_tools WHERE Facet = {facet} AND Inserted >= through) AS late
+     -- Whether days are summarised and any pair was stored since (only then are the pairs stored since and the
+     -- attempts of the summarised days looked up: with no summary yet, every pair is "since").
+     mid_from < mid_to
+     AND (SELECT count() > 0 FROM {database}.execlog_trace_tools WHERE Facet = {facet} AND Inserted >= through) AS late
 SELECT Value, Runs FROM {database}.execlog_tool_days
 WHERE Facet = {facet} AND Day >= toDate(mid_from, 'UTC') AND Day < toDate(mid_to, 'UTC')
   AND ({kind:String} = '' OR Kind = {kind:String})
