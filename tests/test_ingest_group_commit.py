@@ -18,7 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from execlog_otel import connections
 from execlog_otel.ingest.sink import StoreSink
 from execlog_otel.ingest.wal import Wal
-from execlog_otel.store.rows import SpanColumns, gc_paused
+from execlog_otel.ingest.writer import LogWriter
+from execlog_otel.store.rows import COLUMNS, SpanColumns, gc_paused
 
 
 def _finished(count: int, tag: str, attributes: dict | None = None) -> list:
@@ -175,3 +176,25 @@ def test_the_views_run_in_parallel_only_while_the_writer_is_behind(store, tmp_pa
     assert [s.get("parallel_view_processing") for s in seen] == [None, 1, None]
     assert len(_stored(store)) == 6
     sink.close()
+
+
+def test_the_views_run_in_parallel_while_more_waits_than_one_batch(store, tmp_path: Path, monkeypatch):
+    """A burst larger than a batch is a backlog from its first insert on: those run the views in parallel;
+    the last batch, with nothing behind it, leaves them sequential."""
+    seen: list[dict] = []
+    insert = store.insert_columns
+
+    def observed(table, names, columns, settings=None):
+        seen.append(dict(settings or {}))
+        return insert(table, names, columns, settings=settings)
+
+    monkeypatch.setattr(store, "insert_columns", observed)
+    wal = Wal(tmp_path, max_bytes=10_000_000)
+    for tag in "abc":
+        wal.append("otel_traces", COLUMNS, _columns(2, tag).columns, 2)
+    writer = LogWriter(wal, store, batch_rows=2, linger_s=60)
+    assert writer.wait_drained(60)
+    assert [s.get("parallel_view_processing") for s in seen] == [1, 1, None]
+    assert len(_stored(store)) == 6
+    writer.close()
+    wal.close()

@@ -190,6 +190,7 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
 
     A server over a store it was handed (tests) keeps a log only where EXECLOG_SPOOL_DIR says; without one
     (or with EXECLOG_SPOOL_MAX_BYTES=0) each request is inserted before it is answered."""
+    from execlog_otel.ingest.acceptance import Converter
     from execlog_otel.ingest.adopt import EXPORTER_LOG, adopt_siblings
     from execlog_otel.ingest.legacy_spool import import_legacy
     from execlog_otel.ingest.sink import StoreSink
@@ -198,7 +199,8 @@ def open_sink(settings: Settings, store: Store, owns_store: bool):
 
     wal = None
     if settings.spool_max_bytes > 0 and (owns_store or settings.spool_dir):
-        wal = Wal(settings.resolved_spool_dir, settings.spool_max_bytes)
+        wal = Wal(settings.resolved_spool_dir, settings.spool_max_bytes,
+                  convert=Converter(settings.retry_secret))
         # Arrow's one-time set-up now, not on the first requests (their acknowledgements would wait for it);
         # here, not in Wal: the SDK's exporter opens a log in every application, which should not pay it.
         span_arrow.warm_up()

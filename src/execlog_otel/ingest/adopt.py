@@ -51,13 +51,13 @@ def adopt(target: Wal, directory: Path, max_bytes: int) -> int:
         records = source.head(source.pending_rows or 1) if source.pending_rows else []
         for rec in records:
             try:
-                table, names, columns = source.read(rec)
+                payload = source.read_payload(rec)
             except DamagedRecord as exc:
                 source.damaged_records += 1
                 log.error("log %s: a record of %d rows cannot be read back (%s); those rows are lost",
                           directory, rec.rows, exc)
                 continue
-            new = target.append(table, names, columns, rec.rows)
+            new = target.append_payload(payload, rec.rows)
             new.maybe_landed = rec.maybe_landed
             moved += rec.rows
         source.mark_done(records)

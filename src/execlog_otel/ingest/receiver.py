@@ -13,16 +13,14 @@ acknowledged again without being stored twice.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from execlog_otel import semconv as sc
-from execlog_otel.ingest import otlp, otlp_logs, otlp_metrics
-from execlog_otel.ingest.caps import cap_columns
+from execlog_otel.ingest import acceptance, otlp, otlp_logs, otlp_metrics
 from execlog_otel.ingest.sink import SpanDataError, request_hash
 from execlog_otel.ingest.wal import NO_HASH
-from execlog_otel.retry.proof import unproven_claims
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.viewer.services import services
 
@@ -40,7 +38,7 @@ def _refusal(settings: Any, content_type: str) -> Response | None:
     """401 without an ingest token, 413 for a declared body above the limit, 415 for other content types.
 
     The ingest tokens are EXECLOG_INGEST_TOKEN and those of EXECLOG_AUTH_FILE (``viewer.people``); the project
-    a token is bound to is kept in ``g.execlog_ingest_project`` for ``_decode``."""
+    a token is bound to is kept in ``g.execlog_ingest_project`` for ``_acceptance``."""
     people = current_app.extensions["execlog_people"]
     g.execlog_ingest_project = None
     if people.ingest_required:
@@ -67,26 +65,23 @@ def _refusal(settings: Any, content_type: str) -> Response | None:
     return None
 
 
-def bind_project(columns: SpanColumns, project: str | None) -> None:
-    """Spans sent with an ingest token bound to a project are stored in it, whatever project they claim: the
-    resource attribute execlog.project (what facts/project.sql reads first) is set to it."""
-    if not project:
-        return
-    for resource in columns.resource_attributes:
-        resource[sc.RESOURCE_PROJECT] = project
+def _acceptance(settings: Any) -> acceptance.Acceptance:
+    return acceptance.Acceptance(time.time_ns(), services().retention_days, g.get("execlog_ingest_project") or "",
+                                 settings.max_attribute_bytes)
 
 
-def _decode(body: bytes, content_type: str, settings: Any) -> SpanColumns:
-    """The request's spans, validated (ids, timestamps, retention) and capped; PayloadError when undecodable."""
+def _decode(body: bytes, content_type: str, settings: Any,
+            deferred: bool) -> tuple[Any, acceptance.Acceptance, SpanColumns]:
+    """The request's message, its acceptance, and its rows; ``deferred``: only the check of its spans (rejected
+    ones counted, no rows: the log's converter builds them, and the answer does not wait for that)."""
     try:
-        columns = otlp.to_columns(otlp.decode_request(body, content_type, settings.max_spans_per_request),
-                                  SpanColumns(retention_days=services().retention_days))
+        message = otlp.decode_request(body, content_type, settings.max_spans_per_request)
+        accepted = _acceptance(settings)
+        if deferred:
+            return message, accepted, acceptance.check(message, accepted)
+        return message, accepted, acceptance.columns(message, accepted, settings.retry_secret)
     except RecursionError:
         raise otlp.PayloadError(400, "body is not valid OTLP: it is nested too deeply") from None
-    cap_columns(columns, settings.max_attribute_bytes)
-    bind_project(columns, g.get("execlog_ingest_project"))
-    unproven_claims(columns.columns, settings.retry_secret)  # forged retry_of claims: own executions
-    return columns
 
 
 @bp.post("/v1/traces")
@@ -106,18 +101,21 @@ def traces() -> Response:
     if sink.seen(digest):
         body, mt = otlp.response_body(content_type)  # a re-send of a request already durable: stored once
         return Response(body, status=200, content_type=mt)
+    deferred = sink.keeps_requests and otlp.media_type(content_type) == otlp.PROTOBUF
     try:
-        columns = _decode(body, content_type, settings)
+        message, accepted, columns = _decode(body, content_type, settings, deferred)
     except otlp.PayloadError as exc:
         sink.forget(digest)
         return _answer(exc.status, content_type, exc.message)
-    del body
     try:
-        sink.write(columns, digest)
+        if deferred:
+            sink.write_request(accepted, body, otlp.span_count(message) - columns.rejected, digest)
+        else:
+            sink.write(columns, digest)
     except SpanDataError as exc:
         return _answer(400, content_type, str(exc))
     except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
-        log.error("could not accept %d spans: %s", len(columns), exc)
+        log.error("could not accept %d spans: %s", otlp.span_count(message) - columns.rejected, exc)
         return _answer(503, content_type, f"the spans could not be accepted right now: {exc}")
     if columns.rejected:
         log.info("rejected %d spans of a request: %s", columns.rejected, "; ".join(columns.errors[:3]))

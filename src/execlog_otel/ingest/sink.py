@@ -4,7 +4,9 @@
 fsync across concurrent requests). The writer (``ingest.writer``) inserts them into ClickHouse in large
 batches, in order, retrying outages and isolating rows the store refuses. ``write`` also takes the
 request's content hash: a request re-sent within the log's window (its answer was lost) is acknowledged
-without being stored twice. ``append`` is the same path for any other signal's table.
+without being stored twice. ``write_request`` keeps a protobuf trace request as it arrived (its rows are
+built off the acknowledgement's path: ``ingest.acceptance``). ``append`` is the same path for any other
+signal's table.
 
 Without a log (an app or server handed a store in-process, e.g. tests; or ``EXECLOG_SPOOL_MAX_BYTES=0``)
 each request is inserted before it is answered, and a store failure is answered 503 so the client retries.
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from execlog_otel.ingest.acceptance import Acceptance
 from execlog_otel.ingest.wal import NO_HASH, Wal
 from execlog_otel.ingest.writer import DEFAULT_BATCH_ROWS, DEFAULT_LINGER_S, LogWriter, is_data_error
 from execlog_otel.store.rows import COLUMNS, SpanColumns
@@ -85,6 +88,25 @@ class StoreSink:
     def write(self, columns: SpanColumns, digest: bytes = NO_HASH) -> None:
         """Return once the spans are durable; raise when that is not possible (the client retries)."""
         self.append(SPAN_TABLE, COLUMNS, columns.columns, len(columns), digest)
+
+    @property
+    def keeps_requests(self) -> bool:
+        """True when trace requests are kept in the log as they arrived (``write_request``); without a log
+        their rows are built and inserted before the answer (``write``)."""
+        return self.wal is not None
+
+    def write_request(self, accepted: Acceptance, body: bytes, rows: int, digest: bytes = NO_HASH) -> None:
+        """A protobuf trace request of ``rows`` spans to keep (``acceptance.check``), durable when this returns."""
+        if not rows:
+            self.forget(digest)
+            return
+        try:
+            self.wal.append_request(accepted, body, rows, digest)
+        except BaseException:
+            self.forget(digest)
+            raise
+        self.spans_accepted += rows
+        self.writer.notify()
 
     def append(self, table: str, names: list[str], columns: list[list[Any]], rows: int,
                digest: bytes = NO_HASH) -> None:

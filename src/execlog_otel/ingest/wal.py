@@ -10,8 +10,10 @@ Layout of the directory:
 - ``seg-000000000001.wal`` … append-only segments of records::
 
       magic(4) | payload length(4) | rows(4) | accepted ns(8) | request hash(16) | payload crc32(4) | header crc32(4)
-      payload: the spans' Arrow stream (``store.span_arrow``) after the prefix ``ARROW``, or for any other
-               table (and spans Arrow cannot take) JSON {"table": ..., "names": [...], "cols": [[...], ...]}
+      payload: a trace request as it arrived, with its acceptance (``ingest.acceptance``: its rows are built
+               by the log's converter, off the acknowledgement's path); the spans' Arrow stream
+               (``store.span_arrow``) after the prefix ``ARROW``; or for any other table (and spans Arrow
+               cannot take) JSON {"table": ..., "names": [...], "cols": [[...], ...]}
 
   The header has its own checksum, so a damaged length never misleads the reader: after a damaged
   header, recovery searches for the next valid header (the magic is the resynchronisation marker) and
@@ -40,6 +42,7 @@ import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from execlog_otel.ingest import acceptance
 from execlog_otel.store import span_arrow
 from execlog_otel.store.rows import COLUMNS
 
@@ -66,6 +70,8 @@ _IDX = struct.Struct(">16sQ")
 ARROW = b"\x00arrow\n"  # payload prefix of spans kept as an Arrow stream (a JSON payload starts with "{")
 # Rows of a record: column lists, or for spans an Arrow table read from the payload without copying.
 Columns = list[list[Any]] | pa.Table
+# A trace request's payload -> (table, names, columns): builds its rows (``acceptance.Converter``).
+Convert = Callable[[bytes | memoryview], tuple[str, list[str], Columns]]
 # Tables a record may name (each signal's table); a record naming another one is damaged, not retried forever.
 SPANS = "otel_traces"
 SIGNAL_TABLES: set[str] = {SPANS, "otel_logs", "otel_metrics_gauge", "otel_metrics_sum",
@@ -91,6 +97,7 @@ class Record:
     accepted_ns: int
     digest: bytes
     data: tuple[str, list[str], Columns] | None = None
+    request: bytes | None = None  # a cached trace request's payload whose rows are not built yet
     maybe_landed: bool = False  # in the batch in flight when the process stopped: check the store first
 
 
@@ -118,15 +125,35 @@ def encode_payload(table: str, names: list[str], columns: Columns) -> bytes:
         return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def decode_payload(payload: bytes, rows: int) -> tuple[str, list[str], Columns]:
+def _built(payload: bytes, rows: int, convert: Convert | None) -> tuple[str, list[str], Columns]:
+    """The rows of a trace request's payload (``acceptance.payload``)."""
+    if convert is None:
+        raise DamagedRecord("a trace request, which only a server's log can read back")
+    try:
+        table, names, cols = convert(payload)
+    except ValueError as exc:
+        raise DamagedRecord(str(exc)) from None
+    if (n := cols.num_rows if isinstance(cols, pa.Table) else len(cols[0])) != rows:
+        raise DamagedRecord(f"the request has {n} spans to store, not {rows}")
+    return table, names, cols
+
+
+def _arrow(payload: bytes, rows: int) -> tuple[str, list[str], Columns]:
+    """The spans of an Arrow payload, over its bytes."""
+    try:
+        table = span_arrow.read(memoryview(payload)[len(ARROW):])
+    except ValueError as exc:
+        raise DamagedRecord(f"payload is not the log's encoding: {exc}") from None
+    if table.num_rows != rows:
+        raise DamagedRecord(f"payload has {table.num_rows} rows, not {rows}")
+    return SPANS, list(COLUMNS), table
+
+
+def decode_payload(payload: bytes, rows: int, convert: Convert | None = None) -> tuple[str, list[str], Columns]:
+    if payload.startswith(acceptance.PREFIX):
+        return _built(payload, rows, convert)
     if payload.startswith(ARROW):
-        try:
-            table = span_arrow.read(memoryview(payload)[len(ARROW):])
-        except ValueError as exc:
-            raise DamagedRecord(f"payload is not the log's encoding: {exc}") from None
-        if table.num_rows != rows:
-            raise DamagedRecord(f"payload has {table.num_rows} rows, not {rows}")
-        return SPANS, list(COLUMNS), table
+        return _arrow(payload, rows)
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -208,7 +235,8 @@ class Wal:
     """Append with group fsync, read back in order, mark done; thread-safe; one process per directory."""
 
     def __init__(self, directory: str | Path, max_bytes: int, segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S, cache_rows: int = 100_000):
+                 dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S, cache_rows: int = 100_000,
+                 convert: Convert | None = None):
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.directory = Path(directory)
@@ -216,6 +244,8 @@ class Wal:
         self.segment_bytes = max(1, min(segment_bytes, max_bytes))
         self.dedup_window_ns = int(dedup_window_s * 1e9)
         self.cache_rows = cache_rows  # rows kept decoded in memory for the writer; past it, read back from disk
+        self._convert = convert  # builds the rows of trace requests (a server's log; see append_request)
+        self._convert_lock = threading.Lock()  # one conversion of a record at a time (converter or writer)
         self._lock = threading.RLock()
         self._sync_cond = threading.Condition(threading.Lock())
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -427,6 +457,23 @@ class Wal:
         payload = encode_payload(table, names, columns)
         # Kept for the writer: spans as the Arrow table over the payload's bytes (no copy, no list objects).
         data = decode_payload(payload, rows) if payload.startswith(ARROW) else (table, names, columns)
+        return self._append(payload, rows, digest, data, None)
+
+    def append_request(self, accepted: acceptance.Acceptance, body: bytes, rows: int,
+                       digest: bytes = NO_HASH) -> Record:
+        """Append a protobuf trace request as it arrived (``rows``: the spans ``acceptance.check`` kept) and
+        fsync it; its rows are built by ``convert_next`` (the writer's converter) or when it is read."""
+        payload = acceptance.payload(accepted, body)
+        return self._append(payload, rows, digest, None, payload)
+
+    def append_payload(self, payload: bytes, rows: int, digest: bytes = NO_HASH) -> Record:
+        """Append a payload read from another log (``read_payload``) as it is."""
+        if payload.startswith(acceptance.PREFIX):
+            return self._append(payload, rows, digest, None, payload)
+        return self._append(payload, rows, digest, decode_payload(payload, rows), None)
+
+    def _append(self, payload: bytes, rows: int, digest: bytes, data: tuple[str, list[str], Columns] | None,
+                request: bytes | None) -> Record:
         now = time.time_ns()
         record = encode_record(payload, rows, now, digest)
         if len(record) > self.max_bytes:
@@ -444,7 +491,7 @@ class Wal:
             seg.pending += 1
             seg.digests.append((digest, now))
             if self._cached_rows + rows <= self.cache_rows:
-                rec.data = data
+                rec.data, rec.request = data, request
                 self._cached_rows += rows
             self._pending.append(rec)
             self._pending_rows += rows
@@ -522,9 +569,9 @@ class Wal:
 
     def _forget(self, rec: Record) -> None:
         self._pending_rows -= rec.rows
-        if rec.data is not None:
+        if rec.data is not None or rec.request is not None:
             self._cached_rows -= rec.rows
-            rec.data = None
+            rec.data = rec.request = None
 
     # --- reading ---------------------------------------------------------------------
     def head(self, max_rows: int) -> list[Record]:
@@ -542,6 +589,33 @@ class Wal:
         """(table, column names, columns) of a record; DamagedRecord when it cannot be read back."""
         if rec.data is not None:
             return rec.data
+        if rec.request is not None:
+            with self._convert_lock:
+                if rec.data is None and rec.request is not None:  # not built meanwhile by the other thread
+                    data = decode_payload(rec.request, rec.rows, self._convert)
+                    with self._lock:
+                        if rec.request is not None:  # still cached (not dropped nor done meanwhile)
+                            rec.data, rec.request = data, None
+                    return data
+            if rec.data is not None:
+                return rec.data
+        return decode_payload(self.read_payload(rec), rec.rows, self._convert)
+
+    def convert_next(self) -> bool:
+        """Build the rows of the oldest cached trace request whose rows are not built yet; False when none is
+        left. The writer's converter calls this as requests arrive, so a batch is ready when it is due."""
+        with self._lock:
+            rec = next((r for r in self._pending if r.request is not None), None)
+        if rec is None:
+            return False
+        try:
+            self.read(rec)
+        except DamagedRecord:
+            pass  # the writer meets it again, and counts the loss
+        return True
+
+    def read_payload(self, rec: Record) -> bytes:
+        """A record's payload as written; DamagedRecord when it cannot be read back."""
         try:
             with open(self._path(rec.seq), "rb") as f:
                 f.seek(rec.offset)
@@ -554,7 +628,7 @@ class Wal:
         payload = raw[HEADER_SIZE:]
         if zlib.crc32(payload) != header[4]:
             raise DamagedRecord("its payload fails the checksum")
-        return decode_payload(payload, rec.rows)
+        return payload
 
     def begin(self, records: list[Record]) -> None:
         """Note (durably) that these records are being inserted: after a crash they are checked first."""

@@ -14,8 +14,12 @@
   ids, are deduplicated by ClickHouse: each insert into those tables names its rows in the log as its
   ``insert_deduplication_token``.
 - **One core while it keeps up, both when behind.** The materialized views of an insert run one after the
-  other, leaving a core to the receivers, as long as an insert takes less than ``linger_s``; once one takes
-  longer (a backlog), the next ones run them in parallel (``parallel_view_processing``) until it is drained.
+  other, leaving a core to the receivers, as long as the writer keeps up; behind (the last insert took
+  longer than ``linger_s``, or more rows wait than the batch being inserted) an insert runs them in
+  parallel (``parallel_view_processing``): measured on a 2-core box, 32,768 spans in 0.71 s instead of 0.99.
+- **Rows are built beside it.** A trace request is kept in the log as it arrived (``ingest.acceptance``):
+  the converter thread builds its rows as soon as it is appended, off the acknowledgement's path, while
+  the writer inserts earlier batches; a record it has not reached yet is built by the writer itself.
 - **It survives anything.** An unexpected exception of one batch is logged and retried after a pause; a
   record that cannot be read back is skipped with a logged, counted loss.
 """
@@ -147,10 +151,25 @@ class LogWriter:
         self._current: _Batch | None = None
         self._last_insert = 0.0  # monotonic time the last batch began
         self._behind = False  # the last insert took longer than linger_s: the next one uses every core
+        self._backlog = False  # more rows wait than the current batch's: so does it
         self._last_append = 0.0  # monotonic time of the last notify (a record appended)
         self._quiet_s = linger_s / 5
         self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
         self._thread.start()
+        self._arrived = threading.Event()  # a record was appended: the converter looks for requests to build
+        self._converter = threading.Thread(target=self._convert, name="execlog-log-converter", daemon=True)
+        self._converter.start()
+
+    def _convert(self) -> None:
+        """The converter: builds the rows of each trace request kept as it arrived, oldest first."""
+        while not self._stop:
+            self._arrived.wait(1.0)
+            self._arrived.clear()
+            try:
+                while not self._stop and self.wal.convert_next():
+                    pass
+            except Exception:  # noqa: BLE001 - the writer builds what is left; the converter carries on
+                log.exception("the log's converter failed on a record; the writer builds it")
 
     # --- the loop --------------------------------------------------------------------
     def _run(self) -> None:
@@ -209,6 +228,7 @@ class LogWriter:
             if self._current is None:
                 self._done_flushing()
                 return True
+            self._backlog = self.wal.pending_rows > self._current.rows
         batch = self._current
         if self.store is None:
             try:
@@ -325,7 +345,7 @@ class LogWriter:
             settings = {**settings, "insert_deduplicate": 1, "insert_deduplication_token": token}
             if settings.get("async_insert"):
                 settings["async_insert_deduplicate"] = 1
-        if self._behind:
+        if self._behind or self._backlog:
             settings = {**settings, "parallel_view_processing": 1}
         began = time.monotonic()
         self.store.insert_columns(table, names, columns, settings=settings)
@@ -369,6 +389,7 @@ class LogWriter:
     def notify(self) -> None:
         """A record was appended: wake the writer (it decides whether a batch is due)."""
         self._last_append = time.monotonic()
+        self._arrived.set()
         with self._cond:
             self._cond.notify_all()
 
@@ -411,7 +432,9 @@ class LogWriter:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
+        self._arrived.set()
         self._thread.join(timeout=timeout_s + 30)
+        self._converter.join(timeout=30)
 
 
 def requeue_into(wal: Wal, dead: dl.DeadLetter, ids: set[str] | None) -> int:

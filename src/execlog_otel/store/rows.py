@@ -195,6 +195,13 @@ class SpanColumns:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(f"span {name!r}: {reason}")
 
+    def problem(self, trace_id: str, span_id: str, parent_span_id: str, start_ns: int, end_ns: int,
+                event_times: Sequence[int]) -> str | None:
+        """Why a span cannot be stored or kept (ids, timestamps, this batch's retention), or None: the check
+        ``add_row`` makes, and ``ingest.acceptance.check`` makes before the row is built."""
+        return (id_problem(trace_id, span_id, parent_span_id)
+                or time_problem(start_ns, end_ns, event_times, self.oldest_ns, self.retention_days))
+
     def add_row(self, start_ns: int, end_ns: int, trace_id: str, span_id: str, parent_span_id: str,
                 trace_state: str, name: str, kind: str, service_name: str, resource: dict[str, str],
                 scope_name: str, scope_version: str, attributes: dict[str, str], status_code: str,
@@ -202,8 +209,7 @@ class SpanColumns:
                 events_attributes: list[dict[str, str]], links_trace_id: list[str], links_span_id: list[str],
                 links_trace_state: list[str], links_attributes: list[dict[str, str]]) -> bool:
         """The mapping: validate one span and append its row; False (and counted) when it is rejected."""
-        problem = (id_problem(trace_id, span_id, parent_span_id)
-                   or time_problem(start_ns, end_ns, events_timestamp, self.oldest_ns, self.retention_days))
+        problem = self.problem(trace_id, span_id, parent_span_id, start_ns, end_ns, events_timestamp)
         if problem is not None:
             self.reject(name, problem)
             return False
