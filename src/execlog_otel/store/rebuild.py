@@ -127,10 +127,11 @@ def _partitions(store: Any, table: str) -> list[str]:
 
 
 def _columns(store: Any, table: str) -> str:
-    """The stored columns of ``table`` (every one the rollups' current layout has too)."""
+    """The stored columns of ``table`` (every one the rollups' current layout has too) but those computed at
+    insert (MATERIALIZED: they cannot be inserted, the new table computes them)."""
     names = [r[0] for r in store.pool.query(
         "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} "
-        "AND default_kind NOT IN ('ALIAS', 'EPHEMERAL') ORDER BY position",
+        "AND default_kind NOT IN ('ALIAS', 'EPHEMERAL', 'MATERIALIZED') ORDER BY position",
         parameters={"db": store.database, "t": table}).result_rows]
     for name in names:  # names from the engine's catalogue; an INSERT's column list cannot be bound
         schema.check_identifier(name, "column name")

@@ -1,4 +1,5 @@
--- Per-trace aggregates (steps, failures, tokens, models, tools, connectors; each attempt's usage and cost, 037),
+-- Per-trace aggregates (steps, failures, tokens, models, tools, connectors; each attempt's usage and cost, 037;
+-- the trace id's hash, 045),
 -- merged in the background; queries finish the merge with GROUP BY TraceId.
 -- Read by key: a listing page reads the rollups of its 50 traces (read/page_facts.sql), the detail and Quick View
 -- those of one execution. The traces are random ids, so 50 of them fall in 50 granules of their day's partition,
@@ -9,6 +10,7 @@
 -- chart reads it, the same within noise; 10 % more bytes). Migration 041 rebuilds a store made before.
 CREATE TABLE IF NOT EXISTS {database}.{table_execlog_trace_rollups} {on_cluster} (
     TraceId String CODEC(ZSTD(1)),
+    TraceHash UInt64 MATERIALIZED cityHash64(TraceId) CODEC(ZSTD(1)),
     Start SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
     End SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
     Steps SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
