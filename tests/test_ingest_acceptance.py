@@ -133,6 +133,34 @@ def test_a_kept_request_is_written_after_a_restart_and_one_that_no_longer_decode
     wal.close()
 
 
+def test_the_converter_builds_each_cached_request_once_in_order(tmp_path: Path):
+    """The log's converter takes cached requests oldest first, each once: a damaged one is not tried again (the
+    writer counts its loss), and the queue is not searched from the start each time."""
+    built: list[int] = []
+    convert = Converter()
+
+    def counting(payload):
+        built.append(len(payload))
+        return convert(payload)
+
+    wal = Wal(tmp_path, max_bytes=10_000_000, convert=counting)
+    accepted = Acceptance(NOW)
+    bodies = [_request([_span(k, NOW, NOW + 10, {"n": str(k) * k})]).SerializeToString() for k in range(1, 4)]
+    damaged = b"\xff\xff not protobuf"
+    records = [wal.append_request(accepted, b, 1) for b in bodies[:2]]
+    wal.append_request(accepted, damaged, 1)
+    records.append(wal.append_request(accepted, bodies[2], 1))
+    for _ in range(10):  # bounded: a converter that retried the damaged request would never stop
+        if not wal.convert_next():
+            break
+    assert built == [len(acceptance.payload(accepted, b)) for b in (*bodies[:2], damaged, bodies[2])]
+    assert all(r.request is None and r.data is not None for r in records)
+    assert not wal.convert_next() and len(built) == 4
+    assert wal.read(records[0]) is records[0].data  # built once, read as built
+    assert len(built) == 4
+    wal.close()
+
+
 def test_a_log_without_a_converter_does_not_build_requests_without_the_servers_rules(tmp_path: Path):
     """Only a server's log knows the retry secret that demotes forged claims: no other reader builds the rows."""
     wal = Wal(tmp_path, max_bytes=10_000_000)

@@ -257,6 +257,7 @@ class Wal:
             raise WalError(f"the log directory {self.directory} is in use by another process") from None
         self._segments: dict[int, _Segment] = {}
         self._pending: deque[Record] = deque()
+        self._unbuilt: deque[Record] = deque()  # cached trace requests for the converter, oldest first
         self._pending_rows = 0
         self._cached_rows = 0
         self._active: _Segment | None = None
@@ -493,6 +494,8 @@ class Wal:
             if self._cached_rows + rows <= self.cache_rows:
                 rec.data, rec.request = data, request
                 self._cached_rows += rows
+                if request is not None:
+                    self._unbuilt.append(rec)
             self._pending.append(rec)
             self._pending_rows += rows
             if digest != NO_HASH:
@@ -605,13 +608,15 @@ class Wal:
         """Build the rows of the oldest cached trace request whose rows are not built yet; False when none is
         left. The writer's converter calls this as requests arrive, so a batch is ready when it is due."""
         with self._lock:
-            rec = next((r for r in self._pending if r.request is not None), None)
-        if rec is None:
-            return False
+            while self._unbuilt and self._unbuilt[0].request is None:  # built by the writer, done or dropped
+                self._unbuilt.popleft()
+            if not self._unbuilt:
+                return False
+            rec = self._unbuilt.popleft()
         try:
             self.read(rec)
         except DamagedRecord:
-            pass  # the writer meets it again, and counts the loss
+            pass  # not tried again here: the writer meets it, and counts the loss
         return True
 
     def read_payload(self, rec: Record) -> bytes:
