@@ -9,11 +9,11 @@ between slices (one conversion call keeps it until it returns). A request's span
 object: each distinct one is converted once and repeated by Arrow (``take``), not once per span. The same
 bytes suit the embedded engine and a ClickHouse server.
 
-The receiver encodes each request's spans once, before they are acknowledged (``ingest.wal`` keeps the
-stream as the record's payload); the log's writer reads the records back without copying (``read``) and
-joins a batch's streams into one insert (``join``), so the writer thread does no per-span Python work
-while requests wait for the interpreter lock. ``to_columns`` turns a stream back into Python values (the
-dead-letter file, recovery checks).
+Each batch of spans is encoded once: a protobuf request by the log's converter right after it is
+acknowledged (``ingest.acceptance``), an OTLP JSON request or a direct exporter's batch before (``ingest.wal``
+keeps the stream as the record's payload); the log's writer reads them without copying (``read``) and joins a
+batch's streams into one insert (``join``), so the writer thread does no per-span Python work. ``to_columns``
+turns a stream back into Python values (the dead-letter file, recovery checks).
 """
 
 from __future__ import annotations
