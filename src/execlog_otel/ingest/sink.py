@@ -92,21 +92,16 @@ class StoreSink:
     @property
     def keeps_requests(self) -> bool:
         """True when trace requests are kept in the log as they arrived (``write_request``); without a log
-        their rows are built and inserted before the answer (``write``)."""
-        return self.wal is not None
+        their rows are built and inserted before the answer (``write``), and into a log that cannot build them
+        (no conversion given) before they are appended."""
+        return self.wal is not None and self.wal.builds_requests
 
     def write_request(self, accepted: Acceptance, body: bytes, rows: int, digest: bytes = NO_HASH) -> None:
         """A protobuf trace request of ``rows`` spans to keep (``acceptance.check``), durable when this returns."""
         if not rows:
             self.forget(digest)
             return
-        try:
-            self.wal.append_request(accepted, body, rows, digest)
-        except BaseException:
-            self.forget(digest)
-            raise
-        self.spans_accepted += rows
-        self.writer.notify()
+        self._log(lambda: self.wal.append_request(accepted, body, rows, digest), rows, digest)
 
     def append(self, table: str, names: list[str], columns: list[list[Any]], rows: int,
                digest: bytes = NO_HASH) -> None:
@@ -117,8 +112,13 @@ class StoreSink:
         if self.wal is None:
             self._insert_now(table, names, columns, rows)
             return
+        self._log(lambda: self.wal.append(table, names, columns, rows, digest), rows, digest)
+
+    def _log(self, append: Callable[[], object], rows: int, digest: bytes) -> None:
+        """Run ``append`` (a record into the log, fsynced) and wake the writer; the request's hash is released
+        when it fails, so the client's retry is not taken for a re-send."""
         try:
-            self.wal.append(table, names, columns, rows, digest)
+            append()
         except BaseException:
             self.forget(digest)
             raise

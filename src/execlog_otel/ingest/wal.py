@@ -594,15 +594,21 @@ class Wal:
             return rec.data
         if rec.request is not None:
             with self._convert_lock:
-                if rec.data is None and rec.request is not None:  # not built meanwhile by the other thread
-                    data = decode_payload(rec.request, rec.rows, self._convert)
+                # Taken once: the other thread may have built it meanwhile, or the log dropped it (``_forget``).
+                data, request = rec.data, rec.request
+                if data is None and request is not None:
+                    data = decode_payload(request, rec.rows, self._convert)
                     with self._lock:
-                        if rec.request is not None:  # still cached (not dropped nor done meanwhile)
+                        if rec.request is not None:  # still cached: keep what was built
                             rec.data, rec.request = data, None
+                if data is not None:
                     return data
-            if rec.data is not None:
-                return rec.data
         return decode_payload(self.read_payload(rec), rec.rows, self._convert)
+
+    @property
+    def builds_requests(self) -> bool:
+        """Whether this log can keep trace requests as they arrived (it was given their conversion)."""
+        return self._convert is not None
 
     def convert_next(self) -> bool:
         """Build the rows of the oldest cached trace request whose rows are not built yet; False when none is

@@ -157,8 +157,10 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
         self._thread.start()
         self._arrived = threading.Event()  # a record was appended: the converter looks for requests to build
+        # Only a log that keeps requests (a server's) has rows to build; an exporter's log does not.
         self._converter = threading.Thread(target=self._convert, name="execlog-log-converter", daemon=True)
-        self._converter.start()
+        if wal.builds_requests:
+            self._converter.start()
 
     def _convert(self) -> None:
         """The converter: builds the rows of each trace request kept as it arrived, oldest first."""
@@ -434,7 +436,8 @@ class LogWriter:
             self._cond.notify_all()
         self._arrived.set()
         self._thread.join(timeout=timeout_s + 30)
-        self._converter.join(timeout=30)
+        if self._converter.is_alive():
+            self._converter.join(timeout=30)
 
 
 def requeue_into(wal: Wal, dead: dl.DeadLetter, ids: set[str] | None) -> int:
