@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 
 from execlog_otel.cli import main
 from execlog_otel.store import schema
+from execlog_otel.store.filters import ListFilter
+from execlog_otel.store.repository import Repository
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.store.store import Store
 
@@ -278,3 +281,57 @@ def test_an_execution_observed_before_migration_040_takes_its_state_from_rows_st
     rows = store.pool.query(f"SELECT Status FROM {table} FINAL WHERE ExecutionId = {{id:String}}",
                             parameters={"id": trace_id}).result_rows
     assert rows == [("Success",)]
+
+
+HOUR_NS = 3600 * 10**9
+
+
+def _agent_run(trace_id: str, start_ns: int) -> SpanColumns:
+    """An agent run: its root, a priced model call with tokens, a tool call."""
+    cols, root = SpanColumns(), uuid.uuid4().hex[:16]
+    steps = [("agent", {"execlog.kind": "agent", "execlog.execution.name": "researcher"}, ""),
+             ("chat gpt-4o-mini", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+                                   "gen_ai.usage.input_tokens": "100", "gen_ai.usage.output_tokens": "10"}, root),
+             ("execute_tool search", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"}, root)]
+    for i, (name, attributes, parent) in enumerate(steps):
+        cols.add(start_ns=start_ns + i, end_ns=start_ns + 10**8 - i, trace_id=trace_id,
+                 span_id=root if not parent else uuid.uuid4().hex[:16], parent_span_id=parent, trace_state="",
+                 name=name, kind="Internal", service_name="svc", resource={"service.name": "svc"}, scope_name="t",
+                 scope_version="1", attributes=attributes, status_code="Unset", status_message="")
+    return cols
+
+
+def _view_targets(store: Store) -> list[str]:
+    """The tables the materialized views write to as spans arrive (a refreshable one replaces its table whole)."""
+    creates = store.pool.query("SELECT create_table_query FROM system.tables WHERE database = {db:String} "
+                               "AND engine = 'MaterializedView'", parameters={"db": store.database}).result_rows
+    return sorted({re.search(r" TO \S+?\.`?(\w+)`?", c).group(1) for (c,) in creates if " REFRESH " not in c})
+
+
+def test_a_block_stored_again_counts_once_in_every_table_a_view_feeds(store):
+    """A client that lost the answer to an insert the store took sends the same block again (the Collector's
+    exporter retries an insert that timed out): ClickHouse drops it from otel_traces but still runs the views
+    over it, so every table they feed must drop its part too (migration 046). Before, the hourly and per-attempt
+    usage and the tool calls counted it twice: the unfiltered totals (hourly) showed twice the tokens of the same
+    executions filtered (rollups). Another run whose hourly sums happen to be the same still counts."""
+    start = (time.time_ns() // HOUR_NS - 1) * HOUR_NS + 60 * 10**9  # both runs in the same past hour
+    run = _agent_run(uuid.uuid4().hex, start)
+    targets = _view_targets(store)
+    assert {"execlog_usage_hourly", "execlog_trace_usage", "execlog_trace_tools", "execlog_trace_rollups",
+            "execlog_llm_usage", "execlog_executions"} <= set(targets)
+    repo = Repository(store)
+
+    def rows() -> dict[str, int]:  # one part per table so far: nothing merges them meanwhile
+        return {t: store.pool.query(f"SELECT count() FROM {store.table(t)}").result_rows[0][0] for t in targets}
+
+    store.insert_span_columns(run.columns)
+    once, totals = rows(), repo.totals(ListFilter())
+    assert totals.tokens == 110 and totals.executions == 1
+    store.insert_span_columns(run.columns)
+    assert rows() == once
+    assert repo.totals(ListFilter()) == totals
+    assert repo.totals(ListFilter(kind="agent")) == totals  # the rollups' way to the same numbers
+    store.insert_span_columns(_agent_run(uuid.uuid4().hex, start).columns)
+    assert repo.totals(ListFilter()).tokens == repo.totals(ListFilter(kind="agent")).tokens == 220
+    hourly = store.pool.query(f"SELECT sum(TotalTokens) FROM {store.table('execlog_usage_hourly')}").result_rows
+    assert hourly == [(220,)]
