@@ -28,10 +28,17 @@ Layout of the directory:
 
 Past ``max_bytes`` the oldest segments are dropped, counted and logged, so a long outage loses the oldest
 rows, never the newest, and never the disk. Any other file in the directory is ignored with a warning.
+
+A full disk refuses the request (``WalError``: the receiver answers 503), never the log's own progress: a
+record is written whole or cut off again; a failed fsync takes the records it did not make durable back out
+(their requests get 503 and their hashes are forgotten, so the re-sends are stored); the state is rewritten in
+place when there is no room for a new file, and a written segment is deleted before its hashes are kept, so
+the writer can always mark what it wrote and free the space.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -79,7 +86,12 @@ SIGNAL_TABLES: set[str] = {SPANS, "otel_logs", "otel_metrics_gauge", "otel_metri
 
 
 class WalError(RuntimeError):
-    """The log cannot take a record (in use by another process, or larger than its limit)."""
+    """The log cannot take a record (in use by another process, larger than its limit, or its disk is full)."""
+
+
+# A full disk (or quota): the log frees space as the writer empties it, so the client is told to retry.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_STATE_BYTES = 128  # state.json's length, whatever it says (JSON ignores the trailing spaces)
 
 
 class DamagedRecord(ValueError):
@@ -99,6 +111,8 @@ class Record:
     data: tuple[str, list[str], Columns] | None = None
     request: bytes | None = None  # a cached trace request's payload whose rows are not built yet
     maybe_landed: bool = False  # in the batch in flight when the process stopped: check the store first
+    ticket: int = 0  # its append's number: durable once the log's group fsync has reached it
+    undone: bool = False  # its fsync failed: taken out of the log again, its request answered 503
 
 
 @dataclass
@@ -223,6 +237,20 @@ def scan_segment(path: Path, seq: int) -> ScanResult:
     return out
 
 
+def _write_file(path: Path, data: bytes, mode: int, sync: bool) -> None:
+    """Write ``data`` to ``path`` (``mode``: os.O_TRUNC to replace its content, os.O_APPEND to add, 0 to write
+    over its start), by the calls a full disk answers (``os.write``: what fits, then ENOSPC)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def read_dropped(directory: Path) -> tuple[int, int]:
     try:
         data = json.loads((directory / "dropped.json").read_text())
@@ -261,9 +289,10 @@ class Wal:
         self._pending_rows = 0
         self._cached_rows = 0
         self._active: _Segment | None = None
-        self._file: Any = None
+        self._fd = -1  # the active segment, opened for appending
         self._appended = 0  # appends written (the group fsync's ticket numbers)
         self._synced = 0
+        self._durable_size = 0  # the active segment's size at its last fsync
         self._syncing = False
         self._seen: dict[bytes, int] = {}  # request hash -> accepted ns, oldest first
         self._claimed: set[bytes] = set()  # hashes of requests being appended right now
@@ -364,13 +393,20 @@ class Wal:
             head = self._pending[0] if self._pending else None
             done = (head.seq, head.offset) if head is not None else (
                 (self._active.seq, self._active.size) if self._active is not None else (self._next_seq - 1, 0))
-        tmp = self.directory / "state.json.tmp"
-        with open(tmp, "w") as f:
-            json.dump({"done": list(done), "inflight": list(inflight) if inflight else None}, f)
-            if sync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.directory / "state.json")
+        # Padded to one length: rewritten in place, it never grows (see below).
+        text = json.dumps({"done": list(done), "inflight": list(inflight) if inflight else None}).encode()
+        text = text.ljust(_STATE_BYTES)
+        path, tmp = self.directory / "state.json", self.directory / "state.json.tmp"
+        try:
+            _write_file(tmp, text, os.O_TRUNC, sync)
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno not in _NO_SPACE or not path.exists():
+                raise
+            # The disk is full: a new file needs room, rewriting the one there does not. Without this the
+            # writer could neither note a batch nor mark it done, so the log would never shrink.
+            tmp.unlink(missing_ok=True)
+            _write_file(path, text, 0, sync=True)
 
     def _load_dedup_index(self) -> None:
         path = self.directory / "dedup.idx"
@@ -404,25 +440,37 @@ class Wal:
         """Delete a segment; its request hashes move to the dedup index first (re-sends stay recognised)."""
         seg = self._segments.pop(seq, None)
         if self._active is not None and self._active.seq == seq:
-            self._file.close()
-            self._file = None
-            self._active = None
+            self._close_active()
+        entries = b""
         if seg is not None and seg.digests:
             horizon = time.time_ns() - self.dedup_window_ns
             entries = b"".join(_IDX.pack(d, ns) for d, ns in seg.digests if d != NO_HASH and ns >= horizon)
-            if entries:
-                with open(self.directory / "dedup.idx", "ab") as f:
-                    f.write(entries)
-                    f.flush()
-                    os.fsync(f.fileno())
+        if entries:
+            try:
+                self._append_index(entries)
+                entries = b""
+            except OSError as exc:
+                if exc.errno not in _NO_SPACE:
+                    raise
+                # The disk is full: the segment goes first (the room it frees takes the hashes after it).
         try:
             self._path(seq).unlink()
         except FileNotFoundError:
             pass
+        if entries:
+            try:
+                self._append_index(entries)
+            except OSError as exc:
+                log.warning("could not keep the request hashes of a written segment (%s): a request re-sent "
+                            "within %d s of its first answer may be stored twice", exc, self.dedup_window_ns // 10**9)
+
+    def _append_index(self, entries: bytes) -> None:
+        _write_file(self.directory / "dedup.idx", entries, os.O_APPEND, sync=True)
 
     def _write_dropped(self) -> None:
         tmp = self.directory / "dropped.json.tmp"
-        tmp.write_text(json.dumps({"records": self.dropped_records, "rows": self.dropped_rows}))
+        _write_file(tmp, json.dumps({"records": self.dropped_records, "rows": self.dropped_rows}).encode(),
+                    os.O_TRUNC, sync=False)
         os.replace(tmp, self.directory / "dropped.json")
 
     # --- request hashes (exactly once across re-sends) ---------------------------------
@@ -482,11 +530,15 @@ class Wal:
             raise WalError(f"a record of {len(record)} bytes does not fit the log limit of {self.max_bytes} bytes "
                            "(EXECLOG_SPOOL_MAX_BYTES)")
         with self._lock:
-            self._make_room(len(record))
-            seg = self._active
-            if seg is None or (seg.size and seg.size + len(record) > self.segment_bytes):
-                seg = self._open_segment()
-            self._file.write(record)
+            try:
+                seg = self._write_record(record)
+            except OSError as exc:
+                self._claimed.discard(digest)
+                if exc.errno in _NO_SPACE:
+                    raise WalError(f"the disk of the log {self.directory} is full: the spans were not accepted; "
+                                   "retry (the log frees space as it is written to the store), or give it room "
+                                   "(EXECLOG_SPOOL_DIR, EXECLOG_SPOOL_MAX_BYTES)") from exc
+                raise
             rec = Record(seg.seq, seg.size, seg.size + len(record), rows, now, digest)
             seg.size = rec.end
             seg.pending += 1
@@ -503,9 +555,53 @@ class Wal:
                 self._seen[digest] = now
                 self._prune_seen(now)
             self._appended += 1
-            ticket = self._appended
+            rec.ticket = ticket = self._appended
         self._sync(ticket)
+        if rec.undone:
+            raise WalError(f"the log {self.directory} could not make the spans durable (its fsync failed): they "
+                           "were not accepted; retry")
         return rec
+
+    def _write_record(self, record: bytes) -> _Segment:
+        """Write a whole record at the end of the active segment (a new one when it is full), or nothing: a write
+        that fails midway is cut off again, so the next record starts where this one would have. When the disk is
+        full and the active segment is all written to the store, it is dropped for a new one and the write tried
+        once more (the writer removes the other segments as it empties them; this one only when it is full)."""
+        self._make_room(len(record))
+        seg = self._active
+        if seg is None or (seg.size and seg.size + len(record) > self.segment_bytes):
+            seg = self._open_segment()
+        try:
+            self._write_at(seg, record)
+        except OSError as exc:
+            if exc.errno not in _NO_SPACE or seg.pending or not seg.size:
+                raise
+            seg = self._open_segment()  # removes the written one, freeing its room
+            self._write_at(seg, record)
+        return seg
+
+    def _write_at(self, seg: _Segment, record: bytes) -> None:
+        view = memoryview(record)
+        try:
+            while view:
+                view = view[os.write(self._fd, view):]
+        except OSError:
+            self._cut(seg, seg.size)
+            raise
+
+    def _cut(self, seg: _Segment, size: int) -> None:
+        """Cut the active segment back to ``size`` bytes (it is opened to append: the next record goes there).
+        When even that fails, the tail stays (recovery skips its bytes) and the segment takes nothing more."""
+        seg.size = size
+        try:
+            os.ftruncate(self._fd, size)
+        except OSError:
+            self._close_active()
+
+    def _close_active(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._active = -1, None
 
     def _sync(self, ticket: int) -> None:
         """Group fsync: the first waiter syncs everything written so far; the others wait for it."""
@@ -518,32 +614,62 @@ class Wal:
                 self._sync_cond.release()
                 try:
                     with self._lock:
-                        target = self._appended
-                        self._file.flush()
-                        fd = os.dup(self._file.fileno())
+                        target, seg = self._appended, self._active
+                        size = seg.size if seg is not None else 0
+                        fd = os.dup(self._fd) if self._fd >= 0 else -1
                     try:
-                        os.fsync(fd)
+                        if fd >= 0:
+                            os.fsync(fd)
+                    except OSError as exc:
+                        log.error("the log %s could not fsync (%s): the requests since the last fsync are answered "
+                                  "503 and taken out of the log", self.directory, exc)
+                        target = self._undo_unsynced(seg, self._durable_size)
+                    else:
+                        with self._lock:
+                            if seg is not None and seg is self._active:
+                                self._durable_size = max(self._durable_size, size)
                     finally:
-                        os.close(fd)
+                        if fd >= 0:
+                            os.close(fd)
                 finally:
                     self._sync_cond.acquire()
                     self._syncing = False
                 self._synced = max(self._synced, target)
                 self._sync_cond.notify_all()
 
+    def _undo_unsynced(self, seg: _Segment | None, durable: int) -> int:
+        """Take the records of ``seg`` past ``durable`` (its size at the last fsync) out of the log after a failed
+        fsync: their requests get 503 (the client sends them again) and the segment is cut back. Returns the
+        appends to count as settled (all so far: those taken out are answered by ``undone``)."""
+        with self._lock:
+            undone = 0
+            while (self._pending and seg is not None and self._pending[-1].seq == seg.seq
+                   and self._pending[-1].offset >= durable):
+                undone += 1
+                rec = self._pending.pop()
+                rec.undone = True
+                self._forget(rec)
+                seg.pending -= 1
+                self._seen.pop(rec.digest, None)
+                if rec in self._unbuilt:
+                    self._unbuilt.remove(rec)
+            if seg is not None and seg is self._active:
+                del seg.digests[len(seg.digests) - undone:]  # theirs: the last ones appended
+                self._cut(seg, durable)
+            return self._appended
+
     def _open_segment(self) -> _Segment:
         old = self._active
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())  # what was appended to the old segment is durable before it closes
-            self._file.close()
-            self._file = None
-            self._active = None
+        if self._fd >= 0:
+            os.fsync(self._fd)  # what was appended to the old segment is durable before it closes
+            self._close_active()
         if old is not None and not old.pending:
             self._remove(old.seq)
         seq = self._next_seq
         self._next_seq += 1
-        self._file = open(self._path(seq), "wb", buffering=1024 * 1024)
+        # Unbuffered, each write at the end: a record is in the file (or cut off again) when its append returns.
+        self._fd = os.open(self._path(seq), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        self._durable_size = 0
         self._fsync_dir()  # the new file's name is durable too
         seg = self._segments[seq] = _Segment(seq)
         self._active = seg
@@ -582,8 +708,8 @@ class Wal:
         with self._lock:
             out, rows = [], 0
             for rec in self._pending:
-                if out and rows + rec.rows > max_rows:
-                    break
+                if rec.ticket > self._synced or (out and rows + rec.rows > max_rows):
+                    break  # not durable yet (its fsync may still fail), or the batch is full
                 out.append(rec)
                 rows += rec.rows
             return out
@@ -604,6 +730,13 @@ class Wal:
                 if data is not None:
                     return data
         return decode_payload(self.read_payload(rec), rec.rows, self._convert)
+
+    def wait_durable(self, timeout_s: float = 1.0) -> None:
+        """Wait until the oldest pending record is durable (``head`` leaves out records whose fsync is running)."""
+        with self._lock:
+            ticket = self._pending[0].ticket if self._pending else 0
+        with self._sync_cond:
+            self._sync_cond.wait_for(lambda: self._synced >= ticket, timeout_s)
 
     @property
     def builds_requests(self) -> bool:
@@ -692,12 +825,9 @@ class Wal:
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
-                self._file = None
-                self._active = None
+            if self._fd >= 0:
+                os.fsync(self._fd)
+                self._close_active()
             if self._lock_fd is not None:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
                 os.close(self._lock_fd)

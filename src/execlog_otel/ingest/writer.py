@@ -268,7 +268,10 @@ class LogWriter:
         while True:
             head = self.wal.head(self.batch_rows)
             if not head:
-                return None
+                if not self.wal.pending_records:
+                    return None
+                self.wal.wait_durable()  # the oldest record's fsync is running
+                continue
             if head[0].maybe_landed:
                 # The batch in flight at a crash, alone: the same rows under the same insert tokens.
                 head = list(itertools.takewhile(lambda r: r.maybe_landed, head))
