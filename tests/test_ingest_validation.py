@@ -81,6 +81,20 @@ def test_spans_older_than_the_retention_are_refused_at_the_door_and_reads_work(s
     assert http("GET", server.url + "/api/executions")[0] == 200
 
 
+def test_spans_starting_a_day_or_more_ahead_are_refused_with_the_reason(server, store):
+    """A sender whose clock is days ahead: kept, its runs would head the listing until then and outlive the
+    retention by as much (a clock years ahead: never deleted). A clock hours ahead (a wrong zone) is kept."""
+    hour = 3600 * 10**9
+    status, body = post_pb(server.url, pb_request(span_ids(20, 38), start_ns=time.time_ns() + 75 * hour))
+    assert status == 200
+    resp = partial(body)
+    assert resp.partial_success.rejected_spans == 20
+    assert "3 days or more after it was received: check the sender's clock" in resp.partial_success.error_message
+    status, body = post_pb(server.url, pb_request(span_ids(5, 39), start_ns=time.time_ns() + 14 * hour))
+    assert status == 200 and partial(body).partial_success.rejected_spans == 0
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] == 5
+
+
 def test_deeply_nested_json_is_a_400_with_a_message(server, store):
     depth = 100_000
     body = b'{"resourceSpans":' + b"[" * depth + b"]" * depth + b"}"

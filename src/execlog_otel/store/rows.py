@@ -123,6 +123,10 @@ MAX_DATETIME64_NS = 2**63 - 1
 MAX_START_NS = (2**32 - 1) * 10**9
 _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 NS_PER_DAY = 86_400 * 10**9
+# How far ahead of its arrival a span may start. A sender whose clock is a day or more ahead has a broken
+# clock: stored, its runs would head the listing until that day and outlive the retention by as much (a
+# clock set years ahead: never deleted). Less (a zone set wrong, up to 14 hours) is kept.
+FUTURE_SLACK_NS = NS_PER_DAY
 
 
 def id_problem(trace_id: str, span_id: str, parent_span_id: str) -> str | None:
@@ -137,12 +141,16 @@ def id_problem(trace_id: str, span_id: str, parent_span_id: str) -> str | None:
 
 
 def time_problem(start_ns: int, end_ns: int, event_times: Sequence[int], oldest_ns: int,
-                 retention_days: int) -> str | None:
-    """Why these timestamps cannot be stored or kept, or None. ``oldest_ns`` 0: no retention check."""
+                 retention_days: int, newest_ns: int = 0) -> str | None:
+    """Why these timestamps cannot be stored or kept, or None. ``oldest_ns`` 0: no retention check;
+    ``newest_ns`` 0: no check of starts in the future."""
     if start_ns > MAX_START_NS:
         return f"start time {start_ns} ns is after 2106-02-07, beyond what the table can hold"
     if start_ns < oldest_ns:
         return f"start time is older than the {retention_days}-day retention"
+    if newest_ns and start_ns > newest_ns:
+        return (f"start time is {(start_ns - newest_ns + FUTURE_SLACK_NS) // NS_PER_DAY} days or more after it "
+                "was received: check the sender's clock")
     if end_ns and end_ns < start_ns:
         return "end time is before start time"
     if end_ns > MAX_DATETIME64_NS:
@@ -171,9 +179,10 @@ class SpanColumns:
     """Column-oriented rows for ``otel_traces``: one named list per column; ``columns`` is ready for a
     column insert. Spans that fail validation are counted in ``rejected`` with reasons in ``errors``.
 
-    ``retention_days`` > 0 rejects spans that start before that many days ago (retention at the door)."""
+    ``retention_days`` > 0 rejects spans that start before that many days ago (retention at the door), and those
+    that start more than a day after ``now_ns`` (``FUTURE_SLACK_NS``)."""
 
-    __slots__ = (*FIELDS.values(), "rejected", "errors", "retention_days", "oldest_ns")
+    __slots__ = (*FIELDS.values(), "rejected", "errors", "retention_days", "oldest_ns", "newest_ns")
 
     def __init__(self, retention_days: int = 0, now_ns: int | None = None) -> None:
         for name in FIELDS.values():
@@ -181,7 +190,9 @@ class SpanColumns:
         self.rejected = 0
         self.errors: list[str] = []
         self.retention_days = retention_days
-        self.oldest_ns = ((now_ns or time.time_ns()) - retention_days * NS_PER_DAY) if retention_days > 0 else 0
+        now_ns = now_ns or time.time_ns()
+        self.oldest_ns = now_ns - retention_days * NS_PER_DAY if retention_days > 0 else 0
+        self.newest_ns = now_ns + FUTURE_SLACK_NS if retention_days > 0 else 0  # checked at the door, as the retention
 
     @property
     def columns(self) -> list[list[Any]]:
@@ -200,7 +211,8 @@ class SpanColumns:
         """Why a span cannot be stored or kept (ids, timestamps, this batch's retention), or None: the check
         ``add_row`` makes, and ``ingest.acceptance.check`` makes before the row is built."""
         return (id_problem(trace_id, span_id, parent_span_id)
-                or time_problem(start_ns, end_ns, event_times, self.oldest_ns, self.retention_days))
+                or time_problem(start_ns, end_ns, event_times, self.oldest_ns, self.retention_days,
+                                self.newest_ns))
 
     def add_row(self, start_ns: int, end_ns: int, trace_id: str, span_id: str, parent_span_id: str,
                 trace_state: str, name: str, kind: str, service_name: str, resource: dict[str, str],
