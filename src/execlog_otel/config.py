@@ -133,7 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Most spans per insert of the log's writer", "int"),
     Setting("log_linger_ms", "EXECLOG_LOG_LINGER_MS", 1000,
             "Least time between two inserts of a busy log writer (each carries what arrived meanwhile); "
-            "an idle writer inserts at once, and the end of a burst after a fifth of it", "int"),
+            "an idle writer inserts at once, and the end of a burst after a fifth of it "
+            "(at most once per 5 lingers)", "int"),
     Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
             "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
             "(false: plain inserts); the embedded store always takes plain inserts", "bool"),

@@ -1,9 +1,9 @@
 """The log's writer: a background thread inserting the write-ahead log into ClickHouse in large batches.
 
 - **Batches.** An idle writer inserts what arrives at once; a busy one inserts at most about once per
-  ``linger_s`` (sooner when ``batch_rows`` rows are pending), each insert carrying the oldest records of
-  one table: few, large inserts under load, as ClickHouse recommends. Records are marked done only
-  after their insert.
+  ``linger_s`` (sooner when ``batch_rows`` rows are pending, or at the end of a burst, at most once per
+  ``EARLY_EVERY`` lingers), each insert carrying the oldest records of one table: few, large inserts under
+  load, as ClickHouse recommends. Records are marked done only after their insert.
 - **Outages keep the order.** A failure of the store (connection refused, disk full, too many parts, a
   missing table…) is retried with the same batch, with backoff, before anything later is written.
 - **Nothing poisons the pipeline.** A batch the store refuses for data reasons is split in halves until
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_LINGER_S = 1.0
+EARLY_EVERY = 5  # lingers between two inserts made before their linger (the end of a burst; see _wait_for_work)
 # Raised while encoding rows for the insert: the data is at fault, not the store.
 PY_DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, struct.error, KeyError, IndexError,
                   DataError, ProgrammingError)
@@ -154,6 +155,7 @@ class LogWriter:
         self._backlog = False  # more rows wait than the current batch's: so does it
         self._last_append = 0.0  # monotonic time of the last notify (a record appended)
         self._quiet_s = linger_s / 5
+        self._last_early = float("-inf")  # monotonic time of the last insert made before its linger (quiet)
         self._thread = threading.Thread(target=self._run, name="execlog-log-writer", daemon=True)
         self._thread.start()
         self._arrived = threading.Event()  # a record was appended: the converter looks for requests to build
@@ -205,15 +207,22 @@ class LogWriter:
         A batch is due when ``batch_rows`` are pending, a flush is asked, ``linger_s`` has passed since
         the last insert began, or nothing was appended for a fifth of it: an idle writer inserts a lone
         request at once (visible at once), a busy one makes at most about one insert per ``linger_s``, each
-        carrying everything that arrived, and the end of a burst is written without waiting out the linger."""
+        carrying everything that arrived, and the end of a burst is written without waiting out the linger.
+        Such an early insert is made at most once per ``EARLY_EVERY`` lingers: requests that trickle in a little
+        more than a fifth of the linger apart would each be the end of a burst, and each insert costs ≈ 0.2 s of
+        CPU in the views whatever its size (a request of 50 spans every 0.4 s kept 39 % of a core busy)."""
         while not self._stop:
             pending = self.wal.pending_rows
             if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
                 return True
             if pending:
                 now = time.monotonic()
-                left = min(self.linger_s - (now - self._last_insert), self._quiet_s - (now - self._last_append))
+                left = lingered = self.linger_s - (now - self._last_insert)
+                if now - self._last_early >= EARLY_EVERY * self.linger_s:
+                    left = min(left, self._quiet_s - (now - self._last_append))
                 if left <= 0:
+                    if lingered > 0:
+                        self._last_early = now
                     return True
                 self._cond.wait(left)
             else:
