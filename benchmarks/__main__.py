@@ -35,6 +35,9 @@ TARGETS = {
     "payload_search": 500.0,  # p50 ms
     "growth": 1.5,  # p50 of the largest dataset over the one before it
     "rss_mib": 1536.0,
+    # bytes on disk per span with derived tables: 100 at 10 M (issue #8), 80 at 100 M (issue #19)
+    "bytes_per_span": 100.0,
+    "bytes_per_span_100m": 80.0,
     "totals_added": 30.0,  # p50 ms the totals add to the listing's p50
     "big_detail": 150.0,  # p50 ms: a big execution's header and first page of steps
     "big_page": 100.0,  # p50 ms: a page of 200 steps, by offset or subtree
@@ -173,9 +176,10 @@ def _listing_rows(listing: list[dict[str, Any]]) -> list[str]:
             rows.append(f"| {label}: {name} | {fmt(s['p50'])} ms | {_spread(s, ' ms')} | `SELECT 1` round trip: "
                         f"{fmt(base, 2)} ms | {s['p50'] / base:.0f}× | {target} | {_met(ok)} |")
         st = ds["storage"]
+        most = TARGETS["bytes_per_span_100m" if ds["executions"] >= 10_000_000 else "bytes_per_span"]
         rows.append(f"| {label}: bytes on disk per span | {st['otel_traces_bytes_per_span']:.1f} B (otel_traces) | "
-                    f"{st['total_bytes_per_span']:.1f} B with derived tables | – | – | ≤ 100 B/span | "
-                    f"{_met(st['total_bytes_per_span'] <= 100)} |")
+                    f"{st['total_bytes_per_span']:.1f} B with derived tables | – | – | ≤ {most:.0f} B/span | "
+                    f"{_met(st['total_bytes_per_span'] <= most)} |")
         if "memory" in ds:
             mem = ds["memory"]
             rows.append(f"| {label}: resident memory of the serving process (app + embedded engine) | "
