@@ -123,7 +123,7 @@ def test_a_failed_fsync_answers_503_and_the_resent_request_is_stored_once(
     assert post_pb(running.url, first)[0] == 200
     disk.fsync_errors = 1
     status, body = post_pb(running.url, second)
-    assert status == 503 and b"could not make the spans durable" in body
+    assert status == 503 and b"could not make the rows durable" in body
     # Not taken for a re-send of a request already accepted: stored now, once.
     assert post_pb(running.url, second)[0] == 200
     assert post_pb(running.url, first)[0] == 200  # a true re-send: acknowledged, not stored again
@@ -154,3 +154,36 @@ def test_the_log_notes_its_progress_and_frees_segments_on_a_full_disk(tmp_path: 
     assert again._pending[0].maybe_landed  # the batch noted in flight on the full disk
     assert not again.claim(bytes([1]) * 16)  # the written segment's request is still known
     again.close()
+
+
+def _metrics_request(now_ns: int) -> bytes:
+    """One metrics request holding a gauge and a sum: its rows go to two tables, two records in the log."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    req = ExportMetricsServiceRequest()
+    scope = req.resource_metrics.add().scope_metrics.add()
+    gauge = scope.metrics.add(name="queue.depth")
+    gauge.gauge.data_points.add(time_unix_nano=now_ns, as_int=7)
+    total = scope.metrics.add(name="runs")
+    total.sum.data_points.add(time_unix_nano=now_ns, as_int=3)
+    return req.SerializeToString()
+
+
+def test_a_request_refused_at_its_first_table_is_stored_when_sent_again(
+        store, settings, start_server, tmp_path: Path, monkeypatch):
+    """A metrics request whose first table's record fails (fsync) is answered 503, and its re-send is stored
+    (before, the request's hash stayed claimed: every re-send was acknowledged as a duplicate and none stored)."""
+    from tests.test_ingest_validation import PB, http
+
+    (tmp_path / "log").mkdir()
+    disk = SmallDisk(tmp_path / "log", capacity=10**9)
+    monkeypatch.setattr(wal_module, "os", disk)
+    running = start_server(settings=_log_settings(settings, tmp_path))
+    body = _metrics_request(time.time_ns())
+    disk.fsync_errors = 1
+    assert http("POST", running.url + "/v1/metrics", body, PB)[0] == 503
+    assert http("POST", running.url + "/v1/metrics", body, PB)[0] == 200
+    assert running._sink.wait_drained(30)
+    stored = [store.pool.query(f"SELECT count() FROM {store.table(t)}").result_rows[0][0]
+              for t in ("otel_metrics_gauge", "otel_metrics_sum")]
+    assert stored == [1, 1]

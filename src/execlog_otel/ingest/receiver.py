@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from execlog_otel.ingest import acceptance, otlp, otlp_logs, otlp_metrics
 from execlog_otel.ingest.sink import SpanDataError, request_hash
-from execlog_otel.ingest.wal import NO_HASH
+from execlog_otel.ingest.wal import NO_HASH, WalError
 from execlog_otel.store.rows import SpanColumns
 from execlog_otel.viewer.services import services
 
@@ -98,25 +98,30 @@ def traces() -> Response:
         return _answer(exc.status, content_type, exc.message)
     sink = services().sink
     digest = request_hash(body)
-    if sink.seen(digest):
-        body, mt = otlp.response_body(content_type)  # a re-send of a request already durable: stored once
-        return Response(body, status=200, content_type=mt)
-    deferred = sink.keeps_requests and otlp.media_type(content_type) == otlp.PROTOBUF
     try:
-        message, accepted, columns = _decode(body, content_type, settings, deferred)
-    except otlp.PayloadError as exc:
+        if sink.seen(digest):
+            body, mt = otlp.response_body(content_type)  # a re-send of a request already durable: stored once
+            return Response(body, status=200, content_type=mt)
+    except WalError as exc:  # an earlier copy is still being stored
+        return _answer(503, content_type, str(exc))
+    try:  # the claim on the request's hash ends with this request, whatever happens (else re-sends got 200)
+        deferred = sink.keeps_requests and otlp.media_type(content_type) == otlp.PROTOBUF
+        try:
+            message, accepted, columns = _decode(body, content_type, settings, deferred)
+        except otlp.PayloadError as exc:
+            return _answer(exc.status, content_type, exc.message)
+        try:
+            if deferred:
+                sink.write_request(accepted, body, otlp.span_count(message) - columns.rejected, digest)
+            else:
+                sink.write(columns, digest)
+        except SpanDataError as exc:
+            return _answer(400, content_type, str(exc))
+        except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
+            log.error("could not accept %d spans: %s", otlp.span_count(message) - columns.rejected, exc)
+            return _answer(503, content_type, f"the spans could not be accepted right now: {exc}")
+    finally:
         sink.forget(digest)
-        return _answer(exc.status, content_type, exc.message)
-    try:
-        if deferred:
-            sink.write_request(accepted, body, otlp.span_count(message) - columns.rejected, digest)
-        else:
-            sink.write(columns, digest)
-    except SpanDataError as exc:
-        return _answer(400, content_type, str(exc))
-    except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
-        log.error("could not accept %d spans: %s", otlp.span_count(message) - columns.rejected, exc)
-        return _answer(503, content_type, f"the spans could not be accepted right now: {exc}")
     if columns.rejected:
         log.info("rejected %d spans of a request: %s", columns.rejected, "; ".join(columns.errors[:3]))
     body, mt = otlp.response_body(content_type, columns.rejected, "; ".join(columns.errors[:5]))
@@ -142,7 +147,6 @@ def _accept_tables(tables: list[tuple[str, list[str], list[list[Any]]]], digest:
     sink = services().sink
     filled = [(t, names, cols) for t, names, cols in tables if cols and cols[0]]
     if not filled:
-        sink.forget(digest)
         return None
     try:
         for i, (table, names, cols) in enumerate(filled):
@@ -164,18 +168,23 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
         return body
     sink = services().sink
     digest = request_hash(body)
-    if not sink.seen(digest):
-        try:
-            tables = to_tables(decode(body, content_type, settings.max_spans_per_request))
-        except otlp.PayloadError as exc:
+    try:
+        duplicate = sink.seen(digest)
+    except WalError as exc:  # an earlier copy is still being stored
+        return _answer(503, content_type, str(exc))
+    if not duplicate:
+        try:  # the claim ends with this request, whatever happens (a failed table kept it: re-sends got 200)
+            try:
+                tables = to_tables(decode(body, content_type, settings.max_spans_per_request))
+            except otlp.PayloadError as exc:
+                return _answer(exc.status, content_type, exc.message)
+            except RecursionError:
+                return _answer(400, content_type, "body is not valid OTLP: it is nested too deeply")
+            refused = _accept_tables(tables, digest, content_type, what)
+            if refused is not None:
+                return refused
+        finally:
             sink.forget(digest)
-            return _answer(exc.status, content_type, exc.message)
-        except RecursionError:
-            sink.forget(digest)
-            return _answer(400, content_type, "body is not valid OTLP: it is nested too deeply")
-        refused = _accept_tables(tables, digest, content_type, what)
-        if refused is not None:
-            return refused
     out, mt = otlp.response_body(content_type, response=response)
     return Response(out, status=200, content_type=mt)
 

@@ -77,7 +77,8 @@ class StoreSink:
     # --- accepting -------------------------------------------------------------------
     def seen(self, digest: bytes) -> bool:
         """True for a re-sent request already accepted within the window (answer it without storing it);
-        otherwise the hash is claimed until ``write`` or ``forget``."""
+        otherwise the hash is claimed until ``write`` or ``forget``. WalError while an earlier copy of it is still
+        being stored (answer 503: it may yet fail)."""
         return self.wal is not None and not self.wal.claim(digest)
 
     def forget(self, digest: bytes) -> None:

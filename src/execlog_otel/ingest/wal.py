@@ -38,6 +38,7 @@ the writer can always mark what it wrote and free the space.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -83,6 +84,10 @@ Convert = Callable[[bytes | memoryview], tuple[str, list[str], Columns]]
 SPANS = "otel_traces"
 SIGNAL_TABLES: set[str] = {SPANS, "otel_logs", "otel_metrics_gauge", "otel_metrics_sum",
                             "otel_metrics_histogram", "otel_metrics_exponential_histogram", "otel_metrics_summary"}
+
+
+# The dedup index is compacted while the log runs once it is larger than this (24 bytes per request written).
+INDEX_COMPACT_BYTES = 1 << 20
 
 
 class WalError(RuntimeError):
@@ -293,6 +298,8 @@ class Wal:
         self._appended = 0  # appends written (the group fsync's ticket numbers)
         self._synced = 0
         self._durable_size = 0  # the active segment's size at its last fsync
+        self._index_bytes = 0  # the dedup index's size, and when it was last compacted
+        self._index_compacted_ns = 0
         self._syncing = False
         self._seen: dict[bytes, int] = {}  # request hash -> accepted ns, oldest first
         self._claimed: set[bytes] = set()  # hashes of requests being appended right now
@@ -409,21 +416,32 @@ class Wal:
             _write_file(path, text, 0, sync=True)
 
     def _load_dedup_index(self) -> None:
+        for digest, ns in self._compact_dedup_index():
+            self._seen[digest] = ns
+
+    def _compact_dedup_index(self) -> list[tuple[bytes, int]]:
+        """Rewrite the dedup index with only the hashes still within the window (at open, and while running once
+        it passes INDEX_COMPACT_BYTES, at most once per window); the entries kept. On a full disk it stays."""
         path = self.directory / "dedup.idx"
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            return
+            return []
         horizon = time.time_ns() - self.dedup_window_ns
-        kept = []
-        for i in range(0, len(raw) - len(raw) % _IDX.size, _IDX.size):
-            digest, ns = _IDX.unpack_from(raw, i)
-            if ns >= horizon:
-                self._seen[digest] = ns
-                kept.append(raw[i:i + _IDX.size])
+        kept = [(digest, ns) for digest, ns in _IDX.iter_unpack(raw[:len(raw) - len(raw) % _IDX.size])
+                if ns >= horizon]
+        data = b"".join(_IDX.pack(digest, ns) for digest, ns in kept)
         tmp = path.with_suffix(".idx.tmp")
-        tmp.write_bytes(b"".join(kept))  # compacted: only hashes still within the window
-        os.replace(tmp, path)
+        try:
+            _write_file(tmp, data, os.O_TRUNC, sync=False)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            log.warning("could not compact the log's dedup index %s (%s)", path, exc)
+        else:
+            self._index_bytes = len(data)
+        self._index_compacted_ns = time.time_ns()
+        return kept
 
     # --- files ---------------------------------------------------------------------
     def _path(self, seq: int) -> Path:
@@ -465,7 +483,22 @@ class Wal:
                             "within %d s of its first answer may be stored twice", exc, self.dedup_window_ns // 10**9)
 
     def _append_index(self, entries: bytes) -> None:
-        _write_file(self.directory / "dedup.idx", entries, os.O_APPEND, sync=True)
+        """Add hashes to the dedup index whole or not at all (it is read in fixed slots: a partial write left
+        there would shift every later entry)."""
+        path = self.directory / "dedup.idx"
+        try:
+            before = path.stat().st_size
+        except FileNotFoundError:
+            before = 0
+        try:
+            _write_file(path, entries, os.O_APPEND, sync=True)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.truncate(path, before)
+            raise
+        self._index_bytes = before + len(entries)
+        if self._index_bytes > INDEX_COMPACT_BYTES and time.time_ns() - self._index_compacted_ns > self.dedup_window_ns:
+            self._compact_dedup_index()
 
     def _write_dropped(self) -> None:
         tmp = self.directory / "dropped.json.tmp"
@@ -476,11 +509,15 @@ class Wal:
     # --- request hashes (exactly once across re-sends) ---------------------------------
     def claim(self, digest: bytes) -> bool:
         """True when no request with this hash was accepted within the window (the caller appends it);
-        False for a re-send, which is acknowledged without being stored again."""
+        False for a re-send of one made durable, which is acknowledged without being stored again. A copy
+        arriving while an earlier one is still being decoded or made durable raises WalError (the earlier one
+        may yet fail: acknowledging the copy then would lose the request)."""
         with self._lock:
-            if digest in self._seen or digest in self._claimed:
+            if digest in self._seen:
                 self.duplicates += 1
                 return False
+            if digest in self._claimed:
+                raise WalError("an earlier copy of this request is still being stored: retry in a moment")
             self._claimed.add(digest)
             return True
 
@@ -535,10 +572,11 @@ class Wal:
             except OSError as exc:
                 self._claimed.discard(digest)
                 if exc.errno in _NO_SPACE:
-                    raise WalError(f"the disk of the log {self.directory} is full: the spans were not accepted; "
+                    raise WalError(f"the disk of the log {self.directory} is full: the rows were not accepted; "
                                    "retry (the log frees space as it is written to the store), or give it room "
                                    "(EXECLOG_SPOOL_DIR, EXECLOG_SPOOL_MAX_BYTES)") from exc
-                raise
+                raise WalError(f"the log {self.directory} could not write the rows ({exc}): they were not "
+                               "accepted; retry, and check the disk of the log (EXECLOG_SPOOL_DIR)") from exc
             rec = Record(seg.seq, seg.size, seg.size + len(record), rows, now, digest)
             seg.size = rec.end
             seg.pending += 1
@@ -550,15 +588,18 @@ class Wal:
                     self._unbuilt.append(rec)
             self._pending.append(rec)
             self._pending_rows += rows
-            if digest != NO_HASH:
-                self._claimed.discard(digest)
-                self._seen[digest] = now
-                self._prune_seen(now)
             self._appended += 1
             rec.ticket = ticket = self._appended
-        self._sync(ticket)
+        try:
+            self._sync(ticket)
+        finally:
+            with self._lock:
+                self._claimed.discard(digest)
+                if digest != NO_HASH and not rec.undone:  # a re-send is a duplicate from now on, not before
+                    self._seen[digest] = now
+                    self._prune_seen(now)
         if rec.undone:
-            raise WalError(f"the log {self.directory} could not make the spans durable (its fsync failed): they "
+            raise WalError(f"the log {self.directory} could not make the rows durable (its fsync failed): they "
                            "were not accepted; retry")
         return rec
 
@@ -612,56 +653,74 @@ class Wal:
                     continue
                 self._syncing = True
                 self._sync_cond.release()
+                settled = None
                 try:
-                    with self._lock:
-                        target, seg = self._appended, self._active
-                        size = seg.size if seg is not None else 0
-                        fd = os.dup(self._fd) if self._fd >= 0 else -1
-                    try:
-                        if fd >= 0:
-                            os.fsync(fd)
-                    except OSError as exc:
-                        log.error("the log %s could not fsync (%s): the requests since the last fsync are answered "
-                                  "503 and taken out of the log", self.directory, exc)
-                        target = self._undo_unsynced(seg, self._durable_size)
-                    else:
-                        with self._lock:
-                            if seg is not None and seg is self._active:
-                                self._durable_size = max(self._durable_size, size)
-                    finally:
-                        if fd >= 0:
-                            os.close(fd)
-                finally:
+                    settled = self._sync_once()
+                finally:  # whatever happened, the waiters wake (one of them syncs next)
                     self._sync_cond.acquire()
                     self._syncing = False
-                self._synced = max(self._synced, target)
-                self._sync_cond.notify_all()
+                    if settled is not None:
+                        self._synced = max(self._synced, settled)
+                    self._sync_cond.notify_all()
 
-    def _undo_unsynced(self, seg: _Segment | None, durable: int) -> int:
-        """Take the records of ``seg`` past ``durable`` (its size at the last fsync) out of the log after a failed
-        fsync: their requests get 503 (the client sends them again) and the segment is cut back. Returns the
-        appends to count as settled (all so far: those taken out are answered by ``undone``)."""
+    def _sync_once(self) -> int:
+        """fsync the active segment; the appends it settled. When it fails, the records of the segment past its
+        last fsync are taken out of the log (their requests get 503: ``undone``) and the segment cut back."""
+        failed: OSError | None = None
         with self._lock:
+            settled, seg = self._appended, self._active
+            size = seg.size if seg is not None else 0
+            try:
+                fd = os.dup(self._fd) if self._fd >= 0 else -1
+            except OSError as exc:  # e.g. too many open files: as good as a failed fsync
+                fd, failed = -1, exc
+        if fd >= 0:
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                failed = exc
+            finally:
+                os.close(fd)
+        with self._lock:
+            if seg is None or seg is not self._active:
+                # Rotated meanwhile: _open_segment fsynced it (or, failing, took its unsynced records out).
+                return settled
+            if failed is None:
+                self._durable_size = max(self._durable_size, min(size, seg.size))
+            else:
+                log.error("the log %s could not fsync (%s): the requests since the last fsync are answered 503 "
+                          "and taken out of the log", self.directory, failed)
+                self._undo_unsynced(seg)
+        return settled
+
+    def _undo_unsynced(self, seg: _Segment) -> None:
+        """Take the records of the active segment ``seg`` past its size at the last fsync out of the log after a
+        failed fsync: their requests get 503 (the client sends them again) and the segment is cut back (every
+        record after them is in it too: it is still the active one)."""
+        with self._lock:
+            durable = self._durable_size
             undone = 0
-            while (self._pending and seg is not None and self._pending[-1].seq == seg.seq
+            while (self._pending and self._pending[-1].seq == seg.seq
                    and self._pending[-1].offset >= durable):
                 undone += 1
                 rec = self._pending.pop()
                 rec.undone = True
                 self._forget(rec)
                 seg.pending -= 1
-                self._seen.pop(rec.digest, None)
                 if rec in self._unbuilt:
                     self._unbuilt.remove(rec)
-            if seg is not None and seg is self._active:
-                del seg.digests[len(seg.digests) - undone:]  # theirs: the last ones appended
-                self._cut(seg, durable)
-            return self._appended
+            del seg.digests[len(seg.digests) - undone:]  # theirs: the last ones appended
+            self._cut(seg, durable)
 
     def _open_segment(self) -> _Segment:
         old = self._active
         if self._fd >= 0:
-            os.fsync(self._fd)  # what was appended to the old segment is durable before it closes
+            try:
+                os.fsync(self._fd)  # what was appended to the old segment is durable before it closes
+            except OSError:
+                if old is not None:  # a failed fsync: its unsynced records out, the segment stays active
+                    self._undo_unsynced(old)
+                raise
             self._close_active()
         if old is not None and not old.pending:
             self._remove(old.seq)
