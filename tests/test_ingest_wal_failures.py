@@ -56,6 +56,22 @@ class HookedOs:
         return os.dup(fd)
 
 
+class Held:
+    """A hook holding ``thread`` in its first ``call`` until ``release`` is set, then failing it with ``error``
+    (None: not failing)."""
+
+    def __init__(self, thread: str, call: str = "fsync", error: int | None = errno.EIO):
+        self.thread, self.call, self.error = thread, call, error
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, call: str, thread: str, path: Path | None) -> None:
+        if call == self.call and thread == self.thread and not self.entered.is_set():
+            self.entered.set()
+            self.release.wait(10)
+            if self.error is not None:
+                raise OSError(self.error, os.strerror(self.error))
+
+
 @pytest.fixture
 def hooked(monkeypatch) -> HookedOs:
     fake = HookedOs()
@@ -87,20 +103,12 @@ def test_a_record_in_a_segment_opened_during_a_failed_fsync_waits_for_its_own_fs
     Before, the failure counted every append so far as settled (B acknowledged with segment 2 never fsynced)."""
     log = Wal(tmp_path / "log", 10**9, segment_bytes=600)  # two records a segment
     first = _append(log, 0, b"0" * 16)
-    in_fsync, release = threading.Event(), threading.Event()
-
-    def hook(call: str, thread: str, path: Path | None) -> None:
-        if call == "fsync" and thread == "A" and not in_fsync.is_set():
-            in_fsync.set()
-            release.wait(10)
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-
-    hooked.hook = hook
+    hooked.hook = held = Held("A")
     a, a_box = _started("A", lambda: _append(log, 1, b"1" * 16))
-    assert in_fsync.wait(10)
+    assert held.entered.wait(10)
     b, b_box = _started("B", lambda: _append(log, 2, b"2" * 16))  # segment 1 is full: B opens segment 2
     b.join(0.5)
-    release.set()
+    held.release.set()
     a.join(10), b.join(10)
     assert "ok" in b_box and b_box["ok"].seq == 2, b_box
     assert hooked.fsynced.count("seg-000000000002.wal") >= 1  # fsynced before B was answered
@@ -115,22 +123,19 @@ def test_a_failed_fsync_while_another_request_rotates_never_takes_back_an_acknow
     before both is still in the log, also after a restart (before, it was cut out of its segment for good)."""
     log = Wal(tmp_path / "log", 10**9, segment_bytes=600)
     first = _append(log, 0, b"0" * 16)
-    in_fsync, release = threading.Event(), threading.Event()
+    held = Held("A")
 
     def hook(call: str, thread: str, path: Path | None) -> None:
-        if call == "fsync" and thread == "A" and not in_fsync.is_set():
-            in_fsync.set()
-            release.wait(10)
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
         if call == "write" and path is not None and path.name == "seg-000000000002.wal":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        held(call, thread, path)
 
     hooked.hook = hook
     a, a_box = _started("A", lambda: _append(log, 1, b"1" * 16))
-    assert in_fsync.wait(10)
+    assert held.entered.wait(10)
     b, b_box = _started("B", lambda: _append(log, 2, b"2" * 16))
     b.join(10)
-    release.set()
+    held.release.set()
     a.join(10)
     assert isinstance(b_box.get("err"), WalError) and "is full" in str(b_box["err"])
     assert not first.undone and b"0" * 16 in [r.digest for r in log.head(10**6)]
@@ -145,21 +150,13 @@ def test_every_waiter_wakes_when_the_group_sync_fails_before_its_fsync(tmp_path,
     Before, the waiters slept until some later request synced."""
     log = Wal(tmp_path / "log", 10**9)
     _append(log, 0)
-    entered, release = threading.Event(), threading.Event()
-
-    def hook(call: str, thread: str, path: Path | None) -> None:
-        if call == "dup" and thread == "A":
-            entered.set()
-            release.wait(10)
-            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
-
-    hooked.hook = hook
+    hooked.hook = held = Held("A", "dup", errno.EMFILE)
     a, a_box = _started("A", lambda: _append(log, 1))
-    assert entered.wait(10)
+    assert held.entered.wait(10)
     waiters = [_started(f"W{i}", lambda i=i: _append(log, 10 + i)) for i in range(2)]
     for thread, _ in waiters:
         thread.join(0.3)
-    release.set()
+    held.release.set()
     for thread, _ in [(a, a_box), *waiters]:
         thread.join(10)
         assert not thread.is_alive()
@@ -174,24 +171,22 @@ def test_a_failed_fsync_of_a_segment_being_closed_takes_its_unsynced_records_out
     503 and never reach the writer (before, the next group fsync acknowledged them)."""
     log = Wal(tmp_path / "log", 10**9, segment_bytes=900)  # three records a segment
     _append(log, 0)
-    in_fsync, release = threading.Event(), threading.Event()
+    held = Held("X", error=None)  # a group fsync under way, that succeeds
 
     def hook(call: str, thread: str, path: Path | None) -> None:
-        if call == "fsync" and thread == "X" and not in_fsync.is_set():
-            in_fsync.set()
-            release.wait(10)
-        elif call == "fsync" and thread == "B":  # the rotation's fsync of segment 1
+        if call == "fsync" and thread == "B":  # the rotation's fsync of segment 1
             raise OSError(errno.EIO, os.strerror(errno.EIO))
+        held(call, thread, path)
 
     hooked.hook = hook
     x, x_box = _started("X", lambda: _append(log, 1))
-    assert in_fsync.wait(10)
+    assert held.entered.wait(10)
     y, y_box = _started("Y", lambda: _append(log, 2))
     y.join(0.3)
     b, b_box = _started("B", lambda: _append(log, 3))  # segment 1 full: rotation, whose fsync fails
     b.join(10)
     hooked.hook = None
-    release.set()
+    held.release.set()
     x.join(10), y.join(10)
     assert isinstance(b_box.get("err"), WalError) and "could not write" in str(b_box["err"])
     for box in (x_box, y_box):
@@ -205,21 +200,13 @@ def test_a_copy_of_a_request_still_being_stored_is_not_acknowledged(tmp_path, ho
     log = Wal(tmp_path / "log", 10**9)
     _append(log, 0)  # the segment is open: the next fsync is the group's
     digest = b"d" * 16
-    in_fsync, release = threading.Event(), threading.Event()
-
-    def hook(call: str, thread: str, path: Path | None) -> None:
-        if call == "fsync" and thread == "first" and not in_fsync.is_set():
-            in_fsync.set()
-            release.wait(10)
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-
-    hooked.hook = hook
+    hooked.hook = held = Held("first")
     assert log.claim(digest)
     first, first_box = _started("first", lambda: _append(log, 1, digest))
-    assert in_fsync.wait(10)
+    assert held.entered.wait(10)
     with pytest.raises(WalError, match="still being stored"):
         log.claim(digest)
-    release.set()
+    held.release.set()
     first.join(10)
     assert isinstance(first_box.get("err"), WalError)  # answered 503
     assert log.claim(digest)  # the re-send is stored
