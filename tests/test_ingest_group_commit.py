@@ -212,3 +212,42 @@ def test_the_views_run_in_parallel_while_more_waits_than_one_batch(store, tmp_pa
     assert len(_stored(store)) == 6
     writer.close()
     wal.close()
+
+
+def test_rows_that_waited_a_linger_behind_another_tables_are_written_at_once(store, tmp_path: Path, monkeypatch):
+    """A batch holds one table's records in order, so signals interleaved (spans, log records, spans) make three
+    batches; each is due at once when its rows have waited a linger already (before, one batch per linger: with
+    traces and logs alternating, one request per linger was written and the wait grew without bound)."""
+    from execlog_otel.ingest import otlp_logs
+    from execlog_otel.ingest import wal as wal_module
+
+    class MinuteAgo:  # the records were appended a minute ago, before a writer ran
+        def __getattr__(self, name: str):
+            return getattr(time, name)
+
+        @staticmethod
+        def time_ns() -> int:
+            return time.time_ns() - 60 * 10**9
+
+    log = Wal(tmp_path, max_bytes=10_000_000)
+    monkeypatch.setattr(wal_module, "time", MinuteAgo())
+    spans = _columns(2, "t")
+    log.append("otel_traces", COLUMNS, spans.columns, len(spans))
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    request = ExportLogsServiceRequest()
+    scope = request.resource_logs.add().scope_logs.add()
+    for text in ("one", "two"):
+        scope.log_records.add(time_unix_nano=time.time_ns()).body.string_value = text
+    log.append(otlp_logs.TABLE, otlp_logs.COLUMNS, otlp_logs.to_columns(request), 2)
+    more = _columns(2, "u")
+    log.append("otel_traces", COLUMNS, more.columns, len(more))
+    monkeypatch.setattr(wal_module, "time", time)
+    sink = StoreSink(store, log, linger_s=30.0)
+    # Three batches (spans, log records, spans): before, the third waited out the linger (the second took the
+    # one early insert the writer makes per five lingers).
+    deadline = time.monotonic() + 20  # watched, not flushed (wait_drained asks for a flush)
+    while (sink.wal.pending_rows or sink.writer.inserts < 3) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sink.wal.pending_rows == 0 and sink.writer.inserts == 3, sink.wal.status()
+    sink.close()

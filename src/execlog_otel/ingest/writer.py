@@ -210,12 +210,17 @@ class LogWriter:
         carrying everything that arrived, and the end of a burst is written without waiting out the linger.
         Such an early insert is made at most once per ``EARLY_EVERY`` lingers: requests that trickle in a little
         more than a fifth of the linger apart would each be the end of a burst, and each insert costs ≈ 0.2 s of
-        CPU in the views whatever its size (a request of 50 spans every 0.4 s kept 39 % of a core busy)."""
+        CPU in the views whatever its size (a request of 50 spans every 0.4 s kept 39 % of a core busy).
+        Rows that have waited a linger already are due at once: a batch holds one table's records in their order,
+        so with two signals interleaved (traces and logs, traces and metrics) each batch was one request, one per
+        linger, and the wait grew without bound."""
         while not self._stop:
             pending = self.wal.pending_rows
             if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
                 return True
             if pending:
+                if time.time_ns() - (self.wal.oldest_pending_ns() or time.time_ns()) >= self.linger_s * 1e9:
+                    return True
                 now = time.monotonic()
                 left = lingered = self.linger_s - (now - self._last_insert)
                 if now - self._last_early >= EARLY_EVERY * self.linger_s:
