@@ -57,7 +57,7 @@ def test_search_wildcards_match_themselves(store, client):
 def test_a_page_reads_only_the_rollup_granules_that_hold_its_traces(store, client):
     """A page's facts (read/page_facts.sql) name 50 random trace ids: the trace-id bloom filter of the rollups
     (migration 038) leaves out the day partitions after the page's own that hold none of them."""
-    from execlog_otel.store.repository import Repository
+    from execlog_otel.store.repository import NO_END_NS, Repository
 
     generate(store, 3_000, log=lambda *_: None)
     executions = store.table("execlog_executions")
@@ -69,7 +69,7 @@ def test_a_page_reads_only_the_rollup_granules_that_hold_its_traces(store, clien
     params = {"traces": [r[0] for r in rows], "since": min(r[1] for r in rows)}
     # Without an upper bound (a page with a running execution): every day partition from the page's own on is
     # in range, and the bloom filter alone leaves out those that hold none of its traces.
-    params["until"], params["running"] = 2**62, []
+    params["until"] = NO_END_NS
     sql = Repository(store)._sql("page_facts")
     explain = "\n".join(r[0] for r in store.pool.query(f"EXPLAIN indexes = 1 {sql}", parameters=params).result_rows)
     kept, total = _granules(explain, "idx_trace_id")
@@ -78,43 +78,3 @@ def test_a_page_reads_only_the_rollup_granules_that_hold_its_traces(store, clien
     page = client.get("/api/executions", query_string={"from": oldest // 10**6, "to": oldest // 10**6 + 86_400_000,
                                                        "sort": "started_at", "order": "asc"}).get_json()
     assert page["items"] and all(it["steps"] > 0 for it in page["items"])
-
-
-def test_a_page_weeks_back_with_a_running_execution_reads_the_rollups_up_to_its_newest_span(store):
-    """A page's facts are bounded by the last end of its ended attempts and the newest span stored of its running
-    ones (read/page_facts.sql), so a page weeks back that holds a running execution reads the rollup partitions of
-    its own days, not every day up to today — and the same facts as an unbounded read."""
-    from execlog_otel.store.filters import ListFilter
-    from execlog_otel.store.repository import Repository
-
-    generate(store, 3_000, log=lambda *_: None)
-    repo = Repository(store)
-    executions = store.table("execlog_executions")
-    running_start = store.pool.query(
-        f"SELECT toUnixTimestamp64Nano(Start) FROM {executions} FINAL WHERE Status = 'Running' "
-        "AND Start < now() - INTERVAL 20 DAY ORDER BY Start DESC LIMIT 1").result_rows[0][0]
-    seen: list[dict] = []
-    read = repo._rows
-
-    def recording(name, params, **fragments):
-        if name == "page_facts":
-            seen.append(params)
-        return read(name, params, **fragments)
-
-    repo._rows = recording
-    page = repo.page(ListFilter(from_ns=running_start - 86_400 * 10**9, to_ns=running_start))
-    assert any(item.status == "Running" for item in page.items) and len(seen) == 1
-    params = seen[0]
-    sql = repo._sql("page_facts")
-    explain = "\n".join(r[0] for r in store.pool.query(f"EXPLAIN indexes = 1 {sql}", parameters=params).result_rows)
-    days = store.pool.query(f"SELECT uniqExact(toDate(Start)) FROM {store.table('execlog_trace_rollups')}"
-                            ).result_rows[0][0]
-    partitions = [int(m.group(1)) for m in re.finditer(r"Condition: and\(\(toDate\(Start\).*\n\s*Parts: (\d+)/",
-                                                        explain)]
-    assert partitions and partitions[0] <= 4 < days - 15, (partitions, days, explain)  # the page: a day or two
-    unbounded = sorted(read("page_facts", {**params, "until": 2**62, "running": []}), key=lambda r: r["TraceId"])
-    assert sorted(read("page_facts", params), key=lambda r: r["TraceId"]) == unbounded
-    # A running trace whose range is not stored leaves the read unbounded: the same facts (no ended attempt's end
-    # bounding it either).
-    store.pool.command(f"TRUNCATE TABLE {store.table('otel_traces_trace_id_ts')}")
-    assert sorted(read("page_facts", {**params, "until": 0}), key=lambda r: r["TraceId"]) == unbounded

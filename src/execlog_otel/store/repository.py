@@ -61,6 +61,8 @@ _DAY_NS = 86_400 * 10**9
 # a few ms; a page ordered by start is usually full within the latest day or week, so those are
 # tried first (benchmarks/ measures it). Rows outside a window all sort after the rows inside it.
 START_WINDOWS_NS = (_DAY_NS, 7 * _DAY_NS)
+# The end bound of a read whose attempts may still be running (2116-01-01: DateTime64(9) reaches 2262).
+NO_END_NS = 2**62
 
 _SORT_BY_START = "toUnixTimestamp64Nano(Start)"
 _SORT_BY_DURATION = sqlfiles.Fragment("greatest({duration_ns}, 0)")
@@ -298,12 +300,11 @@ class Repository:
         (every attempt of a retried execution: ``earlier_attempts``)."""
         params: dict[str, Any] = {"since": min(int(r["StartNs"]) for r in rows)}
         retried = [r["ExecutionId"] for r in rows if r["Attempt"] > 1]
-        # The rollups of ended attempts (and of their earlier ones) start before the last end; those of a running
-        # one before its newest span stored (read/page_facts.sql looks it up): the day partitions after both are
-        # not read (a 24-hour range or an execution weeks back read every partition up to today, and a page
-        # weeks back nearly always holds a running execution).
-        params["until"] = max(int(r.get("AttemptEndNs") or 0) for r in rows)
-        params["running"] = [r["TraceId"] for r in rows if not r.get("AttemptEndNs")]
+        # When every latest attempt has ended, their rollups (and their earlier attempts') start before the
+        # last end: the day partitions after it are not read (a 24-hour range or an execution weeks back read
+        # every partition up to today). A running one may still get steps: no bound then.
+        ends = [int(r.get("AttemptEndNs") or 0) for r in rows]
+        params["until"] = max(ends) if all(ends) else NO_END_NS
         latest = {r["TraceId"] for r in rows}
         execution_of = {r["TraceId"]: r["ExecutionId"] for r in rows}
         if retried:  # their earlier attempts are looked up only when there are any

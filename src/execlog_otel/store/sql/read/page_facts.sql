@@ -4,11 +4,8 @@
 -- the cost rule; HasUsage: the attempt had LLM steps or reported costs, else it has no cost row).
 -- {traces}: the latest attempt of each execution, and every attempt of the executions with earlier ones
 -- (read/earlier_attempts.sql, only when there are any). No step of an attempt starts before its
--- execution ({since}, less an hour of clock skew) nor an hour after the last end of the ended ones ({until}) or
--- the newest span stored of the running ones ({running}: their traces' range in otel_traces_trace_id_ts, read by
--- key first; the scalar is a constant when the partitions are chosen), which bounds the day partitions read (a
--- span of a running attempt stored while this runs, more than an hour after its newest, shows on the next read);
--- in those, the trace-id
+-- execution ({since}, less an hour of clock skew) nor, once every latest attempt has ended, an hour after the
+-- last end ({until}, else far in the future), which bounds the day partitions read; in those, the trace-id
 -- bloom filter (migration 038) leaves the granules that hold the traces, which are then read whole: filtering
 -- them first on the trace id (the PREWHERE ClickHouse would choose) costs more than it saves, so the PREWHERE
 -- is the start instead (in-process at 1 M spans, random 24-hour ranges: 14.7 ms without the index, 13.8 ms
@@ -21,13 +18,7 @@ SELECT r.TraceId AS TraceId,
        sum(r.CostSteps) + sum(r.UnpricedSteps) > 0 AS HasUsage
 FROM {database}.execlog_trace_rollups AS r
 PREWHERE r.Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR
-        AND r.Start <= greatest(fromUnixTimestamp64Nano({until:Int64}), (
-            -- a running trace not found there (its range not stored) leaves the read unbounded
-            SELECT if(uniqExact(TraceId) < length({running:Array(String)}), toDateTime('2106-01-01 00:00:00', 'UTC'),
-                      max(End))
-            FROM {database}.otel_traces_trace_id_ts
-            WHERE TraceId IN {running:Array(String)}
-              AND Start >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 HOUR)) + INTERVAL 1 HOUR
+        AND r.Start <= fromUnixTimestamp64Nano({until:Int64}) + INTERVAL 1 HOUR
 WHERE r.TraceId IN {traces:Array(String)}
 GROUP BY r.TraceId
 SETTINGS prefer_column_name_to_alias = 1
