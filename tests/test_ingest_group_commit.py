@@ -251,3 +251,32 @@ def test_rows_that_waited_a_linger_behind_another_tables_are_written_at_once(sto
         time.sleep(0.1)
     assert sink.wal.pending_rows == 0 and sink.writer.inserts == 3, sink.wal.status()
     sink.close()
+
+
+def test_a_flush_given_up_leaves_the_writer_lingering(store, tmp_path: Path, monkeypatch):
+    """A flush that timed out (an exporter's force_flush while an insert was slow) is withdrawn: a trickle of
+    requests after it is still written about once per linger (before, the flush request stayed until the log was
+    seen empty, so every request got an insert of its own)."""
+    insert = store.insert_columns
+    slow = threading.Event()
+
+    def first_slow(table, names, columns, settings=None):
+        if not slow.is_set():
+            slow.set()
+            time.sleep(1.5)
+        return insert(table, names, columns, settings=settings)
+
+    monkeypatch.setattr(store, "insert_columns", first_slow)
+    sink = StoreSink(store, Wal(tmp_path, max_bytes=10_000_000), linger_s=2.0)
+    sink.write(_columns(2, "slow"))
+    assert slow.wait(10)
+    assert not sink.flush(0.2)  # given up while the insert runs
+    assert _written(sink, 2, 20)
+    before = sink.writer.inserts
+    for i in range(12):  # 3.6 s of requests 0.3 s apart
+        sink.write(_columns(2, f"t{i}"))
+        time.sleep(0.3)
+    assert _written(sink, 26, 20)
+    # about one per linger, the first and one early (3 seen); before: 8-9 (one per request, a few coalesced)
+    assert sink.writer.inserts - before <= 6, sink.writer.inserts - before
+    sink.close()

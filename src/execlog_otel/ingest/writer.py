@@ -419,26 +419,35 @@ class LogWriter:
         with self._cond:
             self._flush += 1
             self._cond.notify_all()
-            while self.wal.pending_rows or self._current is not None:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._stop:
-                    return False
-                if self.failing and self._current is not None:
-                    return False
-                self._cond.wait(min(left, 0.5))
-            return True
+            try:
+                while self.wal.pending_rows or self._current is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._stop:
+                        return False
+                    if self.failing and self._current is not None:
+                        return False
+                    self._cond.wait(min(left, 0.5))
+                return True
+            finally:  # a flush given up is withdrawn (else every later batch was due at once)
+                self._flush = max(0, self._flush - 1)
 
     def wait_drained(self, timeout_s: float) -> bool:
         """Block until the log is empty (tests and shutdown), retrying through failures; False on timeout."""
         deadline = time.monotonic() + timeout_s
-        while self.wal.pending_rows or self._current is not None:
-            if time.monotonic() > deadline:
-                return False
+        asked = 0
+        try:
+            while self.wal.pending_rows or self._current is not None:
+                if time.monotonic() > deadline:
+                    return False
+                with self._cond:
+                    self._flush += 1
+                    asked += 1
+                    self._cond.notify_all()
+                    self._cond.wait(0.05)
+            return True
+        finally:  # its flush requests withdrawn (a timed-out wait left them: every later batch was due at once)
             with self._cond:
-                self._flush += 1
-                self._cond.notify_all()
-                self._cond.wait(0.05)
-        return True
+                self._flush = max(0, self._flush - asked)
 
     def status(self) -> dict[str, Any]:
         return {"spans_written": self.rows_written, "inserts": self.inserts, "store_error": self.last_error,
