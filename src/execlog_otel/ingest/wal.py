@@ -298,8 +298,7 @@ class Wal:
         self._appended = 0  # appends written (the group fsync's ticket numbers)
         self._synced = 0
         self._durable_size = 0  # the active segment's size at its last fsync
-        self._index_bytes = 0  # the dedup index's size, and when it was last compacted
-        self._index_compacted_ns = 0
+        self._index_compacted_ns = 0  # when the dedup index was last compacted
         self._syncing = False
         self._seen: dict[bytes, int] = {}  # request hash -> accepted ns, oldest first
         self._claimed: set[bytes] = set()  # hashes of requests being appended right now
@@ -438,8 +437,6 @@ class Wal:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             log.warning("could not compact the log's dedup index %s (%s)", path, exc)
-        else:
-            self._index_bytes = len(data)
         self._index_compacted_ns = time.time_ns()
         return kept
 
@@ -496,8 +493,8 @@ class Wal:
             with contextlib.suppress(OSError):
                 os.truncate(path, before)
             raise
-        self._index_bytes = before + len(entries)
-        if self._index_bytes > INDEX_COMPACT_BYTES and time.time_ns() - self._index_compacted_ns > self.dedup_window_ns:
+        stale = time.time_ns() - self._index_compacted_ns > self.dedup_window_ns
+        if before + len(entries) > INDEX_COMPACT_BYTES and stale:
             self._compact_dedup_index()
 
     def _write_dropped(self) -> None:

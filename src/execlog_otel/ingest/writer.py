@@ -219,7 +219,8 @@ class LogWriter:
             if self._current is not None or (pending and (self._flush or pending >= self.batch_rows)):
                 return True
             if pending:
-                if time.time_ns() - (self.wal.oldest_pending_ns() or time.time_ns()) >= self.linger_s * 1e9:
+                oldest = self.wal.oldest_pending_ns()
+                if oldest is not None and time.time_ns() - oldest >= self.linger_s * 1e9:
                     return True
                 now = time.monotonic()
                 left = lingered = self.linger_s - (now - self._last_insert)
