@@ -91,46 +91,52 @@ def test_an_interrupted_rollups_rebuild_resumes_where_it_stopped(store_before_04
     assert _rows(store, ROLLUPS) == rollups
 
 
-HASHED = "045_rollup_trace_hash"
 HASH_COLUMN = "    TraceHash UInt64 MATERIALIZED cityHash64(TraceId) CODEC(ZSTD(1)),\n"
 
 
-def test_rollups_stored_before_045_get_their_trace_hash_and_the_same_totals(ch_client, store):
-    """The totals under a filter match rollups by their stored trace hash: a store made before it gets the column
-    (computed for the rows it holds, then written into them by a mutation) and shows the totals of a store made
-    with it (``store``), the same spans in both."""
+@pytest.mark.parametrize(("migration", "table"), [("045_rollup_trace_hash", "execlog_trace_rollups"),
+                                                  ("047_execution_trace_hash", "execlog_executions")])
+def test_rows_stored_before_their_trace_hash_get_it_and_the_same_totals(ch_client, store, migration, table):
+    """The totals under a filter build a set of the matched executions' trace hashes (047) and probe the rollups'
+    (045) with it: a store made before either migration gets the column (computed for the rows it holds, then
+    written into them by a mutation) and shows the totals of a store made with it (``store``), the same spans in
+    both."""
     from execlog_otel.store.filters import ListFilter
     from execlog_otel.store.repository import Repository
 
+    version = int(migration[:3])
     older = Store(ch_client, f"t_{uuid.uuid4().hex[:12]}")
     ch_client.command(f"CREATE DATABASE {older.database}")
     try:
-        ddl = schema.render("{execlog_trace_rollups_table}", older.database)
-        assert HASH_COLUMN in ddl
-        ch_client.command(ddl.replace(HASH_COLUMN, ""))
-        older.migrate(up_to=44)
+        if table == "execlog_trace_rollups":  # made by its own DDL (migration 041 rebuilds it in it)
+            ddl = schema.render("{execlog_trace_rollups_table}", older.database)
+            assert HASH_COLUMN in ddl
+            ch_client.command(ddl.replace(HASH_COLUMN, ""))
+        older.migrate(up_to=version - 1)
+        assert _rows(older, f"SELECT count() FROM system.columns WHERE database = '{{db}}' AND table = '{table}' "
+                            "AND name = 'TraceHash'") == [(0,)]
         now = datetime.now(UTC)
         fx.load(older, now=now)
         fx.load(store, now=now)
 
-        assert HASHED in older.migrate()
+        assert migration in older.migrate()
 
-        kind = _rows(older, "SELECT default_kind FROM system.columns WHERE database = '{db}' "
-                            "AND table = 'execlog_trace_rollups' AND name = 'TraceHash'")
+        kind = _rows(older, f"SELECT default_kind FROM system.columns WHERE database = '{{db}}' "
+                            f"AND table = '{table}' AND name = 'TraceHash'")
         assert kind == [("MATERIALIZED",)]
         assert _rows(older, "SELECT countIf(TraceHash != cityHash64(TraceId)), count() > 3 "
-                            "FROM {db}.execlog_trace_rollups") == [(0, 1)]
+                            f"FROM {{db}}.{table}") == [(0, 1)]
         filters = [ListFilter(status=("Failed",)), ListFilter(kind="agent"), ListFilter(q="order")]
         totals = [Repository(older).totals(f) for f in filters]
         assert any(t.executions and t.tokens for t in totals)
         assert totals == [Repository(store).totals(f) for f in filters]
         deadline = time.monotonic() + 60  # the migration's mutation writes the column into the parts
         while _rows(older, "SELECT count() FROM system.mutations WHERE database = '{db}' "
-                           "AND table = 'execlog_trace_rollups' AND NOT is_done") != [(0,)]:
+                           f"AND table = '{table}' AND NOT is_done") != [(0,)]:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         stored = _rows(older, "SELECT countIf(column = 'TraceHash'), uniqExact(name) FROM system.parts_columns "
-                              "WHERE database = '{db}' AND table = 'execlog_trace_rollups' AND active")
+                              f"WHERE database = '{{db}}' AND table = '{table}' AND active")
         assert stored[0][0] == stored[0][1] > 0  # in every active part
     finally:
         ch_client.command(f"DROP DATABASE IF EXISTS {older.database} SYNC")

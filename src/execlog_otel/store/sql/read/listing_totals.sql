@@ -8,7 +8,7 @@
 -- execlog_trace_costs would price every usage row of the whole range again (at 10 M spans, a status filter's
 -- totals 288 ms through it, 174 ms so).
 WITH matched AS (
-    SELECT ExecutionId, TraceId, Attempt, Status FROM {database}.execlog_executions FINAL {where}
+    SELECT ExecutionId, TraceHash, Attempt, Status FROM {database}.execlog_executions FINAL {where}
 ),
 -- Both counts, and how many were retried, in one read of the matched executions (each mention of matched reads
 -- it again).
