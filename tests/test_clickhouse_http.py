@@ -193,6 +193,20 @@ def test_url_settings_safe_subset(ch_url):
     assert status == 403 and b"allow_introspection_functions" in body
 
 
+def test_a_setting_name_cannot_carry_statements(ch_url, tmp_path):
+    """A URL parameter's name is a setting's name, given to the session as ``SET name = value``: one with a
+    statement in it (an allowed prefix, then ``; …``) is refused, and neither the statement nor a lifted limit
+    runs — before, the name below wrote a file on the server and set the query limits to none."""
+    target = tmp_path / "written-by-a-setting-name.txt"
+    injected = (f"output_format_pretty_color = 1; INSERT INTO FUNCTION file('{target}', 'TSV', 'x String') "
+                "VALUES ('written'); SET max_execution_time = 0, output_format_pretty_color")
+    status, headers, body = http(ch_url, query="SELECT getSetting('max_execution_time')", **{injected: "1"})
+    assert status == 403 and headers["X-ClickHouse-Exception-Code"] == "164"
+    assert b"letters, digits and underscores" in body
+    assert not target.exists()
+    assert http(ch_url, query="SELECT getSetting('max_execution_time')")[2] == b"10\n"
+
+
 def test_result_size_limit(ch_url):
     status, _, body = http(ch_url, query="SELECT number FROM numbers(100) SETTINGS max_result_rows = 10")
     assert status != 200 and b"Code: 396" in body  # TOO_MANY_ROWS_OR_BYTES

@@ -226,6 +226,7 @@ FILE_SETTINGS = frozenset({"format_schema", "format_template_resultset", "format
 _AST_LINE = re.compile(r"^( *)(\S+)(?: (.*))?$")
 _FORMAT_CLAUSE = re.compile(r"\sFORMAT\s+(\w+)$")
 _LIMIT_VALUE = re.compile(r"^'?(\d+(?:\.\d+)?)'?$")
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -317,9 +318,19 @@ def _in_rhs(nodes: list[tuple[int, str, str]], i: int) -> bool:
     return False
 
 
+def setting_name(name: str) -> str:
+    """``name`` when it can be a setting's name (letters, digits, underscores), else SqlError: a session is
+    given its settings by ``SET name = value`` text, where a name is not quoted (a parameter cannot name a
+    setting) — a name with anything else in it would write its own statements there."""
+    if not _SETTING_NAME.fullmatch(name):
+        raise SqlError(f"setting {name[:80]!r} is refused: a setting's name has letters, digits and "
+                       "underscores only")
+    return name
+
+
 def check_setting(name: str, value: str, limits: dict[str, int]) -> None:
     """Refuse a setting outside the allowed subset, or a limit raised above the session's cap."""
-    lower = name.lower()
+    lower = setting_name(name).lower()
     if lower in FILE_SETTINGS or lower.startswith("format_template"):
         raise SqlError(f"setting {name} is refused: it names a file on the server")
     if lower == "readonly" and value.strip("'") not in ("1", "2"):

@@ -88,7 +88,7 @@ class Engine:
             readonly = "1" if settings.get("readonly", "").strip("'") == "1" else "2"
             chosen = {k: v for k, v in settings.items() if k != "readonly"}
             for name, value in {**self.limits, "result_overflow_mode": "throw", **chosen}.items():
-                conn.query(f"SET {name} = {_quote(str(value))}", "TabSeparated")  # names checked by the guard
+                conn.query(f"SET {sqlcmd.setting_name(name)} = {_quote(str(value))}", "TabSeparated")
             conn.query(f"SET readonly = {readonly}", "TabSeparated")
         except Exception:
             conn.close()
