@@ -130,6 +130,26 @@ def test_csrf_applies_without_authentication_too(store, settings):
     assert client.post("/logout", headers={"X-CSRF-Token": token}).status_code == 302
 
 
+def test_without_authentication_only_loopback_names_are_answered(store, settings):
+    """DNS rebinding: a page whose name is pointed at 127.0.0.1 after it loaded is same-origin with a server
+    without authentication, and could read its API and its CSRF token. Such a server answers only under a
+    loopback name or address, or EXECLOG_BASE_URL's host; with authentication on, credentials decide."""
+    client = create_app(settings, store).test_client()
+    for host in ("127.0.0.1:4318", "localhost:4318", "[::1]:4318", "127.0.0.2"):
+        assert client.get("/api/executions", headers={"Host": host}).status_code == 200, host
+    for host in ("rebind.example:4318", "execlog.internal", "127.0.0.1.nip.io", "", "[bad"):
+        resp = client.get("/api/session", headers={"Host": host})
+        assert resp.status_code == 421, host
+        assert b"not a name of this server" in resp.data and b"EXECLOG_BASE_URL" in resp.data
+        assert b"csrf" not in resp.data.lower()
+    named = create_app(dataclasses.replace(settings, base_url="https://execlog.internal/"), store).test_client()
+    assert named.get("/api/executions", headers={"Host": "execlog.internal"}).status_code == 200
+    assert named.get("/api/executions", headers={"Host": "other.internal"}).status_code == 421
+    signed = create_app(with_auth(settings), store).test_client()
+    assert signed.get("/api/executions", headers={"Host": "execlog.internal",
+                                                  "Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
 def test_security_headers_on_pages_api_errors_and_static(store, settings):
     app = create_app(settings, store)
     client = app.test_client()

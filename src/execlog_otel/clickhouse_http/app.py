@@ -38,7 +38,7 @@ class ClickHouseApp:
         try:
             body = environ["wsgi.input"].read(MAX_QUERY_BYTES + 1) if method == "POST" else b""
             request = parse(environ, body)
-            self.auth.check(request.user, request.key)
+            self.auth.check(request.user, request.key, environ.get("REMOTE_ADDR", ""))
             if request.database not in ("", DEFAULT_DATABASE, self.engine.database):
                 raise ChError.of(UNKNOWN_DATABASE, f"Database {request.database} does not exist: this endpoint serves "
                                                    f"the execution log's database {self.engine.database}")
@@ -82,10 +82,12 @@ class ClickHouseApp:
     def _error(self, start_response: Callable, exc: ChError, status: int | None = None) -> list[bytes]:
         code = status or exc.status
         body = exc.text(self.engine.version).encode()
-        start_response(f"{code} {_REASONS.get(code, 'Error')}",
-                       [("Content-Type", "text/plain; charset=UTF-8"), ("Content-Length", str(len(body))),
-                        ("X-ClickHouse-Exception-Code", str(exc.code)),
-                        ("X-ClickHouse-Server-Display-Name", self.engine.display_name)])
+        headers = [("Content-Type", "text/plain; charset=UTF-8"), ("Content-Length", str(len(body))),
+                   ("X-ClickHouse-Exception-Code", str(exc.code)),
+                   ("X-ClickHouse-Server-Display-Name", self.engine.display_name)]
+        if exc.retry_after_s is not None:
+            headers.append(("Retry-After", str(exc.retry_after_s)))
+        start_response(f"{code} {_REASONS.get(code, 'Error')}", headers)
         return [body]
 
 

@@ -45,6 +45,7 @@ class ChError(Exception):
     code: int
     name: str
     message: str
+    retry_after_s: int | None = None  # answered as 429 with Retry-After (guessing limits: viewer.throttle)
 
     @classmethod
     def of(cls, kind: tuple[int, str], message: str) -> ChError:
@@ -65,6 +66,8 @@ class ChError(Exception):
 
     @property
     def status(self) -> int:
+        if self.retry_after_s is not None:
+            return 429
         return next((status for status, codes in _STATUS.items() if self.code in codes), 500)
 
     def text(self, version: str) -> str:

@@ -18,6 +18,7 @@ from execlog_otel.clickhouse_http.auth import Authenticator
 from execlog_otel.clickhouse_http.engine import Engine
 from execlog_otel.clickhouse_http.request import MAX_QUERY_BYTES
 from execlog_otel.config import ConfigError, Settings
+from execlog_otel.local_only import LocalOnly
 from execlog_otel.store.client import StoreError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def start(settings: Settings) -> ClickHouseHttp | None:
                               note="off: the store is a ClickHouse server; point clients at it directly")
     host, note = _bind_host(settings)
     engine = Engine(settings.store_url, settings.database, settings.query_timeout_s, size=THREADS)
-    app = ClickHouseApp(engine, Authenticator(settings))
+    app = LocalOnly(ClickHouseApp(engine, Authenticator(settings)), settings, refuse_foreign_sites=True)
     kwargs = dict(host=host, threads=THREADS, channel_timeout=max(int(settings.query_timeout_s) + 30, 60),
                   ident="execlog-clickhouse", clear_untrusted_proxy_headers=True, asyncore_use_poll=True,
                   max_request_body_size=MAX_QUERY_BYTES + 1024)

@@ -13,6 +13,7 @@ from flask import Flask
 
 from execlog_otel import sqlcmd
 from execlog_otel.config import Settings
+from execlog_otel.local_only import LocalOnly
 from execlog_otel.retry.dispatcher import RetryDispatcher
 from execlog_otel.store.pool import ClientPool
 from execlog_otel.store.repository import Repository
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     auth.init_app(app, settings)
     bodies.init_app(app)
     security.init_app(app, settings.trusted_proxies)
+    app.wsgi_app = LocalOnly(app.wsgi_app, settings)  # outermost: the Host the client itself sent
     errors.init_app(app)
     if receiver:
         from execlog_otel.ingest import receiver as receiver_mod
