@@ -69,7 +69,7 @@ def sdk_logs(trace_id: str = "", span_id: str = ""):
 
 
 def insert_logs(store, request) -> None:
-    cols = otlp_logs.to_columns(otlp_logs.decode(request.SerializeToString(), PROTOBUF))
+    cols = otlp_logs.to_columns(otlp_logs.decode(request.SerializeToString(), PROTOBUF)).columns
     store.pool.insert(store.table(otlp_logs.TABLE), cols, column_names=otlp_logs.COLUMNS, column_oriented=True,
                       settings=plain_insert())
 

@@ -239,7 +239,7 @@ def test_rows_that_waited_a_linger_behind_another_tables_are_written_at_once(sto
     scope = request.resource_logs.add().scope_logs.add()
     for text in ("one", "two"):
         scope.log_records.add(time_unix_nano=time.time_ns()).body.string_value = text
-    log.append(otlp_logs.TABLE, otlp_logs.COLUMNS, otlp_logs.to_columns(request), 2)
+    log.append(otlp_logs.TABLE, otlp_logs.COLUMNS, otlp_logs.to_columns(request).columns, 2)
     more = _columns(2, "u")
     log.append("otel_traces", COLUMNS, more.columns, len(more))
     monkeypatch.setattr(wal_module, "time", time)

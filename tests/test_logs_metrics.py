@@ -25,7 +25,7 @@ from sdk_support import get_json
 def test_log_records_of_both_encodings_land_in_otel_logs(store):
     request = sdk_logs("0102030405060708090a0b0c0d0e0f10", "0102030405060708")
     for body, content_type in ((request.SerializeToString(), PROTOBUF), (as_json(request), JSON)):
-        cols = otlp_logs.to_columns(otlp_logs.decode(body, content_type))
+        cols = otlp_logs.to_columns(otlp_logs.decode(body, content_type)).columns
         store.pool.insert(store.table("otel_logs"), cols, column_names=otlp_logs.COLUMNS, column_oriented=True,
                           settings=plain_insert())
     rows = list(store.pool.query(

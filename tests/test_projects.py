@@ -8,6 +8,7 @@ one, and answers what its ``x-execlog-role`` says.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -365,6 +366,70 @@ def test_project_bound_ingest_token_overrides_the_claimed_project(store, setting
     assert reads.execution(bound).project == "alpha"  # whatever it claimed
     assert reads.execution(unbound).project == "beta"  # an unbound token keeps today's behaviour
     assert reads.execution(none) is None
+
+
+def test_a_bound_token_cannot_write_into_another_projects_trace(store, settings, tmp_path, password_hash):
+    """An execution is its trace: spans sent into another project's trace with a token bound to its own project
+    (a later "attempt" of its root, a step) made the execution the token's project, its spans readable there
+    and gone from the owner's listing. They are refused in partial_success (JSON and protobuf alike, and again
+    when a logged request's rows are built), the rest of the request kept."""
+    from execlog_otel.ingest import acceptance
+    from execlog_otel.ingest.sink import StoreSink
+    from execlog_otel.store.rows import FOREIGN_TRACE
+
+    s = replace(settings, auth_file=str(auth_file(tmp_path, password_hash)), ingest_token="unbound-ingest-token-0123")
+    c = create_app(s, store, receiver=True, sink=StoreSink(store)).test_client()
+    beta_trace, alpha_trace = uuid.uuid4().hex, uuid.uuid4().hex
+    owner = {"service.name": "search", sc.RESOURCE_PROJECT: "beta"}
+    assert c.post("/v1/traces", data=_otlp_body(beta_trace, owner), content_type="application/json",
+                  headers={"Authorization": "Bearer unbound-ingest-token-0123"}).status_code == 200
+    reads = Repository(store)
+    assert reads.execution(beta_trace).project == "beta"
+
+    hijack = json.loads(_otlp_body(beta_trace, {"service.name": "intruder"}))
+    spans = hijack["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[0]["attributes"].append({"key": sc.ATTEMPT, "value": {"stringValue": "9"}})
+    spans.append({**json.loads(_otlp_body(alpha_trace, {}))["resourceSpans"][0]["scopeSpans"][0]["spans"][0]})
+    alpha = {"Authorization": f"Bearer {TOKENS['ingest-a']}"}
+    resp = c.post("/v1/traces", data=json.dumps(hijack), content_type="application/json", headers=alpha)
+    assert resp.status_code == 200
+    partial = resp.get_json()["partialSuccess"]
+    assert int(partial["rejectedSpans"]) == 1 and "another project" in partial["errorMessage"]
+
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    for span in spans:  # protobuf's JSON mapping writes bytes in base64, OTLP/JSON in hex
+        span.update({k: base64.b64encode(bytes.fromhex(span[k])).decode() for k in ("traceId", "spanId")})
+    message = json_format.Parse(json.dumps(hijack), trace_service_pb2.ExportTraceServiceRequest())
+    resp = c.post("/v1/traces", data=message.SerializeToString(), content_type="application/x-protobuf",
+                  headers=alpha)
+    answer = trace_service_pb2.ExportTraceServiceResponse.FromString(resp.data)
+    assert resp.status_code == 200 and answer.partial_success.rejected_spans == 1
+
+    assert reads.execution(beta_trace).project == "beta" and reads.execution(beta_trace).attempt == 1
+    assert {sp["ServiceName"] for sp in reads.trace_spans(beta_trace)} == {"search"}
+    assert reads.execution(alpha_trace).project == "alpha"  # the rest of the request is kept
+
+    # Log records too (the detail shows a trace's logs): refused in another project's trace, stored in the
+    # token's project otherwise; a time the table cannot hold is refused with its reason, not dead-lettered.
+    records = [{"timeUnixNano": str(T0), "traceId": t, "body": {"stringValue": f"into {t}"}}
+               for t in (beta_trace, alpha_trace)] + [{"timeUnixNano": str(2**64 - 1), "body": {"stringValue": "x"}}]
+    logs = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "in"}}]},
+                              "scopeLogs": [{"scope": {"name": "t"}, "logRecords": records}]}]}
+    resp = c.post("/v1/logs", data=json.dumps(logs), content_type="application/json", headers=alpha)
+    partial = resp.get_json()["partialSuccess"]
+    assert resp.status_code == 200 and int(partial["rejectedLogRecords"]) == 2
+    assert "another project" in partial["errorMessage"] and "2106" in partial["errorMessage"]
+    stored = store.pool.query(f"SELECT TraceId, Body, ResourceAttributes['{sc.RESOURCE_PROJECT}'] "
+                              f"FROM {store.database}.otel_logs").result_rows
+    assert stored == [(alpha_trace, f"into {alpha_trace}", "alpha")]
+
+    # A request kept in the write-ahead log has its rows built later: the refusal goes with it.
+    accepted = acceptance.Acceptance(time.time_ns(), 30, "alpha", 0, (beta_trace,))
+    kept, body = acceptance.read_payload(acceptance.payload(accepted, message.SerializeToString()))
+    rows = acceptance.columns(trace_service_pb2.ExportTraceServiceRequest.FromString(body), kept, "")
+    assert rows.trace_id == [alpha_trace] and rows.errors and FOREIGN_TRACE in rows.errors[0]
 
 
 # --- the retry audit --------------------------------------------------------------------------------------

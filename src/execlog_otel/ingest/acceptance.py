@@ -37,10 +37,14 @@ class Acceptance:
     retention_days: int = 0
     project: str = ""  # the project of the ingest token it came with (its spans are stored in it)
     max_attribute_bytes: int = 0
+    # Traces of the request that were another project's when it was accepted (only with a project): their
+    # spans are refused, then and when its rows are built.
+    foreign_traces: tuple[str, ...] = ()
 
     def spans(self) -> SpanColumns:
         """Empty rows with this acceptance's retention (measured from its time, whenever they are built)."""
-        return SpanColumns(retention_days=self.retention_days, now_ns=self.accepted_ns)
+        return SpanColumns(retention_days=self.retention_days, now_ns=self.accepted_ns,
+                           foreign_traces=self.foreign_traces)
 
 
 def bind_project(columns: SpanColumns, project: str | None) -> None:
@@ -95,7 +99,8 @@ def read_payload(data: bytes | memoryview) -> tuple[Acceptance, bytes]:
     try:
         fields = json.loads(raw[len(PREFIX):end])
         acceptance = Acceptance(int(fields["accepted_ns"]), int(fields["retention_days"]), str(fields["project"]),
-                                int(fields["max_attribute_bytes"]))
+                                int(fields["max_attribute_bytes"]),
+                                tuple(str(t) for t in fields.get("foreign_traces", ())))  # logs made before lack it
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"a request payload with an unreadable acceptance: {exc}") from None
     return acceptance, raw[end + 1:]

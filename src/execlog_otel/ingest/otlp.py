@@ -84,6 +84,15 @@ def span_count(request: Any) -> int:
     return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
 
 
+def trace_ids(request: Any) -> list[str]:
+    """The traces a request's spans (or log records: ``resource_logs``) belong to, each once."""
+    if hasattr(request, "resource_spans"):
+        ids = {span.trace_id for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans}
+    else:
+        ids = {rec.trace_id for rl in request.resource_logs for sl in rl.scope_logs for rec in sl.log_records}
+    return sorted(i.hex() for i in ids if i)
+
+
 def decode_request(body: bytes, content_type: str | None, max_spans: int = 0) -> Any:
     """The request message; ``max_spans`` > 0 refuses (413) requests with more spans, before any row is built."""
     mt = media_type(content_type)

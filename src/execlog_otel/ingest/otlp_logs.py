@@ -8,11 +8,15 @@ schema URLs and attributes, LogAttributes and EventName. Values follow the span 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 
+from execlog_otel import semconv as sc
 from execlog_otel.ingest import otlp, otlp_json
+from execlog_otel.store.rows import FOREIGN_TRACE, MAX_ERRORS, time_problem
 
 TABLE = "otel_logs"
 COLUMNS = ["Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName", "Body",
@@ -44,22 +48,41 @@ def decode(body: bytes, content_type: str | None, max_records: int = 0) -> Any:
     return message
 
 
-def to_columns(message: Any) -> list[list[Any]]:
-    """Column-oriented rows of ``otel_logs``, in ``COLUMNS`` order."""
-    cols: list[list[Any]] = [[] for _ in COLUMNS]
+def to_columns(message: Any, project: str = "", foreign_traces: Iterable[str] = ()) -> Rows:
+    """Column-oriented rows of ``otel_logs``, in ``COLUMNS`` order. Records the table cannot hold (a time past
+    2106) and, from a token bound to ``project``, records of another project's traces (``foreign_traces``)
+    are refused, with the reason; the records of such a token are stored in its project, as its spans are."""
+    out = Rows([[] for _ in COLUMNS])
+    foreign = frozenset(foreign_traces)
     for rl in message.resource_logs:
         res_attrs = otlp.attrs(rl.resource.attributes)
+        if project:
+            res_attrs[sc.RESOURCE_PROJECT] = project
         service = res_attrs.get("service.name", "")
         for sl in rl.scope_logs:
             scope_attrs = otlp.attrs(sl.scope.attributes)
             for rec in sl.log_records:
-                row = (rec.time_unix_nano or rec.observed_time_unix_nano, rec.trace_id.hex(), rec.span_id.hex(),
+                at, trace_id = rec.time_unix_nano or rec.observed_time_unix_nano, rec.trace_id.hex()
+                why = time_problem(at, 0, (), 0, 0) or (FOREIGN_TRACE if trace_id in foreign else None)
+                if why is not None:
+                    out.rejected += 1
+                    if len(out.errors) < MAX_ERRORS:
+                        out.errors.append(f"log record: {why}")
+                    continue
+                row = (at, trace_id, rec.span_id.hex(),
                        rec.flags & 0xFF, rec.severity_text, max(0, min(int(rec.severity_number), 255)), service,
                        otlp.value_text(rec.body) if rec.HasField("body") else "", rl.schema_url, res_attrs,
                        sl.schema_url, sl.scope.name, sl.scope.version, scope_attrs, otlp.attrs(rec.attributes),
                        getattr(rec, "event_name", ""))
-                otlp.append_row(cols, row)
-    return cols
+                otlp.append_row(out.columns, row)
+    return out
+
+
+@dataclass
+class Rows:
+    columns: list[list[Any]]
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 RESPONSE = logs_service_pb2.ExportLogsServiceResponse

@@ -338,6 +338,12 @@ class Repository:
         rows = self._rows_later("costs_by_span", params, span_clause=span_clause)
         return lambda: {r["SpanId"]: costs.from_row(r) for r in rows()}
 
+    def foreign_traces(self, trace_ids: list[str], project: str) -> list[str]:
+        """Of ``trace_ids``, those holding an execution attempt of a project other than ``project``."""
+        if not trace_ids:
+            return []
+        return [r[0] for r in self._tuples("foreign_traces", {"traces": trace_ids, "project": project})]
+
     def totals(self, f: ListFilter) -> Totals:
         """Executions, failed ones, tokens and cost (every attempt) under the listing's filters."""
         params: dict[str, Any] = {"cost_since": f.from_ns or 0}

@@ -172,6 +172,8 @@ FIELDS: dict[str, str] = {
     "Links.TraceState": "links_trace_state", "Links.Attributes": "links_attributes",
 }
 COLUMNS: list[str] = list(FIELDS)
+FOREIGN_TRACE = ("its trace is an execution of another project: the ingest token it came with is bound to its own "
+                 "project, and cannot add to another's")
 MAX_ERRORS = 20  # reasons kept per batch for partial_success (the count is always complete)
 
 
@@ -182,9 +184,10 @@ class SpanColumns:
     ``retention_days`` > 0 rejects spans that start before that many days ago (retention at the door), and those
     that start more than a day after ``now_ns`` (``FUTURE_SLACK_NS``)."""
 
-    __slots__ = (*FIELDS.values(), "rejected", "errors", "retention_days", "oldest_ns", "newest_ns")
+    __slots__ = (*FIELDS.values(), "rejected", "errors", "retention_days", "oldest_ns", "newest_ns", "foreign_traces")
 
-    def __init__(self, retention_days: int = 0, now_ns: int | None = None) -> None:
+    def __init__(self, retention_days: int = 0, now_ns: int | None = None,
+                 foreign_traces: Iterable[str] = ()) -> None:
         for name in FIELDS.values():
             setattr(self, name, [])
         self.rejected = 0
@@ -193,6 +196,7 @@ class SpanColumns:
         now_ns = now_ns or time.time_ns()
         self.oldest_ns = now_ns - retention_days * NS_PER_DAY if retention_days > 0 else 0
         self.newest_ns = now_ns + FUTURE_SLACK_NS if retention_days > 0 else 0  # checked at the door, as the retention
+        self.foreign_traces = frozenset(foreign_traces)  # another project's: refused (ingest.acceptance)
 
     @property
     def columns(self) -> list[list[Any]]:
@@ -212,7 +216,8 @@ class SpanColumns:
         ``add_row`` makes, and ``ingest.acceptance.check`` makes before the row is built."""
         return (id_problem(trace_id, span_id, parent_span_id)
                 or time_problem(start_ns, end_ns, event_times, self.oldest_ns, self.retention_days,
-                                self.newest_ns))
+                                self.newest_ns)
+                or (FOREIGN_TRACE if trace_id in self.foreign_traces else None))
 
     def add_row(self, start_ns: int, end_ns: int, trace_id: str, span_id: str, parent_span_id: str,
                 trace_state: str, name: str, kind: str, service_name: str, resource: dict[str, str],
