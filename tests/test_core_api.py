@@ -123,11 +123,25 @@ def test_retry_attempts_are_one_execution_with_the_latest_status(client, store):
     ("sort=name", "started_at, duration or cost"),
     ("from=2026-01-02&to=2026-01-01", "from is later than to"),
     ("from=1&to=0", "from is later than to"),  # epoch milliseconds: 0 is a time, not "no bound"
+    # Past DateTime64's nanoseconds a bound wrapped in Int64 and the filter inverted (every row, or none).
+    ("from=2300-01-01&to=1000-01-01", "from 1970-01-01 to 2262-04-11"),
+    ("to=2300-01-01", "from 1970-01-01 to 2262-04-11"),
+    ("to=9999999999999999", "from 1970-01-01 to 2262-04-11"),
+    ("cursor=W3RydWUsICJhYmMiXQ", "not a cursor"),  # [true, "abc"]: a bool is no position (it was a 500)
 ])
 def test_bad_filters_get_400_with_a_message(client, query, message):
     resp = client.get(f"/api/executions?{query}")
     assert resp.status_code == 400
     assert message in resp.get_json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/api/executions/{id}?attempt=²", "/api/executions/{id}/steps?offset=²",
+                                  "/api/executions/{id}/steps?limit=²", "/api/compare?a={id}&b={id}&a_attempt=²"])
+def test_digits_that_are_no_number_get_400(client, store, path):
+    """"²".isdigit() is True and int("²") raises: such a parameter was a 500."""
+    eid = add_execution(store, name="sup", status="Success", start_ns=T0)
+    resp = client.get(path.format(id=eid))
+    assert resp.status_code == 400, resp.data
 
 
 def test_unknown_and_malformed_execution_ids(client):

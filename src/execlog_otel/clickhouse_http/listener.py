@@ -54,7 +54,7 @@ def port_setting(raw: str) -> int | None:
         return None
     if not value:
         return DEFAULT_PORT
-    if not value.isdigit() or int(value) > 65535:
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
         raise ConfigError(f"EXECLOG_CLICKHOUSE_HTTP_PORT={raw!r}: expected a port number, 0 (any free port) or off")
     return int(value)
 

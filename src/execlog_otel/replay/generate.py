@@ -86,7 +86,7 @@ def header_lines(p: ReplayPlan) -> list[str]:
 def _bound(e: dict[str, Any]) -> dict[str, Any]:
     attrs = e.get("attributes") or {}
     raw = str(attrs.get("celery.retries", "") or "")
-    retries = int(raw) if raw.isdigit() else max(int(e.get("attempt") or 1) - 1, 0)
+    retries = int(raw) if raw.isascii() and raw.isdigit() else max(int(e.get("attempt") or 1) - 1, 0)
     return {"retries": retries, "request_id": str(e.get("request_id") or "")}
 
 

@@ -63,7 +63,7 @@ def _chat_completion(messages: Any, attrs: dict[str, str]) -> dict[str, Any] | N
 
     def tokens(key: str) -> int:
         raw = str(attrs.get(key, "") or "")
-        return int(raw) if raw.isdigit() else 0
+        return int(raw) if raw.isascii() and raw.isdigit() else 0
 
     usage = {"prompt_tokens": tokens(sc.GEN_AI_USAGE_INPUT_TOKENS),
              "completion_tokens": tokens(sc.GEN_AI_USAGE_OUTPUT_TOKENS)}

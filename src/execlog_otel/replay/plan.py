@@ -55,7 +55,7 @@ def _library_call_site(source: str, ctx: dict[str, Any], code: dict[str, Any]) -
     function (e.g. ``graph.invoke(...)`` recorded by the LangGraph instrumentation at its call site):
     the function around it is not the execution, and the execution's own work ran inside the library."""
     first, line = ctx.get("first_line"), str(code.get("line") or "")
-    if not isinstance(first, int) or not first or not line.isdigit() or int(line) == first:
+    if not isinstance(first, int) or not first or not (line.isascii() and line.isdigit()) or int(line) == first:
         return ""
     offset = int(line) - first + 1  # 1-based line of the call within the recorded source
     tree = ast.parse(source.replace("\r\n", "\n"))

@@ -132,7 +132,7 @@ class RunnerClient:
     def _read_capped(self, resp: Any, deadline: float) -> bytes | None:
         """The answer's body, or None when it is larger than the cap; the deadline bounds a trickling runner."""
         declared = resp.headers.get("Content-Length") or "0"
-        if not declared.isdigit() or int(declared) > self.max_answer_bytes:
+        if not (declared.isascii() and declared.isdigit()) or int(declared) > self.max_answer_bytes:
             resp.close()  # not read: the connection is dropped rather than drained
             return None
         chunks: list[bytes] = []

@@ -380,7 +380,7 @@ def start_retry_listener(host: str = "127.0.0.1", port: int = 0, secret: str = "
 def parse_listen(value: str) -> tuple[str, int]:
     """``host:port`` (``EXECLOG_RETRY_LISTEN``) → (host, port)."""
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise ValueError(f"EXECLOG_RETRY_LISTEN={value!r}: expected host:port, e.g. 127.0.0.1:4319")
     return host.strip("[]") or "127.0.0.1", int(port)
 

@@ -87,7 +87,7 @@ class Verifier:
         if not timestamp or not nonce or not given:
             raise SignatureError("bad_signature", f"unsigned request: {TIMESTAMP_HEADER}, {NONCE_HEADER} and "
                                                   f"{SIGNATURE_HEADER} headers are required")
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise SignatureError("bad_signature", f"{TIMESTAMP_HEADER} must be whole seconds since the epoch")
         if not 16 <= len(nonce) <= 64 or not set(nonce) <= _NONCE_CHARS:
             raise SignatureError("bad_signature", f"{NONCE_HEADER} must be 16-64 hexadecimal characters")

@@ -19,7 +19,7 @@ def _attempt(name: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise QueryError(f"{name}={raw!r}: expected an attempt number (1, 2, …)")
     return int(raw)
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from execlog_otel.store.errors import QueryError
 from execlog_otel.store.filters import DEFAULT_PAGE, KINDS, MAX_IDS, STATUSES, ListFilter, check_execution_id
+from execlog_otel.store.rows import MAX_DATETIME64_NS
 from execlog_otel.store.scope import ProjectScope
 from execlog_otel.viewer.presenters import decode_cursor
 
@@ -38,19 +39,23 @@ def time_ns(value: str | int | float | None, name: str) -> int | None:
     """ISO-8601 (``Z`` or offset; naive means UTC) or epoch milliseconds -> ns."""
     if value is None or value == "":
         return None
-    if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"\d{1,16}", value)):
-        return int(value) * 1_000_000
-    if isinstance(value, float):
-        return round(value * 1_000_000)
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"{name}={value!r}: expected an ISO-8601 time or epoch milliseconds") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    # Integer arithmetic: a float timestamp loses the microseconds an ISO time carries, which
-    # would move a bound past the very execution whose start it was copied from.
-    return (dt - _EPOCH) // timedelta(microseconds=1) * 1_000
+    if isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"[0-9]{1,16}", value)):
+        ns = int(value) * 1_000_000
+    elif isinstance(value, float):
+        ns = round(value * 1_000_000)
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise QueryError(f"{name}={value!r}: expected an ISO-8601 time or epoch milliseconds") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        # Integer arithmetic: a float timestamp loses the microseconds an ISO time carries, which
+        # would move a bound past the very execution whose start it was copied from.
+        ns = (dt - _EPOCH) // timedelta(microseconds=1) * 1_000
+    if not 0 <= ns <= MAX_DATETIME64_NS:  # past it the bound wraps in ClickHouse's Int64: the filter inverts
+        raise QueryError(f"{name}={value!r}: expected a time from 1970-01-01 to 2262-04-11")
+    return ns
 
 
 def kind(raw: str | None) -> str | None:
@@ -136,7 +141,7 @@ def attempt(args: Args) -> int | None:
     raw = text(args, "attempt")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise QueryError(f"attempt={raw!r}: expected a whole number")
     return int(raw)
 

@@ -59,7 +59,7 @@ def decode_cursor(text: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         value, eid = json.loads(raw)
-        if not isinstance(value, int) or not isinstance(eid, str) or len(eid) > 64:
+        if type(value) is not int or not isinstance(eid, str) or len(eid) > 64:
             raise ValueError
         return Cursor(value, eid)
     except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):

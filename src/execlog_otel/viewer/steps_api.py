@@ -35,7 +35,7 @@ def _count(name: str, default: int, most: int | None = None) -> int:
     raw = params.text(request.args, name)
     if raw is None:
         return default
-    if not raw.isdigit() or (most is not None and not 1 <= int(raw) <= most):
+    if not (raw.isascii() and raw.isdigit()) or (most is not None and not 1 <= int(raw) <= most):
         bound = f"a whole number from 1 to {most}" if most is not None else "a whole number"
         raise QueryError(f"{name}={raw!r}: expected {bound}")
     return int(raw)
