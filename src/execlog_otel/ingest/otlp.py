@@ -52,16 +52,26 @@ def read_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
     if encoding not in ("gzip", "deflate"):
         raise PayloadError(415, f"unsupported Content-Encoding {encoding!r}: use gzip or none")
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        out = inflater.decompress(raw, limit + 1)
-    except zlib.error as exc:
-        raise PayloadError(400, f"body is not valid {encoding}: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise PayloadError(413, f"decompressed body exceeds the limit of {limit} bytes")
-    if not inflater.eof:
-        raise PayloadError(400, f"body is not valid {encoding}: the data is truncated")
-    return out
+    parts: list[bytes] = []
+    size = 0
+    # A gzip body may hold several members (concatenated files, pigz, streaming compressors): each is
+    # inflated, under one limit for them all; only the first was read before, the rest dropped unsaid.
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            part = inflater.decompress(raw, limit + 1 - size)
+        except zlib.error as exc:
+            raise PayloadError(400, f"body is not valid {encoding}: {exc}") from None
+        size += len(part)
+        parts.append(part)
+        if size > limit or inflater.unconsumed_tail:
+            raise PayloadError(413, f"decompressed body exceeds the limit of {limit} bytes")
+        if not inflater.eof:
+            raise PayloadError(400, f"body is not valid {encoding}: the data is truncated")
+        raw = inflater.unused_data
+        if encoding != "gzip" or not raw:
+            break
+    return b"".join(parts)
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -119,6 +129,26 @@ def _decode_protobuf(body: bytes) -> Any:
 _TOO_DEEP = "body is not valid OTLP JSON: it is nested too deeply"
 
 
+# OTLP/JSON names fields in lowerCamelCase; protobuf's own JSON parsers (hence /v1/logs and /v1/metrics here)
+# also take the proto field names (resource_spans, span_id). The traces' faster decoder ignored those as
+# unknown fields, so such a request was answered 200 and nothing was stored: its keys are renamed first.
+_PROTO_FIELD_NAME = re.compile(rb'"(?:resource_spans|scope_spans|trace_id|span_id|start_time_unix_nano)"')
+
+
+def _camel_keys(value: Any) -> Any:
+    """``value`` with every object key in lowerCamelCase (attribute names are values, never keys)."""
+    if isinstance(value, dict):
+        return {_camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
 def _decode_json(body: bytes, max_spans: int) -> Any:
     # Each span has one "spanId" key: counted in the raw bytes, a span bomb is refused before json.loads
     # builds its objects (links carry spanId too, so this overcounts only requests near the limit).
@@ -136,6 +166,8 @@ def _decode_json(body: bytes, max_spans: int) -> Any:
         # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
         raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
                                 "send valid Unicode text")
+    if _PROTO_FIELD_NAME.search(body):
+        data = _camel_keys(data)
     try:
         return trace_service_json.ExportTraceServiceRequest.from_dict(data)
     except RecursionError:
