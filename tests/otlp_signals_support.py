@@ -92,6 +92,6 @@ def sdk_metrics():
 
 
 def insert_metrics(store, body: bytes, content_type: str) -> None:
-    for table, cols in otlp_metrics.to_columns(otlp_metrics.decode(body, content_type)).items():
+    for table, cols in otlp_metrics.to_columns(otlp_metrics.decode(body, content_type)).tables.items():
         store.pool.insert(store.table(table), cols, column_names=otlp_metrics.columns_of(table),
                           column_oriented=True, settings=plain_insert())

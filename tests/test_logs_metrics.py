@@ -68,6 +68,30 @@ def test_bad_log_and_metric_bodies_are_refused_plainly():
         assert err.value.status == 415
 
 
+def test_metric_points_the_tables_cannot_hold_are_refused_with_the_reason(server, store):
+    """A point past 2106 (DateTime's end) was answered 200 and dead-lettered at the insert with a 40-line
+    traceback; it is refused in partial_success, the request's other points stored."""
+    import json
+    import time
+    import urllib.request
+
+    def gauge(name: str, ns: int) -> dict:
+        return {"name": name, "gauge": {"dataPoints": [{"timeUnixNano": str(ns), "asDouble": 1.5}]}}
+
+    body = {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "m"}}]},
+                                 "scopeMetrics": [{"metrics": [gauge("kept", time.time_ns()),
+                                                               gauge("far", 2**64 - 1)]}]}]}
+    req = urllib.request.Request(server.url + "/v1/metrics", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": JSON})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        answer = json.loads(resp.read())
+    partial = answer["partialSuccess"]
+    assert int(partial["rejectedDataPoints"]) == 1
+    assert "metric 'far'" in partial["errorMessage"] and "2106" in partial["errorMessage"]
+    rows = store.pool.query(f"SELECT MetricName FROM {store.table('otel_metrics_gauge')}").result_rows
+    assert rows == [("kept",)]
+
+
 def test_the_detail_page_shows_each_steps_log_records(server, store):
     loaded = fx.load(store)
     tid, step_span = loaded.tid("B2"), fx.span_id("B2/2")  # update-record, the failed step

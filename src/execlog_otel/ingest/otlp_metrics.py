@@ -10,11 +10,13 @@ the ``Exemplars`` nested columns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
 from execlog_otel.ingest import otlp, otlp_json
+from execlog_otel.store.rows import MAX_ERRORS, time_problem
 
 _COMMON = ["ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",
            "ScopeDroppedAttrCount", "ScopeSchemaUrl", "ServiceName", "MetricName", "MetricDescription",
@@ -95,9 +97,26 @@ def _values(kind: str, data: Any, p: Any) -> list[Any]:
     return [p.count, p.sum, [q.quantile for q in p.quantile_values], [q.value for q in p.quantile_values], p.flags]
 
 
-def to_columns(message: Any) -> dict[str, list[list[Any]]]:
-    """Column-oriented rows per metric table (``columns_of(table)`` order); tables without points are left out."""
-    out: dict[str, list[list[Any]]] = {}
+@dataclass
+class Points:
+    """Column-oriented rows per metric table (``columns_of(table)`` order), and the points refused."""
+
+    tables: dict[str, list[list[Any]]] = field(default_factory=dict)
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _problem(p: Any) -> str | None:
+    """Why the tables cannot hold a point's times (DateTime, to 2106), as for spans; None when they can."""
+    return time_problem(max(p.start_time_unix_nano, p.time_unix_nano, *(e.time_unix_nano for e in p.exemplars)),
+                        0, (), 0, 0)
+
+
+def to_columns(message: Any) -> Points:
+    """Column-oriented rows per metric table; tables without points are left out, points whose times the
+    tables cannot hold are refused with the reason (they were dead-lettered at the insert)."""
+    points = Points()
+    out = points.tables
     for rm in message.resource_metrics:
         res_attrs = otlp.attrs(rm.resource.attributes)
         service = res_attrs.get("service.name", "")
@@ -113,10 +132,16 @@ def to_columns(message: Any) -> dict[str, list[list[Any]]]:
                 table = _KIND_TABLE[kind]
                 cols = out.setdefault(table, [[] for _ in columns_of(table)])
                 for p in data.data_points:
+                    why = _problem(p)
+                    if why is not None:
+                        points.rejected += 1
+                        if len(points.errors) < MAX_ERRORS:
+                            points.errors.append(f"metric {metric.name!r}: {why}")
+                        continue
                     row = [*head, metric.name, metric.description, metric.unit, otlp.attrs(p.attributes),
                            _seconds(p.start_time_unix_nano), _seconds(p.time_unix_nano), *_values(kind, data, p)]
                     otlp.append_row(cols, row)
-    return out
+    return points
 
 
 RESPONSE = metrics_service_pb2.ExportMetricsServiceResponse

@@ -213,7 +213,9 @@ def logs() -> Response:
 
 @bp.post("/v1/metrics")
 def metrics() -> Response:
-    return _signal(otlp_metrics.decode,
-                   lambda m: ([(t, otlp_metrics.columns_of(t), cols) for t, cols in otlp_metrics.to_columns(m).items()],
-                              0, []),
-                   otlp_metrics.RESPONSE, "metric points")
+    def to_tables(message: Any) -> tuple[list[Any], int, list[str]]:
+        points = otlp_metrics.to_columns(message)
+        return ([(t, otlp_metrics.columns_of(t), cols) for t, cols in points.tables.items()], points.rejected,
+                points.errors)
+
+    return _signal(otlp_metrics.decode, to_tables, otlp_metrics.RESPONSE, "metric points")
