@@ -28,7 +28,7 @@ def _location(code: CodeType, line: int, module: str, with_source: bool) -> tupl
     if with_source and code.co_name != "<module>":
         try:
             attrs[sc.CODE_SOURCE] = textwrap.dedent(inspect.getsource(code))
-        except (OSError, TypeError):
+        except Exception:  # noqa: BLE001 - OSError, TypeError, or tokenize errors when the file changed on disk
             pass
     return tuple(attrs.items())
 

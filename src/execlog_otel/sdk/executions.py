@@ -45,7 +45,7 @@ from execlog_otel.retry.proof import marker_proof, record_root_proof
 from execlog_otel.sdk import registry
 from execlog_otel.sdk.attempts import current_attempt
 from execlog_otel.sdk.callsite import frame_attributes
-from execlog_otel.sdk.context import CURRENT_EXECUTION
+from execlog_otel.sdk.context import CURRENT_EXECUTION, safe_str
 from execlog_otel.sdk.runs import FIELDS, LIVE_STATES, UNSET, NestedRun, RootRun, RunSpec, SpanRun
 from execlog_otel.sdk.runtime import RUNTIME
 from execlog_otel.sdk.steps import llm_attributes
@@ -61,10 +61,17 @@ __all__ = ["FIELDS", "FINAL_STATES", "INITIAL_STATES", "LIVE_STATES", "Execution
 
 
 def fingerprint(trigger_config: Any) -> str:
-    """sha256 of the canonical JSON of a trigger configuration (also of an empty one)."""
-    canonical = json.dumps(trigger_config if trigger_config is not None else {}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """sha256 of the canonical JSON of a trigger configuration (also of an empty one). Never raises: it
+    runs when an automation is decorated or started, which must not fail because of the log."""
+    config = trigger_config if trigger_config is not None else {}
+    try:
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                               default=safe_str)
+    except (TypeError, ValueError, RecursionError):
+        # Keys that cannot be sorted together (1 and "a"), a cycle: the config's text as written is
+        # still the same for the same config.
+        canonical = "repr:" + safe_str(config)
+    return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()
 
 
 def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -79,9 +86,9 @@ def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if key == "executed_action_ids":
             if isinstance(value, str) or not isinstance(value, Sequence):
                 raise TypeError("executed_action_ids: expected a list of ids")
-            out[FIELDS[key]] = json.dumps([str(v) for v in value])
+            out[FIELDS[key]] = json.dumps([safe_str(v) for v in value])
         else:
-            out[FIELDS[key]] = str(value)
+            out[FIELDS[key]] = safe_str(value)  # a user object whose __str__ raises must not crash the call
     return out
 
 
@@ -215,8 +222,13 @@ class Execution:
         self._spec = self._spec if self._spec.code else replace(
             self._spec, code=frame_attributes(sys._getframe(1), RUNTIME.settings.capture_code))
         self.start()
-        self._async_budget = self._running("start").time_budget()
-        await self._async_budget.__aenter__()
+        try:
+            self._async_budget = self._running("start").time_budget()
+            await self._async_budget.__aenter__()
+        except BaseException as exc:  # e.g. asyncio.timeout outside a task: end the run, leave nothing current
+            self._async_budget = None
+            self.end(exc)
+            raise
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> bool:

@@ -60,7 +60,8 @@ def _set_value(value: Any) -> list[Any]:
 
 
 def _object_value(value: Any) -> Any:
-    """A pydantic model or a dataclass as an object; anything else as its (bounded) repr."""
+    """A pydantic model or a dataclass as an object; anything else as its (bounded) repr, or
+    ``<unrepresentable Type>`` when its ``__repr__`` raises."""
     dump = getattr(value, "model_dump", None)  # pydantic v2
     if callable(dump):
         try:
@@ -69,7 +70,10 @@ def _object_value(value: Any) -> Any:
             pass
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that raises must not cost the rest of the value
+        return "<unrepresentable " + type(value).__qualname__ + ">"
     return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "..."
 
 

@@ -2,9 +2,10 @@
 
 Any value becomes JSON: JSON types as they are, pydantic models, dataclasses,
 dates, sets, bytes and the like through a readable fallback, anything else as
-its ``repr``. Values under keys that look secret (``Settings.redact_keys``
-fragments: password, token, api_key, ...) are masked; a hook set with
-``configure(redact=...)`` sees every payload after that. A payload longer than
+its ``repr`` (``<unrepresentable Type>`` when that raises). Values under keys
+that look secret (``Settings.redact_keys`` fragments: password, token, api_key,
+...) are masked; a hook set with ``configure(redact=...)`` sees every payload
+after that. A payload longer than
 the cap (``Settings.payload_cap_bytes``) is cut at the cap and marked with
 ``<key>.truncated = true`` and ``<key>.original_size = <bytes>``.
 """
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 
 from execlog_otel import semconv as sc
+from execlog_otel.sdk.context import type_name, unrepresentable
 from execlog_otel.sdk.loggable import MASK as MASK  # re-exported: the mask is part of the payload contract
 from execlog_otel.sdk.loggable import MAX_DEPTH, dumps, json_fallback, masked, normalized
 from execlog_otel.sdk.runtime import RUNTIME
@@ -75,6 +77,7 @@ def _plain_json(value: Any, fragments: tuple[str, ...]) -> str | None:
 def to_json(value: Any, key: str = sc.INPUT) -> str:
     """``value`` as compact JSON, secrets masked and the redaction hook applied; never raises."""
     runtime = RUNTIME
+    shown: Any = _HIDDEN  # the value as far as masking and the redaction hook let it be shown
     try:
         if runtime.redactor is None:
             plain = _plain_json(value, runtime.settings.redact_keys)
@@ -83,10 +86,27 @@ def to_json(value: Any, key: str = sc.INPUT) -> str:
         value = masked(value, runtime.settings.redact_keys)
         if runtime.redactor is not None:
             value = runtime.redactor(key, value)
+        shown = value
         return dumps(value)
     except Exception as exc:  # noqa: BLE001 - recording must never break the user's code
-        log.debug("payload %s could not be encoded: %s", key, exc)
-        return json.dumps({"unserializable": json_fallback(value) if not isinstance(value, Mapping) else repr(value)})
+        log.debug("payload %s could not be encoded: %s", key, type_name(exc))
+        return _unserializable(shown, value)
+
+
+_HIDDEN: Any = object()
+
+
+def _unserializable(shown: Any, value: Any) -> str:
+    """What is recorded for a payload that could not be encoded: a readable stand-in of it masked and
+    redacted; when masking or the redaction hook failed, or the stand-in itself fails (a ``repr`` that
+    raises, a dataclass holding such a value), only its type: the raw value may hold what they hide."""
+    if shown is _HIDDEN:
+        return json.dumps({"unserializable": f"<{type_name(value)} withheld: masking or the redaction hook failed>"})
+    try:
+        stand_in = repr(shown) if isinstance(shown, Mapping) else json_fallback(shown)
+        return json.dumps({"unserializable": stand_in})
+    except Exception:  # noqa: BLE001 - the fallback runs in to_json's "never raises"
+        return json.dumps({"unserializable": unrepresentable(value)})
 
 
 def capped(key: str, text: str, cap: int | None = None) -> dict[str, Any]:

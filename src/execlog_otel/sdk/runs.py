@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -32,13 +33,15 @@ from opentelemetry.trace import Status as OtelStatus
 from execlog_otel import semconv as sc
 from execlog_otel.retry.proof import marker_proof, record_root_proof
 from execlog_otel.sdk.attempts import AttemptContext, current_attempt
-from execlog_otel.sdk.context import CURRENT_EXECUTION, error_text
+from execlog_otel.sdk.context import CURRENT_EXECUTION, clean_exit, error_text, record_error
 from execlog_otel.sdk.deadlines import WATCHDOG
 from execlog_otel.sdk.payloads import set_payload
 from execlog_otel.sdk.runtime import RUNTIME
 
 if TYPE_CHECKING:
     from execlog_otel.sdk.executions import Execution
+
+log = logging.getLogger(__name__)
 
 UNSET: Any = object()  # no input given (None is an input)
 LIVE_STATES = frozenset(sc.LIVE_STATUSES)
@@ -99,12 +102,16 @@ class SpanRun:
         if self.spec.input is not UNSET:
             self.set_input(self.spec.input)
 
-    def _close(self) -> None:
-        if threading.get_ident() == self._thread_id:
-            otel_context.detach(self._token)
-        # else: ended by a runner from another thread (e.g. a revoked Celery task); that thread's
-        # context is not ours to change.
-        self.span.end()
+    def _release(self) -> None:
+        """Give the caller its context back and end the span: whatever happened while recording the end."""
+        try:
+            if self._token is not None and threading.get_ident() == self._thread_id:
+                otel_context.detach(self._token)
+            # else: never attached (the start failed first), or ended by a runner from another thread
+            # (e.g. a revoked Celery task); that thread's context is not ours to change.
+        finally:
+            if self.span is not None:
+                self.span.end()
 
     # -- what the code records (the root adds state markers and trigger payloads) ------------
     def set_input(self, value: Any) -> None:
@@ -140,12 +147,22 @@ class SpanRun:
             if self.ended:
                 return self.final[0] if self.final else (self.state or "")
             self.ended = True
-            self._stop_clocks()
-        status, message = self._decide(error)
-        self.final = (status, message)
-        self._record_end(status, message)
-        self._close()
-        return status
+        # The end is recorded in a try and the context given back in its finally: ``error`` is the
+        # user's exception on its way to them, and a run left current would make every later
+        # execution in this context its child.
+        try:
+            with self.lock:
+                self._stop_clocks()
+            self.final = self._decide(error)
+            self._record_end(*self.final)
+        except Exception:  # noqa: BLE001 - recording must never change what the user's code sees
+            log.warning("execlog: recording the end of %s %r failed", self.spec.kind, self.spec.name, exc_info=True)
+            if self.final is None:
+                failed = error is not None and not clean_exit(error)
+                self.final = (str(sc.Status.FAILED), error_text(error)) if failed else (str(sc.Status.SUCCESS), None)
+        finally:
+            self._release()
+        return self.final[0]
 
     def _stop_clocks(self) -> None:
         """Called once, under the lock, when the run ends."""
@@ -154,11 +171,13 @@ class SpanRun:
         return False
 
     def _decide(self, error: BaseException | None) -> tuple[str, str | None]:
+        if clean_exit(error):  # sys.exit(0) ends the run as returning would (and still propagates)
+            error = None
         past_deadline = self.past_deadline()
         if error is not None and past_deadline and isinstance(error, (TimeoutError, asyncio.CancelledError)):
             return str(sc.Status.REJECTED), self.budget_message()
-        if error is not None:
-            self.span.record_exception(error)
+        if error is not None:  # KeyboardInterrupt and a non-zero exit included: the run did not finish
+            record_error(self.span, error)
             return str(sc.Status.FAILED), error_text(error)
         if self.final is not None:
             return str(self.final[0]), self.final[1]
@@ -185,8 +204,13 @@ class NestedRun(SpanRun):
         attrs.update(spec.fields)
         attrs.update(spec.code)
         attrs.update(spec.attributes)
-        self._open(RUNTIME.tracer.start_span(spec.name, attributes=attrs))
-        self.state = sc.Status.RUNNING
+        self.span = RUNTIME.tracer.start_span(spec.name, attributes=attrs)
+        try:
+            self._open(self.span)
+            self.state = sc.Status.RUNNING
+        except BaseException as exc:
+            self.end(exc)  # detach the context again: see RootRun.start
+            raise
         return self
 
     def mark_not_retryable(self, reason: str) -> None:
@@ -228,18 +252,26 @@ class RootRun(SpanRun):
         self.execution_start_ns = attempt.execution_start_ns if attempt is not None else now
         attrs = {**self._identity(), **_attempt_attributes(attempt), sc.EXECUTION_START: self.execution_start_ns}
         # A new trace: the execution is its root, whatever span the caller is in.
-        span = RUNTIME.tracer.start_span(spec.name, context=otel_context.Context(), attributes=attrs,
-                                         links=_caller_links() + _first_attempt_links(attempt), start_time=now)
+        self.span = span = RUNTIME.tracer.start_span(
+            spec.name, context=otel_context.Context(), attributes=attrs,
+            links=_caller_links() + _first_attempt_links(attempt), start_time=now)
         self.execution_id = attempt.execution_id if attempt is not None else format(
             span.get_span_context().trace_id, "032x")
         self._proof_secret = (attempt.proof_secret if attempt is not None else "") or RUNTIME.settings.retry_secret
-        self._execution_token = CURRENT_EXECUTION.set(self.handle)
-        self._open(span)
-        self.state = str(sc.Status(spec.status))
-        self.emit_state(self.state)
-        if spec.timeout is not None:
-            self._deadline = time.monotonic() + spec.timeout
-            self._deadline_handle = WATCHDOG.schedule(spec.timeout, self._on_deadline)
+        try:
+            self._execution_token = CURRENT_EXECUTION.set(self.handle)
+            self._open(span)
+            self.state = str(sc.Status(spec.status))
+            self.emit_state(self.state)
+            if spec.timeout is not None:
+                self._deadline = time.monotonic() + spec.timeout
+                self._deadline_handle = WATCHDOG.schedule(spec.timeout, self._on_deadline)
+        except BaseException as exc:
+            # E.g. Ctrl-C landing mid-start (a notebook's kernel lives on) or a failure of the SDK's own:
+            # the run ends Failed and the current execution and context are reset, or every later
+            # execution in this context would be recorded as a step of a root that never ends.
+            self.end(exc)
+            raise
         return self
 
     def _identity(self) -> dict[str, Any]:
@@ -334,10 +366,15 @@ class RootRun(SpanRun):
             self.span.set_status(OtelStatus(StatusCode.ERROR, message or status))
             self.span.set_attribute(sc.VALIDATION_MESSAGE, message or status)
         record_root_proof(self.span, self.execution_id, self._proof_secret)
+
+    def _release(self) -> None:
         try:
-            CURRENT_EXECUTION.reset(self._execution_token)
+            if self._execution_token is not None:
+                CURRENT_EXECUTION.reset(self._execution_token)
         except ValueError:  # ended from another context (a runner's signal handler, a callback)
             pass
+        finally:
+            super()._release()
 
 
 def _attempt_attributes(attempt: AttemptContext | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ context manager.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import sys
 from collections.abc import Callable
@@ -27,13 +28,14 @@ from opentelemetry.trace import StatusCode
 
 from execlog_otel import semconv as sc
 from execlog_otel.sdk.callsite import frame_attributes
-from execlog_otel.sdk.context import CURRENT_EXECUTION, CURRENT_STEP, error_text
+from execlog_otel.sdk.context import CURRENT_EXECUTION, CURRENT_STEP, clean_exit, error_text, record_error
 from execlog_otel.sdk.payloads import set_payload
 from execlog_otel.sdk.runtime import RUNTIME
 from execlog_otel.sdk.wrapping import bound_input, code_of, signature_of, wrap
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET: Any = object()
+log = logging.getLogger(__name__)
 
 _KINDS = frozenset(k.value for k in sc.StepKind)
 
@@ -128,9 +130,13 @@ class Step:
         self._token = otel_context.attach(trace.set_span_in_context(span))
         self._step_token = CURRENT_STEP.set(self)
         if self.kind == "response":
-            execution = CURRENT_EXECUTION.get()
-            if execution is not None:
-                execution.mark_not_retryable(f"step {self.name!r} answered the caller synchronously")
+            try:
+                execution = CURRENT_EXECUTION.get()
+                if execution is not None:
+                    execution.mark_not_retryable(f"step {self.name!r} answered the caller synchronously")
+            except BaseException as exc:
+                self.end(exc)  # give the context back: a step left current parents every later span
+                raise
         return self
 
     def end(self, error: BaseException | None = None) -> None:
@@ -138,23 +144,30 @@ class Step:
             return
         self._ended = True
         span = self._span
-        if error is not None:
-            status = "Failed"
-            span.record_exception(error)
-            span.set_status(OtelStatus(StatusCode.ERROR, error_text(error)))
-        else:
-            status = self._status or "Success"
-        span.set_attribute(sc.STEP_STATUS, status)
-        if status != "Success":
-            execution = CURRENT_EXECUTION.get()
-            if execution is not None:
-                execution.note_step_status(status)
+        # Recorded in a try, the context given back in its finally: ``error`` is the user's exception
+        # on its way to them, and it must arrive unchanged with the step no longer current.
         try:
-            CURRENT_STEP.reset(self._step_token)
-        except ValueError:  # ended in another context (e.g. another task): leave that context alone
-            pass
-        otel_context.detach(self._token)
-        span.end()
+            if error is not None and not clean_exit(error):  # sys.exit(0) in a step is no failure
+                status = "Failed"
+                record_error(span, error)
+                span.set_status(OtelStatus(StatusCode.ERROR, error_text(error)))
+            else:
+                status = self._status or "Success"
+            span.set_attribute(sc.STEP_STATUS, status)
+            if status != "Success":
+                execution = CURRENT_EXECUTION.get()
+                if execution is not None:
+                    execution.note_step_status(status)
+        except Exception:  # noqa: BLE001 - recording must never change what the user's code sees
+            log.warning("execlog: recording the end of step %r failed", self.name, exc_info=True)
+        finally:
+            try:
+                CURRENT_STEP.reset(self._step_token)
+            except ValueError:  # ended in another context (e.g. another task): leave that context alone
+                pass
+            finally:
+                otel_context.detach(self._token)
+                span.end()
 
     def __enter__(self) -> Step:
         if self._fn is None:
@@ -266,7 +279,11 @@ def _decorated(fn: F, name: str, kind: str, attrs: dict[str, Any]) -> F:
         s = Step(name, kind, attributes=base, _fn=fn)
         s._code = code()
         s.start()
-        set_payload(s._span, sc.INPUT, bound_input(sig, args, kwargs))
+        try:
+            set_payload(s._span, sc.INPUT, bound_input(sig, args, kwargs))
+        except BaseException as exc:  # e.g. a redaction hook raising KeyboardInterrupt: leave no step current
+            s.end(exc)
+            raise
         return s
 
     return wrap(fn, "step", open_step)

@@ -3,7 +3,8 @@
 ``@agent``, ``@automation`` and ``@step`` differ only in what they open around a call;
 the wrapping is the same: generators refused (their body runs after the call returns),
 sync and async functions, the return value recorded as the output, an exception ending
-the run and re-raised unchanged.
+the run and re-raised unchanged (the run decides what it means: ``sys.exit(0)`` is a
+Success, any other exception a failure).
 """
 
 from __future__ import annotations
