@@ -6,19 +6,71 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from execlog_otel.config import ConfigError, Settings
 from execlog_otel.sqlcmd import sql as sql_command
 from execlog_otel.store.client import StoreError
+from execlog_otel.store.schema import SchemaError
+
+_DIRECTORIES = "execlog.directories"  # (name, value, path) of the directories a command uses: _directory_problem
+
+
+def _note_directory(name: str, value: str, path: Path) -> None:
+    """Remember a directory the command uses, so a failure to make or open it names its setting."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta.setdefault(_DIRECTORIES, []).insert(0, (name, value, path))  # the most specific first
 
 
 def _settings(**overrides) -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        settings = Settings.from_env(**overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    _note_directory("--data" if overrides.get("data_dir") else "EXECLOG_DATA_DIR", settings.data_dir,
+                    settings.resolved_data_dir)
+    if settings.spool_dir:
+        _note_directory("EXECLOG_SPOOL_DIR", settings.spool_dir, settings.resolved_spool_dir)
+    return settings
+
+
+def _within(path: Path, directory: Path) -> bool:
+    """Whether ``path`` is ``directory``, inside it, or one of the directories it would be made in."""
+    return path == directory or directory in path.parents or path in directory.parents
+
+
+def _directory_problem(exc: OSError, directories: list[tuple[str, str, Path]]) -> str | None:
+    """A one-line message naming the setting, when ``exc`` is about a directory the command uses."""
+    if not exc.filename:
+        return None
+    path = Path(os.fsdecode(exc.filename)).expanduser().absolute()
+    for name, value, directory in directories:
+        directory = directory.expanduser().absolute()
+        if _within(path, directory):
+            shown = f"{name}={value}" if value else f"{name} (default {directory})"
+            return (f"{shown}: cannot make or use {directory} ({exc.strerror}); name a directory execlog can "
+                    "create and write to")
+    return None
+
+
+class _Commands(click.Group):
+    """execlog's commands: a setting, store or directory that cannot be used ends any of them with one line
+    (the message names what to change), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, SchemaError, StoreError) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            message = _directory_problem(exc, ctx.meta.get(_DIRECTORIES, []))
+            if message is None:
+                raise
+            _fail(message)
 
 
 def _announce(running) -> None:
@@ -52,7 +104,7 @@ def with_store_options(func):
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def main(verbose: bool) -> None:
     """execlog: an execution log for AI agents and workflow automations."""
@@ -171,6 +223,11 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
                        ("EXECLOG_AUTOMATIONS", automations)):
         if value:
             env[key] = value
+    # The program's settings, checked here: inside it a bad one is reported by each instrumentor, with tracebacks.
+    try:
+        Settings.from_env(env)
+    except ConfigError as exc:
+        _fail(str(exc))
     os.execve(sys.executable, [*runner, *command], env)
 
 
@@ -194,6 +251,8 @@ def schema(database, retention_days, cluster, shards, local_database, since, blo
     from execlog_otel.store import schema as schema_mod
 
     settings = _settings(database=database, retention_days=retention_days)
+    if cluster is not None and not cluster.strip():
+        _fail("--cluster: expected the name of a cluster (without --cluster the DDL is for a single server)")
     if (shards or local_database or since is not None) and not cluster:
         _fail("--shards, --local-database and --since need --cluster NAME")
     if (local_database or since is not None) and not shards:
@@ -280,10 +339,11 @@ _log_dir_options = [
 ]
 
 
-def _log_dir(data_dir: str | None, log_dir: str | None):
-    from pathlib import Path
-
-    return Path(log_dir).expanduser() if log_dir else _settings(data_dir=data_dir).resolved_spool_dir
+def _log_dir(data_dir: str | None, log_dir: str | None) -> Path:
+    if log_dir:
+        _note_directory("--log-dir", log_dir, Path(log_dir).expanduser())
+        return Path(log_dir).expanduser()
+    return _settings(data_dir=data_dir).resolved_spool_dir
 
 
 def with_log_dir(func):

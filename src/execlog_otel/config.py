@@ -8,14 +8,25 @@ environment through ``Settings.from_env(**overrides)``.
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field, fields, replace
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
     """A setting has a value we cannot use; the message says which and why."""
+
+
+# ClickHouse's DateTime ends at 2106-02-07: a TTL of Timestamp + N days past it wraps around to the 1970s
+# and deletes every row at once. 20,000 days (about 55 years) keeps today's spans' TTL well before it.
+MAX_RETENTION_DAYS = 20_000
+# The SDK's longest export interval (sdk.telemetry checks configure()'s argument against the same bound).
+MAX_FLUSH_INTERVAL_MS = 60_000
 
 
 def default_data_dir() -> Path:
@@ -32,24 +43,30 @@ def _bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
-def _int(name: str, raw: str, minimum: int = 0) -> int:
+def _int(name: str, raw: str) -> int:
     try:
-        value = int(raw)
+        return int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r}: must be at least {minimum}")
-    return value
 
 
 def _float(name: str, raw: str) -> float:
     try:
-        value = float(raw)
+        return float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected a number") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r}: must be positive")
-    return value
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    """The value of a variable as set, in the setting's type (not yet checked against its range)."""
+    parse = {"int": _int, "float": _float, "bool": _bool}.get(setting.parse)
+    if parse is not None:
+        return parse(setting.env, raw)
+    return _list(raw) if setting.parse == "list" else raw.strip()
 
 
 @dataclass(frozen=True)
@@ -59,34 +76,70 @@ class Setting:
     default: Any
     help: str
     parse: str = "str"  # str | int | float | bool | list
+    # int and float settings: the least and largest value accepted (``least_why``, ``why``: the reasons, told
+    # with them); ``zero`` says what 0 means where 0 is accepted below ``least``. A float must be positive.
+    least: int = 0
+    most: int | None = None
+    why: str = ""
+    least_why: str = ""
+    zero: str = ""
+    option: str = ""  # the command-line option overriding the setting, named when its value is refused
+
+    def check(self, value: Any, name: str, shown: str) -> None:
+        """ConfigError unless ``value`` is one the setting accepts. ``name`` is the variable or option it came
+        from, ``shown`` that with the value as given (``EXECLOG_PORT='99999'``)."""
+        extra = _CHECKS.get(self.attr)
+        if extra is not None:
+            extra(value, name, shown)
+        if self.parse == "float":
+            if not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"{shown}: expected a positive, finite number")
+        elif self.parse != "int" or (value == 0 and self.zero):
+            return
+        elif value < self.least:
+            zero = f" (or 0: {self.zero})" if self.zero else ""
+            why = f": {self.least_why}" if self.least_why else ""
+            raise ConfigError(f"{shown}: must be at least {self.least:,}{zero}{why}")
+        if self.most is not None and value > self.most:
+            raise ConfigError(f"{shown}: must be at most {self.most:,}" + (f": {self.why}" if self.why else ""))
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("clickhouse_url", "EXECLOG_CLICKHOUSE_URL", "",
             "Store URL: empty for the embedded store in the data directory, chdb:///path, "
-            "or http(s)://user:password@host:port/database for a ClickHouse server"),
+            "or http(s)://user:password@host:port/database for a ClickHouse server", option="--clickhouse"),
     Setting("read_url", "EXECLOG_READ_URL", "",
             "ClickHouse server URL the viewer reads from (a replica, or a user with read-only rights) while ingest "
             "writes to EXECLOG_CLICKHOUSE_URL (empty: reads go to EXECLOG_CLICKHOUSE_URL too)"),
     Setting("data_dir", "EXECLOG_DATA_DIR", "", "Data directory of the embedded store "
-            "(default ~/.local/share/execlog)"),
-    Setting("database", "EXECLOG_DATABASE", "otel", "ClickHouse database holding otel_traces"),
-    Setting("retention_days", "EXECLOG_RETENTION_DAYS", 30, "Days spans are kept (TTL of every table)", "int"),
-    Setting("host", "EXECLOG_HOST", "127.0.0.1", "Address execlog serve binds"),
-    Setting("port", "EXECLOG_PORT", 4318, "Port of execlog serve (OTLP/HTTP, API and viewer)", "int"),
+            "(default ~/.local/share/execlog)", option="--data"),
+    Setting("database", "EXECLOG_DATABASE", "otel", "ClickHouse database holding otel_traces", option="--database"),
+    Setting("retention_days", "EXECLOG_RETENTION_DAYS", 30,
+            f"Days spans are kept (TTL of every table; 1 to {MAX_RETENTION_DAYS:,})", "int", least=1,
+            most=MAX_RETENTION_DAYS, option="--retention-days",
+            why="a later TTL passes the end of ClickHouse's DateTime (2106-02-07), wraps around to the 1970s "
+                "and deletes every span at once"),
+    Setting("host", "EXECLOG_HOST", "127.0.0.1", "Address execlog serve binds", option="--host"),
+    Setting("port", "EXECLOG_PORT", 4318, "Port of execlog serve (OTLP/HTTP, API and viewer; 0: any free port)",
+            "int", most=65535, why="ports go up to 65535", option="--port"),
     Setting("clickhouse_http_port", "EXECLOG_CLICKHOUSE_HTTP_PORT", "",
             "Port of execlog serve's ClickHouse HTTP endpoint for Grafana and ClickHouse clients (empty: 8123, "
-            "or a free port when 8123 is taken; 0: any free port; off: no endpoint)"),
+            "or a free port when 8123 is taken; 0: any free port; off: no endpoint)", option="--clickhouse-http-port"),
     Setting("max_body_bytes", "EXECLOG_MAX_BODY_BYTES", 16 * 1024 * 1024,
-            "Largest OTLP request body accepted, after decompression", "int"),
+            "Largest OTLP request body accepted, after decompression (1 byte to 1 GiB)", "int", least=1,
+            most=1024 ** 3, why="a request is held in memory while it is decoded",
+            least_why="it is the size of the largest request accepted; 0 would refuse every request"),
     Setting("endpoint", "EXECLOG_ENDPOINT", "",
             "Where the SDK sends OTLP/HTTP (default OTEL_EXPORTER_OTLP_ENDPOINT or http://127.0.0.1:4318)"),
     Setting("service_name", "EXECLOG_SERVICE_NAME", "", "service.name of the runner (default OTEL_SERVICE_NAME)"),
     Setting("project", "EXECLOG_PROJECT", "",
             "Project of the runner's executions (resource attribute execlog.project; default service.namespace, "
             "else default)"),
-    Setting("payload_cap_bytes", "EXECLOG_PAYLOAD_CAP", 64 * 1024, "Largest payload kept per attribute", "int"),
-    Setting("flush_interval_ms", "EXECLOG_FLUSH_INTERVAL_MS", 500, "How often the SDK exports spans", "int"),
+    Setting("payload_cap_bytes", "EXECLOG_PAYLOAD_CAP", 64 * 1024,
+            "Largest payload kept per attribute (at least 256; 0: no cap)", "int", least=256, zero="no cap"),
+    Setting("flush_interval_ms", "EXECLOG_FLUSH_INTERVAL_MS", 500, "How often the SDK exports spans "
+            f"(1 to {MAX_FLUSH_INTERVAL_MS:,} ms)", "int", least=1, most=MAX_FLUSH_INTERVAL_MS,
+            why="spans would wait that long in the process before they are sent"),
     Setting("capture_code", "EXECLOG_CAPTURE_CODE", True, "Record source code of executions and steps", "bool"),
     Setting("redact_keys", "EXECLOG_REDACT_KEYS",
             ("password", "passwd", "secret", "token", "authorization", "api_key", "apikey", "cookie",
@@ -94,7 +147,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated key fragments whose values are masked in payloads", "list"),
     Setting("automations", "EXECLOG_AUTOMATIONS", (),
             "Comma-separated module:function callables run as automations", "list"),
-    Setting("max_attempts", "EXECLOG_MAX_ATTEMPTS", 3, "Attempts per execution, first included", "int"),
+    Setting("max_attempts", "EXECLOG_MAX_ATTEMPTS", 3, "Attempts per execution, first included (1 to 1,000)",
+            "int", least=1, most=1000, why="an execution retried more often is a loop, not a retry policy"),
     Setting("retry_secret", "EXECLOG_RETRY_SECRET", "", "Shared secret signing retry requests"),
     Setting("retry_allowed_urls", "EXECLOG_RETRY_ALLOWED_URLS", (),
             "Comma-separated URLs of runners' retry listeners the viewer may call: same scheme, host and port, "
@@ -104,7 +158,9 @@ SETTINGS: tuple[Setting, ...] = (
             "host:port where the runner's retry listener listens (empty: no listener)"),
     Setting("auth_token", "EXECLOG_AUTH_TOKEN", "", "Token protecting the viewer and API"),
     Setting("ingest_token", "EXECLOG_INGEST_TOKEN", "", "Token required by the OTLP receiver"),
-    Setting("query_timeout_s", "EXECLOG_QUERY_TIMEOUT_S", 10.0, "Longest a viewer query may run", "float"),
+    Setting("query_timeout_s", "EXECLOG_QUERY_TIMEOUT_S", 10.0,
+            "Longest a viewer query may run, in seconds (at most 86,400)", "float", most=86_400,
+            why="ClickHouse refuses timeouts far larger, and every read would fail"),
     Setting("base_url", "EXECLOG_BASE_URL", "", "Public URL of the viewer, for permalinks"),
     Setting("auth_users", "EXECLOG_AUTH_USERS", (),
             "Comma-separated user:password-hash pairs allowed to sign in to the viewer "
@@ -130,11 +186,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Most spans one OTLP request may carry; larger requests are refused with 413 before decoding "
             "(bounds the memory of one request; 0: no limit)", "int"),
     Setting("log_batch_spans", "EXECLOG_LOG_BATCH_SPANS", 50_000,
-            "Most spans per insert of the log's writer", "int"),
+            "Most spans per insert of the log's writer", "int", least=1),
     Setting("log_linger_ms", "EXECLOG_LOG_LINGER_MS", 1000,
             "Least time between two inserts of a busy log writer (each carries what arrived meanwhile); "
             "an idle writer inserts at once, and the end of a burst after a fifth of it "
-            "(at most once per 5 lingers)", "int"),
+            "(at most once per 5 lingers; 0 to 60,000 ms)", "int", most=60_000,
+            why="accepted spans would wait that long before they are stored"),
     Setting("async_insert", "EXECLOG_ASYNC_INSERT", True,
             "Inserts into a ClickHouse server (http(s) URL) use async_insert=1, wait_for_async_insert=1 "
             "(false: plain inserts); the embedded store always takes plain inserts", "bool"),
@@ -159,7 +216,91 @@ def settings_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-_POSITIVE = ("retention_days", "max_attempts", "log_batch_spans")
+STORE_URL_FORMS = "chdb:///path or http(s)://user:password@host:port/database"
+
+
+def _masked(url: str) -> str:
+    """The URL with any password replaced, for messages (it may not parse, so not by urlsplit)."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def _check_database(value: str, name: str, shown: str) -> None:
+    from execlog_otel.store.schema import SchemaError, check_identifier
+
+    try:
+        check_identifier(value, "database name")
+    except SchemaError:  # names go into DDL unquoted, so they are checked, not escaped
+        raise ConfigError(f"{shown}: expected a ClickHouse database name: letters, digits and underscores, "
+                          "not starting with a digit, at most 63 characters") from None
+
+
+def _check_store_url(value: str, name: str, shown: str) -> None:
+    if not value:
+        return
+    shown = f"{name}={_masked(value)!r}"  # never the password
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"{shown}: not a valid URL ({exc}); expected {STORE_URL_FORMS}") from None
+    if parts.scheme.lower() not in ("chdb", "http", "https"):
+        raise ConfigError(f"{shown}: expected {STORE_URL_FORMS}")
+
+
+def _check_base_url(value: str, name: str, shown: str) -> None:
+    if not value:
+        return
+    expected = "expected the viewer's public http(s) URL, e.g. https://execlog.example.com/"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"{shown}: not a valid URL ({exc}); {expected}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{shown}: {expected}")
+
+
+def _check_retry_urls(value: tuple[str, ...], name: str, shown: str) -> None:
+    if not value:
+        return
+    from execlog_otel.retry.targets import TargetRefused, parse
+
+    for url in value:
+        try:
+            parse(url)
+        except TargetRefused as exc:
+            raise ConfigError(f"{name}: {_masked(str(exc))}; expected comma-separated http(s)://host:port/path URLs of "
+                              "runners' retry listeners") from None
+
+
+def _check_port_or_off(value: str, name: str, shown: str) -> None:
+    # As clickhouse_http.listener.port_setting reads it: empty, a port, or off.
+    word = ("" if value is None else str(value)).strip().lower()
+    if word in ("", "off", "none", "false", "-1"):
+        return
+    if not (word.isascii() and word.isdigit()) or int(word) > 65535:
+        raise ConfigError(f"{shown}: expected a port number (0 to 65535; 0: any free port) or off")
+
+
+def _check_directory(value: str, name: str, shown: str) -> None:
+    # A file in the way fails deep inside the store or the log; say so here. (A directory that cannot be
+    # created is only known when it is made: the command line reports that with the variable too.)
+    if value and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
+        raise ConfigError(f"{shown}: {value} is a file, not a directory; name a directory (created when missing)")
+
+
+# Checks of the settings that are not numbers (numbers are checked against Setting.least/most).
+_CHECKS: dict[str, Callable[[Any, str, str], None]] = {
+    "database": _check_database,
+    "clickhouse_url": _check_store_url,
+    "read_url": _check_store_url,
+    "base_url": _check_base_url,
+    "retry_allowed_urls": _check_retry_urls,
+    "clickhouse_http_port": _check_port_or_off,
+    "data_dir": _check_directory,
+    "spool_dir": _check_directory,
+}
+_BY_ATTR = {s.attr: s for s in SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -203,32 +344,35 @@ class Settings:
     prices_file: str = ""
     auth_file: str = ""
 
+    def __post_init__(self) -> None:
+        # Every way of making settings (from_env, replace(), the SDK's arguments) gets only usable values.
+        for s in SETTINGS:
+            value = getattr(self, s.attr)
+            s.check(value, s.env, f"{s.env}={value!r}")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ
+        clean = {k: v for k, v in overrides.items() if v is not None}
         values: dict[str, Any] = {}
         for s in SETTINGS:
             raw = env.get(s.env)
             if raw is None:
                 values[s.attr] = s.default
                 continue
-            if s.parse == "int":
-                values[s.attr] = _int(s.env, raw, minimum=1 if s.attr in _POSITIVE else 0)
-            elif s.parse == "float":
-                values[s.attr] = _float(s.env, raw)
-            elif s.parse == "bool":
-                values[s.attr] = _bool(s.env, raw)
-            elif s.parse == "list":
-                values[s.attr] = tuple(p.strip() for p in raw.split(",") if p.strip())
-            else:
-                values[s.attr] = raw.strip()
+            values[s.attr] = _parse(s, raw)
+            if s.attr not in clean:  # the message names the variable and its text as set
+                s.check(values[s.attr], s.env, f"{s.env}={raw!r}")
+        for attr, value in clean.items():  # ... or the option it came from
+            s = _BY_ATTR.get(attr)
+            if s is not None:
+                name = s.option or s.env
+                s.check(value, name, f"{name}={value!r}")
         if not values["service_name"]:
             values["service_name"] = env.get("OTEL_SERVICE_NAME", "")
         if not values["endpoint"]:
             values["endpoint"] = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "") or "http://127.0.0.1:4318"
-        settings = cls(**values)
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **clean) if clean else settings
+        return cls(**{**values, **clean})
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from execlog_otel.config import MAX_RETENTION_DAYS
 from execlog_otel.store import sqlfiles
 from execlog_otel.store.sqlfiles import SQL_PACKAGE
 
@@ -176,8 +177,11 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
     check_identifier(database, "database name")
     if cluster:
         check_identifier(cluster, "cluster name")
-    if not isinstance(retention_days, int) or retention_days < 1:
-        raise SchemaError(f"retention must be a whole number of days >= 1, got {retention_days!r}")
+    if not isinstance(retention_days, int) or not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        # Past the bound the TTL passes the end of DateTime, wraps around and deletes every row at once.
+        raise SchemaError(f"retention must be a whole number of days from 1 to {MAX_RETENTION_DAYS:,}, got "
+                          f"{retention_days!r} (a longer one passes the end of ClickHouse's DateTime, 2106-02-07, "
+                          "and deletes every span at once)")
     values: dict[str, Any] = {
         "database": database,
         "prices_database": check_identifier(prices_database or database, "database name"),

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+import re
 import secrets
 import threading
 import time
@@ -106,6 +107,10 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+# What werkzeug's check_password_hash can check: method[:parameters]$salt$hex digest, by scrypt or pbkdf2.
+_PASSWORD_HASH = re.compile(r"^(scrypt(:\d+:\d+:\d+)?|pbkdf2(:[A-Za-z0-9_-]+(:\d+)?)?)\$[^$]+\$[0-9a-f]+$")
+
+
 def parse_users(entries: tuple[str, ...]) -> dict[str, str]:
     users = {}
     for entry in entries:
@@ -113,6 +118,10 @@ def parse_users(entries: tuple[str, ...]) -> dict[str, str]:
         if not sep or not name or not hashed:
             raise ValueError("EXECLOG_AUTH_USERS: expected comma-separated user:hash pairs "
                              "(make a hash with `execlog hash-password`)")
+        if not _PASSWORD_HASH.match(hashed):
+            # A plain password would start the server and then refuse every sign-in; never echo it.
+            raise ValueError(f"EXECLOG_AUTH_USERS: the entry of user {name!r} is not a password hash: write "
+                             f"{name}:<hash>, the hash made by `execlog hash-password`")
         users[name] = hashed
     return users
 
