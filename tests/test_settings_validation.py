@@ -262,3 +262,33 @@ def test_serve_refuses_a_plain_password_in_auth_users_in_one_line(tmp_path):
     assert run.returncode == 1, run.stdout
     assert run.stderr.strip() == ("execlog: EXECLOG_AUTH_USERS: the entry of user 'bob' is not a password hash: "
                                   "write bob:<hash>, the hash made by `execlog hash-password`")
+
+
+# --- execlog sql and text that is not UTF-8 -------------------------------------------------------------------
+def test_sql_from_standard_input_that_is_not_utf8_is_one_line():
+    result = CliRunner().invoke(main, ["sql", "-"], input=b"SELECT \xff", catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: the query on standard input is not UTF-8 text (byte 0xff at offset 7); "
+                                     "write other bytes as escapes: '\\xff'")
+
+
+def test_sql_argument_that_is_not_utf8_is_one_line():
+    """The command line's bytes that are not UTF-8 arrive as surrogates; ClickHouse's driver failed on them."""
+    result = CliRunner().invoke(main, ["sql", "SELECT '\udcff'"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "the query is not UTF-8 text (at character 8)" in result.output
+
+
+def test_sql_shows_a_column_name_that_is_not_utf8_with_replacement_characters(chdb_url, store, server):
+    """SELECT '\\xff' names its column with the byte 0xff: it said "internal error" (through a server) or
+    printed a UnicodeDecodeError traceback (directly)."""
+    query = "SELECT '\\xff', 1 AS n, 'a\\xffb' AS `c\\xff`"
+    for where in (["--clickhouse", chdb_url, "--database", store.database], ["--server", server.url]):
+        result = CliRunner().invoke(main, ["sql", "-f", "json", *where, query], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        # Values that are not UTF-8 come as their hex, as before; names with U+FFFD for the bad bytes.
+        assert result.output == '[\n  {\n    "\'\ufffd\'": "ff",\n    "n": 1,\n    "c\ufffd": "61ff62"\n  }\n]\n'
+    result = CliRunner().invoke(main, ["sql", "--clickhouse", chdb_url, "--database", store.database,
+                                       "SELECT CAST(1 AS Enum8('\\xff' = 1)) AS e"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "a column name or type of the result is not UTF-8 text: name the columns with AS" in result.output

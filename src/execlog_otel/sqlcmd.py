@@ -25,6 +25,7 @@ import io
 import ipaddress
 import json
 import re
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -101,6 +102,11 @@ def check_query(sql: str | None) -> str:
     if len(text) > MAX_QUERY_CHARS:
         raise SqlError(f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}")
     text = text.rstrip().rstrip(";").rstrip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes that were not UTF-8 in the command line's argument
+        raise SqlError(f"the query is not UTF-8 text (at character {exc.start}); write other bytes as escapes: "
+                       "'\\xff'") from None
     body = _LEADING_COMMENTS.sub("", text, count=1)
     word = re.match(r"\(|[A-Za-z]+", body)
     keyword = word.group(0).upper() if word else ""
@@ -426,12 +432,42 @@ def run_read_only(client: Client, sql: str, max_rows: int = DEFAULT_MAX_ROWS,
     check_with_parser(client, text, database)
     try:
         result = client.query(text)
+        names = list(result.column_names)
     except ClickHouseError as exc:
         raise _rejected(exc) from None
+    except UnicodeDecodeError:
+        result, names = _with_names_made_valid(client, text)
     rows = result.result_rows
     truncated = len(rows) > max_rows
-    return QueryResult(list(result.column_names), [t.name for t in result.column_types],
+    return QueryResult(names, [t.name for t in result.column_types],
                        [[_cell(v) for v in row] for row in rows[:max_rows]], truncated)
+
+
+NAMES_NOT_UTF8 = ("a column name or type of the result is not UTF-8 text: name the columns with AS "
+                  "(SELECT '\\xff' AS name), cast such types to String")
+
+
+def _with_names_made_valid(client: Client, text: str) -> tuple[Any, list[str]]:
+    """The result of ``text`` and its column names, when a name is not UTF-8 (``SELECT '\\xff'``).
+
+    clickhouse-connect decodes names strictly, so such a name fails the whole result. ClickHouse says the
+    names instead (its plan's header, as JSON; the bytes that are not UTF-8 replaced by U+FFFD), and the
+    values come under positional names."""
+    try:
+        plan = client.query(f"EXPLAIN json = 1, header = 1, description = 0 {text}").result_rows[0][0]
+        if not plan.startswith("["):  # a String that is not UTF-8 comes as the hex of its bytes
+            plan = bytes.fromhex(plan).decode("utf-8", errors="replace")
+        names = [str(c["Name"]) for c in json.loads(plan)[0]["Plan"]["Header"]]
+        positional = ", ".join(f"c{i}" for i in range(1, len(names) + 1))
+        result = client.query(f"SELECT * FROM ({text}) AS execlog_result({positional})")
+    except ClickHouseError as exc:  # e.g. a server without column aliases: ask for names that are text
+        refused = _rejected(exc)
+        raise refused if isinstance(refused, SqlTimeout) else SqlError(NAMES_NOT_UTF8) from None
+    except (UnicodeDecodeError, ValueError, LookupError, TypeError):  # a type not UTF-8 either (an Enum's)
+        raise SqlError(NAMES_NOT_UTF8) from None
+    if len(result.column_names) != len(names):
+        raise SqlError(NAMES_NOT_UTF8)
+    return result, names
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -575,7 +611,12 @@ def sql(query, fmt, server, token, data_dir, clickhouse_url, database, max_rows)
     Pass - as QUERY to read it from standard input.
     """
     if query == "-":
-        query = click.get_text_stream("stdin").read()
+        raw = sys.stdin.buffer.read()  # bytes: ClickHouse takes UTF-8, whatever the locale says
+        try:
+            query = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"the query on standard input is not UTF-8 text (byte {raw[exc.start]:#04x} "
+                                       f"at offset {exc.start}); write other bytes as escapes: '\\xff'") from None
     try:
         settings = Settings.from_env(data_dir=data_dir, clickhouse_url=clickhouse_url, database=database)
         result = run(settings, query or "", server=server, token=token, max_rows=max_rows)
