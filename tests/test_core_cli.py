@@ -121,7 +121,7 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("url,expected", [
     ("http://default:secret@127.0.0.1:{port}/otel", "cannot reach ClickHouse at http://default:***@127.0.0.1:"),
-    ("ftp://example/otel", "unsupported store URL"),
+    ("ftp://example/otel", "expected chdb:///path or http(s)://"),
 ])
 def test_unusable_clickhouse_url_is_one_clear_line(url, expected):
     run = subprocess.run([*EXECLOG, "serve", "--clickhouse", url.format(port=_closed_port()), "--port", "0"],

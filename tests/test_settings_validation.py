@@ -227,11 +227,28 @@ CLI_REFUSED = [
                                                                               "cannot make or use {file}/log"),
     (["dead-letter", "list", "--log-dir", FILE], {}, "--log-dir={file}: cannot make or use {file}"),
     (["dead-letter", "requeue", "--all", "--log-dir", FILE + "/log"], {}, "--log-dir={file}/log: cannot make"),
+]
+
+INSTRUMENT_REFUSED = [
     (["instrument", "--", sys.executable, "-c", "pass"], {"EXECLOG_FLUSH_INTERVAL_MS": "abc"},
      "EXECLOG_FLUSH_INTERVAL_MS='abc': expected a whole number"),
     (["instrument", "--clickhouse", "http://[::1", "--", sys.executable, "-c", "pass"], {},
      "EXECLOG_CLICKHOUSE_URL='http://[::1': not a valid URL"),
 ]
+
+
+@pytest.mark.parametrize(("args", "env", "says"), INSTRUMENT_REFUSED)
+def test_instrument_with_a_bad_setting_runs_the_program_unrecorded_saying_why(args, env, says, monkeypatch):
+    """A job must not stop for its recording: one line says what to fix, and the program runs without the
+    instrumentation (inside it, each instrumentor printed a traceback of the same setting)."""
+    ran: list[tuple] = []
+    monkeypatch.setattr("os.execve", lambda *a: ran.append(("instrumented", *a)))
+    monkeypatch.setattr("os.execvpe", lambda *a: ran.append(("plain", *a)))
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    assert says in result.output and "not recording executions" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert [(r[0], r[2]) for r in ran] == [("plain", [sys.executable, "-c", "pass"])]
+    assert "OTEL_PYTHON_DISTRO" not in ran[0][3]
 
 
 @pytest.mark.parametrize(("args", "env", "says"), CLI_REFUSED, ids=[" ".join(a[:3]) + " " + " ".join(e)

@@ -223,11 +223,16 @@ def instrument(endpoint, clickhouse_url, automations, command) -> None:
                        ("EXECLOG_AUTOMATIONS", automations)):
         if value:
             env[key] = value
-    # The program's settings, checked here: inside it a bad one is reported by each instrumentor, with tracebacks.
+    # The program's settings, checked here: inside it a bad one is reported by each instrumentor, with
+    # tracebacks. The program still runs (a job must not stop for its recording), without instrumentation.
     try:
         Settings.from_env(env)
     except ConfigError as exc:
-        _fail(str(exc))
+        click.echo(f"execlog: not recording executions: {exc} (the program runs without instrumentation)",
+                   err=True)
+        env = {k: v for k, v in env.items() if k != "OTEL_PYTHON_DISTRO"}
+        os.execvpe(command[0], list(command), env)
+        return  # not reached: exec replaces this process
     os.execve(sys.executable, [*runner, *command], env)
 
 
