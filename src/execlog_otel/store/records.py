@@ -57,7 +57,15 @@ def attempt(row: Row) -> Attempt:
 
 
 def positive_int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None
+    return int(raw) if _digits(raw) and int(raw) > 0 else None
+
+
+def _digits(raw: str | None) -> bool:
+    """Whether ``raw`` is a whole number int() takes: ASCII digits only, and at most 18 of them. str.isdigit() also
+    takes superscripts ("²") and other digits int() refuses, and int() refuses 4,300 digits or more: one attribute
+    such as execlog.max_attempts="²" raised in every listing that showed its execution. Nothing read so (an attempt
+    limit, a payload's size) is larger."""
+    return raw is not None and len(raw) <= 18 and raw.isascii() and raw.isdigit()
 
 
 def payload(attrs: dict[str, str], key: str, fallback: str | None = None) -> Payload | None:
@@ -72,7 +80,7 @@ def payload(attrs: dict[str, str], key: str, fallback: str | None = None) -> Pay
     if attrs.get(key + sc.TRUNCATED_SUFFIX) != "true":
         return Payload(value)
     size = attrs.get(key + sc.ORIGINAL_SIZE_SUFFIX, "")
-    return Payload(value, truncated=True, original_size=int(size) if size.isdigit() else None)
+    return Payload(value, truncated=True, original_size=int(size) if _digits(size) else None)
 
 
 def parse_json(raw: str) -> Any:
