@@ -82,11 +82,16 @@ TRACELOOP_ENTITY_INPUT = "traceloop.entity.input"  # JSON
 TRACELOOP_ENTITY_OUTPUT = "traceloop.entity.output"  # JSON
 TRACELOOP_WORKFLOW_NAME = "traceloop.workflow.name"
 LLM_REQUEST_TYPE = "llm.request.type"  # chat, completion, embedding: OpenLLMetry's model-call spans
+# Reasoning tokens as traceloop-sdk's semconv_ai names them (OpenLIT's Responses API path too): no convention's name.
+GEN_AI_USAGE_REASONING_TOKENS = "gen_ai.usage.reasoning_tokens"
 
 # --- OpenLIT (read, never written): its model-call spans use the current GenAI names; its @openlit.trace
 # spans record the function's arguments (Python reprs) and put its return value in gen_ai.output.messages.
 OPENLIT_FUNCTION_ARGS = "function.args"
 OPENLIT_FUNCTION_KWARGS = "function.kwargs"
+# Not an attribute: the instrumentation scope (tracer name) of the @openlit.trace and openlit.start_trace spans, the
+# one thing such a span carries when its function raised (OpenLIT sets the attributes after it returns).
+OPENLIT_TRACE_SCOPE = "openlit"
 
 # --- HTTP (transport spans of HTTP client instrumentations) ----------------
 HTTP_REQUEST_METHOD = "http.request.method"

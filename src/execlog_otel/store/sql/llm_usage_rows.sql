@@ -6,7 +6,8 @@
 -- re-prices the stored rows with the same facts (reprice.sql), so a new price reaches
 -- past executions too while reads sum stored numbers instead of pricing every row on every query.
 -- Aggregate agent/workflow spans of other instrumentations are left out, as in rollups_select, so nothing
--- counts twice. Read by llm_usage_select (per span) and usage_hourly_select (per hour and model).
+-- counts twice. A reported cost counts when it is a finite amount from 0 to 10^9 USD (facts/reported_cost_usd.sql).
+-- Read by llm_usage_select (per span) and usage_hourly_select (per hour and model).
 WITH {fact.prices} AS Prices
 SELECT Start, TraceId, SpanId, Model, InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens,
        ReasoningTokens, ReportedCostUsd, Project,
@@ -32,7 +33,7 @@ FROM (
                     if(IsAggregate, 0, {fact.cache_read_tokens}) AS CacheReadTokens,
                     if(IsAggregate, 0, {fact.cache_write_tokens}) AS CacheWriteTokens,
                     if(IsAggregate, 0, {fact.reasoning_tokens}) AS ReasoningTokens,
-                    toFloat64OrNull(nullIf(SpanAttributes[{attr.COST_USD}], '')) AS ReportedCostUsd,
+                    {fact.reported_cost_usd} AS ReportedCostUsd,
                     {fact.project} AS Project
                 FROM {database}.otel_traces
                 WHERE SpanAttributes[{attr.MARKER}] = ''

@@ -3,7 +3,9 @@
 -- tools and connectors, each from the fact of the same name in facts/, which
 -- the detail page's steps read too. Agent/workflow spans written by other
 -- instrumentations often repeat their children's token totals, so their own
--- counts are left out unless the span is an execlog root. HTTP requests that carry
+-- counts are left out unless the span is an execlog root; so is the model they
+-- name (OpenLIT's invoke_workflow span names the dated model of the call under it:
+-- one call listed two models). HTTP requests that carry
 -- a model call (facts/is_transport.sql) are neither steps nor connectors; the view
 -- sees the spans of one insert, so a model call and its HTTP spans count so when
 -- they arrive together (an exporter's batch holds a call and its requests).
@@ -17,7 +19,7 @@ SELECT
     sum(InTok) AS InputTokens,
     sum(OutTok) AS OutputTokens,
     sum(greatest(InTok + OutTok, TotTok)) AS TotalTokens,
-    groupUniqArrayIf(Model, Model != '') AS Models,
+    groupUniqArrayIf(Model, Model != '' AND NOT IsAggregate) AS Models,
     groupUniqArrayIf(Tool, Tool != '') AS Tools,
     groupUniqArrayIf(Connector, Connector != '') AS Connectors
 FROM (

@@ -5,5 +5,7 @@
 -- tokens reported, and NULL ("no price") when every step had tokens. Cost is linear in the counts, so a sum of
 -- groups' costs equals the cost of the summed groups. The three parts are facts of their own so that a table
 -- holding their sums (execlog_trace_rollups: rollup_costs_select.sql) applies this rule to them: a reader
--- passes fact.cost_steps, fact.priced_cost_usd and fact.unpriced_reported_usd as those sums.
-if({fact.cost_steps} > 0, {fact.priced_cost_usd} + {fact.unpriced_reported_usd}, NULL)
+-- passes fact.cost_steps, fact.priced_cost_usd and fact.unpriced_reported_usd as those sums. A sum that is not finite
+-- (over rows stored before migration 048, which took execlog.cost.usd "inf" as it came) is no cost either: NULL,
+-- which sums over groups skip, so the totals and charts keep the other groups' costs instead of turning infinite.
+if({fact.cost_steps} > 0, ifNotFinite({fact.priced_cost_usd} + {fact.unpriced_reported_usd}, NULL), NULL)
