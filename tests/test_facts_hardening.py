@@ -217,8 +217,8 @@ def test_a_store_made_by_047_gets_the_view_queries_of_a_new_store_on_upgrade(sto
 def test_rows_stored_before_048_cannot_break_the_listing_or_the_totals(store_047, viewer_of):
     """A store that took the poisoned spans under 047's rules keeps those rows (the per-span and per-attempt tables
     are not derived again): the listing, sorted by cost and filtered on it, and the totals answer all the same,
-    in JSON a browser reads. The executions are derived again: the create_agent root leaves the listing, the
-    failed @openlit.trace root joins its agent's."""
+    in JSON a browser reads. The executions are not derived again either (70 s at 10 M spans): a create_agent root
+    and a failed @openlit.trace root stored before stay as they were listed; those arriving after follow 048."""
     older = store_047()
     spans = Spans()
     _poisoned_runs(spans)
@@ -233,8 +233,8 @@ def test_rows_stored_before_048_cannot_break_the_listing_or_the_totals(store_047
 
     assert "048_hardened_facts" in older.migrate()
     listed = _listing(viewer)
-    assert "default" not in listed and "ordinary" in listed
-    assert (listed["support_agent"]["kind"], listed["support_agent"]["status"]) == ("agent", "Failed")
+    assert "default" in listed and "ordinary" in listed
+    assert (listed["support_agent"]["kind"], listed["support_agent"]["status"]) == ("other", "Failed")
     assert listed["ordinary"]["cost_usd"] == pytest.approx(ORDINARY_USD)
     by_cost = list(_listing(viewer, "&sort=cost&order=desc"))
     assert set(by_cost) == set(listed)
@@ -251,6 +251,13 @@ def test_rows_stored_before_048_cannot_break_the_listing_or_the_totals(store_047
         assert sorted(seen) == sorted(listed), order
     for query in ("", "&status=Success"):
         _get(viewer, f"/api/totals?kind=all{query}")
+    after = Spans()
+    after.span("create_agent default", _create_agent_attrs(), kind="Client", scope=LANGGRAPH_SCOPE)
+    after.span("support_agent", {}, kind="Client", scope=sc.OPENLIT_TRACE_SCOPE, status="Error")
+    after.write(older)
+    kinds = older.pool.query(f"SELECT Name, Kind, count() FROM {older.table('execlog_executions')} FINAL "
+                             "WHERE Name IN ('default', 'support_agent') GROUP BY Name, Kind ORDER BY Name, Kind")
+    assert kinds.result_rows == [("default", "agent", 1), ("support_agent", "agent", 1), ("support_agent", "other", 1)]
 
 
 # --- 2. digits int() refuses ---------------------------------------------------------------------------------

@@ -94,9 +94,6 @@ REDERIVE: dict[str, tuple[tuple[str, str], ...]] = {
                             ("execlog_trace_rollups", "rollups_select")),
     # Insights' step rows without the HTTP requests that carry model calls.
     "021_steps_transport": (("execlog_steps", "steps_select"),),
-    # Without the create_agent roots, and with the failed @openlit.trace roots as agents (048_hardened_facts.sql
-    # says why the per-span tables are kept).
-    "048_hardened_facts": (("execlog_executions", "executions_select"), ("execlog_attempts", "attempts_select")),
 }
 
 

@@ -7,16 +7,14 @@
 -- function raised is an agent, as its successful runs are (facts/execution_kind.sql); and an aggregate agent or
 -- workflow span's model is not one of its attempt's Models. The views below are those whose rendered SELECT changed.
 --
--- Rows stored before: execlog_executions and execlog_attempts are derived again from otel_traces (schema.REDERIVE),
--- so the create_agent runs leave the listing and the failed OpenLIT runs count in their agent's listing and failure
--- rate. It costs in proportion to the executions, once, when this release first opens the store: at 1 M spans
--- (100 k executions) 5 to 9 s here (2 CPUs shared with a test run), so minutes at 100 M. The per-span and
--- per-attempt tables (execlog_llm_usage and the sums fed from it, execlog_trace_rollups, execlog_span_facts) are kept
--- as they were: deriving them again would cost several times as much (execlog_llm_usage alone: 8 to 9 s at 1 M spans)
--- for changes that are cosmetic in past rows (reasoning tokens under the traceloop name stay 0, an aggregate span's
--- model stays listed), and a poisoned cost or token count stored before stays in its sums (until retention drops it).
--- The reads guard such costs: a sum that is not finite is no cost (facts/usage_cost_usd.sql), and nano-dollars are
--- made of finite, bounded amounts only (facts/cost_nano.sql), so an old row can no longer fail the listing.
+-- Rows stored before keep what they were derived with, in every table: deriving execlog_executions and
+-- execlog_attempts again from otel_traces took 70 s at 10 M spans here (about 10 minutes at 100 M, every time a
+-- store of that size is first opened by this release, its listing empty meanwhile), and the per-span tables several
+-- times as much, for rows that leave with the retention: a create_agent run or a failed @openlit.trace run stored
+-- before stays as it was listed, reasoning tokens under the traceloop name stay 0, an aggregate span's model stays
+-- listed, and a poisoned cost or token count stays in its sums. The reads guard such costs: a sum that is not finite
+-- is no cost (facts/usage_cost_usd.sql), and nano-dollars are made of finite, bounded amounts only
+-- (facts/cost_nano.sql), so an old row can no longer fail the listing.
 ALTER TABLE {database}.execlog_executions_mv {on_cluster} MODIFY QUERY {executions_select};
 ALTER TABLE {database}.execlog_attempts_mv {on_cluster} MODIFY QUERY {attempts_select};
 ALTER TABLE {database}.execlog_trace_rollups_mv {on_cluster} MODIFY QUERY {rollups_select};
