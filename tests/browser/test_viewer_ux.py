@@ -411,6 +411,23 @@ def test_compare_two_attempts_of_the_demos_retried_automation_shows_the_changed_
 
 # --- the visual pass ----------------------------------------------------------------------------------------
 
+BOXES_JS = """(groups) => Object.fromEntries(groups.map((g) => [g, [...document.querySelectorAll(g)].slice(0, 20)
+  .map((c) => [...c.children].map((e) => e.getBoundingClientRect())
+    .filter((r) => r.width).map((r) => ({x: r.x, y: r.y, width: r.width, height: r.height})))]))"""
+
+
+def settled_boxes(pg: Page, groups: tuple[str, ...]) -> dict[str, list[list[dict]]]:
+    """The boxes of each group's children once two snapshots 200 ms apart agree (at most 10 s)."""
+    deadline = time.monotonic() + 10
+    last = pg.evaluate(BOXES_JS, list(groups))
+    while True:
+        pg.wait_for_timeout(200)
+        now = pg.evaluate(BOXES_JS, list(groups))
+        if now == last or time.monotonic() > deadline:
+            return now
+        last = now
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_whole_at_both_widths_and_schemes(browser, site, artifacts, width, scheme):
@@ -431,14 +448,15 @@ def test_every_page_whole_at_both_widths_and_schemes(browser, site, artifacts, w
             expect(pg.locator("#metrics .metric").first).to_be_visible()
             if name != "detail-running":  # its one step is still open: no finished step to show yet
                 expect(pg.locator(".wf-row").first).to_be_visible()
-        pg.wait_for_timeout(300)  # let late slots (retry, code) settle before measuring
+        # Late slots (retry, code) fill in after their own requests: measured once the layout holds still (a
+        # fixed wait measured mid-change on a loaded machine), every box of a group in one snapshot.
+        groups = settled_boxes(pg, (".row-actions", ".status-line", ".head-actions", ".detail-title",
+                                    "#wf-axis .wf-ticks"))
         assert pg.evaluate("document.documentElement.scrollWidth") <= width, name
         assert pg.evaluate(OFFSCREEN_JS) == [], name
         assert pg.evaluate(CLIPPED_JS, WHOLE_TEXT) == [], name
-        for group in (".row-actions", ".status-line", ".head-actions", ".detail-title", "#wf-axis .wf-ticks"):
-            for container in pg.locator(group).all()[:20]:
-                boxes = (c.bounding_box() for c in container.locator(":scope > *").all())
-                kids = [b for b in boxes if b and b["width"]]
+        for group, containers in groups.items():
+            for kids in containers:
                 for i, a in enumerate(kids):
                     assert not any(boxes_overlap(a, b) for b in kids[i + 1:]), (name, group, kids)
         bg = pg.evaluate("getComputedStyle(document.body).backgroundColor")
