@@ -158,6 +158,28 @@ def server(start_server: Callable[..., RunningServer]) -> RunningServer:
 
 
 @pytest.fixture
+def telemetry(server: RunningServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The SDK configured to send to this test's server (its service named after the test module), shut down
+    after the test."""
+    import execlog_otel as ex
+
+    handle = ex.configure(endpoint=server.url, flush_interval_ms=100,
+                          service_name=request.module.__name__.rsplit(".", 1)[-1].replace("_", "-"))
+    yield handle
+    handle.shutdown()
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Any:
+    """The JSON API of this test's server (``sdk_support.Api``), with its store."""
+    from sdk_support import Api
+
+    api = Api(server.url)
+    api.store = server.store
+    return api
+
+
+@pytest.fixture
 def app_client(settings: Settings, store: Store) -> Callable[..., FlaskClient]:
     """Factory of Flask test clients of the viewer app (no receiver) over this test's store, settings changed."""
     from execlog_otel.viewer.app import create_app

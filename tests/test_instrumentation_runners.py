@@ -26,13 +26,6 @@ import fake_openai  # noqa: E402 - from the examples directory
 
 
 @pytest.fixture
-def telemetry(server):
-    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="runner-tests")
-    yield handle
-    handle.shutdown()
-
-
-@pytest.fixture
 def openai_url():
     srv, url = fake_openai.start()
     yield url

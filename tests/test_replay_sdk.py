@@ -77,13 +77,6 @@ def shouting_bot(question: str) -> None:
         run.set_output({"answer": question.upper() + "!"})
 
 
-@pytest.fixture
-def telemetry(server):
-    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="replay-sdk-tests")
-    yield handle
-    handle.shutdown()
-
-
 def _wait_for_execution(server, name: str) -> dict:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

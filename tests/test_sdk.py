@@ -18,20 +18,6 @@ from execlog_otel.viewer import presenters
 from sdk_support import Api
 
 
-@pytest.fixture
-def telemetry(server):
-    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="sdk-tests")
-    yield handle
-    handle.shutdown()
-
-
-@pytest.fixture
-def api(server) -> Api:
-    api = Api(server.url)
-    api.store = server.store
-    return api
-
-
 def test_decorated_automation_partially_executed_with_steps_connectors_and_code(telemetry, api):
     @ex.automation("sync-orders", trigger="http", trigger_config={"path": "/hook", "method": "POST"},
                    request_id="req-77", event="UPDATE", target="Order", target_record_id="o-42",

@@ -19,20 +19,6 @@ from execlog_otel.store.repository import Repository
 from sdk_support import Api
 
 
-@pytest.fixture
-def telemetry(server):
-    handle = ex.configure(endpoint=server.url, flush_interval_ms=100, service_name="sdk-robustness-tests")
-    yield handle
-    handle.shutdown()
-
-
-@pytest.fixture
-def api(server) -> Api:
-    api = Api(server.url)
-    api.store = server.store
-    return api
-
-
 class Weird:
     def __repr__(self) -> str:
         raise RuntimeError("repr boom")
