@@ -358,9 +358,15 @@ def test_bad_arguments_say_what_is_wrong():
         @ex.automation("agen")
         async def agen():
             yield 1
-    with pytest.raises(ValueError, match="token counts"):
-        with ex.step("s") as s:
-            s.record_llm(model="m", input_tokens=-1)
+    for wrong in (-1, 12.5, "12", True, float("inf")):
+        with pytest.raises(ValueError, match="token counts"):
+            with ex.step("s") as s:
+                s.record_llm(model="m", input_tokens=wrong)
+    with ex.step("s") as s:  # a provider's float count that is whole (12.0) is that count
+        s.record_llm(model="m", input_tokens=12.0, output_tokens=3)
+    from execlog_otel.sdk.steps import llm_attributes
+    assert llm_attributes("m", 12.0, 3)[sc.GEN_AI_USAGE_INPUT_TOKENS] == 12
+    assert type(llm_attributes("m", 12.0, 3)[sc.GEN_AI_USAGE_INPUT_TOKENS]) is int
 
 
 def test_configure_is_idempotent_and_uses_the_existing_provider(server):

@@ -75,9 +75,12 @@ def _cost_usd(value: Any) -> float:
 
 
 def _token_count(key: str, value: Any) -> int:
+    # Providers' JSON may count in floats (12.0): a whole one is the count; 12.5, -1, True or "12" are mistakes.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)) or value < 0:
         raise ValueError(f"{key}={value!r}: token counts are whole numbers >= 0")
-    return value
+    return int(value)
 
 
 class Step:
