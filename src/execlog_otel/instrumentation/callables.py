@@ -21,7 +21,7 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from execlog_otel import semconv as sc
-from execlog_otel.config import Settings
+from execlog_otel.config import ConfigError, Settings
 from execlog_otel.sdk.executions import decorate
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class CallablesInstrumentor(BaseInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         entries = kwargs.get("automations")
         if entries is None:
-            entries = Settings.from_env().automations
+            try:
+                entries = Settings.from_env().automations
+            except ConfigError:  # the configurator already said which setting to fix, in one line
+                return
         try:
             targets = parse_targets(entries)
         except ValueError as exc:
