@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlparse, urlsplit, urlunparse
 
 
 class ConfigError(ValueError):
@@ -91,12 +91,11 @@ class Setting:
         extra = _CHECKS.get(self.attr)
         if extra is not None:
             extra(value, name, shown)
-        if self.parse == "float":
-            if not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{shown}: expected a positive, finite number")
-        elif self.parse != "int" or (value == 0 and self.zero):
+        if self.parse not in ("int", "float"):
             return
-        elif value < self.least:
+        if self.parse == "float" and (not math.isfinite(value) or value <= 0):
+            raise ConfigError(f"{shown}: expected a positive, finite number")
+        if self.parse == "int" and value < self.least and not (value == 0 and self.zero):
             zero = f" (or 0: {self.zero})" if self.zero else ""
             why = f": {self.least_why}" if self.least_why else ""
             raise ConfigError(f"{shown}: must be at least {self.least:,}{zero}{why}")
@@ -219,9 +218,40 @@ def settings_table() -> str:
 STORE_URL_FORMS = "chdb:///path or http(s)://user:password@host:port/database"
 
 
-def _masked(url: str) -> str:
-    """The URL with any password replaced, for messages (it may not parse, so not by urlsplit)."""
-    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+_URL_PASSWORD = re.compile(r"(//[^/@:\s]*:)[^/@\s]*@")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the password of every URL in it replaced (a message quoting a URL that may not parse)."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs (one that does not parse: by its text)."""
+    if not url:
+        return url
+    try:
+        p = urlparse(url)
+        password = p.password
+    except ValueError:
+        return redact_text(url)
+    if password is None:
+        return url
+    netloc = p.netloc.rsplit("@", 1)[1]
+    return urlunparse(p._replace(netloc=f"{p.username or ''}:***@{netloc}"))
+
+
+def port_or_off(raw: Any, default: int) -> int | None:
+    """A port setting that may be off: None for off (off, none, false, -1), ``default`` when empty, else the
+    port (0: any free one); ValueError for anything else."""
+    word = ("" if raw is None else str(raw)).strip().lower()
+    if word in ("off", "none", "false", "-1"):
+        return None
+    if not word:
+        return default
+    if not (word.isascii() and word.isdigit()) or int(word) > 65535:
+        raise ValueError(f"{raw!r} is no port")
+    return int(word)
 
 
 def _check_database(value: str, name: str, shown: str) -> None:
@@ -237,7 +267,7 @@ def _check_database(value: str, name: str, shown: str) -> None:
 def _check_store_url(value: str, name: str, shown: str) -> None:
     if not value:
         return
-    shown = f"{name}={_masked(value)!r}"  # never the password
+    shown = f"{name}={redact_url(value)!r}"  # never the password
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -269,17 +299,15 @@ def _check_retry_urls(value: tuple[str, ...], name: str, shown: str) -> None:
         try:
             parse(url)
         except TargetRefused as exc:
-            raise ConfigError(f"{name}: {_masked(str(exc))}; expected comma-separated http(s)://host:port/path URLs of "
-                              "runners' retry listeners") from None
+            raise ConfigError(f"{name}: {redact_text(str(exc))}; expected comma-separated http(s)://host:port/path "
+                              "URLs of runners' retry listeners") from None
 
 
 def _check_port_or_off(value: str, name: str, shown: str) -> None:
-    # As clickhouse_http.listener.port_setting reads it: empty, a port, or off.
-    word = ("" if value is None else str(value)).strip().lower()
-    if word in ("", "off", "none", "false", "-1"):
-        return
-    if not (word.isascii() and word.isdigit()) or int(word) > 65535:
-        raise ConfigError(f"{shown}: expected a port number (0 to 65535; 0: any free port) or off")
+    try:
+        port_or_off(value, 0)
+    except ValueError:
+        raise ConfigError(f"{shown}: expected a port number (0 to 65535; 0: any free port) or off") from None
 
 
 def _check_directory(value: str, name: str, shown: str) -> None:
@@ -411,8 +439,6 @@ class Settings:
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show: secrets masked, passwords stripped from URLs."""
-        from execlog_otel.store.client import redact_url
-
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)

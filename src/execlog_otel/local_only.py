@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from execlog_otel.config import Settings
+from execlog_otel.retry.targets import is_loopback_host
 
 # What a browser says of a request made by another site's page (same-site: another port of this host too).
 FOREIGN_SITES = ("cross-site", "same-site")
@@ -32,11 +33,8 @@ class LocalOnly:
     """WSGI middleware: the checks above, when the server has no authentication and stays on loopback."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], settings: Settings, refuse_foreign_sites: bool = False):
-        from execlog_otel.server import is_loopback
-
         self.app = app
         self.on = not settings.auth_enabled and not settings.insecure_allow_remote
-        self.is_loopback = is_loopback
         self.base_host = _hostname(urlsplit(settings.base_url).netloc) if settings.base_url else ""
         self.refuse_foreign_sites = refuse_foreign_sites
 
@@ -46,7 +44,7 @@ class LocalOnly:
             return None
         host = environ.get("HTTP_HOST", "")
         name = _hostname(host)
-        if not name or not (self.is_loopback(name) or name == self.base_host):
+        if not name or not (is_loopback_host(name) or name == self.base_host):
             return ("421 Misdirected Request",
                     f"Host {host[:100]!r} is not a name of this server: without authentication execlog answers "
                     "only under localhost or a loopback address (another site can point its own name at this "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import ipaddress
 import logging
 import signal
 import threading
@@ -13,8 +12,9 @@ from dataclasses import dataclass, field
 
 from execlog_otel import clickhouse_http, connections
 from execlog_otel.clickhouse_http import ClickHouseHttp
-from execlog_otel.config import ConfigError, Settings
-from execlog_otel.store.client import DataDirLock, StoreError, redact_url
+from execlog_otel.config import ConfigError, Settings, redact_url
+from execlog_otel.retry.targets import is_loopback_host
+from execlog_otel.store.client import DataDirLock, StoreError
 from execlog_otel.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -145,19 +145,6 @@ def start(settings: Settings, on_ready: Callable[[RunningServer], None] | None =
     return running
 
 
-LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip().strip("[]")
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _file_has_ingest_tokens(settings: Settings) -> bool:
     if not settings.auth_file:
         return False
@@ -171,7 +158,7 @@ def _file_has_ingest_tokens(settings: Settings) -> bool:
 
 def check_bind(settings: Settings, receiver: bool = True) -> None:
     """Refuse to expose an unauthenticated viewer, API or receiver beyond this machine unless told to."""
-    if is_loopback(settings.host) or settings.insecure_allow_remote:
+    if is_loopback_host(settings.host) or settings.insecure_allow_remote:
         return
     missing = []
     if not settings.auth_enabled:

@@ -40,9 +40,9 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from execlog_otel.config import ConfigError, Settings
+from execlog_otel.config import ConfigError, Settings, redact_url
 from execlog_otel.store import errors as store_errors
-from execlog_otel.store.client import DataDirLock, StoreError, chdb_path, connect, redact_url
+from execlog_otel.store.client import DataDirLock, StoreError, chdb_path, connect
 
 MAX_QUERY_CHARS = 100_000
 DEFAULT_MAX_ROWS = 10_000

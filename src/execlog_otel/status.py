@@ -17,9 +17,9 @@ from typing import Any
 import click
 from flask import Blueprint, jsonify
 
-from execlog_otel.config import Settings
+from execlog_otel.config import Settings, redact_url
 from execlog_otel.store import health
-from execlog_otel.store.client import DataDirLock, StoreError, redact_url
+from execlog_otel.store.client import DataDirLock, StoreError
 from execlog_otel.store.store import SPAN_TABLE, Store
 
 bp = Blueprint("status", __name__)

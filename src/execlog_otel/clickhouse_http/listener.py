@@ -17,8 +17,9 @@ from execlog_otel.clickhouse_http.app import ClickHouseApp
 from execlog_otel.clickhouse_http.auth import Authenticator
 from execlog_otel.clickhouse_http.engine import Engine
 from execlog_otel.clickhouse_http.request import MAX_QUERY_BYTES
-from execlog_otel.config import ConfigError, Settings
+from execlog_otel.config import ConfigError, Settings, port_or_off
 from execlog_otel.local_only import LocalOnly
+from execlog_otel.retry.targets import is_loopback_host
 from execlog_otel.store.client import StoreError
 
 log = logging.getLogger(__name__)
@@ -49,20 +50,15 @@ class ClickHouseHttp:
 
 def port_setting(raw: str) -> int | None:
     """The configured port: None when off."""
-    value = (raw or "").strip().lower()
-    if value in ("off", "none", "false", "-1"):
-        return None
-    if not value:
-        return DEFAULT_PORT
-    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
-        raise ConfigError(f"EXECLOG_CLICKHOUSE_HTTP_PORT={raw!r}: expected a port number, 0 (any free port) or off")
-    return int(value)
+    try:
+        return port_or_off(raw, DEFAULT_PORT)
+    except ValueError:
+        raise ConfigError(f"EXECLOG_CLICKHOUSE_HTTP_PORT={raw!r}: expected a port number, 0 (any free port) or off") \
+            from None
 
 
 def _bind_host(settings: Settings) -> tuple[str, str]:
-    from execlog_otel.server import is_loopback
-
-    if settings.auth_enabled or is_loopback(settings.host):
+    if settings.auth_enabled or is_loopback_host(settings.host):
         return settings.host, ""
     return "127.0.0.1", (f"on loopback only: {settings.host} is reachable from other machines and no "
                          "authentication is set (EXECLOG_AUTH_TOKEN or EXECLOG_AUTH_USERS)")

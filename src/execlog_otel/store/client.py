@@ -15,10 +15,12 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse, urlunparse
+from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
+
+from execlog_otel.config import redact_url
 
 LOCK_FILE = "execlog.lock"
 
@@ -35,18 +37,6 @@ class StoreInUse(StoreError):
         url = owner.get("url") or ""
         hint = f"; it serves {url}" if url else ""
         super().__init__(f"the data directory {data_dir} is in use by process {pid}{hint}")
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if not url:
-        return url
-    p = urlparse(url)
-    if p.password is None:
-        return url
-    netloc = p.netloc.rsplit("@", 1)[1]
-    user = p.username or ""
-    return urlunparse(p._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def chdb_path(url: str) -> Path | None:
