@@ -27,10 +27,7 @@ def _note_directory(name: str, value: str, path: Path) -> None:
 
 
 def _settings(**overrides) -> Settings:
-    try:
-        settings = Settings.from_env(**overrides)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = Settings.from_env(**overrides)  # a ConfigError ends the command in one line (_Commands)
     _note_directory("--data" if overrides.get("data_dir") else "EXECLOG_DATA_DIR", settings.data_dir,
                     settings.resolved_data_dir)
     if settings.spool_dir:
