@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 
 from execlog_otel import semconv as sc
 from execlog_otel.ingest import otlp, otlp_json
-from execlog_otel.store.rows import FOREIGN_TRACE, MAX_ERRORS, time_problem
+from execlog_otel.store.rows import FOREIGN_TRACE, Refusals, time_problem
 
 TABLE = "otel_logs"
 COLUMNS = ["Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName", "Body",
@@ -65,9 +65,7 @@ def to_columns(message: Any, project: str = "", foreign_traces: Iterable[str] = 
                 at, trace_id = rec.time_unix_nano or rec.observed_time_unix_nano, rec.trace_id.hex()
                 why = time_problem(at, 0, (), 0, 0) or (FOREIGN_TRACE if trace_id in foreign else None)
                 if why is not None:
-                    out.rejected += 1
-                    if len(out.errors) < MAX_ERRORS:
-                        out.errors.append(f"log record: {why}")
+                    out.refused.add(f"log record: {why}")
                     continue
                 row = (at, trace_id, rec.span_id.hex(),
                        rec.flags & 0xFF, rec.severity_text, max(0, min(int(rec.severity_number), 255)), service,
@@ -81,8 +79,7 @@ def to_columns(message: Any, project: str = "", foreign_traces: Iterable[str] = 
 @dataclass
 class Rows:
     columns: list[list[Any]]
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
+    refused: Refusals = field(default_factory=Refusals)
 
 
 RESPONSE = logs_service_pb2.ExportLogsServiceResponse

@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
 from execlog_otel.ingest import otlp, otlp_json
-from execlog_otel.store.rows import MAX_ERRORS, time_problem
+from execlog_otel.store.rows import Refusals, time_problem
 
 _COMMON = ["ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",
            "ScopeDroppedAttrCount", "ScopeSchemaUrl", "ServiceName", "MetricName", "MetricDescription",
@@ -102,8 +102,7 @@ class Points:
     """Column-oriented rows per metric table (``columns_of(table)`` order), and the points refused."""
 
     tables: dict[str, list[list[Any]]] = field(default_factory=dict)
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
+    refused: Refusals = field(default_factory=Refusals)
 
 
 def _problem(p: Any) -> str | None:
@@ -134,9 +133,7 @@ def to_columns(message: Any) -> Points:
                 for p in data.data_points:
                     why = _problem(p)
                     if why is not None:
-                        points.rejected += 1
-                        if len(points.errors) < MAX_ERRORS:
-                            points.errors.append(f"metric {metric.name!r}: {why}")
+                        points.refused.add(f"metric {metric.name!r}: {why}")
                         continue
                     row = [*head, metric.name, metric.description, metric.unit, otlp.attrs(p.attributes),
                            _seconds(p.start_time_unix_nano), _seconds(p.time_unix_nano), *_values(kind, data, p)]

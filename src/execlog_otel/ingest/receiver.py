@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, g, request
 from execlog_otel.ingest import acceptance, otlp, otlp_logs, otlp_metrics
 from execlog_otel.ingest.sink import SpanDataError, request_hash
 from execlog_otel.ingest.wal import NO_HASH, WalError
-from execlog_otel.store.rows import SpanColumns
+from execlog_otel.store.rows import Refusals, SpanColumns
 from execlog_otel.viewer.services import services
 
 log = logging.getLogger(__name__)
@@ -65,17 +65,23 @@ def _refusal(settings: Any, content_type: str) -> Response | None:
     return None
 
 
+def _foreign_traces(message: Any, project: str) -> tuple[str, ...]:
+    """The traces of a request (spans or log records) that another project's executions hold: a token bound to
+    ``project`` may not write into them (none without a project)."""
+    if not project:
+        return ()
+    try:
+        return tuple(services().reads.foreign_traces(otlp.trace_ids(message), project))
+    except Exception as exc:  # noqa: BLE001 - the store is out: the log keeps taking requests (unchecked)
+        log.warning("accepting data of project %s without checking whose traces it is in: %s", project, exc)
+        return ()
+
+
 def _acceptance(settings: Any, message: Any) -> acceptance.Acceptance:
-    """The request's acceptance; with a token bound to a project, the traces it may not write into."""
+    """The request's acceptance: the project of its token, and the traces that token may not write into."""
     project = g.get("execlog_ingest_project") or ""
-    foreign: list[str] = []
-    if project:
-        try:
-            foreign = services().reads.foreign_traces(otlp.trace_ids(message), project)
-        except Exception as exc:  # noqa: BLE001 - the store is out: the log keeps taking spans (unchecked)
-            log.warning("accepting spans of project %s without checking whose traces they are: %s", project, exc)
     return acceptance.Acceptance(time.time_ns(), services().retention_days, project, settings.max_attribute_bytes,
-                                 tuple(foreign))
+                                 _foreign_traces(message, project))
 
 
 def _decode(body: bytes, content_type: str, settings: Any,
@@ -180,11 +186,11 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
         duplicate = sink.seen(digest)
     except WalError as exc:  # an earlier copy is still being stored
         return _answer(503, content_type, str(exc))
-    rejected, errors = 0, []
+    refusals = Refusals()
     if not duplicate:
         try:  # the claim ends with this request, whatever happens (a failed table kept it: re-sends got 200)
             try:
-                tables, rejected, errors = to_tables(decode(body, content_type, settings.max_spans_per_request))
+                tables, refusals = to_tables(decode(body, content_type, settings.max_spans_per_request))
             except otlp.PayloadError as exc:
                 return _answer(exc.status, content_type, exc.message)
             except RecursionError:
@@ -194,28 +200,26 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
                 return refused
         finally:
             sink.forget(digest)
-    if rejected:
-        log.info("rejected %d %s of a request: %s", rejected, what, "; ".join(errors[:3]))
-    out, mt = otlp.response_body(content_type, rejected, "; ".join(errors[:5]), response=response)
+    if refusals.count:
+        log.info("rejected %d %s of a request: %s", refusals.count, what, "; ".join(refusals.reasons[:3]))
+    out, mt = otlp.response_body(content_type, refusals.count, "; ".join(refusals.reasons[:5]), response=response)
     return Response(out, status=200, content_type=mt)
 
 
 @bp.post("/v1/logs")
 def logs() -> Response:
-    def to_tables(message: Any) -> tuple[list[Any], int, list[str]]:
+    def to_tables(message: Any) -> tuple[list[Any], Refusals]:
         project = g.get("execlog_ingest_project") or ""  # as spans: the token's project, not another's traces
-        rows = otlp_logs.to_columns(message, project, _acceptance(settings, message).foreign_traces)
-        return [(otlp_logs.TABLE, otlp_logs.COLUMNS, rows.columns)], rows.rejected, rows.errors
+        rows = otlp_logs.to_columns(message, project, _foreign_traces(message, project))
+        return [(otlp_logs.TABLE, otlp_logs.COLUMNS, rows.columns)], rows.refused
 
-    settings = current_app.config["EXECLOG_SETTINGS"]
     return _signal(otlp_logs.decode, to_tables, otlp_logs.RESPONSE, "log records")
 
 
 @bp.post("/v1/metrics")
 def metrics() -> Response:
-    def to_tables(message: Any) -> tuple[list[Any], int, list[str]]:
+    def to_tables(message: Any) -> tuple[list[Any], Refusals]:
         points = otlp_metrics.to_columns(message)
-        return ([(t, otlp_metrics.columns_of(t), cols) for t, cols in points.tables.items()], points.rejected,
-                points.errors)
+        return [(t, otlp_metrics.columns_of(t), cols) for t, cols in points.tables.items()], points.refused
 
     return _signal(otlp_metrics.decode, to_tables, otlp_metrics.RESPONSE, "metric points")

@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -175,6 +176,20 @@ COLUMNS: list[str] = list(FIELDS)
 FOREIGN_TRACE = ("its trace is an execution of another project: the ingest token it came with is bound to its own "
                  "project, and cannot add to another's")
 MAX_ERRORS = 20  # reasons kept per batch for partial_success (the count is always complete)
+
+
+@dataclass
+class Refusals:
+    """The records of a request refused at decode (log records, metric points): how many, and the first
+    ``MAX_ERRORS`` reasons, for its partial_success."""
+
+    count: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, reason: str) -> None:
+        self.count += 1
+        if len(self.reasons) < MAX_ERRORS:
+            self.reasons.append(reason)
 
 
 class SpanColumns:
