@@ -11,9 +11,9 @@ requests are from the engine's fixed cost on this machine. Measured after the
 background merges settled, in the state a store in use keeps its past days: the derived tables that
 force-merge a day ten minutes after its last write (migration 039) with each day in one part
 (``common.merge_past_days`` does at once what the store does by itself then), and the Insights step
-and cost summaries recomputed as their hourly views do (``refresh_insights_summaries``); nothing else is
-optimized. The ``project listing`` rows are the same requests scoped to one of the dataset's 20 projects
-(``?project=``).
+and cost summaries and the listing totals' summary recomputed as their hourly views do
+(``refresh_insights_summaries``); nothing else is optimized. The ``project listing`` rows are the same
+requests scoped to one of the dataset's 20 projects (``?project=``).
 """
 
 from __future__ import annotations
@@ -127,10 +127,12 @@ def run(executions: int, repeats: int, data_dir: Path, with_insights: bool = Tru
 
 
 def refresh_insights_summaries(store: Store) -> None:
-    """The Insights summaries as their hourly views have them once the data is a minute old (they leave out
-    rows stored in the last minute): recomputed now, after waiting for the newest rows to be that old."""
+    """The Insights and listing totals' summaries as their hourly views have them once the data is a minute old
+    (they leave out rows stored in the last minute): recomputed now, after waiting for the newest rows to be that
+    old."""
     ages = " UNION ALL ".join(f"SELECT dateDiff('second', max(Inserted), now()) AS age FROM {store.table(t)}"
-                              for t in ("execlog_steps", "execlog_llm_usage", "execlog_trace_tools"))
+                              for t in ("execlog_steps", "execlog_llm_usage", "execlog_trace_tools",
+                                        "execlog_executions", "execlog_trace_rollups"))
     wait_s = 61 - int(store.pool.query(f"SELECT min(age) FROM ({ages})").result_rows[0][0])
     if wait_s > 0:
         log(f"waiting {wait_s} s for the newest steps to be a minute old")

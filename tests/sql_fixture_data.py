@@ -159,12 +159,16 @@ class Loaded:
         return trace_id(run.retry_of or label)
 
 
-def load(store: Store, now: datetime | None = None) -> Loaded:
+def load(store: Store, now: datetime | None = None, only: set[str] | None = None) -> Loaded:
+    """Store the spans of ``runs()`` (of the labels ``only``, when given: the others only give a retry its first
+    attempt's start)."""
     t0 = anchor(now)
     t0_ns = int(t0.timestamp()) * S
     by_label = {r.label: r for r in runs()}
     cols = SpanColumns()
     for r in by_label.values():
+        if only is not None and r.label not in only:
+            continue
         tid = trace_id(r.label)
         root = span_id(r.label + "/root")
         start = t0_ns + int(r.offset_s * S)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from clickhouse_connect.driver.query import QueryResult
@@ -51,6 +51,17 @@ COUNT_CAP = 10_000
 LIVE_OUTLINE_S = 2  # a live execution's outline is kept this long (the detail page polls every 2 s)
 MAX_STEPS = 5_000
 FINISHED_HEADS = 256  # headers (root rows) of finished big attempts kept in memory
+# The listing totals' summary is recomputed every hour (execution_totals_view.sql); one older than two means its
+# view is not running, and the totals read the executions instead.
+TOTALS_SUMMARY_STALE_S = 7200
+# From this many traces with steps arriving late since the summary (each looked up by key to find its
+# execution's day), the totals read every matched execution instead.
+TOTALS_SUMMARY_LATE = 1_000
+# The executions of the days changed since the totals' summary, their partitions only, and the rollups of their
+# attempts (read/totals_summary_parts.sql).
+_CHANGED_DAYS = ("Start >= toDateTime(arrayMin({days:Array(Date)}), 'UTC')",
+                 "toDate(Start, 'UTC') IN {days:Array(Date)}")
+_CHANGED_DAYS_ROLLUPS = "r.Start >= toDateTime(arrayMin({days:Array(Date)}), 'UTC') - INTERVAL 1 DAY"
 MAX_LOG_RECORDS = 5_000  # log records read for one detail page
 MAX_NAMES = 1_000
 MAX_PROBLEM_STEPS = 20
@@ -353,12 +364,41 @@ class Repository:
             r = self._rows("totals_by_hour", params, where=_where(where),
                            **priced_usage_fragments("read/usage_by_model"))[0]
         else:
-            scope = sqlfiles.Fragment(self._sql("totals_scope"))
-            r = self._rows("listing_totals", params, where=_where(where), cost_scope=scope, **_SUMMED_COST_PARTS)[0]
+            r = self._rows("listing_totals", params, parts=self._totals_parts(f, where, params),
+                           **_SUMMED_COST_PARTS)[0]
         usd = r["CostUsd"]
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),
                       unpriced_steps=int(r["UnpricedSteps"]))
+
+    def _totals_parts(self, f: ListFilter, where: list[str], params: dict[str, Any]) -> sqlfiles.Fragment:
+        """The rows listing_totals.sql sums: from the summary (read/totals_summary_parts.sql) when it knows the
+        filters, is recent and few steps arrived late since it was made, else from every matched execution."""
+        scope = sqlfiles.Fragment(self._sql("totals_scope"))
+        days = self._totals_changed_days() if f.summarised_totals else None
+        if days is None:
+            return sqlfiles.Fragment(self._sql("totals_parts", where=_where(where), cost_scope=scope))
+        params["days"] = days
+        changed = ""
+        if days:
+            changed = sqlfiles.Fragment("UNION ALL " + self._sql(
+                "totals_parts", where=_where([*where, *_CHANGED_DAYS]),
+                cost_scope=sqlfiles.Fragment(f"{_CHANGED_DAYS_ROLLUPS} AND ({scope})")))
+        return sqlfiles.Fragment(self._sql("totals_summary_parts", and_where="".join(f" AND {c}" for c in where),
+                                           changed_days=changed))
+
+    def _totals_changed_days(self) -> list[date] | None:
+        """The days (of the executions' start) with a row stored since the listing totals' summary was made, read
+        from the executions instead (read/totals_changes.sql); None when there is no summary, it is older than
+        TOTALS_SUMMARY_STALE_S (its view is not running) or TOTALS_SUMMARY_LATE traces or more had steps arriving
+        late since."""
+        through, age_s, days, late = self._tuples("totals_changes", {"limit": TOTALS_SUMMARY_LATE})[0]
+        if not through or age_s > TOTALS_SUMMARY_STALE_S or len(late) >= TOTALS_SUMMARY_LATE:
+            return None
+        changed = set(days)
+        if late:
+            changed.update(r[0] for r in self._tuples("trace_days", {"traces": late}))
+        return sorted(changed)
 
     def _max_attempts(self, rows: list[dict[str, Any]]) -> dict[str, int | None]:
         """The attempt limit of retried executions, read from their latest attempt's root span."""

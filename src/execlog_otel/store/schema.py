@@ -60,10 +60,12 @@ FULL_TEXT_SEARCH_SINCE = (26, 2)
 # then the levels read (p50, p95).
 STEP_DURATION_QUANTILES = "0.005, 0.5, 0.95"
 
-# The refreshable views that recompute the Insights' summaries every hour (042, 043, 044; not on a sharded cluster).
-SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv", "execlog_tool_days_mv")
+# The refreshable views that recompute the summaries of Insights (042, 043, 044) and of the listing's totals (049)
+# (not on a sharded cluster).
+SUMMARY_VIEWS = ("execlog_step_days_mv", "execlog_named_usage_hourly_mv", "execlog_tool_days_mv",
+                 "execlog_execution_totals_mv")
 # Those whose sums hold costs, recomputed when the stored costs are priced again.
-COST_SUMMARY_VIEWS = ("execlog_named_usage_hourly_mv",)
+COST_SUMMARY_VIEWS = ("execlog_named_usage_hourly_mv", "execlog_execution_totals_mv")
 
 # The listing's search index on execlog_executions (migration 024), by whether the engine has text indexes.
 SEARCH_INDEX_TEXT = "text(tokenizer = ngrams(3))"
@@ -203,6 +205,7 @@ def render(sql: str, database: str, retention_days: int = 30, cluster: str | Non
         "step_days_view": "" if cluster else _fragment("step_days_view"),
         "named_usage_view": "" if cluster else _fragment("named_usage_view"),
         "tool_days_view": "" if cluster else _fragment("tool_days_view"),
+        "execution_totals_view": "" if cluster else _fragment("execution_totals_view"),
     }
     for table in REBUILT_TABLES:
         values[f"table_{table}"] = check_identifier((table_names or {}).get(table, table), "table name")

@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS {database}.{table_execlog_trace_rollups} {on_cluster}
     UsageTotalTokens SimpleAggregateFunction(sum, Int64) DEFAULT 0 CODEC(ZSTD(1)),
     UsageInputTokens SimpleAggregateFunction(sum, Int64) DEFAULT 0 CODEC(ZSTD(1)),
     UsageOutputTokens SimpleAggregateFunction(sum, Int64) DEFAULT 0 CODEC(ZSTD(1)),
-    INDEX idx_trace_id TraceId TYPE bloom_filter(0.0001) GRANULARITY 1
+    -- When stored (049): readers of the listing totals' summary read a rollup stored since as it is now.
+    Inserted SimpleAggregateFunction(max, DateTime) DEFAULT now() CODEC(Delta, ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.0001) GRANULARITY 1,
+    INDEX idx_inserted Inserted TYPE minmax GRANULARITY 64
 ) ENGINE = {engine_aggregating}
 PARTITION BY toDate(Start)
 ORDER BY TraceId

@@ -6,9 +6,9 @@ WITH
     ex AS (
         SELECT Project,
                countIf(Start >= now_ts - INTERVAL 1 DAY) AS Executions24h,
-               countIf(Start >= now_ts - INTERVAL 1 DAY AND Status IN ('Failed', 'Rejected')) AS Failed24h,
+               countIf(Start >= now_ts - INTERVAL 1 DAY AND {fact.failed_execution}) AS Failed24h,
                countIf(Start >= now_ts - INTERVAL 7 DAY) AS Executions7d,
-               countIf(Start >= now_ts - INTERVAL 7 DAY AND Status IN ('Failed', 'Rejected')) AS Failed7d
+               countIf(Start >= now_ts - INTERVAL 7 DAY AND {fact.failed_execution}) AS Failed7d
         FROM {database}.execlog_executions FINAL
         WHERE Start >= now_ts - INTERVAL 7 DAY {scope}
         GROUP BY Project

@@ -9,7 +9,7 @@ WITH matched AS (
     SELECT ExecutionId, TraceId, Attempt, Status FROM {database}.execlog_executions FINAL {where}
 ),
 -- Both counts in one read of the matched executions (each mention of matched reads it again).
-(SELECT (count(), countIf(Status IN ('Failed', 'Rejected'))) FROM matched) AS counted
+(SELECT (count(), countIf({fact.failed_execution})) FROM matched) AS counted
 SELECT
     counted.1 AS Executions,
     counted.2 AS Failed,
