@@ -80,12 +80,6 @@ class ListFilter:
     def by_start(self) -> bool:
         return self.sort == "started_at"
 
-    @property
-    def summarised_totals(self) -> bool:
-        """Whether the listing totals' summary (execlog_execution_totals) knows every filter set: projects, kind,
-        name, status and service; not a time range, a search or a cost."""
-        return self.from_ns is None and self.to_ns is None and not self.q and self.cost_above is None
-
     def without_status(self) -> ListFilter:
         """The same filter for every status (the status menu's counts)."""
         return ListFilter(kind=self.kind, name=self.name, q=self.q, service=self.service, from_ns=self.from_ns,

@@ -21,7 +21,14 @@ from clickhouse_connect.driver.query import QueryResult
 from execlog_otel import semconv as sc
 from execlog_otel.store import audit, costs, records, sqlfiles
 from execlog_otel.store.errors import QueryError
-from execlog_otel.store.filters import PAYLOAD_MAX_IDS, ListFilter, PayloadSearch, check_execution_id, conditions
+from execlog_otel.store.filters import (
+    FIELD_CONDITIONS,
+    PAYLOAD_MAX_IDS,
+    ListFilter,
+    PayloadSearch,
+    check_execution_id,
+    conditions,
+)
 from execlog_otel.store.insights import priced_usage_fragments
 from execlog_otel.store.lru import SharedLRU
 from execlog_otel.store.model import (
@@ -57,6 +64,10 @@ TOTALS_SUMMARY_STALE_S = 7200
 # From this many traces with steps arriving late since the summary (each looked up by key to find its
 # execution's day), the totals read every matched execution instead.
 TOTALS_SUMMARY_LATE = 1_000
+# The conditions the listing totals' summary (execlog_execution_totals) has the columns for: projects, kind, name,
+# status and service; not a time range, a search or a cost.
+_SUMMARY_CONDITIONS = frozenset({PROJECT_CONDITION, *(condition for field, _, condition in FIELD_CONDITIONS
+                                                      if field in ("kind", "status", "name", "service"))})
 # The executions of the days changed since the totals' summary, their partitions only, and the rollups of their
 # attempts (read/totals_summary_parts.sql).
 _CHANGED_DAYS = ("Start >= toDateTime(arrayMin({days:Array(Date)}), 'UTC')",
@@ -364,18 +375,18 @@ class Repository:
             r = self._rows("totals_by_hour", params, where=_where(where),
                            **priced_usage_fragments("read/usage_by_model"))[0]
         else:
-            r = self._rows("listing_totals", params, parts=self._totals_parts(f, where, params),
-                           **_SUMMED_COST_PARTS)[0]
+            r = self._rows("listing_totals", params, parts=self._totals_parts(where, params), **_SUMMED_COST_PARTS)[0]
         usd = r["CostUsd"]
         return Totals(executions=int(r["Executions"]), failed=int(r["Failed"]), tokens=int(r["Tokens"] or 0),
                       cost_usd=None if usd is None and r["UnpricedSteps"] else round(float(usd or 0.0), 10),
                       unpriced_steps=int(r["UnpricedSteps"]))
 
-    def _totals_parts(self, f: ListFilter, where: list[str], params: dict[str, Any]) -> sqlfiles.Fragment:
-        """The rows listing_totals.sql sums: from the summary (read/totals_summary_parts.sql) when it knows the
-        filters, is recent and few steps arrived late since it was made, else from every matched execution."""
+    def _totals_parts(self, where: list[str], params: dict[str, Any]) -> sqlfiles.Fragment:
+        """The rows listing_totals.sql sums for the conditions ``where``: from the summary
+        (read/totals_summary_parts.sql) when it has their columns, is recent and few steps arrived late since it
+        was made, else from every matched execution."""
         scope = sqlfiles.Fragment(self._sql("totals_scope"))
-        days = self._totals_changed_days() if f.summarised_totals else None
+        days = self._totals_changed_days() if _SUMMARY_CONDITIONS.issuperset(where) else None
         if days is None:
             return sqlfiles.Fragment(self._sql("totals_parts", where=_where(where), cost_scope=scope))
         params["days"] = days
