@@ -161,11 +161,12 @@ def fsync_baseline(directory: Path, appends: int, body_bytes: int, per_s: float)
 
 
 def _written(url: str) -> int:
-    """Spans the server reports written to the store since it started."""
+    """Spans the server reports written to the store since it started (the ingest counters alone: the full
+    status queries the store, ≈ 20 ms of the server's CPU per call, which polling would take from the inserts)."""
     import json
     import urllib.request
 
-    with urllib.request.urlopen(url + "/api/status", timeout=30) as resp:
+    with urllib.request.urlopen(url + "/api/status?only=ingest", timeout=30) as resp:
         return int(json.loads(resp.read())["ingest"]["spans_written"] or 0)
 
 

@@ -214,6 +214,30 @@ def test_the_views_run_in_parallel_while_more_waits_than_one_batch(store, tmp_pa
     wal.close()
 
 
+def test_a_small_remainder_goes_with_the_last_full_batch(store, tmp_path: Path, monkeypatch):
+    """What a full batch would leave behind, when less than a quarter of a batch, is written with it (each insert
+    costs the views' fixed work): 10 rows with batches of 8 are one insert; 12 rows are two, 8 and 4."""
+    sizes: list[int] = []
+    insert = store.insert_columns
+
+    def observed(table, names, columns, settings=None):
+        sizes.append(columns.num_rows if hasattr(columns, "num_rows") else len(columns[0]))
+        return insert(table, names, columns, settings=settings)
+
+    monkeypatch.setattr(store, "insert_columns", observed)
+    for records, expected in ((5, [10]), (6, [8, 4])):
+        sizes.clear()
+        wal = Wal(tmp_path / str(records), max_bytes=10_000_000)
+        for i in range(records):
+            wal.append("otel_traces", COLUMNS, _columns(2, f"r{records}-{i}").columns, 2)
+        writer = LogWriter(wal, store, batch_rows=8, linger_s=60)
+        assert writer.wait_drained(60)
+        assert sizes == expected
+        writer.close()
+        wal.close()
+    assert len(_stored(store)) == 22
+
+
 def test_rows_that_waited_a_linger_behind_another_tables_are_written_at_once(store, tmp_path: Path, monkeypatch):
     """A batch holds one table's records in order, so signals interleaved (spans, log records, spans) make three
     batches; each is due at once when its rows have waited a linger already (before, one batch per linger: with

@@ -106,6 +106,13 @@ def test_status_api_and_command_show_store_retention_spool_and_spans_written(tmp
             time.sleep(0.05)
         assert api["ingest"]["spans_written"] == 5 and api["ingest"]["log"]["pending_spans"] == 0
         assert api["store"]["spans_stored"] == 5
+        # The ingest section alone (what a poller watches): the same counters, nothing read from the store.
+        status, _, body = http("GET", serve.url + "/api/status?only=ingest")
+        only = json.loads(body)
+        assert status == 200 and set(only) == {"ingest"}
+        assert only["ingest"]["spans_written"] == 5 and only["ingest"]["log"]["pending_spans"] == 0
+        status, _, body = http("GET", serve.url + "/api/status?only=store")
+        assert status == 400 and "'only' takes 'ingest'" in json.loads(body)["error"]
         # The command asks the running server (it owns the embedded store).
         out = subprocess.run([sys.executable, "-m", "execlog_otel.cli", "status", "--data", str(data)],
                              capture_output=True, text=True, timeout=120, env=env)

@@ -3,7 +3,8 @@
 - **Batches.** An idle writer inserts what arrives at once; a busy one inserts at most about once per
   ``linger_s`` (sooner when ``batch_rows`` rows are pending, or at the end of a burst, at most once per
   ``EARLY_EVERY`` lingers), each insert carrying the oldest records of one table: few, large inserts under
-  load, as ClickHouse recommends. Records are marked done only after their insert.
+  load, as ClickHouse recommends (a remainder under a quarter of a batch goes with the batch before it).
+  Records are marked done only after their insert.
 - **Outages keep the order.** A failure of the store (connection refused, disk full, too many parts, a
   missing table…) is retried with the same batch, with backoff, before anything later is written.
 - **Nothing poisons the pipeline.** A batch the store refuses for data reasons is split in halves until
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_LINGER_S = 1.0
+TAIL_SHARE = 4  # a batch also takes what would be left behind it when that is less than 1/TAIL_SHARE of one
 EARLY_EVERY = 5  # lingers between two inserts made before their linger (the end of a burst; see _wait_for_work)
 # Raised while encoding rows for the insert: the data is at fault, not the store.
 PY_DATA_ERRORS = (ValueError, TypeError, OverflowError, UnicodeError, struct.error, KeyError, IndexError,
@@ -281,7 +283,11 @@ class LogWriter:
     def _next_batch(self) -> _Batch | None:
         """The oldest pending records of one table, read back and merged; damaged ones skipped and counted."""
         while True:
-            head = self.wal.head(self.batch_rows)
+            # Less than a quarter of a batch left behind by a full one goes with it: an insert costs ≈ 0.2 s of CPU in
+            # the views whatever its size (a burst of 102,400 spans ended with 49,664 and then 2,560 alone: 0.4 s).
+            pending = self.wal.pending_rows
+            head = self.wal.head(pending if pending <= self.batch_rows + self.batch_rows // TAIL_SHARE
+                                 else self.batch_rows)
             if not head:
                 if not self.wal.pending_records:
                     return None
