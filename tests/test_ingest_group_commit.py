@@ -194,7 +194,8 @@ def test_the_views_run_in_parallel_only_while_the_writer_is_behind(store, tmp_pa
 
 def test_the_views_run_in_parallel_while_more_waits_than_one_batch(store, tmp_path: Path, monkeypatch):
     """A burst larger than a batch is a backlog from its first insert on: those run the views in parallel;
-    the last batch, with nothing behind it, leaves them sequential."""
+    the last batch, with nothing behind it, leaves them sequential while requests keep arriving (a core for the
+    receivers), and runs them in parallel too when none arrived for a fifth of the linger (no receiver is busy)."""
     seen: list[dict] = []
     insert = store.insert_columns
 
@@ -203,15 +204,19 @@ def test_the_views_run_in_parallel_while_more_waits_than_one_batch(store, tmp_pa
         return insert(table, names, columns, settings=settings)
 
     monkeypatch.setattr(store, "insert_columns", observed)
-    wal = Wal(tmp_path, max_bytes=10_000_000)
-    for tag in "abc":
-        wal.append("otel_traces", COLUMNS, _columns(2, tag).columns, 2)
-    writer = LogWriter(wal, store, batch_rows=2, linger_s=60)
-    assert writer.wait_drained(60)
-    assert [s.get("parallel_view_processing") for s in seen] == [1, 1, None]
-    assert len(_stored(store)) == 6
-    writer.close()
-    wal.close()
+    for arriving, last in ((True, None), (False, 1)):
+        seen.clear()
+        wal = Wal(tmp_path / str(arriving), max_bytes=10_000_000)
+        for tag in "abc":
+            wal.append("otel_traces", COLUMNS, _columns(2, f"{tag}{arriving}").columns, 2)
+        writer = LogWriter(wal, store, batch_rows=2, linger_s=60)
+        if arriving:
+            writer.notify()  # a request was just received (the writer's first two inserts take longer than this)
+        assert writer.wait_drained(60)
+        assert [s.get("parallel_view_processing") for s in seen] == [1, 1, last]
+        writer.close()
+        wal.close()
+    assert len(_stored(store)) == 12
 
 
 def test_a_small_remainder_goes_with_the_last_full_batch(store, tmp_path: Path, monkeypatch):

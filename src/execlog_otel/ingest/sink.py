@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 
 # Settings of a plain insert. Each insert runs the materialized views' queries on its rows; their plan
 # optimizations cost more than they save on one insert's rows (a 12,000-span insert: 0.38 s of CPU without
-# them against 0.43 s, 211 -> 177 ms for 512 spans; every derived table identical, compared row by row).
-DIRECT_INSERT: dict[str, Any] = {"insert_deduplicate": 0, "query_plan_enable_optimizations": 0}
+# them against 0.43 s, 211 -> 177 ms for 512 spans; every derived table identical, compared row by row), and
+# so does compiling their expressions to machine code (ten inserts of 25,000 spans: 4.0-4.6 s of CPU without it
+# against 4.8-5.4 s after the first three, 1.5-1.7 s against 1.9-2.1 s for those three).
+DIRECT_INSERT: dict[str, Any] = {"insert_deduplicate": 0, "query_plan_enable_optimizations": 0,
+                                 "compile_expressions": 0, "compile_aggregate_expressions": 0}
 
 
 class SpanDataError(ValueError):
