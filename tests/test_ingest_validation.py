@@ -173,3 +173,74 @@ def test_a_span_bomb_stays_within_200_mb_of_memory(tmp_path: Path):
         assert post_pb(serve.url, pb_request(span_ids(2, 38)))[0] == 200
     finally:
         assert serve.stop() == 0, serve.stderr()
+
+
+# Bytes that are not UTF-8 put into a serialized request in place of a same-length placeholder (protobuf's
+# parser refuses such a string field; an SDK that passes raw bytes through sends them).
+NOT_UTF8 = b"\xc3\x28"
+
+
+def with_bad_text(message) -> bytes:
+    body = message.SerializeToString()
+    assert b"QQ" in body
+    return body.replace(b"QQ", NOT_UTF8)
+
+
+def bad_text_request() -> trace_service_pb2.ExportTraceServiceRequest:
+    """20 spans; one's name and another's attribute value hold bytes that are not UTF-8; ids hold 0xff bytes
+    (bytes by the schema: never touched)."""
+    req = pb_request(span_ids(20, 35))
+    spans = req.resource_spans[0].scope_spans[0].spans
+    spans[0].trace_id = b"\xff" * 16
+    spans[3].name = "tool QQ call"
+    kv = spans[5].attributes.add()
+    kv.key, kv.value.string_value = "tool.input", "caf QQ"
+    return req
+
+
+def test_text_that_is_not_utf8_is_stored_repaired_with_the_rest_of_its_request(tmp_path: Path):
+    """Protobuf's parser refuses a whole request over one bad byte in a string: the 400 lost every span of it
+    (an exporter does not retry a 400). The write-ahead log's path (execlog serve)."""
+    data = tmp_path / "data"
+    serve = ServeProcess(data)
+    try:
+        status, _, body = http("POST", serve.url + "/v1/traces", with_bad_text(bad_text_request()), PB)
+        assert status == 200, body
+        resp = partial(body)
+        assert resp.partial_success.rejected_spans == 0
+        assert resp.partial_success.error_message == \
+            "2 text fields held bytes that are not UTF-8: stored with those bytes replaced by U+FFFD"
+        assert post_pb(serve.url, pb_request(span_ids(4, 36)))[0] == 200
+    finally:
+        assert serve.stop() == 0, serve.stderr()
+    assert len(stored_span_ids(data)) == 20 + 4
+
+
+def test_text_that_is_not_utf8_is_stored_repaired_in_every_signal(server, store):
+    """The same repair without a log (spans inserted before the answer), and for log records and metrics."""
+    from tests.otlp_signals_support import sdk_logs, sdk_metrics
+
+    status, _, body = http("POST", server.url + "/v1/traces", with_bad_text(bad_text_request()), PB)
+    assert status == 200 and "2 text fields" in partial(body).partial_success.error_message
+    rows = dict(store.pool.query(f"SELECT SpanName, SpanAttributes['tool.input'] FROM {store.table('otel_traces')} "
+                                 "WHERE SpanName LIKE 'tool%' OR SpanAttributes['tool.input'] != ''").result_rows)
+    assert rows == {"tool \ufffd( call": "", "step": "caf \ufffd("}
+    assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')} "
+                            f"WHERE TraceId = '{'ff' * 16}'").result_rows == [(1,)]
+
+    logs = sdk_logs()
+    logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value = "refused QQ"
+    status, _, body = http("POST", server.url + "/v1/logs", with_bad_text(logs), PB)
+    assert status == 200 and b"1 text field held bytes that are not UTF-8" in body
+    assert store.pool.query(f"SELECT Body FROM {store.table('otel_logs')}").result_rows == [("refused \ufffd(",)]
+
+    metrics = sdk_metrics()
+    metrics.resource_metrics[0].scope_metrics[0].metrics[0].name = "tokens QQ"
+    status, _, body = http("POST", server.url + "/v1/metrics", with_bad_text(metrics), PB)
+    assert status == 200 and b"1 text field held bytes that are not UTF-8" in body
+    names = {r[0] for r in store.pool.query(
+        f"SELECT MetricName FROM {store.table('otel_metrics_histogram')}").result_rows}
+    assert "tokens \ufffd(" in names
+
+    status, _, body = http("POST", server.url + "/v1/traces", b"\x0a\xff\xff\xff\xff\x0f", PB)
+    assert status == 400 and b"not a valid OTLP protobuf" in body  # not a message at all: refused as before

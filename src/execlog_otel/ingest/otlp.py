@@ -308,16 +308,16 @@ def append_row(columns: list[list[Any]], row: list[Any] | tuple[Any, ...]) -> No
 def response_body(content_type: str, rejected: int = 0, message: str = "",
                   response: Any = trace_service_pb2.ExportTraceServiceResponse) -> tuple[bytes, str]:
     """An Export*ServiceResponse (``response``: the signal's message class) in the request's encoding;
-    ``rejected`` goes to its partial_success (rejected spans, log records or data points)."""
+    ``rejected`` goes to its partial_success (rejected spans, log records or data points) with ``message``. A
+    message with nothing rejected is a warning (OTLP: rejected 0, the message non-empty)."""
     resp = response()
-    if rejected:
-        partial = resp.partial_success
-        field = next(f for f in partial.DESCRIPTOR.fields if f.name.startswith("rejected_"))
-        setattr(partial, field.name, rejected)
-        partial.error_message = message
+    field = next(f for f in resp.partial_success.DESCRIPTOR.fields if f.name.startswith("rejected_"))
+    if rejected or message:
+        setattr(resp.partial_success, field.name, rejected)
+        resp.partial_success.error_message = message
     if media_type(content_type) == JSON:
         body: dict[str, Any] = {}
-        if rejected:
+        if rejected or message:
             body["partialSuccess"] = {field.json_name: str(rejected), "errorMessage": message}
         return json.dumps(body).encode(), JSON
     return resp.SerializeToString(), PROTOBUF

@@ -23,10 +23,12 @@ COLUMNS = ["Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "Seve
            "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
            "ScopeAttributes", "LogAttributes", "EventName"]
 
+REQUEST = logs_service_pb2.ExportLogsServiceRequest
+
 
 def decode(body: bytes, content_type: str | None, max_records: int = 0) -> Any:
     """The ExportLogsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
-    message = logs_service_pb2.ExportLogsServiceRequest()
+    message = REQUEST()
     mt = otlp.media_type(content_type)
     if mt == otlp.PROTOBUF:
         try:

@@ -38,6 +38,8 @@ TABLES: dict[str, list[str]] = {
 _KIND_TABLE = {"gauge": "otel_metrics_gauge", "sum": "otel_metrics_sum", "histogram": "otel_metrics_histogram",
                "exponential_histogram": "otel_metrics_exponential_histogram", "summary": "otel_metrics_summary"}
 
+REQUEST = metrics_service_pb2.ExportMetricsServiceRequest
+
 
 def columns_of(table: str) -> list[str]:
     return _COMMON + TABLES[table]
@@ -45,7 +47,7 @@ def columns_of(table: str) -> list[str]:
 
 def decode(body: bytes, content_type: str | None, max_points: int = 0) -> Any:
     """The ExportMetricsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
-    message = metrics_service_pb2.ExportMetricsServiceRequest()
+    message = REQUEST()
     mt = otlp.media_type(content_type)
     if mt == otlp.PROTOBUF:
         try:

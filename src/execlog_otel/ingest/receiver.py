@@ -1,24 +1,25 @@
 """OTLP/HTTP receiver: ``POST /v1/traces`` per the OTLP/HTTP specification.
 
-Accepts ``application/x-protobuf`` and ``application/json`` bodies, optionally
-gzip-compressed. Answers 200 with an ``ExportTraceServiceResponse`` once the
-request's valid spans are durable in the write-ahead log (``partial_success``
-names the spans rejected at decode and why: ids, timestamps, retention); 400
-for undecodable payloads, 413 above the body or spans-per-request limit, 415
-for other content types, and 503 when the spans cannot be made durable (so the
-client retries). A request re-sent after its answer was lost (same body) is
-acknowledged again without being stored twice.
+Accepts ``application/x-protobuf`` and ``application/json`` bodies, optionally gzip-compressed. Answers 200
+with an ``ExportTraceServiceResponse`` once the request's valid spans are durable in the write-ahead log
+(``partial_success`` names the spans rejected at decode and why: ids, timestamps, retention; and text that
+was not UTF-8, stored repaired: ``ingest.utf8``); 400 for undecodable payloads, 413 above the body or
+spans-per-request limit, 415 for other content types, and 503 when the spans cannot be made durable (so the
+client retries). A request re-sent after its answer was lost (same body) is acknowledged again without being
+stored twice.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from execlog_otel.ingest import acceptance, otlp, otlp_logs, otlp_metrics
+from execlog_otel.ingest import acceptance, otlp, otlp_logs, otlp_metrics, utf8
 from execlog_otel.ingest.sink import SpanDataError, request_hash
 from execlog_otel.ingest.wal import NO_HASH, WalError
 from execlog_otel.store.rows import Refusals, SpanColumns
@@ -27,6 +28,7 @@ from execlog_otel.viewer.services import services
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
+T = TypeVar("T")
 
 
 def _answer(status: int, content_type: str, message: str) -> Response:
@@ -98,6 +100,19 @@ def _decode(body: bytes, content_type: str, settings: Any,
         raise otlp.PayloadError(400, "body is not valid OTLP: it is nested too deeply") from None
 
 
+def _decoded(decode: Callable[[bytes], T], body: bytes, content_type: str, message_class: Any) -> tuple[T, bytes, str]:
+    """``decode(body)``; a protobuf body whose only fault is text that is not UTF-8 is decoded repaired
+    (``ingest.utf8``): (the result, the body it came from, a note for the answer or "")."""
+    try:
+        return decode(body), body, ""
+    except otlp.PayloadError:
+        if otlp.media_type(content_type) != otlp.PROTOBUF or (fixed := utf8.repair(body, message_class)) is None:
+            raise
+    body, repaired = fixed
+    log.info("repaired %d text fields of a request that were not UTF-8", repaired)
+    return decode(body), body, utf8.warning(repaired)
+
+
 @bp.post("/v1/traces")
 def traces() -> Response:
     settings = current_app.config["EXECLOG_SETTINGS"]
@@ -121,7 +136,9 @@ def traces() -> Response:
     try:  # the claim on the request's hash ends with this request, whatever happens (else re-sends got 200)
         deferred = sink.keeps_requests and otlp.media_type(content_type) == otlp.PROTOBUF
         try:
-            message, accepted, columns = _decode(body, content_type, settings, deferred)
+            (message, accepted, columns), body, note = _decoded(
+                lambda b: _decode(b, content_type, settings, deferred), body, content_type,
+                trace_service_pb2.ExportTraceServiceRequest)
         except otlp.PayloadError as exc:
             return _answer(exc.status, content_type, exc.message)
         try:
@@ -138,7 +155,8 @@ def traces() -> Response:
         sink.forget(digest)
     if columns.rejected:
         log.info("rejected %d spans of a request: %s", columns.rejected, "; ".join(columns.errors[:3]))
-    body, mt = otlp.response_body(content_type, columns.rejected, "; ".join(columns.errors[:5]))
+    notes = ([note] if note else []) + columns.errors[:5]
+    body, mt = otlp.response_body(content_type, columns.rejected, "; ".join(notes))
     return Response(body, status=200, content_type=mt)
 
 
@@ -173,7 +191,7 @@ def _accept_tables(tables: list[tuple[str, list[str], list[list[Any]]]], digest:
     return None
 
 
-def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
+def _signal(decode: Any, to_tables: Any, response: Any, what: str, message_class: Any) -> Response:
     """POST /v1/logs and /v1/metrics: the checks, limits and durability of /v1/traces for another signal."""
     settings = current_app.config["EXECLOG_SETTINGS"]
     content_type = request.headers.get("Content-Type", "")
@@ -186,11 +204,13 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
         duplicate = sink.seen(digest)
     except WalError as exc:  # an earlier copy is still being stored
         return _answer(503, content_type, str(exc))
-    refusals = Refusals()
+    refusals, note = Refusals(), ""
     if not duplicate:
         try:  # the claim ends with this request, whatever happens (a failed table kept it: re-sends got 200)
             try:
-                tables, refusals = to_tables(decode(body, content_type, settings.max_spans_per_request))
+                message, _, note = _decoded(lambda b: decode(b, content_type, settings.max_spans_per_request), body,
+                                            content_type, message_class)
+                tables, refusals = to_tables(message)
             except otlp.PayloadError as exc:
                 return _answer(exc.status, content_type, exc.message)
             except RecursionError:
@@ -202,7 +222,8 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str) -> Response:
             sink.forget(digest)
     if refusals.count:
         log.info("rejected %d %s of a request: %s", refusals.count, what, "; ".join(refusals.reasons[:3]))
-    out, mt = otlp.response_body(content_type, refusals.count, "; ".join(refusals.reasons[:5]), response=response)
+    notes = ([note] if note else []) + refusals.reasons[:5]
+    out, mt = otlp.response_body(content_type, refusals.count, "; ".join(notes), response=response)
     return Response(out, status=200, content_type=mt)
 
 
@@ -213,7 +234,7 @@ def logs() -> Response:
         rows = otlp_logs.to_columns(message, project, _foreign_traces(message, project))
         return [(otlp_logs.TABLE, otlp_logs.COLUMNS, rows.columns)], rows.refused
 
-    return _signal(otlp_logs.decode, to_tables, otlp_logs.RESPONSE, "log records")
+    return _signal(otlp_logs.decode, to_tables, otlp_logs.RESPONSE, "log records", otlp_logs.REQUEST)
 
 
 @bp.post("/v1/metrics")
@@ -222,4 +243,4 @@ def metrics() -> Response:
         points = otlp_metrics.to_columns(message)
         return [(t, otlp_metrics.columns_of(t), cols) for t, cols in points.tables.items()], points.refused
 
-    return _signal(otlp_metrics.decode, to_tables, otlp_metrics.RESPONSE, "metric points")
+    return _signal(otlp_metrics.decode, to_tables, otlp_metrics.RESPONSE, "metric points", otlp_metrics.REQUEST)
