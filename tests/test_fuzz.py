@@ -59,8 +59,9 @@ def test_receiver_rejects_bad_bodies_clearly_and_writes_nothing(app, store):
         (b"{not json", "application/json", {}, 400, "not valid JSON"),
         (b"[1, 2, 3]", "application/json", {}, 400, "JSON object"),
         (json.dumps({"resourceSpans": "nope"}).encode(), "application/json", {}, 400, "OTLP JSON"),
+        # A span that does not decode is refused alone, in partial_success (here: the request's only span).
         (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 12, "spanId": True}]}]}]}).encode(),
-         "application/json", {}, 400, "OTLP JSON"),
+         "application/json", {}, 200, "not valid OTLP JSON: Field 'trace_id'"),
         (b"\xff\xfe\x00garbage", "application/json", {}, 400, "JSON"),
         (b"x" * (limit + 1), "application/json", {}, 413, "exceeds the limit"),
         (bomb, "application/json", {"Content-Encoding": "gzip"}, 413, "exceeds the limit"),
@@ -162,15 +163,49 @@ def test_search_matches_sql_metacharacters_literally(app, store):
     assert store.pool.query(f"SELECT count() FROM {store.table('otel_traces')}").result_rows[0][0] > 0
 
 
-def test_unpaired_surrogates_are_a_400_not_a_store_error(app, store):
+def test_an_unpaired_surrogate_refuses_its_span_not_the_store(app, store):
+    """A lone UTF-16 surrogate failed at the insert (a store error); it is refused at decode: the span that
+    holds it alone (the request's other spans stored), the whole request when the resource holds it."""
     client = app.test_client()
     before = span_rows(store)
-    body = otlp_json(span_ids(1, 42)).replace(b'"name": "step"', b'"name": "\\ud800 half a pair"')
+    ids = span_ids(3, 42)
+    data = json.loads(otlp_json(ids))
+    data["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["name"] = "\ud800 half a pair"
+    resp = _post(client, json.dumps(data).encode())
+    assert resp.status_code == 200, resp.data
+    partial = resp.get_json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1" and "surrogate" in partial["errorMessage"]
+    assert span_rows(store) == before + 2
+    body = otlp_json(span_ids(1, 43), service="\ud800 half a pair")
     resp = _post(client, body)
     assert resp.status_code == 400 and "surrogate" in resp.get_json()["message"]
-    paired = otlp_json(span_ids(1, 42)).replace(b'"name": "step"', b'"name": "\\ud83d\\ude00 a pair"')
+    paired = otlp_json(span_ids(1, 44)).replace(b'"name": "step"', b'"name": "\\ud83d\\ude00 a pair"')
     assert _post(client, paired).status_code == 200
-    assert span_rows(store) == before + 1
+    assert span_rows(store) == before + 3
+
+
+def test_a_json_span_that_does_not_decode_is_refused_alone(app, store):
+    """One span with a non-hex id, a number that is not one or an unknown enum name refused the whole request
+    (400, every span lost); enum names (protobuf's JSON mapping writes them) and unknown enum numbers refused it
+    too, while a protobuf request's were read. Now each such span is refused alone, with the reason."""
+    client = app.test_client()
+    data = json.loads(otlp_json(span_ids(7, 45)))
+    spans = data["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1].update(name="bad id", traceId="zz" * 16)
+    spans[2].update(name="bad time", startTimeUnixNano="soon")
+    spans[3].update(name="bad kind", kind="SPAN_KIND_BOGUS")
+    spans[4].update(name="server", kind="SPAN_KIND_SERVER", status={"code": "STATUS_CODE_ERROR"})
+    spans[5].update(name="future kind", kind=99, status={"code": 7})
+    resp = _post(client, json.dumps(data).encode())
+    assert resp.status_code == 200, resp.data
+    partial = resp.get_json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "3"
+    for name, why in (("bad id", "trace_id"), ("bad time", "start_time_unix_nano"), ("bad kind", "kind")):
+        assert f"span {name!r}: not valid OTLP JSON" in partial["errorMessage"] and why in partial["errorMessage"]
+    rows = store.pool.query(f"SELECT SpanName, SpanKind, StatusCode FROM {store.table('otel_traces')} "
+                            f"WHERE SpanName IN ('step', 'server', 'future kind') ORDER BY SpanName").result_rows
+    assert rows == [("future kind", "Unspecified", "Unset"), ("server", "Server", "Error"),
+                    ("step", "Internal", "Unset"), ("step", "Internal", "Unset")]
 
 
 def test_receiver_caps_oversized_attribute_values(app, store):

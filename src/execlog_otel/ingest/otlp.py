@@ -20,7 +20,9 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.proto_json.collector.trace.v1 import trace_service as trace_service_json
+from opentelemetry.proto_json.trace.v1 import trace as trace_json
 
 from execlog_otel.store import rows
 from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, gc_paused
@@ -103,13 +105,16 @@ def trace_ids(request: Any) -> list[str]:
     return sorted(i.hex() for i in ids if i)
 
 
-def decode_request(body: bytes, content_type: str | None, max_spans: int = 0) -> Any:
-    """The request message; ``max_spans`` > 0 refuses (413) requests with more spans, before any row is built."""
+def decode_request(body: bytes, content_type: str | None, max_spans: int = 0,
+                   refused: list[tuple[str, str]] | None = None) -> Any:
+    """The request message; ``max_spans`` > 0 refuses (413) requests with more spans, before any row is built.
+    Given ``refused``, the spans of an OTLP JSON request that do not decode are left out and noted there (their
+    name, why), the rest decoded; without it such a request is refused whole (400)."""
     mt = media_type(content_type)
     if mt == PROTOBUF:
         request = _decode_protobuf(body)
     elif mt == JSON:
-        request = _decode_json(body, max_spans)
+        request = _decode_json(body, max_spans, refused)
     else:
         raise PayloadError(415, f"unsupported Content-Type {content_type or '(none)'!r}: use {PROTOBUF} or {JSON}")
     if max_spans and (n := span_count(request)) > max_spans:
@@ -149,7 +154,7 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def _decode_json(body: bytes, max_spans: int) -> Any:
+def _json_object(body: bytes, max_spans: int) -> dict[str, Any]:
     # Each span has one "spanId" key: counted in the raw bytes, a span bomb is refused before json.loads
     # builds its objects (links carry spanId too, so this overcounts only requests near the limit).
     if max_spans and (n := body.count(b'"spanId"')) > max_spans:
@@ -162,18 +167,82 @@ def _decode_json(body: bytes, max_spans: int) -> Any:
         raise PayloadError(400, f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(400, "body must be a JSON object with a resourceSpans list")
-    if _SURROGATE_ESCAPE.search(body) and not _encodable(data):
-        # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
-        raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
-                                "send valid Unicode text")
-    if _PROTO_FIELD_NAME.search(body):
-        data = _camel_keys(data)
+    return _camel_keys(data) if _PROTO_FIELD_NAME.search(body) else data
+
+
+def _request_from(data: dict[str, Any]) -> Any:
     try:
         return trace_service_json.ExportTraceServiceRequest.from_dict(data)
     except RecursionError:
         raise PayloadError(400, _TOO_DEEP) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise PayloadError(400, f"body is not a valid OTLP JSON ExportTraceServiceRequest: {exc}") from None
+
+
+def _decode_json(body: bytes, max_spans: int, refused: list[tuple[str, str]] | None) -> Any:
+    data = _json_object(body, max_spans)
+    if not _SURROGATE_ESCAPE.search(body) or _encodable(data):
+        try:
+            return _request_from(data)
+        except PayloadError as exc:
+            if refused is None or exc.message == _TOO_DEEP:
+                raise
+    # The slow path, for a request something in it does not decode: enum names and out-of-range enum
+    # values are read as protobuf reads them, and a span that still does not decode is refused alone (in
+    # partial_success, ``refused``) instead of the whole request with it.
+    if refused is not None:
+        _isolate_spans(data, refused)
+    if not _encodable(data):
+        # json.loads joins escaped pairs; a lone half would fail at the insert, answered as a store error.
+        raise PayloadError(400, "body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff): "
+                                "send valid Unicode text")
+    return _request_from(data)
+
+
+# Enums of a span as protobuf's JSON mapping writes them (names) and reads them (names or numbers; a number
+# it does not know is kept, and mapped to Unspecified / Unset as a protobuf request's would be).
+_SPAN_KIND = {name: number for number, name in enumerate(trace_pb2.Span.SpanKind.keys())}
+_STATUS_CODE = {name: number for number, name in enumerate(trace_pb2.Status.StatusCode.keys())}
+
+
+def _enum(value: Any, names: dict[str, int]) -> Any:
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, int) and not 0 <= value < len(names):
+        return 0
+    return value
+
+
+def _isolate_spans(data: dict[str, Any], refused: list[tuple[str, str]]) -> None:
+    """Read the spans' enums as protobuf does, and take out of ``data`` each span that does not decode, noted
+    in ``refused`` as (its name, why)."""
+    for rs in _dicts(data.get("resourceSpans")):
+        for ss in _dicts(rs.get("scopeSpans")):
+            spans = ss.get("spans")
+            if not isinstance(spans, list):
+                continue
+            kept = []
+            for span in spans:
+                name = span.get("name") if isinstance(span, dict) else None
+                name = name if isinstance(name, str) else ""
+                try:
+                    if "kind" in span:
+                        span["kind"] = _enum(span["kind"], _SPAN_KIND)
+                    if isinstance(span.get("status"), dict) and "code" in span["status"]:
+                        span["status"]["code"] = _enum(span["status"]["code"], _STATUS_CODE)
+                    trace_json.Span.from_dict(span)
+                except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+                    refused.append((name, f"not valid OTLP JSON: {str(exc)[:200]}"))
+                    continue
+                if not _encodable(span):
+                    refused.append((name, "holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"))
+                    continue
+                kept.append(span)
+            ss["spans"] = kept
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _any_value(v: Any) -> Any:

@@ -91,11 +91,15 @@ def _decode(body: bytes, content_type: str, settings: Any,
     """The request's message, its acceptance, and its rows; ``deferred``: only the check of its spans (rejected
     ones counted, no rows: the log's converter builds them, and the answer does not wait for that)."""
     try:
-        message = otlp.decode_request(body, content_type, settings.max_spans_per_request)
+        refused: list[tuple[str, str]] = []  # spans of a JSON request that do not decode (never deferred)
+        message = otlp.decode_request(body, content_type, settings.max_spans_per_request, refused)
         accepted = _acceptance(settings, message)
         if deferred:
             return message, accepted, acceptance.check(message, accepted)
-        return message, accepted, acceptance.columns(message, accepted, settings.retry_secret)
+        columns = acceptance.columns(message, accepted, settings.retry_secret)
+        for name, why in refused:
+            columns.reject(name, why)
+        return message, accepted, columns
     except RecursionError:
         raise otlp.PayloadError(400, "body is not valid OTLP: it is nested too deeply") from None
 
