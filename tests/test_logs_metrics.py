@@ -161,3 +161,45 @@ def test_logs_and_metrics_take_the_ingest_token_not_the_csrf_check(settings, sto
         assert client.post(path, data=payload, headers={**auth, "Content-Type": "text/plain"}).status_code == 415
     for path, payload in paths:  # last: wrong tokens count as guesses, and guessing is throttled
         assert client.post(path, data=payload, headers={"Content-Type": JSON}).status_code == 401
+
+
+def test_a_json_log_record_or_metric_that_does_not_decode_is_refused_alone(server, store):
+    """One record with an id that is not hex (or a metric with a number that is not one) refused the whole
+    request (400): every record of it lost. Now it is refused alone, in partial_success with the reason."""
+    import json
+    import time
+    import urllib.request
+
+    def post(path: str, body: dict) -> dict:
+        req = urllib.request.Request(server.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": JSON})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    now = str(time.time_ns())
+    records = [{"timeUnixNano": now, "body": {"stringValue": "kept"}},
+               {"timeUnixNano": now, "traceId": "zz" * 16, "body": {"stringValue": "bad id"}},
+               {"timeUnixNano": now, "body": {"stringValue": "also kept"}}]
+    answer = post("/v1/logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]})
+    assert answer["partialSuccess"]["rejectedLogRecords"] == "1"
+    assert "log record: " in answer["partialSuccess"]["errorMessage"] and "is not hex" in \
+        answer["partialSuccess"]["errorMessage"]
+    bodies = {r[0] for r in store.pool.query(f"SELECT Body FROM {store.table('otel_logs')}").result_rows}
+    assert bodies == {"kept", "also kept"}
+
+    def gauge(name: str, value: object, points: int = 1) -> dict:
+        return {"name": name, "gauge": {"dataPoints": [{"timeUnixNano": now, "asDouble": value}] * points}}
+
+    answer = post("/v1/metrics", {"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        gauge("kept", 1.5), gauge("broken", "many", points=3), gauge("also kept", 2.5)]}]}]})
+    assert answer["partialSuccess"]["rejectedDataPoints"] == "3"
+    assert "metric 'broken': body is not valid OTLP JSON" in answer["partialSuccess"]["errorMessage"]
+    names = {r[0] for r in store.pool.query(f"SELECT MetricName FROM {store.table('otel_metrics_gauge')}").result_rows}
+    assert names == {"kept", "also kept"}
+
+    bad_resource = {"resourceLogs": [{"resource": {"attributes": "nope"}, "scopeLogs": [{"logRecords": records[:1]}]}]}
+    req = urllib.request.Request(server.url + "/v1/logs", data=json.dumps(bad_resource).encode(),
+                                 headers={"Content-Type": JSON})
+    with pytest.raises(urllib.error.HTTPError) as err:  # outside every record: the whole request, as before
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
@@ -43,8 +45,24 @@ def _ids_to_base64(node: Any, depth: int = 0) -> Any:
     return node
 
 
-def parse(body: bytes, message: Message, top_key: str) -> Message:
-    """Fill ``message`` from an OTLP JSON body whose top level holds ``top_key`` (e.g. resourceLogs)."""
+@dataclass(frozen=True)
+class Leaves:
+    """Where a signal's records are in its request (``resourceLogs[].scopeLogs[].logRecords[]``), so one that
+    does not decode can be refused alone: its message class, the keys of the two lists above it, and how
+    many data items one record holds (a metric's points) and what to call it in a reason."""
+
+    scope_key: str
+    record_key: str
+    record_class: type[Message]
+    count: Callable[[dict[str, Any]], int]
+    label: Callable[[dict[str, Any]], str]
+
+
+def parse(body: bytes, message: Message, top_key: str, leaves: Leaves | None = None,
+          refused: list[tuple[int, str]] | None = None) -> Message:
+    """Fill ``message`` from an OTLP JSON body whose top level holds ``top_key`` (e.g. resourceLogs). Given
+    ``leaves`` and ``refused``, a record that does not decode is left out and noted in ``refused`` (how many
+    items it held, why) instead of refusing the whole body."""
     try:
         data = json.loads(body)
     except RecursionError:
@@ -54,7 +72,38 @@ def parse(body: bytes, message: Message, top_key: str) -> Message:
     if not isinstance(data, dict):
         raise JsonPayloadError(f"body must be a JSON object with a {top_key} list")
     try:
+        return _fill(data, message)
+    except JsonPayloadError:
+        if leaves is None or refused is None:
+            raise
+    for resource in _dicts(data.get(top_key)):
+        for scope in _dicts(resource.get(leaves.scope_key)):
+            records = scope.get(leaves.record_key)
+            if isinstance(records, list):
+                scope[leaves.record_key] = [r for r in records if _decodes(r, leaves, refused)]
+    message.Clear()
+    return _fill(data, message)
+
+
+def _fill(data: dict[str, Any], message: Message) -> Message:
+    try:
         json_format.ParseDict(_ids_to_base64(data), message, ignore_unknown_fields=True)
     except (json_format.ParseError, binascii.Error, RecursionError, TypeError, ValueError) as exc:
         raise JsonPayloadError(f"body is not valid OTLP JSON: {str(exc)[:300]}") from None
     return message
+
+
+def _decodes(record: Any, leaves: Leaves, refused: list[tuple[int, str]]) -> bool:
+    item = record if isinstance(record, dict) else {}
+    try:
+        if not isinstance(record, dict):
+            raise JsonPayloadError(f"body is not valid OTLP JSON: {str(record)[:40]!r} is not an object")
+        _fill(record, leaves.record_class())
+    except JsonPayloadError as exc:
+        refused.append((max(1, leaves.count(item)), f"{leaves.label(item)}: {exc}"))
+        return False
+    return True
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

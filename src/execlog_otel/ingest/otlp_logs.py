@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.logs.v1 import logs_pb2
 
 from execlog_otel import semconv as sc
 from execlog_otel.ingest import otlp, otlp_json
@@ -26,8 +27,14 @@ COLUMNS = ["Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "Seve
 REQUEST = logs_service_pb2.ExportLogsServiceRequest
 
 
-def decode(body: bytes, content_type: str | None, max_records: int = 0) -> Any:
-    """The ExportLogsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
+# A log record of an OTLP JSON request that does not decode is refused alone (``otlp_json.Leaves``).
+LEAVES = otlp_json.Leaves("scopeLogs", "logRecords", logs_pb2.LogRecord, lambda record: 1, lambda record: "log record")
+
+
+def decode(body: bytes, content_type: str | None, max_records: int = 0,
+           refused: list[tuple[int, str]] | None = None) -> Any:
+    """The ExportLogsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise); given
+    ``refused``, the log records of a JSON body that do not decode are left out and noted there."""
     message = REQUEST()
     mt = otlp.media_type(content_type)
     if mt == otlp.PROTOBUF:
@@ -38,7 +45,7 @@ def decode(body: bytes, content_type: str | None, max_records: int = 0) -> Any:
                 from None
     elif mt == otlp.JSON:
         try:
-            otlp_json.parse(body, message, "resourceLogs")
+            otlp_json.parse(body, message, "resourceLogs", LEAVES, refused)
         except otlp_json.JsonPayloadError as exc:
             raise otlp.PayloadError(400, str(exc)) from None
     else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from execlog_otel.ingest import otlp, otlp_json
 from execlog_otel.store.rows import Refusals, time_problem
@@ -45,8 +46,21 @@ def columns_of(table: str) -> list[str]:
     return _COMMON + TABLES[table]
 
 
-def decode(body: bytes, content_type: str | None, max_points: int = 0) -> Any:
-    """The ExportMetricsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise)."""
+def _json_points(metric: dict[str, Any]) -> int:
+    """The data points of a metric of an OTLP JSON request, counted in its JSON."""
+    return sum(len(points) for kind in ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
+               if isinstance(data := metric.get(kind), dict) and isinstance(points := data.get("dataPoints"), list))
+
+
+# A metric of an OTLP JSON request that does not decode is refused alone, its points counted (otlp_json.Leaves).
+LEAVES = otlp_json.Leaves("scopeMetrics", "metrics", metrics_pb2.Metric, _json_points,
+                          lambda metric: f"metric {str(metric.get('name', ''))[:100]!r}")
+
+
+def decode(body: bytes, content_type: str | None, max_points: int = 0,
+           refused: list[tuple[int, str]] | None = None) -> Any:
+    """The ExportMetricsServiceRequest of a protobuf or JSON body (PayloadError 400/413/415 otherwise); given
+    ``refused``, the metrics of a JSON body that do not decode are left out and noted there."""
     message = REQUEST()
     mt = otlp.media_type(content_type)
     if mt == otlp.PROTOBUF:
@@ -57,7 +71,7 @@ def decode(body: bytes, content_type: str | None, max_points: int = 0) -> Any:
                                          f"{exc}") from None
     elif mt == otlp.JSON:
         try:
-            otlp_json.parse(body, message, "resourceMetrics")
+            otlp_json.parse(body, message, "resourceMetrics", LEAVES, refused)
         except otlp_json.JsonPayloadError as exc:
             raise otlp.PayloadError(400, str(exc)) from None
     else:

@@ -212,9 +212,12 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str, message_class
     if not duplicate:
         try:  # the claim ends with this request, whatever happens (a failed table kept it: re-sends got 200)
             try:
-                message, _, note = _decoded(lambda b: decode(b, content_type, settings.max_spans_per_request), body,
-                                            content_type, message_class)
+                refused: list[tuple[int, str]] = []  # records of a JSON request that do not decode: (items, why)
+                message, _, note = _decoded(lambda b: decode(b, content_type, settings.max_spans_per_request,
+                                                             refused), body, content_type, message_class)
                 tables, refusals = to_tables(message)
+                for items, why in refused:
+                    refusals.add(why, items)
             except otlp.PayloadError as exc:
                 return _answer(exc.status, content_type, exc.message)
             except RecursionError:

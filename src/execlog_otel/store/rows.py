@@ -186,8 +186,8 @@ class Refusals:
     count: int = 0
     reasons: list[str] = field(default_factory=list)
 
-    def add(self, reason: str) -> None:
-        self.count += 1
+    def add(self, reason: str, items: int = 1) -> None:
+        self.count += items
         if len(self.reasons) < MAX_ERRORS:
             self.reasons.append(reason)
 
