@@ -201,14 +201,14 @@ def _decode_json(body: bytes, max_spans: int, refused: list[tuple[str, str]] | N
 
 # Enums of a span as protobuf's JSON mapping writes them (names) and reads them (names or numbers; a number
 # it does not know is kept, and mapped to Unspecified / Unset as a protobuf request's would be).
-_SPAN_KIND = {name: number for number, name in enumerate(trace_pb2.Span.SpanKind.keys())}
-_STATUS_CODE = {name: number for number, name in enumerate(trace_pb2.Status.StatusCode.keys())}
+_SPAN_KIND = dict(trace_pb2.Span.SpanKind.items())
+_STATUS_CODE = dict(trace_pb2.Status.StatusCode.items())
 
 
 def _enum(value: Any, names: dict[str, int]) -> Any:
     if isinstance(value, str):
         return names.get(value, value)
-    if isinstance(value, int) and not 0 <= value < len(names):
+    if isinstance(value, int) and value not in names.values():
         return 0
     return value
 
