@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from benchmarks.common import ServeProcess, clean_env
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from tests.reliability_support import http, otlp_json, post_spans, span_ids, stored_span_ids
@@ -244,3 +245,30 @@ def test_text_that_is_not_utf8_is_stored_repaired_in_every_signal(server, store)
 
     status, _, body = http("POST", server.url + "/v1/traces", b"\x0a\xff\xff\xff\xff\x0f", PB)
     assert status == 400 and b"not a valid OTLP protobuf" in body  # not a message at all: refused as before
+
+
+def test_only_a_text_fault_is_repaired(settings, store, monkeypatch):
+    """The repair parses a body again and walks every field: it runs for a body refused over text that is not
+    UTF-8, never for one refused for its size or shape (a 413 of a big body cost 7× its time)."""
+    from dataclasses import replace
+
+    from execlog_otel import server as server_mod
+    from execlog_otel.ingest import otlp, utf8
+
+    calls = []
+    real = utf8.repair
+    monkeypatch.setattr(utf8, "repair", lambda body, cls: calls.append(len(body)) or real(body, cls))
+    running = server_mod.start(replace(settings, max_spans_per_request=50), store=store).start_background()
+    try:
+        big = pb_request(span_ids(51, 37))
+        big.resource_spans[0].scope_spans[0].spans[0].name = "QQ"
+        assert post_pb(running.url, big)[0] == 413  # valid protobuf, too many spans
+        status, _, _ = http("POST", running.url + "/v1/traces", with_bad_text(big), PB)
+        assert status == 413 and len(calls) == 1  # repaired, then held to the limit like any request
+        assert post_pb(running.url, trace_service_pb2.ExportTraceServiceRequest.FromString(b"\x0a\x00"))[0] == 200
+        assert http("POST", running.url + "/v1/traces", b"\x0a\xff\xff\xff\xff\x0f", PB)[0] == 400
+        assert len(calls) == 1
+    finally:
+        running.close()
+    with pytest.raises(otlp.NotUtf8):
+        otlp.decode_request(with_bad_text(bad_text_request()), otlp.PROTOBUF)

@@ -197,6 +197,11 @@ def test_a_json_log_record_or_metric_that_does_not_decode_is_refused_alone(serve
     names = {r[0] for r in store.pool.query(f"SELECT MetricName FROM {store.table('otel_metrics_gauge')}").result_rows}
     assert names == {"kept", "also kept"}
 
+    snake = {"resource_logs": [{"scope_logs": [{"log_records": [  # the proto field names, as protobuf's parser takes
+        {"time_unix_nano": now, "trace_id": "zz" * 16}, {"time_unix_nano": now, "body": {"string_value": "snake"}}]}]}]}
+    assert post("/v1/logs", snake)["partialSuccess"]["rejectedLogRecords"] == "1"
+    assert ("snake",) in store.pool.query(f"SELECT Body FROM {store.table('otel_logs')}").result_rows
+
     bad_resource = {"resourceLogs": [{"resource": {"attributes": "nope"}, "scopeLogs": [{"logRecords": records[:1]}]}]}
     req = urllib.request.Request(server.url + "/v1/logs", data=json.dumps(bad_resource).encode(),
                                  headers={"Content-Type": JSON})

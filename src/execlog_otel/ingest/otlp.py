@@ -24,6 +24,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.proto_json.collector.trace.v1 import trace_service as trace_service_json
 from opentelemetry.proto_json.trace.v1 import trace as trace_json
 
+from execlog_otel.ingest import otlp_json
 from execlog_otel.store import rows
 from execlog_otel.store.rows import PROTO_KIND, STATUS, SpanColumns, gc_paused
 
@@ -127,8 +128,21 @@ def _decode_protobuf(body: bytes) -> Any:
     try:
         msg.ParseFromString(body)
     except (DecodeError, ValueError, RecursionError) as exc:
-        raise PayloadError(400, f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}") from None
+        raise protobuf_error("ExportTraceServiceRequest", exc) from None
     return msg
+
+
+class NotUtf8(PayloadError):
+    """A protobuf body refused only for a string field that is not UTF-8 (``ingest.utf8`` repairs it)."""
+
+
+def protobuf_error(message_name: str, exc: BaseException) -> PayloadError:
+    """The 400 of a protobuf body ``message_name`` could not parse from; NotUtf8 when text was the fault (upb
+    says "bad UTF-8"; the pure-Python parser raises UnicodeDecodeError)."""
+    text = f"body is not a valid OTLP protobuf {message_name}: {exc}"
+    if isinstance(exc, UnicodeDecodeError) or "UTF-8" in str(exc):
+        return NotUtf8(400, text)
+    return PayloadError(400, text)
 
 
 _TOO_DEEP = "body is not valid OTLP JSON: it is nested too deeply"
@@ -138,20 +152,6 @@ _TOO_DEEP = "body is not valid OTLP JSON: it is nested too deeply"
 # also take the proto field names (resource_spans, span_id). The traces' faster decoder ignored those as
 # unknown fields, so such a request was answered 200 and nothing was stored: its keys are renamed first.
 _PROTO_FIELD_NAME = re.compile(rb'"(?:resource_spans|scope_spans|trace_id|span_id|start_time_unix_nano)"')
-
-
-def _camel_keys(value: Any) -> Any:
-    """``value`` with every object key in lowerCamelCase (attribute names are values, never keys)."""
-    if isinstance(value, dict):
-        return {_camel(k): _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel_keys(v) for v in value]
-    return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def _json_object(body: bytes, max_spans: int) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def _json_object(body: bytes, max_spans: int) -> dict[str, Any]:
         raise PayloadError(400, f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(400, "body must be a JSON object with a resourceSpans list")
-    return _camel_keys(data) if _PROTO_FIELD_NAME.search(body) else data
+    return otlp_json.camel_keys(data) if _PROTO_FIELD_NAME.search(body) else data
 
 
 def _request_from(data: dict[str, Any]) -> Any:
@@ -207,7 +207,7 @@ _STATUS_CODE = dict(trace_pb2.Status.StatusCode.items())
 
 def _enum(value: Any, names: dict[str, int]) -> Any:
     if isinstance(value, str):
-        return names.get(value, value)
+        value = int(value) if value.isdigit() else names.get(value, value)
     if isinstance(value, int) and value not in names.values():
         return 0
     return value
@@ -223,7 +223,10 @@ def _isolate_spans(data: dict[str, Any], refused: list[tuple[str, str]]) -> None
                 continue
             kept = []
             for span in spans:
-                name = span.get("name") if isinstance(span, dict) else None
+                if not isinstance(span, dict):
+                    refused.append(("", f"not valid OTLP JSON: a span is {type(span).__name__}, not an object"))
+                    continue
+                name = span.get("name")
                 name = name if isinstance(name, str) else ""
                 try:
                     if "kind" in span:

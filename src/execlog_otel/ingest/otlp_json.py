@@ -25,6 +25,21 @@ class JsonPayloadError(ValueError):
     pass
 
 
+def camel_keys(value: Any) -> Any:
+    """``value`` with every object key in lowerCamelCase (attribute names are values, never keys): OTLP JSON's
+    names, where protobuf's JSON parsers also take the proto field names (resource_spans, span_id)."""
+    if isinstance(value, dict):
+        return {_camel(k): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
 def _ids_to_base64(node: Any, depth: int = 0) -> Any:
     if depth > 64:
         raise JsonPayloadError("body is not valid OTLP JSON: it is nested too deeply")
@@ -43,6 +58,11 @@ def _ids_to_base64(node: Any, depth: int = 0) -> Any:
     if isinstance(node, list):
         return [_ids_to_base64(v, depth + 1) for v in node]
     return node
+
+
+# How deep a record's object is in its request (the top object, then a list and an object for resources,
+# scopes and records): a record checked alone is held to the request's nesting limit.
+RECORD_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,7 @@ def parse(body: bytes, message: Message, top_key: str, leaves: Leaves | None = N
     except JsonPayloadError:
         if leaves is None or refused is None:
             raise
+    data = camel_keys(data)  # the proto field names too (log_records), as the parser takes them
     for resource in _dicts(data.get(top_key)):
         for scope in _dicts(resource.get(leaves.scope_key)):
             records = scope.get(leaves.record_key)
@@ -85,9 +106,13 @@ def parse(body: bytes, message: Message, top_key: str, leaves: Leaves | None = N
     return _fill(data, message)
 
 
-def _fill(data: dict[str, Any], message: Message) -> Message:
+def _fill(data: dict[str, Any], message: Message, depth: int = 0) -> Message:
+    """``message`` filled from ``data`` (found ``depth`` levels down its request: the nesting limit is the
+    request's)."""
     try:
-        json_format.ParseDict(_ids_to_base64(data), message, ignore_unknown_fields=True)
+        json_format.ParseDict(_ids_to_base64(data, depth), message, ignore_unknown_fields=True)
+    except JsonPayloadError:
+        raise
     except (json_format.ParseError, binascii.Error, RecursionError, TypeError, ValueError) as exc:
         raise JsonPayloadError(f"body is not valid OTLP JSON: {str(exc)[:300]}") from None
     return message
@@ -98,7 +123,7 @@ def _decodes(record: Any, leaves: Leaves, refused: list[tuple[int, str]]) -> boo
     try:
         if not isinstance(record, dict):
             raise JsonPayloadError(f"body is not valid OTLP JSON: {str(record)[:40]!r} is not an object")
-        _fill(record, leaves.record_class())
+        _fill(record, leaves.record_class(), RECORD_DEPTH)
     except JsonPayloadError as exc:
         refused.append((max(1, leaves.count(item)), f"{leaves.label(item)}: {exc}"))
         return False

@@ -41,8 +41,7 @@ def decode(body: bytes, content_type: str | None, max_records: int = 0,
         try:
             message.ParseFromString(body)
         except Exception as exc:  # noqa: BLE001 - any decode failure is the client's
-            raise otlp.PayloadError(400, f"body is not a valid OTLP protobuf ExportLogsServiceRequest: {exc}") \
-                from None
+            raise otlp.protobuf_error("ExportLogsServiceRequest", exc) from None
     elif mt == otlp.JSON:
         try:
             otlp_json.parse(body, message, "resourceLogs", LEAVES, refused)

@@ -109,8 +109,8 @@ def _decoded(decode: Callable[[bytes], T], body: bytes, content_type: str, messa
     (``ingest.utf8``): (the result, the body it came from, a note for the answer or "")."""
     try:
         return decode(body), body, ""
-    except otlp.PayloadError:
-        if otlp.media_type(content_type) != otlp.PROTOBUF or (fixed := utf8.repair(body, message_class)) is None:
+    except otlp.NotUtf8:
+        if (fixed := utf8.repair(body, message_class)) is None:
             raise
     body, repaired = fixed
     log.info("repaired %d text fields of a request that were not UTF-8", repaired)
@@ -145,15 +145,16 @@ def traces() -> Response:
                 trace_service_pb2.ExportTraceServiceRequest)
         except otlp.PayloadError as exc:
             return _answer(exc.status, content_type, exc.message)
+        kept = otlp.span_count(message) - columns.rejected if deferred else len(columns)
         try:
             if deferred:
-                sink.write_request(accepted, body, otlp.span_count(message) - columns.rejected, digest)
+                sink.write_request(accepted, body, kept, digest)
             else:
                 sink.write(columns, digest)
         except SpanDataError as exc:
             return _answer(400, content_type, str(exc))
         except Exception as exc:  # noqa: BLE001 - tell the client to retry; keep serving
-            log.error("could not accept %d spans: %s", otlp.span_count(message) - columns.rejected, exc)
+            log.error("could not accept %d spans: %s", kept, exc)
             return _answer(503, content_type, f"the spans could not be accepted right now: {exc}")
     finally:
         sink.forget(digest)
