@@ -216,3 +216,31 @@ def test_fields_and_trigger_configs_that_cannot_be_written_as_given_do_not_crash
     item = api.wait_status("odd-fields", "Success")
     assert item["target"] == "<unrepresentable BadStr>"
     assert item["trigger_fingerprint"] == fingerprint(config)
+
+
+def test_an_exit_from_a_signal_handler_fails_the_run_it_cut_off(telemetry, api):
+    """A worker's graceful-stop handler (SIGTERM -> sys.exit(0)) ended the run it interrupted as Success,
+    though the run never finished; a plain sys.exit(0) still ends a run Success."""
+    import os
+    import signal
+    import time
+
+    def stop(signum, frame):  # noqa: ARG001 - the usual graceful stop of a worker
+        sys.exit(0)
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    try:
+        with pytest.raises(SystemExit) as caught:
+            with ex.automation("told-to-stop"):
+                with ex.step("long work"):
+                    os.kill(os.getpid(), signal.SIGUSR1)
+                    time.sleep(5)  # the handler runs here and exits
+                    pytest.fail("the signal's handler did not run")
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert caught.value.code == 0
+    assert_nothing_current()
+    telemetry.force_flush()
+    item = api.wait_status("told-to-stop", "Failed")
+    assert item["status_message"] == "SIGUSR1: the program was told to stop and exited (0) before the run ended"
+    assert [s["status"] for s in api.detail(item["id"])["steps"]] == ["Failed"]

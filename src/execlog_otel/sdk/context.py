@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import signal
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,10 @@ def safe_str(value: Any) -> str:
 
 def error_text(exc: BaseException) -> str:
     """``Type: message``, the execution's validation message. Never raises: the exception being recorded
-    is the user's, and it must reach them unchanged, even when its ``__str__`` raises."""
+    is the user's, and it must reach them unchanged, even when its ``__str__`` raises. An exit from a signal's
+    handler names the signal."""
+    if isinstance(exc, SystemExit) and (signal_name := exit_signal(exc)) is not None:
+        return f"{signal_name}: the program was told to stop and exited ({exc.code!r}) before the run ended"
     try:
         message = str(exc)
     except Exception:  # noqa: BLE001
@@ -68,8 +72,9 @@ def error_text(exc: BaseException) -> str:
 def clean_exit(exc: BaseException | None) -> bool:
     """``sys.exit()`` / ``sys.exit(0)``: the program ending as it meant to, which ends a run Success (the
     exception still propagates). Any other exit code is a failure, and so is KeyboardInterrupt: the run
-    was cut off before its end."""
-    if not isinstance(exc, SystemExit):
+    was cut off before its end; so is an exit 0 from a signal's handler (``exit_signal``: a worker told to
+    stop by SIGTERM ends gracefully, but the run it was in did not finish)."""
+    if not isinstance(exc, SystemExit) or exit_signal(exc) is not None:
         return False
     code = exc.code
     if code is None:
@@ -79,6 +84,30 @@ def clean_exit(exc: BaseException | None) -> bool:
         return isinstance(code, int) and int(code) == 0
     except Exception:  # noqa: BLE001 - an int subclass with a broken __int__
         return False
+
+
+_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGBREAK")
+
+
+def exit_signal(exc: BaseException) -> str | None:
+    """The name of the signal whose Python handler raised ``exc`` (a frame of its traceback runs the handler
+    installed for it), or None."""
+    handlers = {}
+    for name in _SIGNALS:
+        number = getattr(signal, name, None)
+        try:
+            handler = signal.getsignal(number) if number is not None else None
+        except (ValueError, OSError):
+            continue
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is not None:
+            handlers.setdefault(code, name)
+    tb = exc.__traceback__
+    while tb is not None and handlers:
+        if (name := handlers.get(tb.tb_frame.f_code)) is not None:
+            return name
+        tb = tb.tb_next
+    return None
 
 
 def record_error(span: Any, exc: BaseException) -> None:
