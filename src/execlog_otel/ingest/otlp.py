@@ -216,36 +216,28 @@ def _enum(value: Any, names: dict[str, int]) -> Any:
 def _isolate_spans(data: dict[str, Any], refused: list[tuple[str, str]]) -> None:
     """Read the spans' enums as protobuf does, and take out of ``data`` each span that does not decode, noted
     in ``refused`` as (its name, why)."""
-    for rs in _dicts(data.get("resourceSpans")):
-        for ss in _dicts(rs.get("scopeSpans")):
-            spans = ss.get("spans")
-            if not isinstance(spans, list):
-                continue
-            kept = []
-            for span in spans:
-                if not isinstance(span, dict):
-                    refused.append(("", f"not valid OTLP JSON: a span is {type(span).__name__}, not an object"))
-                    continue
-                name = span.get("name")
-                name = name if isinstance(name, str) else ""
-                try:
-                    if "kind" in span:
-                        span["kind"] = _enum(span["kind"], _SPAN_KIND)
-                    if isinstance(span.get("status"), dict) and "code" in span["status"]:
-                        span["status"]["code"] = _enum(span["status"]["code"], _STATUS_CODE)
-                    trace_json.Span.from_dict(span)
-                except (TypeError, ValueError, AttributeError, RecursionError) as exc:
-                    refused.append((name, f"not valid OTLP JSON: {str(exc)[:200]}"))
-                    continue
-                if not _encodable(span):
-                    refused.append((name, "holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"))
-                    continue
-                kept.append(span)
-            ss["spans"] = kept
+    otlp_json.keep_records(data, "resourceSpans", "scopeSpans", "spans", lambda span: _span_decodes(span, refused))
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+def _span_decodes(span: Any, refused: list[tuple[str, str]]) -> bool:
+    if not isinstance(span, dict):
+        refused.append(("", f"not valid OTLP JSON: a span is {type(span).__name__}, not an object"))
+        return False
+    name = span.get("name")
+    name = name if isinstance(name, str) else ""
+    try:
+        if "kind" in span:
+            span["kind"] = _enum(span["kind"], _SPAN_KIND)
+        if isinstance(span.get("status"), dict) and "code" in span["status"]:
+            span["status"]["code"] = _enum(span["status"]["code"], _STATUS_CODE)
+        trace_json.Span.from_dict(span)
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        refused.append((name, f"not valid OTLP JSON: {str(exc)[:200]}"))
+        return False
+    if not _encodable(span):
+        refused.append((name, "holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"))
+        return False
+    return True
 
 
 def _any_value(v: Any) -> Any:

@@ -97,11 +97,7 @@ def parse(body: bytes, message: Message, top_key: str, leaves: Leaves | None = N
         if leaves is None or refused is None:
             raise
     data = camel_keys(data)  # the proto field names too (log_records), as the parser takes them
-    for resource in _dicts(data.get(top_key)):
-        for scope in _dicts(resource.get(leaves.scope_key)):
-            records = scope.get(leaves.record_key)
-            if isinstance(records, list):
-                scope[leaves.record_key] = [r for r in records if _decodes(r, leaves, refused)]
+    keep_records(data, top_key, leaves.scope_key, leaves.record_key, lambda r: _decodes(r, leaves, refused))
     message.Clear()
     return _fill(data, message)
 
@@ -128,6 +124,17 @@ def _decodes(record: Any, leaves: Leaves, refused: list[tuple[int, str]]) -> boo
         refused.append((max(1, leaves.count(item)), f"{leaves.label(item)}: {exc}"))
         return False
     return True
+
+
+def keep_records(data: dict[str, Any], top_key: str, scope_key: str, record_key: str,
+                 keep: Callable[[Any], bool]) -> None:
+    """Leave in each scope of ``data`` (``top_key[].scope_key[].record_key[]``) the records ``keep`` accepts (it
+    notes why it refuses one): how one record of an OTLP JSON request is refused alone."""
+    for resource in _dicts(data.get(top_key)):
+        for scope in _dicts(resource.get(scope_key)):
+            records = scope.get(record_key)
+            if isinstance(records, list):
+                scope[record_key] = [r for r in records if keep(r)]
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

@@ -104,7 +104,7 @@ def _decode(body: bytes, content_type: str, settings: Any,
         raise otlp.PayloadError(400, "body is not valid OTLP: it is nested too deeply") from None
 
 
-def _decoded(decode: Callable[[bytes], T], body: bytes, content_type: str, message_class: Any) -> tuple[T, bytes, str]:
+def _decoded(decode: Callable[[bytes], T], body: bytes, message_class: Any) -> tuple[T, bytes, str]:
     """``decode(body)``; a protobuf body whose only fault is text that is not UTF-8 is decoded repaired
     (``ingest.utf8``): (the result, the body it came from, a note for the answer or "")."""
     try:
@@ -141,7 +141,7 @@ def traces() -> Response:
         deferred = sink.keeps_requests and otlp.media_type(content_type) == otlp.PROTOBUF
         try:
             (message, accepted, columns), body, note = _decoded(
-                lambda b: _decode(b, content_type, settings, deferred), body, content_type,
+                lambda b: _decode(b, content_type, settings, deferred), body,
                 trace_service_pb2.ExportTraceServiceRequest)
         except otlp.PayloadError as exc:
             return _answer(exc.status, content_type, exc.message)
@@ -215,7 +215,7 @@ def _signal(decode: Any, to_tables: Any, response: Any, what: str, message_class
             try:
                 refused: list[tuple[int, str]] = []  # records of a JSON request that do not decode: (items, why)
                 message, _, note = _decoded(lambda b: decode(b, content_type, settings.max_spans_per_request,
-                                                             refused), body, content_type, message_class)
+                                                             refused), body, message_class)
                 tables, refusals = to_tables(message)
                 for items, why in refused:
                     refusals.add(why, items)
